@@ -1,0 +1,47 @@
+"""Exceptions and the process exit codes they map to.
+
+Exit codes are part of the CLI contract: scripts branch on them.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # unexpected error
+EXIT_USAGE = 2  # bad command line (typer's own code)
+EXIT_INPUT_ERRORS = 3  # some inputs could not be ingested; the others were
+EXIT_MODEL_UNAVAILABLE = 4  # no model could be loaded; Arabic pieces are pending
+EXIT_BUSY = 5  # another run holds the store
+EXIT_STORAGE = 6  # the store or the output folder cannot be written
+
+
+class PipelineError(Exception):
+    """Base class: a message meant for the user, and the exit code to use."""
+
+    exit_code = EXIT_FAILURE
+
+
+class ConfigError(PipelineError):
+    exit_code = EXIT_USAGE
+
+
+class InputError(PipelineError):
+    """One input file could not be read; names the file and the reason."""
+
+    exit_code = EXIT_INPUT_ERRORS
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path, self.reason, self.line = path, reason, line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class ModelUnavailable(PipelineError):
+    exit_code = EXIT_MODEL_UNAVAILABLE
+
+
+class StoreBusy(PipelineError):
+    exit_code = EXIT_BUSY
+
+
+class StorageError(PipelineError):
+    exit_code = EXIT_STORAGE
