@@ -45,6 +45,11 @@ ModelOpt = Annotated[
 ]
 
 
+@app.callback()
+def root() -> None:
+    """Arabic→English translation and alignment of scraped news dumps."""
+
+
 def load_config(config: Path | None, **overrides: object) -> Config:
     return Config.load(config, {k: v for k, v in overrides.items() if v is not None})
 

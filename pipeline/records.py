@@ -37,6 +37,7 @@ class Piece(BaseModel):
     id: str
     source: str  # path of the first source file it came from
     title: str | None = None
+    title_translation: str | None = None
     date: str | None = None  # ISO 8601 date (YYYY-MM-DD) or datetime
     author: str | None = None
     outlet: str | None = None

@@ -82,9 +82,8 @@ MIGRATIONS: list[str] = [
         text TEXT NOT NULL,
         translation_key TEXT REFERENCES translations(key),
         reason TEXT,
-        PRIMARY KEY (piece_id, paragraph_idx, sentence_idx),
-        FOREIGN KEY (piece_id, paragraph_idx) REFERENCES paragraphs(piece_id, idx)
-    );
+        PRIMARY KEY (piece_id, paragraph_idx, sentence_idx)
+    );  -- paragraph_idx -1 holds the title's sentences
     CREATE TABLE translations (
         key TEXT PRIMARY KEY,
         model TEXT NOT NULL,
@@ -305,7 +304,9 @@ class Store:
             ).fetchall()
             for r in rows:
                 out.setdefault((r[0], r[1]), []).append(r[2])
-        return {k: " ".join(t for t in v if t) for k, v in out.items() if all(t is not None for t in v)}
+        joined = {k: " ".join(t for t in v if t) for k, v in out.items() if all(t is not None for t in v)}
+        self._title_translations = {k[0]: v for k, v in joined.items() if k[1] == -1}
+        return joined
 
     def _piece_from_row(self, row: sqlite3.Row, paragraphs: list[Paragraph]) -> Piece:
         translation = row["external_translation"]
@@ -315,6 +316,7 @@ class Store:
             translation = "\n\n".join(p.translation if p.route == "translate" else p.text for p in paragraphs)
             model = self._model_of_piece(row["id"])
         return Piece(
+            title_translation=self._title_translations.get(row["id"]) if hasattr(self, "_title_translations") else None,
             id=row["id"],
             source=row["source_path"] or "",
             title=row["title"],
