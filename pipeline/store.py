@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import StorageError, StoreBusy
-from pipeline.records import Match, Paragraph, Piece, SentencePair
+from pipeline.records import Match, Paragraph, Piece, Segment, SentencePair
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema
@@ -338,6 +338,28 @@ class Store:
             (piece_id,),
         ).fetchone()
         return f"{row[0]}@{row[1]}" if row else None
+
+    def load_segments(self, piece_id: str, include_title: bool = False) -> list[Segment]:
+        """The piece's Arabic sentences in reading order, with translations where done.
+
+        Sentence index i in a match's `sentence_pairs.source` is the i-th body
+        segment returned here (titles, paragraph -1, excluded).
+        """
+        rows = self.conn.execute(
+            "SELECT s.*, t.target_text FROM segments s LEFT JOIN translations t ON t.key = s.translation_key "
+            "WHERE s.piece_id = ? AND (? OR s.paragraph_idx >= 0) ORDER BY s.paragraph_idx, s.sentence_idx",
+            (piece_id, include_title),
+        ).fetchall()
+        return [
+            Segment(
+                piece_id=r["piece_id"],
+                paragraph_index=r["paragraph_idx"],
+                sentence_index=r["sentence_idx"],
+                text=r["text"],
+                translation=r["target_text"],
+            )
+            for r in rows
+        ]
 
     # -- matches ------------------------------------------------------------
     def load_matches(self) -> list[Match]:
