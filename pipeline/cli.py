@@ -92,6 +92,50 @@ def status(config: ConfigOpt = None, db: DbOpt = None, as_json: Annotated[bool, 
     stdout.print(listing)
 
 
+@app.command()
+def run(
+    inputs: Annotated[list[Path], typer.Argument(help="Dump files or folders (txt, html, jsonl, .gz).", show_default=False)],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    out: OutOpt = None,
+    model: ModelOpt = None,
+    english: Annotated[
+        Optional[list[Path]],
+        typer.Option("--english", "-e", help="Extra English coverage to match against (repeatable)."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the store, wait for it instead of stopping.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run every stage: ingest, detect, translate, diagnose, align, export.
+
+    Writes pieces.jsonl, matches.jsonl, summary.json, report.html,
+    labelstudio.json, pairs.tmx (and more) into the output folder, also when
+    the run stops early. Exit codes: 0 done, 3 some inputs failed,
+    4 no model could be loaded (Arabic pieces pending), 5 store busy,
+    6 store or output not writable.
+
+    Example:  pipeline run seeds/ --model ./models/opus-mt-ar-en --out out/
+    """
+    from pipeline.runner import run_pipeline
+
+    reporter = Reporter(quiet=quiet)
+    try:
+        cfg = load_config(config, **{"store.path": str(db) if db else None, "output.dir": str(out) if out else None})
+        result = run_pipeline(inputs, cfg, out, english, model, wait, reporter)
+    except PipelineError as exc:
+        fail(exc)
+    for message in result.messages:
+        reporter.error(message)
+    s = result.summary
+    if not quiet:
+        stdout.print(
+            f"pieces {s['pieces_by_language']}  translated segments {s['segments_translated']} "
+            f"(new {s['new_translations']}, cached {s['cache_hits']}, pending {s['segments_pending']})  "
+            f"matches {s['matches']}  no coverage {s['abstentions']}  → {cfg.output.dir}"
+        )
+    raise typer.Exit(result.exit_code)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -1,0 +1,100 @@
+"""The store: schema versioning, WAL, transactions that roll back, the run lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.config import Config, Settings
+from pipeline.errors import ConfigError, StorageError, StoreBusy
+from pipeline.store import SCHEMA_VERSION, Store
+
+
+def test_new_store_is_migrated_and_in_wal_mode(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with Store(path) as again:  # reopening does not re-run migrations
+        assert again.schema_version == SCHEMA_VERSION
+
+
+def test_store_from_a_newer_pipeline_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StorageError, match="newer"):
+        Store(path)
+
+
+def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("just text, not a database " * 100)
+    with pytest.raises(StorageError, match="not a usable pipeline store"):
+        Store(path)
+
+
+def test_transaction_rolls_back_on_error(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        with pytest.raises(RuntimeError):
+            with store.transaction() as tx:
+                tx.execute(
+                    "INSERT INTO pieces(id, text, created_at) VALUES ('p1', 'x', '2024-01-01')"
+                )
+                raise RuntimeError("crash mid-way")
+        assert store.conn.execute("SELECT COUNT(*) FROM pieces").fetchone()[0] == 0
+
+
+def test_second_writer_run_is_refused_while_first_holds_the_lock(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as first:
+        first.acquire_run_lock()
+        code = (
+            "import sys; from pipeline.store import Store; from pipeline.errors import StoreBusy\n"
+            f"s = Store({str(path)!r})\n"
+            "try:\n    s.acquire_run_lock()\nexcept StoreBusy as e:\n    print(e); sys.exit(5)\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert proc.returncode == 5
+        assert "another pipeline run" in proc.stdout
+    # released when the holder closes: a new writer gets it
+    with Store(path) as later:
+        later.acquire_run_lock()
+
+
+def test_lock_in_same_process_is_exclusive(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as a, Store(path) as b:
+        a.acquire_run_lock()
+        with pytest.raises(StoreBusy):
+            b.acquire_run_lock()
+
+
+class _Demo(Settings):
+    threshold: float = 0.5
+
+
+def test_config_sections_validate_and_reject_typos(tmp_path):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("demo:\n  threshold: 0.7\n")
+    assert Config.load(cfg_file).section("demo", _Demo).threshold == 0.7
+    cfg_file.write_text("demo:\n  treshold: 0.7\n")
+    with pytest.raises(ConfigError, match="treshold"):
+        Config.load(cfg_file).section("demo", _Demo)
+
+
+def test_config_overrides_and_missing_file(tmp_path):
+    cfg = Config.load(None, {"store.path": str(tmp_path / "x.sqlite")})
+    assert cfg.store.path.endswith("x.sqlite")
+    with pytest.raises(ConfigError, match="not found"):
+        Config.load(tmp_path / "missing.yaml")
+
+
+def test_default_config_file_parses_every_known_section():
+    cfg = Config.load()
+    assert cfg.store.path and cfg.output.dir
