@@ -264,14 +264,18 @@ class Store:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY ord, p.id"
         rows = self.conn.execute(sql, params).fetchall()
-        paragraphs = self._paragraphs_by_piece([r["id"] for r in rows])
-        return [self._piece_from_row(row, paragraphs.get(row["id"], [])) for row in rows]
-
-    def _paragraphs_by_piece(self, piece_ids: list[str]) -> dict[str, list[Paragraph]]:
-        result: dict[str, list[Paragraph]] = {}
-        if not piece_ids:
-            return result
+        piece_ids = [r["id"] for r in rows]
         translations = self._paragraph_translations(piece_ids)
+        paragraphs = self._paragraphs_by_piece(piece_ids, translations)
+        return [
+            self._piece_from_row(row, paragraphs.get(row["id"], []), translations.get((row["id"], -1)))
+            for row in rows
+        ]
+
+    def _paragraphs_by_piece(
+        self, piece_ids: list[str], translations: dict[tuple[str, int], str]
+    ) -> dict[str, list[Paragraph]]:
+        result: dict[str, list[Paragraph]] = {}
         for chunk in _chunks(piece_ids, 500):
             rows = self.conn.execute(
                 f"SELECT * FROM paragraphs WHERE piece_id IN ({','.join('?' * len(chunk))}) ORDER BY piece_id, idx",
@@ -292,7 +296,10 @@ class Store:
         return result
 
     def _paragraph_translations(self, piece_ids: list[str]) -> dict[tuple[str, int], str]:
-        """Join each paragraph's translated sentences; only fully translated paragraphs count."""
+        """Join each paragraph's translated sentences; only fully translated paragraphs count.
+
+        Keys are (piece_id, paragraph_idx); paragraph -1 is the title.
+        """
         out: dict[tuple[str, int], list[str | None]] = {}
         for chunk in _chunks(piece_ids, 500):
             rows = self.conn.execute(
@@ -304,11 +311,9 @@ class Store:
             ).fetchall()
             for r in rows:
                 out.setdefault((r[0], r[1]), []).append(r[2])
-        joined = {k: " ".join(t for t in v if t) for k, v in out.items() if all(t is not None for t in v)}
-        self._title_translations = {k[0]: v for k, v in joined.items() if k[1] == -1}
-        return joined
+        return {k: " ".join(t for t in v if t) for k, v in out.items() if all(t is not None for t in v)}
 
-    def _piece_from_row(self, row: sqlite3.Row, paragraphs: list[Paragraph]) -> Piece:
+    def _piece_from_row(self, row: sqlite3.Row, paragraphs: list[Paragraph], title_translation: str | None) -> Piece:
         translation = row["external_translation"]
         model = row["external_model"]
         routed = [p for p in paragraphs if p.route == "translate"]
@@ -316,8 +321,8 @@ class Store:
             translation = "\n\n".join(p.translation if p.route == "translate" else p.text for p in paragraphs)
             model = self._model_of_piece(row["id"])
         return Piece(
-            title_translation=self._title_translations.get(row["id"]) if hasattr(self, "_title_translations") else None,
             id=row["id"],
+            title_translation=title_translation,
             source=row["source_path"] or "",
             title=row["title"],
             date=row["date"],
