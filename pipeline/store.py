@@ -42,6 +42,9 @@ MIGRATIONS: list[str] = [
         status TEXT NOT NULL,
         error TEXT,
         ingested_at TEXT NOT NULL,
+        pieces INTEGER,          -- pieces found in this source (new + already known)
+        removed_lines INTEGER,   -- chrome lines dropped while segmenting it
+        run_id INTEGER,
         UNIQUE (path, sha256)
     );
     CREATE TABLE pieces (
@@ -52,11 +55,13 @@ MIGRATIONS: list[str] = [
         outlet TEXT,
         lang TEXT,
         lang_score REAL,
+        title_lang TEXT,  -- detect: the title's own language (translate only routed titles)
         text TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'ingested',
         reason TEXT,
         external_translation TEXT,
         external_model TEXT,
+        lang_hint TEXT,          -- language given by the input (JSONL 'lang'), for detect to use
         created_at TEXT NOT NULL
     );
     CREATE TABLE piece_sources (
@@ -401,7 +406,10 @@ class Store:
 
 
 def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Statements of a migration script; `--` comments are dropped first so a
+    `;` inside a comment cannot cut a statement in two."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
