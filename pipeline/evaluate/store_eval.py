@@ -1,0 +1,213 @@
+"""Scoring the store's translations against imported reference translations.
+
+References are imported per piece from JSONL (``{"piece_id", "text"}`` or
+``{"piece_id", "sentences": [...]}``) into the ``refs`` table. The unit of
+scoring is the **piece**: the whole body translation of a piece (its
+paragraphs in order, English paragraphs of mixed pieces kept as they are)
+against the whole reference (its sentences joined), whitespace collapsed.
+Sentence-by-sentence pairing would need the reference split exactly as our
+Arabic sentence splitter splits the source, which an outside translator's
+reference never is; corpus BLEU/chrF/TER sum n-gram and edit statistics
+over segments anyway, so whole pieces give the same kind of corpus score,
+and segment-level scores become per-piece scores. Titles are not scored.
+
+Which translations form a "system":
+
+* ``current`` (default): what each piece carries now (what the latest run
+  left, as in pieces.jsonl), one system per model (``model@revision``, or the
+  external system's name for imported translations);
+* ``all``: every model in the translation cache that translated all of a
+  piece's sentences, so several models (or revisions) can be compared with
+  significance tests on the same pieces.
+
+Systems are compared on the pieces that every one of them translated; the
+other pieces are listed in ``skipped`` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from pipeline.config import Config
+from pipeline.errors import ConfigError, InputError, PipelineError
+from pipeline.evaluate.metrics import evaluate_segments
+from pipeline.evaluate.result import EvaluationResult
+from pipeline.evaluate.settings import EvaluateSettings
+from pipeline.evaluate.textfiles import read_segments
+from pipeline.progress import QUIET, Reporter
+from pipeline.records import Piece
+from pipeline.store import Store
+
+
+class NothingToEvaluate(PipelineError):
+    """The store holds no translated piece with a reference (exit code 3, like unusable input)."""
+
+    exit_code = 3
+
+
+class RefsImportReport(BaseModel):
+    path: str
+    pieces: int = 0
+    sentences: int = 0
+    replaced: int = 0  # pieces whose earlier references were replaced
+    piece_ids: list[str] = Field(default_factory=list)
+
+
+def import_refs(store: Store, path: Path) -> RefsImportReport:
+    """Import reference translations keyed by piece id; all lines or none.
+
+    Each line is ``{"piece_id": ID, "text": "..."}`` or ``{"piece_id": ID,
+    "sentences": ["...", ...]}``. A malformed line, an empty reference, or a
+    piece id the store does not hold stops the import with the file and line
+    named, and nothing is written. Importing a piece again replaces its refs.
+    """
+    lines = read_segments(path, "references JSONL")
+    parsed: dict[str, list[str]] = {}
+    line_of: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        piece_id, sentences = _parse_ref_line(path, number, line)
+        if piece_id in parsed:
+            raise InputError(str(path), f"piece {piece_id} appears twice (first on line {line_of[piece_id]})", number)
+        parsed[piece_id], line_of[piece_id] = sentences, number
+    if not parsed:
+        raise InputError(str(path), "no references in the file")
+    known = {r[0] for r in store.conn.execute("SELECT id FROM pieces")}
+    unknown = [pid for pid in parsed if pid not in known]
+    if unknown:
+        raise InputError(str(path), f"piece {unknown[0]} is not in the store ({len(unknown)} unknown piece id(s)); "
+                         "ids are the `id` field of pieces.jsonl", line_of[unknown[0]])
+    report = RefsImportReport(path=str(path))
+    with store.transaction() as tx:
+        for piece_id, sentences in parsed.items():
+            deleted = tx.execute("DELETE FROM refs WHERE piece_id = ?", (piece_id,)).rowcount
+            report.replaced += deleted > 0
+            tx.executemany("INSERT INTO refs(piece_id, idx, text) VALUES (?, ?, ?)",
+                           [(piece_id, i, s) for i, s in enumerate(sentences)])
+            report.pieces += 1
+            report.sentences += len(sentences)
+            report.piece_ids.append(piece_id)
+    return report
+
+
+def _parse_ref_line(path: Path, number: int, line: str) -> tuple[str, list[str]]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not valid JSON: {exc.msg} (column {exc.colno})", number) from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("piece_id"), str) or not obj["piece_id"]:
+        raise InputError(str(path), 'expected an object with "piece_id" and "text" or "sentences"', number)
+    if isinstance(obj.get("sentences"), list):
+        sentences = obj["sentences"]
+    elif isinstance(obj.get("text"), str):
+        sentences = [obj["text"]]
+    else:
+        raise InputError(str(path), 'needs "text" (a string) or "sentences" (a list of strings)', number)
+    if not all(isinstance(s, str) for s in sentences) or not " ".join(sentences).strip():
+        raise InputError(str(path), "empty reference (or a sentence that is not a string)", number)
+    return obj["piece_id"], [s.strip() for s in sentences if s.strip()]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _references(store: Store) -> dict[str, str]:
+    refs: dict[str, list[str]] = {}
+    for piece_id, text in store.conn.execute("SELECT piece_id, text FROM refs ORDER BY piece_id, idx"):
+        refs.setdefault(piece_id, []).append(text)
+    return {k: _flat(" ".join(v)) for k, v in refs.items()}
+
+
+def _current_systems(pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
+    systems: dict[str, dict[str, str]] = {}
+    for piece in pieces:
+        if piece.translation and piece.translation.strip():
+            systems.setdefault(piece.model or "unknown", {})[piece.id] = _flat(piece.translation)
+    return systems
+
+
+def _cached_systems(store: Store, pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
+    """Rebuild each piece's body translation from every model in the cache that covers it."""
+    systems: dict[str, dict[str, str]] = {}
+    ids = {p.id for p in pieces}
+    for piece_id, text, model in store.conn.execute(
+            "SELECT id, external_translation, external_model FROM pieces WHERE external_translation IS NOT NULL"):
+        if piece_id in ids and text.strip():
+            systems.setdefault(model or "external", {})[piece_id] = _flat(text)
+    for piece in pieces:
+        segments = store.conn.execute(
+            "SELECT paragraph_idx, text FROM segments WHERE piece_id = ? AND paragraph_idx >= 0 "
+            "ORDER BY paragraph_idx, sentence_idx", (piece.id,)).fetchall()
+        if not segments:
+            continue
+        by_model: dict[str, dict[str, str]] = {}
+        texts = sorted({s[1] for s in segments})
+        placeholders = ",".join("?" * len(texts))
+        for model, revision, source, target in store.conn.execute(
+            f"SELECT model, revision, source_text, target_text FROM translations WHERE source_text IN ({placeholders}) "
+            "ORDER BY created_at", texts):
+            by_model.setdefault(f"{model}@{revision}", {})[source] = target  # newest settings win
+        for name, table in by_model.items():
+            if all(s[1] in table for s in segments):
+                systems.setdefault(name, {})[piece.id] = _flat(_assemble(piece, segments, table))
+    return systems
+
+
+def _assemble(piece: Piece, segments: Sequence[tuple[int, str]], table: dict[str, str]) -> str:
+    parts = []
+    for paragraph in piece.paragraphs:
+        if paragraph.route == "translate":
+            parts.append(" ".join(table[text] for idx, text in segments if idx == paragraph.index))
+        else:
+            parts.append(paragraph.text)
+    return " ".join(parts)
+
+
+def evaluate_store(
+    store: Store,
+    config: Config,
+    baseline: str | None = None,
+    systems: str | None = None,
+    reporter: Reporter = QUIET,
+) -> EvaluationResult:
+    """Score the store's translations of pieces that have references (see the module docstring)."""
+    settings = config.section("evaluate", EvaluateSettings)
+    mode = systems or settings.store_systems
+    if mode not in ("current", "all"):
+        raise ConfigError(f"--systems {mode!r}: expected 'current' or 'all'")
+    refs = _references(store)
+    if not refs:
+        raise NothingToEvaluate("no references in the store: import them with `pipeline evaluate --import-refs REFS.jsonl`")
+    pieces = store.load_pieces(refs)
+    text = {p.id: p.text for p in pieces}
+    found = _cached_systems(store, pieces) if mode == "all" else _current_systems(pieces)
+    if not found:
+        raise NothingToEvaluate(f"none of the {len(refs)} piece(s) with references has a translation yet")
+    common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
+    skipped = {pid: _why_skipped(pid, found) for pid in refs if pid not in common}
+    if not common:
+        raise NothingToEvaluate("no piece with a reference is translated by every system "
+                                f"({', '.join(found)}); evaluate them one at a time")
+    result = evaluate_segments(
+        [[refs[pid] for pid in common]],
+        {name: [hyps[pid] for pid in common] for name, hyps in found.items()},
+        baseline, settings, sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
+        ids=common, unit="piece", reference_names=["store"], reporter=reporter,
+    )
+    result.skipped = skipped
+    if skipped:
+        result.warnings.append(f"{len(skipped)} piece(s) with references not scored (see `skipped`)")
+    return result
+
+
+def _why_skipped(piece_id: str, found: dict[str, dict[str, str]]) -> str:
+    missing = [name for name, hyps in found.items() if piece_id not in hyps]
+    if len(missing) == len(found):
+        return "not translated yet"
+    return "not translated by " + ", ".join(missing)
