@@ -1,0 +1,571 @@
+"""Reading input files: finding them, checking them, decoding them, and turning them into documents.
+
+A file is read twice, both times as a stream, so a 200 MB dump never sits in
+memory as bytes *and* text:
+
+1. :func:`probe` hashes the file (the sources table keys on path + SHA-256),
+   decompresses ``.gz`` (a truncated one fails here, before anything is
+   stored), enforces ``max_file_mb`` and a cheap line-length bound, rejects
+   binary files (NUL bytes, known magic numbers), and decides the encoding:
+   a byte-order mark first (UTF-8, UTF-16 LE/BE), then strict UTF-8 over the
+   whole file, then Windows Arabic (cp1256) when its decoding is Arabic
+   prose, then charset-normalizer, and finally cp1252 for English text with
+   a few stray Windows quotes. Nothing is assumed: a file no candidate
+   decodes is an error naming the first bad byte.
+2. :func:`iter_source` decodes the stream line by line and yields
+   :class:`RawDocument` objects: one per text dump or HTML page (to be cut
+   into pieces), one per JSONL line (already a piece). A line longer than
+   ``max_line_chars`` fails the file with a clear message instead of being
+   held in memory: a 50 MB single-line file is not a news dump.
+
+Every problem is an :class:`~pipeline.errors.InputError` naming the file (and
+the line when there is one) and the reason in one line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import gzip
+import hashlib
+import io
+import json
+import os
+import stat
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pipeline.errors import InputError
+from pipeline.ingest.metadata import parse_date
+from pipeline.ingest.script import arabic_share
+from pipeline.ingest.segment import split_lines
+from pipeline.ingest.settings import IngestSettings
+
+Kind = Literal["text", "html", "jsonl"]
+
+CHUNK = 1 << 20
+SNIFF_BYTES = 1 << 16
+_MAGIC = {
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (or Office document)",
+    b"\x89PNG": "a PNG image",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x7fELF": "an executable",
+    b"SQLite format 3": "an SQLite database",
+    b"\x1f\x8b": "a gzip stream inside a gzip file",
+}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_KIND_BY_SUFFIX: dict[str, Kind] = {
+    ".txt": "text", ".text": "text", ".md": "text", ".dump": "text",
+    ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".jsonl": "jsonl", ".ndjson": "jsonl",
+}
+
+
+@dataclass
+class RawDocument:
+    """Text read from an input, before it is cut into pieces.
+
+    ``segment`` is True for dumps and pages (cut with the segmenter) and
+    False for a JSONL line, which is one piece already. The other fields are
+    hints the input gave (JSONL fields, HTML metadata).
+    """
+
+    source: str
+    kind: Kind
+    encoding: str
+    segment: bool = True
+    line: int | None = None
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+    lang: str | None = None
+    translation: str | None = None
+    model: str | None = None
+    _text: str | None = field(default=None, repr=False)
+    _open_lines: Callable[[], Iterator[str]] | None = field(default=None, repr=False)
+
+    def lines(self) -> Iterator[str]:
+        """The document's lines, streamed from the file when it is a large dump."""
+        if self._open_lines is not None:
+            return self._open_lines()
+        return split_lines(self._text or "")
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "\n".join(self.lines())
+        return self._text
+
+
+@dataclass
+class Probe:
+    """What the first pass learned about a file."""
+
+    path: Path
+    size: int  # bytes on disk
+    sha256: str
+    compressed: bool
+    encoding: str
+    kind: Kind
+    text_bytes: int  # bytes after decompression
+    newlines: int
+
+
+# -- finding files ------------------------------------------------------------------------
+
+
+def discover(paths: Iterable[Path | str], settings: IngestSettings) -> Iterator[Path | InputError]:
+    """Files to ingest, in the order given; directories walked recursively in sorted order.
+
+    Yields an InputError (and goes on) for a missing path, a broken link, a
+    symlink loop or an unreadable directory. Inside directories, only files
+    with one of ``settings.extensions`` (optionally + ``.gz``) are taken, and
+    hidden files are skipped when ``skip_hidden``. A file reached twice (two
+    links to it) is yielded once.
+    """
+    seen: set[tuple[int, int]] = set()
+    for raw in paths:
+        path = Path(raw)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            yield InputError(str(path), _os_reason(exc, path))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(path, settings, {(st.st_dev, st.st_ino)}, seen)
+        elif (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            yield path
+
+
+def _walk(
+    directory: Path, settings: IngestSettings, ancestors: set[tuple[int, int]], seen: set[tuple[int, int]]
+) -> Iterator[Path | InputError]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        yield InputError(str(directory), f"cannot list directory: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        if settings.skip_hidden and entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink() and not settings.follow_symlinks:
+            continue
+        try:
+            st = os.stat(entry.path)
+        except OSError as exc:
+            yield InputError(str(path), _os_reason(exc, path))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if stat.S_ISDIR(st.st_mode):
+            if key in ancestors:
+                yield InputError(str(path), f"symlink loop: it leads back to {os.path.realpath(path)}, a folder already being read")
+                continue
+            yield from _walk(path, settings, ancestors | {key}, seen)
+        elif stat.S_ISREG(st.st_mode) and _wanted(entry.name, settings) and key not in seen:
+            seen.add(key)
+            yield path
+
+
+def _wanted(name: str, settings: IngestSettings) -> bool:
+    lower = name.lower().removesuffix(".gz")
+    return any(lower.endswith(ext.lower()) for ext in settings.extensions)
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if exc.errno == errno.ENOENT:
+        return "broken symbolic link (its target does not exist)" if path.is_symlink() else "no such file or directory"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot read: permission denied"
+    if exc.errno == errno.EISDIR:
+        return "is a directory"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+# -- first pass: hash, decompress, check, detect the encoding ---------------------------------
+
+
+class _HashingReader(io.RawIOBase):
+    """Hashes every byte read through it (the gzip reader reads the raw file through this)."""
+
+    def __init__(self, raw: IO[bytes], hasher: Any):
+        self.raw, self.hasher = raw, hasher
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        self.hasher.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def probe(path: Path, settings: IngestSettings) -> Probe:
+    """Pass 1 over `path` (see the module docstring). Raises InputError."""
+    name = str(path)
+    try:
+        st = path.stat()
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise InputError(name, _os_reason(exc, path)) from exc
+    if not stat.S_ISREG(st.st_mode):
+        handle.close()
+        raise InputError(name, "not a regular file")
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    if st.st_size > limit:
+        handle.close()
+        raise InputError(name, f"file is {st.st_size / 1048576:.1f} MB, over max_file_mb {settings.max_file_mb:g} (raise it in the ingest: config section)")
+    hasher = hashlib.sha256()
+    with handle:
+        magic = handle.read(2)
+        handle.seek(0)
+        compressed = magic == b"\x1f\x8b"
+        reader = io.BufferedReader(_HashingReader(handle, hasher), CHUNK)
+        stream: IO[bytes] = gzip.GzipFile(fileobj=reader, mode="rb") if compressed else reader
+        try:
+            scan = _scan(stream, name, limit, settings.max_line_chars)
+            while reader.read(CHUNK):  # hash any bytes gzip did not need
+                pass
+        except EOFError as exc:
+            raise InputError(name, "truncated .gz file: the compressed data ends before the end of the stream") from exc
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(name, f"corrupt .gz file: {exc}") from exc
+        except OSError as exc:
+            raise InputError(name, _os_reason(exc, path)) from exc
+    suffix = path.name.lower().removesuffix(".gz")
+    kind = _KIND_BY_SUFFIX.get(os.path.splitext(suffix)[1]) or _sniff_kind(scan.head, scan.encoding)
+    return Probe(path, st.st_size, hasher.hexdigest(), compressed, scan.encoding, kind, scan.total, scan.newlines)
+
+
+@dataclass
+class _Scan:
+    head: bytes
+    total: int
+    newlines: int
+    encoding: str
+
+
+def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Scan:
+    head = b""
+    total = newlines = 0
+    line_now = longest = 0
+    bom_encoding: str | None = None
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+    utf8_error: tuple[int, str] | None = None
+    sample = bytearray()
+    line_bytes_cap = max_line_chars * 4  # UTF-8 needs at most 4 bytes a character; pass 2 checks exactly
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        if not head:
+            head = chunk[:SNIFF_BYTES]
+            bom_encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None) or _bomless_utf16(head)
+            if bom_encoding is None:
+                _reject_binary(head, name)
+        total += len(chunk)
+        if total > limit:
+            raise InputError(name, f"decompressed text is over max_file_mb ({limit / 1048576:g} MB)")
+        parts = chunk.split(b"\n")
+        newlines += len(parts) - 1
+        line_now += len(parts[0])
+        if len(parts) > 1:
+            longest = max(longest, line_now, max(map(len, parts[1:-1]), default=0))
+            line_now = len(parts[-1])
+        if max(longest, line_now) > line_bytes_cap:
+            raise InputError(name, f"a line is over {line_bytes_cap:,} bytes (max_line_chars {max_line_chars:,}): not a text dump, or needs a higher limit")
+        if bom_encoding is None:
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                raise InputError(name, f"binary file: NUL byte at offset {total - len(chunk) + at}")
+            if utf8_error is None:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    utf8_error = (total - len(chunk) + exc.start, exc.reason)
+            if len(sample) < CHUNK:
+                sample += chunk[: CHUNK - len(sample)]
+    if total == 0:
+        raise InputError(name, "empty file")
+    if bom_encoding:
+        return _Scan(head, total, newlines, bom_encoding)
+    if utf8_error is None:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            utf8_error = (total - 1, exc.reason)
+    if utf8_error is None:
+        return _Scan(head, total, newlines, "utf-8")
+    return _Scan(head, total, newlines, _fallback_encoding(bytes(sample), name, utf8_error))
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: every other byte is NUL in Latin or Arabic text."""
+    sample = head[:4096]
+    if len(sample) < 16:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _reject_binary(head: bytes, name: str) -> None:
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(name, f"binary file ({what}), not text")
+    controls = sum(1 for b in head[:8192] if b < 32 and b not in (9, 10, 12, 13))
+    if head and controls > 0.05 * min(len(head), 8192):
+        raise InputError(name, "binary file: too many control bytes for text")
+
+
+def _fallback_encoding(sample: bytes, name: str, utf8_error: tuple[int, str]) -> str:
+    """The encoding of a file that is not UTF-8: cp1256 Arabic, a confident guess, or cp1252 English."""
+    if _plausible_cp1256(sample):
+        return "cp1256"
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample).best()
+    except Exception:  # noqa: BLE001 - a detector failure is just "no guess"
+        best = None
+    if best is not None and best.encoding and best.chaos <= 0.2 and best.coherence >= 0.1:
+        return best.encoding
+    ascii_share = sum(1 for b in sample if b < 128) / max(len(sample), 1)
+    if ascii_share >= 0.95:
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    offset, reason = utf8_error
+    raise InputError(
+        name,
+        f"undecodable bytes: not UTF-8 ({reason} at byte {offset}), no byte-order mark, "
+        "and neither Windows Arabic (cp1256) nor any other encoding decodes it as text",
+    )
+
+
+def _plausible_cp1256(sample: bytes) -> bool:
+    try:
+        text = sample.decode("cp1256")
+    except UnicodeDecodeError:
+        return False
+    non_ascii = [c for c in text if ord(c) > 127]
+    if len(non_ascii) < 10:
+        return False
+    share = arabic_share("".join(non_ascii))
+    spaces = sum(1 for c in text if c.isspace()) / len(text)
+    return share >= 0.6 and spaces >= 0.05
+
+
+def _sniff_kind(head: bytes, encoding: str) -> Kind:
+    try:
+        text = head.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n").lower()
+    except LookupError:
+        return "text"
+    if text.startswith(("<!doctype html", "<html")) or ("<html" in text[:2000] and "<body" in text):
+        return "html"
+    first = text.split("\n", 1)[0].strip()
+    if first.startswith("{") and first.endswith("}"):
+        return "jsonl"
+    return "text"
+
+
+# -- second pass: documents --------------------------------------------------------------------
+
+
+def open_text(info: Probe) -> IO[str]:
+    """The file decoded as a text stream (universal newlines)."""
+    raw: IO[bytes] = open(info.path, "rb")
+    if info.compressed:
+        raw = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    return io.TextIOWrapper(raw, encoding=info.encoding, errors="strict", newline=None)  # type: ignore[arg-type]
+
+
+def _checked_lines(info: Probe, settings: IngestSettings) -> Iterator[str]:
+    name = str(info.path)
+    number = 0
+    try:
+        with open_text(info) as stream:
+            for number, line in enumerate(stream, 1):
+                line = line.rstrip("\n")
+                if len(line) > settings.max_line_chars:
+                    raise InputError(name, f"line is {len(line):,} characters long, over max_line_chars {settings.max_line_chars:,}", number)
+                yield line
+    except UnicodeDecodeError as exc:
+        raise InputError(name, f"undecodable bytes for {info.encoding} ({exc.reason})", number + 1) from exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(name, f"corrupt .gz file: {exc}", number + 1) from exc
+
+
+def iter_source(info: Probe, settings: IngestSettings, line_errors: list[InputError] | None = None) -> Iterator[RawDocument]:
+    """Documents of a probed file; broken JSONL lines go to `line_errors` and are skipped."""
+    name = str(info.path)
+    if info.kind == "jsonl":
+        yield from _jsonl_documents(info, settings, line_errors if line_errors is not None else [])
+    elif info.kind == "html":
+        yield _html_document(info, "\n".join(_checked_lines(info, settings)))
+    else:
+        yield RawDocument(name, "text", info.encoding, _open_lines=lambda: _checked_lines(info, settings))
+
+
+def read_source(
+    path: Path | str, settings: IngestSettings | None = None, errors: list[InputError] | None = None
+) -> list[RawDocument]:
+    """All documents of one file (pure: no store). Raises InputError for a bad file.
+
+    Broken JSONL lines are appended to `errors` when it is given (the other
+    lines are returned); without it, the first broken line is raised.
+    """
+    settings = settings or IngestSettings()
+    info = probe(Path(path), settings)
+    line_errors: list[InputError] = []
+    documents = list(iter_source(info, settings, line_errors))
+    for document in documents:
+        if document.segment:
+            document.text  # noqa: B018 - read now, while the file is known to be readable
+    if line_errors and errors is None:
+        raise line_errors[0]
+    if errors is not None:
+        errors.extend(line_errors)
+    return documents
+
+
+# JSONL -------------------------------------------------------------------------------------------
+
+
+def _jsonl_documents(info: Probe, settings: IngestSettings, errors: list[InputError]) -> Iterator[RawDocument]:
+    name = str(info.path)
+    good = 0
+    for number, line in enumerate(_checked_lines(info, settings), 1):
+        if not line.strip():
+            continue
+        try:
+            document = _jsonl_document(name, info.encoding, number, json.loads(line))
+        except json.JSONDecodeError as exc:
+            errors.append(InputError(name, f"not valid JSON ({exc.msg} at column {exc.colno})", number))
+            continue
+        except ValueError as exc:
+            errors.append(InputError(name, str(exc), number))
+            continue
+        good += 1
+        yield document
+    if good == 0:
+        raise InputError(name, f"no usable JSON lines ({len(errors)} broken)" if errors else "empty file (no JSON lines)")
+
+
+def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocument:
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("no 'text' field (or it is empty)")
+
+    def field_str(*keys: str) -> str | None:
+        for key in keys:
+            value = obj.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+    date = field_str("date")
+    translation = field_str("translation")
+    return RawDocument(
+        name,
+        "jsonl",
+        encoding,
+        segment=False,
+        line=number,
+        title=field_str("title"),
+        date=(parse_date(date) or None) if date else None,
+        author=field_str("author"),
+        outlet=field_str("outlet"),
+        lang=field_str("lang", "language"),
+        translation=translation,
+        model=(field_str("model", "system") or "external") if translation else None,
+        _text=text,
+    )
+
+
+# HTML --------------------------------------------------------------------------------------------
+
+
+_ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
+
+
+def _clean_html(html: str) -> Any:
+    """The page as an lxml tree without scripts, styles, <noscript>, frames or event-handler attributes.
+
+    trafilatura alone can fall back to taking a <noscript> block as text on
+    small or odd pages; removing active content first makes "no script in
+    the text" hold whatever path it takes.
+    """
+    from lxml import html as lxml_html
+
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
+    tree = lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
+    for element in tree.xpath(_ACTIVE_CONTENT):
+        element.drop_tree()
+    for element in tree.iter():
+        if isinstance(element.tag, str):
+            for name in [a for a in element.attrib if a.lower().startswith("on")]:
+                del element.attrib[name]
+    return tree
+
+
+def _html_document(info: Probe, html: str) -> RawDocument:
+    """Main text of a page with trafilatura (scripts, navigation and comments left out), plus its metadata."""
+    import trafilatura
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = _clean_html(html)
+    except (etree.ParserError, ValueError):  # nothing parsable: no text
+        tree = None
+    clean = lxml_html.tostring(tree, encoding="unicode") if tree is not None else ""
+    text = trafilatura.extract(clean, output_format="txt", favor_recall=True, include_comments=False, include_tables=True) if clean else None
+    if not text and tree is not None:
+        text = _html_fallback_text(tree)
+    meta = trafilatura.extract_metadata(clean) if clean else None
+    title = getattr(meta, "title", None) if meta else None
+    date = getattr(meta, "date", None) if meta else None
+    return RawDocument(
+        str(info.path),
+        "html",
+        info.encoding,
+        segment=True,
+        title=title,
+        date=parse_date(date) if date else None,
+        author=getattr(meta, "author", None) if meta else None,
+        outlet=getattr(meta, "sitename", None) if meta else None,
+        _text=text or "",
+    )
+
+
+def _html_fallback_text(tree: Any) -> str:
+    """Text of headings and paragraphs when trafilatura finds no main content (tiny pages)."""
+    for bad in tree.xpath("//nav|//footer|//header|//form"):
+        bad.drop_tree()
+    blocks = tree.xpath("//h1|//h2|//h3|//p|//li|//blockquote")
+    texts = [" ".join(b.text_content().split()) for b in blocks] if blocks else [" ".join(tree.text_content().split())]
+    return "\n".join(t for t in texts if t)

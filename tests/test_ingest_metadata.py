@@ -1,0 +1,168 @@
+"""Dates, bylines and outlets read off header lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.ingest import parse_date, segment_dump
+from pipeline.ingest.metadata import (
+    LEVANTINE_MONTHS,
+    byline,
+    canonical_outlet,
+    date_line,
+    outlet_from_line,
+    outlet_from_opener,
+    outlet_self_reference_ar,
+)
+
+
+@pytest.mark.parametrize(
+    "text,iso",
+    [
+        ("Sunday, 07 May 2023 12:24 AM", "2023-05-07T00:24"),
+        ("Sunday, 07 May 2023 12:24 AM  [ Last Update: Sunday, 07 May 2023 2:14 AM ]", "2023-05-07T00:24"),
+        ("27 Jul 2021", "2021-07-27"),
+        ("27 Jul, 2021", "2021-07-27"),
+        ("Dec 1 , 2021", "2021-12-01"),
+        (" July 30, 2021", "2021-07-30"),
+        ("September 01 2022", "2022-09-01"),
+        ("18/07/2021", "2021-07-18"),  # day first
+        ("03/04/2021", "2021-04-03"),  # ambiguous: day first
+        ("10/22/2020 22:19", "2020-10-22T22:19"),  # cannot be day first: month first
+        ("2020-10-22 18:09", "2020-10-22T18:09"),
+        ("2020/10/22 21:20", "2020-10-22T21:20"),
+        ("Thursday, November 11, 2021 8:37 PM", "2021-11-11T20:37"),
+        ("Published August 25, 2021 at 9:07am", "2021-08-25T09:07"),
+        ("NOV 07, 2021 3:59 PM ET", "2021-11-07T15:59"),
+        ("Date: 24 July, 2020", "2020-07-24"),
+        ("الأربعاء 18 آب 2021", "2021-08-18"),
+        ("الإثنين 10 أيار 2021", "2021-05-10"),
+        ("السبت ١٢ شباط ٢٠٢٢", "2022-02-12"),  # Arabic-Indic digits
+        ("15 يوليو 2021", "2021-07-15"),  # Egyptian month names too
+    ],
+)
+def test_dates_in_english_and_arabic_forms(text, iso):
+    assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize(
+    "name,month",
+    [
+        ("كانون الثاني", 1), ("شباط", 2), ("آذار", 3), ("نيسان", 4), ("أيار", 5), ("حزيران", 6),
+        ("تموز", 7), ("آب", 8), ("أيلول", 9), ("تشرين الأول", 10), ("تشرين الثاني", 11), ("كانون الأول", 12),
+    ],
+)
+def test_every_levantine_month(name, month):
+    assert name in LEVANTINE_MONTHS
+    assert parse_date(f"الخميس 3 {name} 2022") == f"2022-{month:02d}-03"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the group carried out 5,000 operations",
+        "Resolution 2334 of 2016",
+        "31/02/2021",  # no such day
+        "call 0791234567 now",
+        "yesterday",
+        "2 hours ago",
+        "in 2021",
+        "Summary 5, 2021",
+    ],
+)
+def test_numbers_and_relative_words_are_not_dates(text):
+    assert parse_date(text) is None
+
+
+def test_a_date_line_is_a_date_and_little_else():
+    assert date_line("Time: 10/22/2020 21:34:06 Read: 975 times") == "2020-10-22T21:34"
+    assert date_line("170 Policy 2020/10/22 21:20 ht") == "2020-10-22T21:20"
+    assert date_line("Arab and internationalIsraelSudan 2020-10-22 11:13A- A A+") == "2020-10-22T11:13"
+    assert date_line("The Minister of Finance announced, on Thursday, October 22, 2020, the support") is None
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("By Staff, Agencies", ("Staff, Agencies", None, None)),
+        ("BY RICK MORAN NOV 07, 2021 3:59 PM ET", ("Rick Moran", None, "2021-11-07T15:59")),
+        ("By Al Mayadeen English", (None, "Al Mayadeen", None)),
+        ("By The Cradle’s Iraq Correspondent", ("The Cradle’s Iraq Correspondent", "The Cradle", None)),
+        ("By Aram Mirzaei for the Saker blog", ("Aram Mirzaei", "The Saker", None)),
+        ("By Elijah J. Magnier: @ejmalrai", ("Elijah J. Magnier", None, None)),
+        ("By News Desk -2020-08-17", ("News Desk", None, "2020-08-17")),
+        ("باريس – نضال حمادة", ("نضال حمادة", None, None)),  # city dateline, then the author
+        ("بقلم محمد صادق الحسيني", ("محمد صادق الحسيني", None, None)),
+    ],
+)
+def test_bylines(line, expected):
+    assert byline(line) == expected
+
+
+@pytest.mark.parametrize("line", ["By doing so, the Iraqi government recognized the troops.", "by the end of the year", "Bypass road closed"])
+def test_sentences_starting_with_by_are_not_bylines(line):
+    assert byline(line) is None
+
+
+@pytest.mark.parametrize(
+    "text,outlet",
+    [
+        ("Shafaq News / The British “Middle East Eye” website revealed", "Shafaq News"),
+        ("Shafaq News/ The commander of the Quds Force", "Shafaq News"),
+        ("(Baghdad: Al Furat News) A political analyst", "Al Furat News"),
+        ("{Political: Al-Furat News} Prime Minister Mustafa Al-Kazemi expressed", "Al Furat News"),
+        ("Baghdad / Obelisk: Prime Minister Mustafa Al-Kazemi received", "Al-Masalla"),
+        ("Baghdad today – Baghdad", "Baghdad Today"),
+        ("The Minister of Finance announced on Thursday", None),
+    ],
+)
+def test_outlet_from_the_opening_words(text, outlet):
+    assert outlet_from_opener(text) == outlet
+
+
+@pytest.mark.parametrize(
+    "line,outlet",
+    [
+        ("Source: Press TV", "Press TV"),
+        ("Source: Afaq TV (YouTube)", "Afaq TV"),
+        ("Translated by Al-Ahed News", "Al-Ahed News"),
+        ("Press TV’s website can also be accessed at the following alternate addresses:", "Press TV"),
+        ("The views expressed in this article do not necessarily reflect those of The Cradle.", "The Cradle"),
+        ("Baghdad / The National News Center", "The National News Center"),
+    ],
+)
+def test_outlet_lines(line, outlet):
+    assert outlet_from_line(line) == outlet
+
+
+def test_arabic_papers_naming_themselves():
+    assert outlet_self_reference_ar("وقال مصدر دبلوماسي عربي في دمشق، لـ«الأخبار»، أن الحكومة") == "Al-Akhbar"
+    assert outlet_self_reference_ar("نعود بك أيها القارئ الكريم إلى مقالة «البناء» في شهر تشرين الثاني") == "Al-Binaa"
+    assert outlet_self_reference_ar("قالت مصادر وثيقة الصلة بمطبخ صناعة القرار") is None
+
+
+def test_canonical_outlet_names():
+    assert canonical_outlet("al-mayadeen") == "Al Mayadeen"
+    assert canonical_outlet("الأخبار") == "Al-Akhbar"
+    assert canonical_outlet("«البناء»") == "Al-Binaa"
+    assert canonical_outlet("Shafaq News Agency") == "Shafaq News"
+    assert canonical_outlet("Some Unknown Blog") is None
+
+
+def test_english_article_quoting_an_outlet_does_not_take_its_name():
+    text = (
+        "Resistance group rejects US presence\n\n27 Jul 2021\n\n"
+        "“Diplomatic facilities are not targets,” the spokesman told Beirut-based al-Mayadeen TV on Thursday, "
+        "adding that the attacks on the embassy were meant to trick the Iraqi people and disrupt the equations.\n"
+    )
+    (piece,) = segment_dump(text).pieces
+    assert piece.outlet is None and piece.date == "2021-07-27"
+
+
+def test_page_title_site_name_becomes_the_outlet():
+    text = (
+        "Baghdad summit | Mideastream\n\nIraq hosted a regional summit on Saturday supposedly aimed at easing "
+        "tensions in the Middle East while emphasizing the Arab country’s new role as a mediator.\n"
+    )
+    (piece,) = segment_dump(text).pieces
+    assert (piece.title, piece.outlet) == ("Baghdad summit", "Mideastream")

@@ -1,0 +1,115 @@
+"""Ingest into a real store: identity, duplicates, re-runs, one transaction per file, the CLI verb."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.config import Config
+from pipeline.ingest import ingest_paths, segment_dump
+from pipeline.records import content_id
+from pipeline.store import Store
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def seed(prefix: str) -> Path:
+    return next(SEEDS.glob(f"{prefix}_*.txt"))
+
+
+def count(store: Store, table: str) -> int:
+    return store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_the_same_article_in_two_dumps_is_stored_once_and_linked_to_both(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        report = ingest_paths(store, Config({}), [seed("000"), seed("001")])
+        assert (report.pieces_new, report.pieces_duplicate) == (10, 1)
+        shared = content_id(segment_dump(seed("001").read_text()).pieces[0].text)
+        sources = [Path(r[0]).name for r in store.conn.execute(
+            "SELECT s.path FROM piece_sources ps JOIN sources s ON s.id = ps.source_id WHERE ps.piece_id = ? ORDER BY s.id", (shared,))]
+        assert sources == [seed("000").name, seed("001").name]
+        assert count(store, "pieces") == 10
+
+
+def test_reingesting_adds_nothing_and_says_so(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        first = ingest_paths(store, Config({}), [SEEDS])
+        before = {t: count(store, t) for t in ("pieces", "paragraphs", "piece_sources", "sources")}
+        again = ingest_paths(store, Config({}), [SEEDS])
+        assert first.pieces_new == before["pieces"] and first.files_ingested == 5
+        assert (again.files_skipped_unchanged, again.files_ingested, again.pieces_new) == (5, 0, 0)
+        assert {t: count(store, t) for t in before} == before
+
+
+def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
+    grown = tmp_path / "grown.txt"
+    shutil.copy(seed("000"), grown)
+    with Store(tmp_path / "s.sqlite") as store:
+        ingest_paths(store, Config({}), [seed("000")])
+        copy = ingest_paths(store, Config({}), [grown])  # same text, another path: all known
+        assert (copy.pieces_new, copy.pieces_duplicate) == (0, 10)
+        with open(grown, "a", encoding="utf-8") as handle:
+            handle.write("\n\nA new article appended to the dump later on\n\n2020-10-23 09:00\n\n"
+                         "Shafaq News / Something else happened on Friday in Baghdad, officials said, and it was reported widely.\n")
+        grew = ingest_paths(store, Config({}), [grown])
+        assert (grew.pieces_new, grew.pieces_duplicate) == (1, 10)
+        assert count(store, "pieces") == 11
+
+
+def test_pieces_and_paragraphs_as_the_next_stages_expect_them(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        ingest_paths(store, Config({}), [seed("003")])
+        rows = store.conn.execute("SELECT * FROM pieces").fetchall()
+        assert len(rows) >= 22
+        for row in rows:
+            paragraphs = [r[0] for r in store.conn.execute("SELECT text FROM paragraphs WHERE piece_id = ? ORDER BY idx", (row["id"],))]
+            idx = [r[0] for r in store.conn.execute("SELECT idx FROM paragraphs WHERE piece_id = ? ORDER BY idx", (row["id"],))]
+            assert idx == list(range(len(paragraphs)))
+            assert row["text"] == "\n\n".join(paragraphs) and row["id"] == content_id(row["text"])
+            assert row["title"] is None or row["title"] not in paragraphs
+            assert (row["status"], row["lang"]) == ("ingested", None)
+        assert store.conn.execute("SELECT COUNT(*) FROM paragraphs WHERE lang IS NOT NULL OR route IS NOT NULL").fetchone()[0] == 0
+        positions = [r[0] for r in store.conn.execute("SELECT position FROM piece_sources ORDER BY position")]
+        assert positions == list(range(len(rows)))
+        pieces = store.load_pieces()  # the store's own view: source order, titles, dates
+        assert pieces[0].title.startswith("Iraqi resistance group’s leader") and pieces[0].date == "2023-05-07T00:24"
+        source = store.conn.execute("SELECT status, encoding, kind, pieces, removed_lines, sha256, path FROM sources").fetchone()
+        assert tuple(source)[:5] == ("ingested", "utf-8", "text", len(rows), 30)
+        assert source["sha256"] == hashlib.sha256(seed("003").read_bytes()).hexdigest()
+        assert source["path"] == str(seed("003").resolve())
+
+
+def test_a_failed_file_is_recorded_and_nothing_stored_is_lost(tmp_path):
+    bad = tmp_path / "bad.txt.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03broken")
+    with Store(tmp_path / "s.sqlite") as store:
+        ingest_paths(store, Config({}), [seed("000")])
+        before = count(store, "pieces")
+        report = ingest_paths(store, Config({}), [bad, seed("004")])
+        assert report.files_failed == 1 and report.files_ingested == 1
+        assert count(store, "pieces") == before + 1
+        status, error = store.conn.execute("SELECT status, error FROM sources WHERE path LIKE '%bad.txt.gz'").fetchone()
+        assert status == "failed" and "bad.txt.gz" in error and ".gz" in error
+        # fixed later (same path, new bytes): ingested, and the failure stays as history
+        bad.write_bytes(__import__("gzip").compress(seed("001").read_bytes()))
+        fixed = ingest_paths(store, Config({}), [bad])
+        assert fixed.errors == [] and fixed.pieces_duplicate == 1
+
+
+def test_cli_ingest_exit_codes_and_summary(tmp_path):
+    runner = CliRunner()
+    db = tmp_path / "cli.sqlite"
+    result = runner.invoke(app, ["ingest", str(seed("000")), str(seed("001")), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "new 10" in result.output and "already known 1" in result.output
+    result = runner.invoke(app, ["ingest", str(seed("002")), str(tmp_path / "nope.txt"), "--db", str(db), "--quiet"])
+    assert result.exit_code == 3
+    assert "nope.txt: no such file or directory" in " ".join(result.output.split())  # rich may wrap at 80 columns
+    with Store(db) as store:
+        assert count(store, "pieces") == 18
+        assert store.conn.execute("SELECT status FROM runs ORDER BY id DESC").fetchone()[0] == "completed_with_errors"
