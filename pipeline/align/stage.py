@@ -1,0 +1,221 @@
+"""The align stage over the store (`align_store`) and over JSONL files (`align_jsonl`).
+
+Both read pieces, call :func:`~pipeline.align.matcher.align_pieces` and write
+one record per translated piece: its matches, or why it has none. Store mode
+replaces the previous results of the pieces it aligns in one transaction, so
+an interrupted run leaves the old results intact.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
+from pipeline.config import Config
+from pipeline.errors import InputError, StorageError
+from pipeline.progress import QUIET, Reporter
+from pipeline.records import Match, Piece, content_id
+from pipeline.store import Store
+
+
+class AlignReport(BaseModel):
+    """What an align run did; goes into summary.json."""
+
+    translated: int = 0
+    english: int = 0
+    english_duplicates: int = 0  # identical English pieces collapsed onto one
+    matched: int = 0
+    matches: int = 0
+    no_coverage: int = 0
+    untranslated: int = 0  # non-English pieces with no translation yet (status 'pending')
+    scored_pairs: int = 0
+    seconds: float = 0.0
+    files: list[str] = Field(default_factory=list)
+    reasons: dict[str, int] = Field(default_factory=dict)  # abstention reason kind -> count
+
+
+def _reason_kind(reason: str) -> str:
+    for kind in ("empty translation", "too short", "no English pieces", "candidate", "no English coverage"):
+        if kind in reason:
+            return kind
+    return "other"
+
+
+def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untranslated: int = 0) -> AlignReport:
+    matched = {m.source_id for m in result.matches}
+    reasons: dict[str, int] = {}
+    for r in result.abstentions.values():
+        reasons[_reason_kind(r)] = reasons.get(_reason_kind(r), 0) + 1
+    return AlignReport(
+        translated=n_src,
+        english=n_en,
+        english_duplicates=sum(len(v) for v in result.duplicates.values()),
+        matched=len(matched),
+        matches=len(result.matches),
+        no_coverage=len(result.abstentions),
+        untranslated=untranslated,
+        scored_pairs=result.scored_pairs,
+        seconds=round(seconds, 3),
+        reasons=reasons,
+    )
+
+
+def _status_reason(piece_id: str, result: AlignResult) -> tuple[str, str]:
+    mine = [m for m in result.matches if m.source_id == piece_id]
+    if mine:
+        best = max(mine, key=lambda m: m.score)
+        return "matched", f"{len(mine)} match{'es' if len(mine) > 1 else ''}; best {best.target_id} at {best.score:.3f}"
+    return "no_coverage", result.abstentions.get(piece_id, "no English coverage found")
+
+
+def align_store(store: Store, config: Config, reporter: Reporter = QUIET, run_id: int | None = None) -> AlignReport:
+    """Align every translated piece in the store against every English piece in it.
+
+    Translated pieces are the non-English pieces with a translation (from this
+    pipeline's segments or an external one); for pipeline translations the
+    sentence indices of `sentence_pairs.source` are the piece's body segments
+    (``store.load_segments``). Non-English pieces without a translation are
+    recorded with status 'pending'.
+    """
+    settings = config.section("align", AlignSettings)
+    start = time.perf_counter()
+    pieces = store.load_pieces()
+    english = [p for p in pieces if p.lang == "en"]
+    others = [p for p in pieces if p.lang != "en"]
+    translated = [p for p in others if p.translation and p.translation.strip()]
+    untranslated = [p for p in others if not (p.translation and p.translation.strip())]
+    external = {r[0] for r in store.conn.execute("SELECT id FROM pieces WHERE external_translation IS NOT NULL")}
+    sentences: dict[str, list[str]] = {}
+    for p in translated:
+        if p.id in external:
+            continue
+        segments = store.load_segments(p.id)
+        if segments and all(s.translation is not None for s in segments):
+            sentences[p.id] = [s.translation or "" for s in segments]
+    reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
+    result = align_pieces(translated, english, settings, sentences, reporter)
+    for kept, dropped in result.duplicates.items():
+        reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
+    _write_store(store, translated, untranslated, result, run_id)
+    return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
+
+
+def _write_store(store: Store, translated: list[Piece], untranslated: list[Piece], result: AlignResult, run_id: int | None) -> None:
+    ids = [p.id for p in translated] + [p.id for p in untranslated]
+    with store.transaction() as tx:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            tx.execute(f"DELETE FROM matches WHERE source_id IN ({marks})", chunk)
+            tx.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks})", chunk)
+        tx.executemany(
+            "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.source_id, m.target_id, m.score,
+                    json.dumps(m.evidence, ensure_ascii=False),
+                    json.dumps([p.model_dump() for p in m.sentence_pairs]),
+                    run_id,
+                )
+                for m in result.matches
+            ],
+        )
+        rows = [(p.id, *_status_reason(p.id, result), run_id) for p in translated]
+        rows += [(p.id, "pending", f"no translation yet (piece status '{p.status}')", run_id) for p in untranslated]
+        tx.executemany("INSERT INTO alignments(piece_id, status, reason, run_id) VALUES (?, ?, ?, ?)", rows)
+
+
+# -- JSONL mode -------------------------------------------------------------------
+
+def read_pieces_jsonl(path: Path, default_lang: str | None) -> list[Piece]:
+    """Pieces from a JSONL file (the pieces.jsonl contract, or any objects with text/translation)."""
+    if not path.exists():
+        raise InputError(str(path), "file not found")
+    pieces: list[Piece] = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(str(path), f"not valid JSON: {exc.msg}", number) from exc
+            if not isinstance(obj, dict):
+                raise InputError(str(path), "each line must be a JSON object", number)
+            text = obj.get("text") or ""
+            translation = obj.get("translation")
+            if not isinstance(text, str) or (translation is not None and not isinstance(translation, str)):
+                raise InputError(str(path), "'text' and 'translation' must be strings", number)
+            if not text and not translation:
+                raise InputError(str(path), "piece has neither 'text' nor 'translation'", number)
+            pieces.append(
+                Piece(
+                    id=str(obj.get("id") or content_id(text or translation or "")),
+                    source=str(obj.get("source") or path),
+                    title=obj.get("title"),
+                    title_translation=obj.get("title_translation"),
+                    date=obj.get("date"),
+                    outlet=obj.get("outlet"),
+                    author=obj.get("author"),
+                    lang=obj.get("lang") or default_lang,
+                    text=text or translation or "",
+                    translation=translation,
+                    model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+                )
+            )
+    return pieces
+
+
+def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Config, reporter: Reporter = QUIET) -> AlignReport:
+    """Align JSONL pieces carrying a `translation` against English JSONL pieces.
+
+    Writes ``matches.jsonl`` (the output contract: source_id, target_id, score,
+    evidence, sentence_pairs) and ``alignments.jsonl`` (one status line per
+    source piece: matched / no_coverage with its reason) into `out_dir`.
+    """
+    settings = config.section("align", AlignSettings)
+    start = time.perf_counter()
+    sources = read_pieces_jsonl(Path(source_path), None)
+    targets = read_pieces_jsonl(Path(target_path), "en")
+    english = [p for p in targets if p.lang in (None, "en")]
+    translated = [p for p in sources if p.translation is not None]
+    missing = [p for p in sources if p.translation is None]
+    result = align_pieces(translated, english, settings, None, reporter)
+    for p in missing:
+        result.abstentions[p.id] = "piece carries no 'translation'"
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        match_path, status_path = out / "matches.jsonl", out / "alignments.jsonl"
+        _write_jsonl(match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))])
+        statuses = [{"piece_id": p.id, "status": s, "reason": r} for p in translated for s, r in [_status_reason(p.id, result)]]
+        statuses += [{"piece_id": p.id, "status": "no_translation", "reason": result.abstentions[p.id]} for p in missing]
+        _write_jsonl(status_path, statuses)
+    except OSError as exc:
+        raise StorageError(f"{out}: cannot write the alignment output: {exc}") from exc
+    report = _report(result, len(translated), len(english), time.perf_counter() - start)
+    report.files = [str(match_path), str(status_path)]
+    return report
+
+
+def _match_json(m: Match) -> dict[str, Any]:
+    return {
+        "source_id": m.source_id,
+        "target_id": m.target_id,
+        "score": m.score,
+        "evidence": m.evidence,
+        "sentence_pairs": [p.model_dump() for p in m.sentence_pairs],
+    }
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
