@@ -62,11 +62,14 @@ class Reporter:
         if not self.quiet:
             self.console.print(message, markup=False, highlight=False)
 
+    # soft_wrap: a warning or error is one line on stderr however long it is
+    # (rich would otherwise wrap it at the console width), so scripts can grep
+    # "error: FILE:LINE: reason" and count failed inputs line by line.
     def warn(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+        self.console.print(f"warning: {message}", style="yellow", markup=False, highlight=False, soft_wrap=True)
 
     def error(self, message: str) -> None:
-        self.console.print(f"error: {message}", style="red", markup=False, highlight=False)
+        self.console.print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
 
     @contextmanager
     def task(self, description: str, total: int | None, unit: str = "items") -> Iterator[Task]:

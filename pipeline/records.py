@@ -8,6 +8,7 @@ others noticing.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from typing import Any, Literal
 
@@ -89,13 +90,20 @@ class Match(BaseModel):
     sentence_pairs: list[SentencePair] = Field(default_factory=list)
 
 
-def normalize_for_id(text: str) -> str:
-    """Canonical form used for identity: NFKC, no tatweel, collapsed whitespace.
+# Invisible characters that only steer rendering (bidi marks and embeddings,
+# zero-width spaces and joiners, BOM, soft hyphen): scrapers sprinkle them
+# unpredictably, so they must not make one article two.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
-    Two copies of an article that differ only in page chrome, spacing or
-    Unicode composition must get the same id, so dedup works across dumps.
+
+def normalize_for_id(text: str) -> str:
+    """Canonical form used for identity: NFKC, no tatweel, no invisible marks, collapsed whitespace.
+
+    Two copies of an article that differ only in page chrome, spacing,
+    direction marks or Unicode composition must get the same id, so dedup
+    works across dumps.
     """
-    text = unicodedata.normalize("NFKC", text).replace("\u0640", "")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).replace("\u0640", ""))
     return " ".join(text.split()).casefold()
 
 

@@ -20,6 +20,7 @@ from pipeline.errors import (
     EXIT_MODEL_UNAVAILABLE,
     EXIT_OK,
     ModelUnavailable,
+    StoreBusy,
 )
 from pipeline.progress import QUIET, Reporter
 from pipeline.store import Store
@@ -81,12 +82,16 @@ def run_pipeline(
     from pipeline.ingest import ingest_paths
     from pipeline.translate import translate_store
 
+    from pipeline.export.files import OutputDir
+
     out = Path(out_dir or config.output.dir)
+    # An output folder we cannot write is reported now, not after hours of translation.
+    OutputDir(out)
     timer = _Timer(reporter)
     messages: list[str] = []
     exit_code = EXIT_OK
     with Store(config.store.path, config.store.busy_timeout_s) as store:
-        store.acquire_run_lock(wait=wait_for_lock)
+        _lock(store, wait_for_lock, reporter)
         run_id = store.start_run("run " + " ".join(str(p) for p in inputs))
         ingest = timer.stage("ingest", lambda: ingest_paths(store, config, [*inputs, *(english or [])], reporter, run_id))
         for error in getattr(ingest, "errors", []):
@@ -108,6 +113,17 @@ def run_pipeline(
         status = "completed" if exit_code == EXIT_OK else ("pending" if exit_code == EXIT_MODEL_UNAVAILABLE else "completed_with_errors")
         store.finish_run(run_id, status, summary)
     return RunResult(exit_code, summary, list(getattr(export, "files", [])), messages)
+
+
+def _lock(store: Store, wait: bool, reporter: Reporter) -> None:
+    """Take the store's run lock; with `wait`, say that we queue before blocking."""
+    try:
+        store.acquire_run_lock(wait=False)
+    except StoreBusy:
+        if not wait:
+            raise
+        reporter.info(f"{store.path}: another run is writing to this store; waiting for it to finish (--wait)")
+        store.acquire_run_lock(wait=True)
 
 
 def _summary(store: Store, timer: _Timer, run_id: int, exit_code: int, messages: list[str]) -> dict[str, Any]:

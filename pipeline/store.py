@@ -12,7 +12,8 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -151,11 +152,16 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         self._lock_file: Any = None
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            # Switching a brand-new file to WAL needs an exclusive lock and
+            # SQLite does not wait for it: two runs creating the same store
+            # at once would otherwise fail with "database is locked".
+            _retry_while_locked(lambda: self.conn.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # I/O, space, permissions: the file itself may be fine
+                raise StorageError(f"{self.path}: cannot open the store: {exc}{_hint(str(exc))}") from exc
             raise StorageError(f"{self.path}: not a usable pipeline store: {exc}") from exc
 
     # -- schema ---------------------------------------------------------
@@ -167,6 +173,10 @@ class Store:
             )
         for number in range(version, SCHEMA_VERSION):
             with self.transaction():
+                # Read again under the write lock: another process creating
+                # the same store may have applied this step meanwhile.
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue
                 for statement in _split_sql(MIGRATIONS[number]):
                     self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version={number + 1}")
@@ -189,14 +199,52 @@ class Store:
             raise _storage_error(self.path, exc) from exc
         try:
             yield self.conn
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            if _is_storage_problem(exc):  # disk full, I/O error, read-only file: tell the user, not a traceback
+                raise _storage_error(self.path, exc) from exc
+            raise
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise _storage_error(self.path, exc) from exc
+
+    def _rollback(self) -> None:
+        """Roll back what is still open, keeping the error that brought us here.
+
+        SQLite itself rolls back on some errors (a full disk, an I/O error):
+        a second ROLLBACK would then fail with "no transaction is active" and
+        hide the real cause from the user.
+        """
+        if not self.conn.in_transaction:
+            return
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the original exception says more than this one
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the store as of one moment.
+
+        Readers (status, export) use it while a run may be committing: without
+        it, two queries of one export could straddle a commit (a piece counted
+        in summary.json but missing from pieces.jsonl). WAL lets it run beside
+        a writer without taking any lock. Inside a transaction it adds nothing.
+        """
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            yield self.conn
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     def acquire_run_lock(self, wait: bool = False) -> None:
         """Hold an exclusive lock for a writing run (one writer run at a time).
@@ -222,6 +270,11 @@ class Store:
         self._lock_file.truncate()
         self._lock_file.write(f"pid {os.getpid()}")
         self._lock_file.flush()
+        # With the lock held no other run is alive: a run still marked
+        # 'running' was killed (or lost power) before it could finish.
+        if self.conn.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone():
+            with self.transaction() as tx:
+                tx.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
     def close(self) -> None:
         if self._lock_file is not None:
@@ -308,7 +361,9 @@ class Store:
         out: dict[tuple[str, int], list[str | None]] = {}
         for chunk in _chunks(piece_ids, 500):
             rows = self.conn.execute(
-                "SELECT s.piece_id, s.paragraph_idx, t.target_text FROM segments s "
+                # a segment skipped with a reason (nothing to translate) counts as done, empty
+                "SELECT s.piece_id, s.paragraph_idx, "
+                "COALESCE(t.target_text, CASE WHEN s.reason IS NOT NULL THEN '' END) FROM segments s "
                 "LEFT JOIN translations t ON t.key = s.translation_key "
                 f"WHERE s.piece_id IN ({','.join('?' * len(chunk))}) "
                 "ORDER BY s.piece_id, s.paragraph_idx, s.sentence_idx",
@@ -397,7 +452,7 @@ class Store:
             "pieces_by_status": dict(q("SELECT status, COUNT(*) FROM pieces GROUP BY status")),
             "paragraphs_by_route": {k or "undetected": v for k, v in q("SELECT route, COUNT(*) FROM paragraphs GROUP BY route")},
             "segments": q("SELECT COUNT(*) FROM segments")[0][0],
-            "segments_pending": q("SELECT COUNT(*) FROM segments WHERE translation_key IS NULL")[0][0],
+            "segments_pending": q("SELECT COUNT(*) FROM segments WHERE translation_key IS NULL AND reason IS NULL")[0][0],
             "translations_cached": q("SELECT COUNT(*) FROM translations")[0][0],
             "matches": q("SELECT COUNT(*) FROM matches")[0][0],
             "abstentions": q("SELECT COUNT(*) FROM alignments WHERE status = 'no_coverage'")[0][0],
@@ -412,9 +467,38 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+def _retry_while_locked(action: Callable[[], Any], timeout_s: float) -> Any:
+    """Run `action`, retrying for up to `timeout_s` while SQLite says the database is locked."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.01
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _is_storage_problem(exc: sqlite3.Error) -> bool:
+    """An error of the disk or the file (not of our SQL): the user can act on it."""
+    text = str(exc)
+    return any(word in text for word in ("disk", "full", "readonly", "read-only", "unable to open", "locked", "busy"))
+
+
+def _hint(text: str) -> str:
+    """What an SQLite I/O error usually means, for the message the user sees."""
+    if "full" in text or "disk I/O" in text:
+        return " (is the disk full? free some space and run again: nothing stored is lost)"
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return " (the store's file or its folder is not writable: SQLite needs to write the store and its -wal and -shm files beside it)"
+    return ""
 
 
 def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
@@ -423,4 +507,4 @@ def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
         return StorageError(f"{path}: the store is locked by another writer and stayed locked: {text}")
     if "full" in text or "disk" in text:
         return StorageError(f"{path}: the disk is full; nothing of this step was stored: {text}")
-    return StorageError(f"{path}: {text}")
+    return StorageError(f"{path}: {text}; nothing of this step was stored{_hint(text)}")

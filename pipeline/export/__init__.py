@@ -145,7 +145,9 @@ def export_store(
     settings = config.section("export", ExportSettings)
     chosen = parse_formats(formats) if formats is not None else settings.formats
     out = OutputDir(out_dir or config.output.dir)
-    data = load_export_data(store)
+    with store.read_snapshot():  # one moment of the store, also while a run commits beside us
+        data = load_export_data(store)
+        full = dict(summary) if summary is not None else store_summary(store)
     for warning in data.warnings:
         reporter.warn(warning)
     written: dict[str, Path] = {}
@@ -166,7 +168,6 @@ def export_store(
             },
             warnings=data.warnings,
         )
-        full = dict(summary) if summary is not None else store_summary(store)
         names = sorted([*written, "summary.json"])
         full["export"] = {"out_dir": str(out.path), "formats": chosen, "files": names, "generated_at": data.generated_at}
         written["summary.json"] = out.write_text("summary.json", json.dumps(full, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,40 @@
+"""The README stays true: its commands exist and every config key is documented."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _leaf_keys(node: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in node.items():
+        if isinstance(value, dict) and key != "author_outlets":
+            keys += _leaf_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+def test_every_config_key_is_in_the_readme():
+    config = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text(encoding="utf-8"))
+    missing = []
+    for section, body in config.items():
+        for key in _leaf_keys(body):
+            if f"`{key}`" not in README:
+                missing.append(f"{section}.{key}")
+    assert not missing, f"undocumented config keys (run scripts/config-table): {missing}"
+
+
+def test_the_two_readme_commands_exist_and_ci_calls_the_test_one():
+    commands = re.findall(r"^(scripts/[\w-]+)\s", README, flags=re.M)
+    assert commands[:2] == ["scripts/run-seeds", "scripts/test"]
+    for command in commands[:2]:
+        assert os.access(ROOT / command, os.X_OK), command
+    assert "scripts/test" in (ROOT / ".ci" / "run").read_text()

