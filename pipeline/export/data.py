@@ -138,7 +138,7 @@ def load_export_data(store: Store) -> ExportData:
     alignments = {r[0]: (r[1], r[2]) for r in store.conn.execute("SELECT piece_id, status, reason FROM alignments")}
     views = {}
     for number, piece in enumerate(pieces, start=1):
-        sentences = segments.get(piece.id, [])
+        sentences = segments.get(piece.id) or _external_sentences(piece)
         status, why = alignments.get(piece.id, (None, None))
         views[piece.id] = PieceView(
             piece=piece,
@@ -168,6 +168,21 @@ def load_export_data(store: Store) -> ExportData:
         target.matches.append(view)
         data.matches.append(view)
     return data
+
+
+def _external_sentences(piece: Piece) -> list[Sentence]:
+    """Sentences of a translation that came with the input (JSONL from another MT system).
+
+    Such a piece has no segments; the aligner splits its translation with the
+    English splitter, so the pair indices of its matches count these sentences.
+    The Arabic side is not split per sentence, hence empty texts.
+    """
+    if not piece.translation or piece.lang == "en":
+        return []
+    return [
+        Sentence(index=i, paragraph_index=0, text="", translation=sentence, model=piece.model)
+        for i, sentence in enumerate(english_sentences(piece.translation))
+    ]
 
 
 def _segments(store: Store) -> dict[str, list[Sentence]]:

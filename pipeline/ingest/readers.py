@@ -462,7 +462,7 @@ def _jsonl_documents(info: Probe, settings: IngestSettings, errors: list[InputEr
         try:
             document = _jsonl_document(name, info.encoding, number, json.loads(line))
         except json.JSONDecodeError as exc:
-            errors.append(InputError(name, f"not valid JSON ({exc.msg} at column {exc.colno})", number))
+            errors.append(InputError(name, f"not valid JSON ({exc.msg.removesuffix(' at')}, column {exc.colno})", number))
             continue
         except ValueError as exc:
             errors.append(InputError(name, str(exc), number))
