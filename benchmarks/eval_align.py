@@ -15,7 +15,10 @@ Tasks (each per system):
    uncovered ones: facts of an uncovered document turn up elsewhere),
    shuffled.
 3. sentence mining — every translated sentence against all reference
-   sentences that are kept.
+   sentences that are kept, in the aligner's mining mode (`one_to_one`:
+   each reference sentence backs at most one translation, the standard
+   assumption of bitext mining); `--no-mining` runs task 3 with the plain
+   per-pair decision instead.
 
 Reported: precision@1 on items with a counterpart (top match is the
 counterpart; an abstention counts as a miss), abstention precision/recall/F1
@@ -172,13 +175,18 @@ def baseline(data: TaskData) -> dict[str, float]:
     return {**best[2], "threshold": float(best[1])}
 
 
-def evaluate(system: str, tasks: list[int], settings: AlignSettings, with_baseline: bool = True) -> dict[str, dict]:
+def task_settings(task: int, settings: AlignSettings, mining: bool = True) -> AlignSettings:
+    """The settings a task runs with: the config's, plus mining mode for task 3 (sentence mining)."""
+    return settings.model_copy(update={"one_to_one": True}) if task == 3 and mining else settings
+
+
+def evaluate(system: str, tasks: list[int], settings: AlignSettings, with_baseline: bool = True, mining: bool = True) -> dict[str, dict]:
     ref, hyp = load_lines("en"), load_lines(f"{system}.en")
     out = {}
     for task in tasks:
         data = build_task(task, hyp, ref)
         start = time.perf_counter()
-        result, top = run_aligner(data, settings)
+        result, top = run_aligner(data, task_settings(task, settings, mining))
         row = metrics(data.truth, top)
         row["seconds"] = time.perf_counter() - start
         if task == 1:
@@ -218,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, default=None, help="config whose align: section is evaluated")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override align settings, e.g. threshold=0.6")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-mining", action="store_true", help="task 3 without one-to-one mining mode (the score alone decides)")
     ap.add_argument("--fit", action="store_true", help="fit the score weights instead of evaluating")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -232,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         fit(args.systems, settings)
         return 0
-    results = {s: evaluate(s, args.tasks, settings, not args.no_baseline) for s in args.systems}
+    results = {s: evaluate(s, args.tasks, settings, not args.no_baseline, not args.no_mining) for s in args.systems}
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.align.sentences import best_pairs, monotonic_pairs, similarity, strong_pairs
+import numpy as np
+
+from pipeline.align.sentences import best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links, strong_pairs
 from pipeline.align.text import split_sentences
 from pipeline.align.vectors import Doc, build_vectors
 
@@ -69,3 +71,32 @@ def test_splitter_handles_abbreviations_and_paragraphs():
         "A new paragraph starts here",
     ]
     assert split_sentences("") == [] and split_sentences(None) == []
+
+
+def _adjacent(char) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(char[:-1].multiply(char[1:]).sum(axis=1)).ravel(), np.asarray(char.multiply(char).sum(axis=1)).ravel()
+
+
+def test_merged_similarity_equals_the_cosine_with_the_merged_text():
+    sw, sc, tw, tc = vectors(SOURCE, TARGET)
+    adj, n2 = _adjacent(tc)
+    got = merged_similarity(similarity(sw, sc, tw, tc), adj, n2, axis=1)
+    merged = tc[1] + tc[2]  # the split sentence, as one vector
+    direct = (sc[1] @ merged.T).toarray()[0, 0] / np.sqrt(merged.multiply(merged).sum())
+    assert got.shape == (len(SOURCE), len(TARGET) - 1)
+    assert abs(got[1, 1] - direct) < 1e-9
+    assert got[1, 1] > max(similarity(sw, sc, tw, tc)[1, 1:3])  # the whole says more than either half
+
+
+def test_strong_links_take_a_split_sentence_as_one_fact_and_stay_one_to_one():
+    sw, sc, tw, tc = vectors(SOURCE, TARGET)
+    one = similarity(sw, sc, tw, tc)
+    t_adj, t_n2 = _adjacent(tc)
+    s_adj, s_n2 = _adjacent(sc)
+    links = strong_links(one, merged_similarity(one, t_adj, t_n2, 1), merged_similarity(one, s_adj, s_n2, 0), floor=0.3)
+    spans = {(r, c, nr, nc) for r, c, _, nr, nc in links}
+    assert (1, 1, 1, 2) in spans  # source 1 -> targets 1+2
+    assert (2, 3, 2, 1) in spans  # sources 2+3 -> target 3
+    used_src = [r + k for r, _, _, nr, _ in links for k in range(nr)]
+    used_tgt = [c + k for _, c, _, _, nc in links for k in range(nc)]
+    assert len(used_src) == len(set(used_src)) and len(used_tgt) == len(set(used_tgt))

@@ -139,6 +139,18 @@ def test_one_translation_may_match_several_english_pieces():
     assert all(m.score >= SETTINGS.threshold for m in matches)
 
 
+def test_one_to_one_mining_gives_each_english_piece_to_its_best_translation_only():
+    # a paraphrase of the Khamenei translation competes with it for the same English piece
+    rival = khamenei_translated().model_copy(update={"id": "zz-rival", "translation": " ".join(khamenei_translated().translation.split(". ")[:3])})
+    plain = align_pieces([khamenei_translated(), rival], [khamenei_english()], SETTINGS)
+    assert {m.source_id for m in plain.matches} == {"shafaq-mt", "zz-rival"}  # news mode: both may match
+    mining = align_pieces([khamenei_translated(), rival], [khamenei_english()], SETTINGS.model_copy(update={"one_to_one": True}))
+    assert [(m.source_id, m.target_id) for m in mining.matches] == [("shafaq-mt", "shafaq-en")]
+    assert "went to shafaq-mt" in mining.abstentions["zz-rival"]
+    score = lambda r: next(m.score for m in r.matches if m.source_id == "shafaq-mt")  # noqa: E731
+    assert score(plain) == score(mining)  # the mode decides, the score keeps its meaning
+
+
 # -- store mode -------------------------------------------------------------------
 
 def test_align_store_writes_matches_and_alignments_and_replaces_old_results(tmp_path):

@@ -23,7 +23,7 @@ from pydantic import Field
 from pipeline.align import entities as ents
 from pipeline.align.candidates import candidates as find_candidates
 from pipeline.align.scoring import Components, combine, date_proximity, shared_sentence_evidence
-from pipeline.align.sentences import best_pairs, monotonic_pairs, similarity, strong_pairs
+from pipeline.align.sentences import Link, best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links
 from pipeline.align.text import normalise, numbers, split_sentences, words
 from pipeline.align.vectors import Doc, Vectors, build_vectors
 from pipeline.config import Settings
@@ -35,8 +35,8 @@ class ScoreWeights(Settings):
     """Weights of the fixed logistic combination (see scoring.py)."""
 
     bias: float = -7.0
-    sentences: float = 6.0
-    lexical: float = 8.0
+    sentences: float = 7.0
+    lexical: float = 6.0
     entities: float = 1.0
     date: float = 2.0
 
@@ -63,6 +63,8 @@ class AlignSettings(Settings):
     monotonic_skip_cost: float = 0.15
     monotonic_merge_penalty: float = 0.05
     char_min_weight: float = 0.0  # character n-grams for words at least this rare (0 = all words)
+    one_to_one: bool = False  # mining mode: each English piece backs at most one translation (greedy, best score first)
+    one_to_one_threshold: float = 0.02  # score floor in mining mode (competition, not the score alone, rules out near misses)
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
 
 
@@ -72,7 +74,7 @@ class Candidate:
     components: Components
     score: float
     shared_entities: list[ents.EntityMatch]
-    strong: list[tuple[int, int, float]]
+    strong: list[Link]  # one-to-one shared facts: (source, target, similarity, n source, n target sentences)
     target_index: int
 
 
@@ -140,6 +142,7 @@ class _Prepared:
         flat = [x for ss in self.sents for x in ss]
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
         self.numbers = _number_matrix(flat)
+        self.adjacent, self.norms2 = _neighbours(self.v.sent_char)  # for merged (1-2 / 2-1) sentence links
         self.lexical: dict[tuple[int, int], float] = {}
         self._entities: dict[int, ents.EntitySet] = {}
 
@@ -198,15 +201,63 @@ def align_pieces(
         settings.candidates, settings.candidate_floor, settings.query_terms, settings.date_window_days,
     )
     prep.lexical = _pair_cosines(prep.v, cands, n)
+    all_scored: list[list[Candidate]] = []
     with reporter.task("aligning", total=n, unit="pieces") as bar:
         for i, piece in enumerate(src):
             scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings)
             result.scored_pairs += len(scored)
             if collect_candidates:
                 result.candidates[piece.id] = scored
-            _decide(piece, scored, prep, i, settings, result, src_dates[i] is not None)
+            if settings.one_to_one:
+                all_scored.append(scored)
+            else:
+                _decide(piece, scored, prep, i, settings, result, src_dates[i] is not None)
             bar.advance()
+    if settings.one_to_one:
+        _decide_one_to_one(src, all_scored, prep, settings, result, [d is not None for d in src_dates])
     return result
+
+
+def _decide_one_to_one(src: list[Piece], scored: list[list[Candidate]], prep: _Prepared, s: AlignSettings, result: AlignResult, dated: list[bool]) -> None:
+    """Mining mode: a greedy one-to-one assignment, best score first, over all pairs at or above the mining floor.
+
+    For sentence mining (a translation and its source sentence), where each
+    English item has at most one counterpart, the strongest competitor is
+    evidence the score alone cannot give: a near miss loses its English item
+    to the true translation, which scores higher (the idea of margin-based
+    mining, Artetxe & Schwenk 2019, as a hard constraint). The scores are
+    unchanged and still depend on the two pieces alone; which pairs become
+    matches depends on the batch, by design. Ties go to the smaller ids.
+    """
+    pairs = sorted(
+        ((c.score, i, c) for i, cs in enumerate(scored) for c in cs if c.score >= s.one_to_one_threshold),
+        key=lambda p: (-p[0], src[p[1]].id, p[2].target_id),
+    )
+    taken: dict[str, str] = {}
+    done: set[int] = set()
+    for _, i, c in pairs:
+        if i in done or c.target_id in taken:
+            continue
+        done.add(i)
+        taken[c.target_id] = src[i].id
+        result.matches.append(_match(src[i], c, 1, prep, i, s, result.duplicates.get(c.target_id, [])))
+    for i, piece in enumerate(src):
+        if i in done:
+            continue
+        if not scored[i]:
+            _decide(piece, scored[i], prep, i, s, result, dated[i])
+            continue
+        best = scored[i][0]
+        if best.target_id in taken and best.score >= s.one_to_one_threshold:
+            result.abstentions[piece.id] = (
+                f"no English coverage found (one-to-one): best candidate {best.target_id} ({best.score:.3f}) "
+                f"went to {taken[best.target_id]}, and no other candidate scored >= {s.one_to_one_threshold}"
+            )
+        else:
+            result.abstentions[piece.id] = (
+                f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
+                f"< one-to-one threshold {s.one_to_one_threshold}"
+            )
 
 
 def _pair_cosines(v: Vectors, cands: list[list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
@@ -238,15 +289,15 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
     if any((i, t) not in lexical for t, _ in cands):
         lexical = _pair_cosines(v, [cands if k == i else [] for k in range(i + 1)], n)
     n_src = src_rows.stop - src_rows.start
-    facts = fact_similarity(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s)
+    one, one_two, two_one = fact_links(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s)
     floor = s.sentence_threshold - 4 * s.sentence_softness
     out, col = [], 0
     for c, ((t, _), rows) in enumerate(zip(cands, t_rows)):
         width = rows.stop - rows.start
-        block = facts[:, col : col + width]
+        block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
         col += width
-        strong = strong_pairs(block, floor)
-        evidence, count = shared_sentence_evidence([x for _, _, x in strong], n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences)
+        strong = strong_links(*block, floor)
+        evidence, count = shared_sentence_evidence([x for _, _, x, _, _ in strong], n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences)
         shared = ents.match(prep.entities(i), prep.entities(n + t))
         proximity, gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)
         comp = Components(
@@ -263,25 +314,56 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
     return out
 
 
-def fact_similarity(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings) -> np.ndarray:
+def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray, has_t: np.ndarray, agree: np.ndarray | None, s: AlignSettings) -> np.ndarray:
     """Sentence similarity adjusted for shared-fact evidence: lengths must be comparable, numbers agree.
 
     A translation and its source sentence have similar lengths; a same-topic
     sentence often has not. Numbers are facts: when both sentences hold some,
     sharing one is evidence for, sharing none is evidence against.
     """
-    ls, lt = prep.lengths[src_rows], prep.lengths[tgt_rows]
     ratio = np.minimum(ls[:, None], lt[None, :]) / np.maximum(ls[:, None], lt[None, :])
     adj = sims * ratio ** s.length_exponent
-    if s.number_bonus:
-        ns, nt = prep.numbers[src_rows], prep.numbers[tgt_rows]
-        has_s = np.asarray(ns.sum(axis=1)).ravel() > 0
-        has_t = np.asarray(nt.sum(axis=1)).ravel() > 0
-        if has_s.any() and has_t.any():
-            both = has_s[:, None] & has_t[None, :]
-            agree = (ns @ nt.T).toarray() > 0
-            adj = adj + s.number_bonus * np.where(both, np.where(agree, 1.0, -1.0), 0.0)
+    if s.number_bonus and agree is not None:
+        both = has_s[:, None] & has_t[None, :]
+        adj = adj + s.number_bonus * np.where(both, np.where(agree, 1.0, -1.0), 0.0)
     return np.clip(adj, 0.0, 1.0)
+
+
+def _neighbours(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(row k · row k+1 for each k, 0 for the last row; squared norm of each row) of a sparse matrix."""
+    n2 = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    adjacent = np.zeros(m.shape[0])
+    for lo in range(0, m.shape[0] - 1, 4096):  # in chunks: 4x faster than one product of two huge slices
+        block = m[lo : min(lo + 4097, m.shape[0])]
+        adjacent[lo : lo + block.shape[0] - 1] = np.asarray(block[:-1].multiply(block[1:]).sum(axis=1)).ravel()
+    return adjacent, n2
+
+
+def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shared-fact similarities of 1-1, 1-2 and 2-1 sentence links (see :func:`~pipeline.align.sentences.strong_links`).
+
+    `tgt_rows` may hold several English pieces one after the other; a 1-2
+    column that straddles two pieces is cut off by the caller's slicing (a
+    piece of width w owns w - 1 merged columns, starting at its first row).
+    """
+    ls, lt = prep.lengths[src_rows], prep.lengths[tgt_rows]
+    ns, nt = prep.numbers[src_rows], prep.numbers[tgt_rows]
+    has_s = np.asarray(ns.sum(axis=1)).ravel() > 0
+    has_t = np.asarray(nt.sum(axis=1)).ravel() > 0
+    agree = (ns @ nt.T).toarray() > 0 if has_s.any() and has_t.any() else None
+    one = _adjust(sims, ls, lt, has_s, has_t, agree, s)
+    # neighbours in the whole matrix: wrong only across a piece boundary, a column the caller cuts off
+    t_adj, t_n2 = prep.adjacent[tgt_rows[:-1]], prep.norms2[tgt_rows]
+    s_adj, s_n2 = prep.adjacent[src_rows[:-1]], prep.norms2[src_rows]
+    one_two = _adjust(
+        merged_similarity(sims, t_adj, t_n2, axis=1), ls, lt[:-1] + lt[1:], has_s, has_t[:-1] | has_t[1:],
+        None if agree is None else agree[:, :-1] | agree[:, 1:], s,
+    )
+    two_one = _adjust(
+        merged_similarity(sims, s_adj, s_n2, axis=0), ls[:-1] + ls[1:], lt, has_s[:-1] | has_s[1:], has_t,
+        None if agree is None else agree[:-1] | agree[1:], s,
+    )
+    return one, one_two, two_one
 
 
 def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: AlignSettings, result: AlignResult, dated: bool) -> None:
@@ -322,8 +404,11 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
         ],
         "date_gap_days": c.components.date_gap_days,
         "best_sentence_pairs": [
-            {"source": a, "target": b, "score": round(x, 4), "source_text": src_s[a][:300], "target_text": tgt_s[b][:300]}
-            for a, b, x in c.strong[:3]
+            {
+                "source": a, "target": b, "score": round(x, 4), "source_sentences": na, "target_sentences": nb,
+                "source_text": " ".join(src_s[a : a + na])[:300], "target_text": " ".join(tgt_s[b : b + nb])[:300],
+            }
+            for a, b, x, na, nb in c.strong[:3]
         ],
         "source_sentences": len(src_s),
         "target_sentences": len(tgt_s),

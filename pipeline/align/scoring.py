@@ -8,8 +8,9 @@ its meaning.
 
 Components (each in 0..1):
 
-* ``sentences`` — shared facts. Translated and English sentences are paired
-  one-to-one greedily (:func:`~pipeline.align.sentences.strong_pairs`); the
+* ``sentences`` — shared facts. Translated and English sentences are linked
+  one-to-one greedily, a link joining one sentence to one or to two adjacent
+  ones (:func:`~pipeline.align.sentences.strong_links`); the
   ``k = min(min_shared_sentences, n_source, n_target)`` strongest pairs each
   count softly, ``sigmoid((sim - sentence_threshold) / softness)``, averaged:
   two strongly matching sentences are full evidence for articles, one is for

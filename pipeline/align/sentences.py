@@ -71,6 +71,63 @@ def strong_pairs(sim: np.ndarray, floor: float) -> list[tuple[int, int, float]]:
     return out
 
 
+Link = tuple[int, int, float, int, int]  # (first source sentence, first target sentence, similarity, n source, n target)
+
+
+def strong_links(one: np.ndarray, one_two: np.ndarray, two_one: np.ndarray, floor: float) -> list[Link]:
+    """Like :func:`strong_pairs`, but a link may also join one sentence to two adjacent ones (1-2 / 2-1).
+
+    Translators split and merge sentences: one Arabic sentence often becomes
+    two English ones, and half of it resembles each only partly. A merged
+    link is scored on the merged text (see :func:`merged_similarity`) and
+    uses up both sentences, so it still counts as one shared fact; it is only
+    considered where it beats both halves as 1-1 links. Greedy, best first;
+    ties go to the simpler link, then to reading order.
+    """
+    parts = []
+    # a merge is only worth taking where it beats both of its halves as 1-1 links
+    beats = (
+        np.ones(one.shape, bool),
+        one_two > np.maximum(one[:, :-1], one[:, 1:]) if one_two.size else np.zeros(one_two.shape, bool),
+        two_one > np.maximum(one[:-1], one[1:]) if two_one.size else np.zeros(two_one.shape, bool),
+    )
+    for (m, nr, nc), better in zip(((one, 1, 1), (one_two, 1, 2), (two_one, 2, 1)), beats):
+        rows, cols = np.nonzero((m >= floor) & better)
+        parts.append((m[rows, cols], np.full(len(rows), nr + nc), rows, cols, np.full(len(rows), nr), np.full(len(rows), nc)))
+    sim, size, rows, cols, nrs, ncs = (np.concatenate(x) for x in zip(*parts))
+    order = np.lexsort((cols, rows, size, -sim))
+    n_rows, n_cols = one.shape
+    used_r, used_c, out = set(), set(), []
+    for r, c, x, nr, nc in zip(rows[order].tolist(), cols[order].tolist(), sim[order].tolist(), nrs[order].tolist(), ncs[order].tolist()):
+        if r in used_r or c in used_c or (nr == 2 and r + 1 in used_r) or (nc == 2 and c + 1 in used_c):
+            continue
+        used_r.update(range(r, r + nr))
+        used_c.update(range(c, c + nc))
+        out.append((r, c, x, nr, nc))
+        if len(used_r) >= n_rows or len(used_c) >= n_cols:
+            break
+    return out
+
+
+def merged_similarity(sim: np.ndarray, adjacent: np.ndarray, norms2: np.ndarray, axis: int) -> np.ndarray:
+    """Cosine with the merge of two adjacent sentences, from the 1-1 cosines alone.
+
+    cos(x, a + b) = (x·a + x·b) / |a + b| and |a + b|² = |a|² + |b|² + 2 a·b,
+    so only the dot products of neighbouring sentences (`adjacent[k]` =
+    row k · row k+1 along `axis`) and the squared norms (1, or 0 for an empty
+    sentence) are needed. The result has one fewer entry along `axis`.
+    """
+    if sim.shape[axis] < 2:
+        shape = list(sim.shape)
+        shape[axis] = 0
+        return np.zeros(shape)
+    denom = np.sqrt(np.maximum(norms2[:-1] + norms2[1:] + 2 * adjacent, 0.0))
+    denom = np.where(denom > 0, denom, np.inf)
+    if axis == 1:
+        return (sim[:, :-1] + sim[:, 1:]) / denom[None, :]
+    return (sim[:-1, :] + sim[1:, :]) / denom[:, None]
+
+
 def _merged(word: sp.csr_matrix, char: sp.csr_matrix, i: int, n: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     def norm(m: sp.csr_matrix) -> sp.csr_matrix:
         v = sp.csr_matrix(m[i : i + n].sum(axis=0))
