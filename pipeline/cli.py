@@ -12,17 +12,31 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_OK, PipelineError
 from pipeline.progress import Reporter
 from pipeline.store import Store
 
+VERB_ORDER = ["run", "ingest", "detect", "translate", "align", "evaluate", "export", "status"]
+
+
+class _OrderedGroup(TyperGroup):
+    """List the verbs in pipeline order in --help, not in definition order."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: VERB_ORDER.index(n) if n in VERB_ORDER else len(VERB_ORDER))
+
+
 app = typer.Typer(
     name="pipeline",
+    cls=_OrderedGroup,
     help=(
         "Translate the Arabic pieces of scraped news dumps into English (MarianMT), "
         "pair each translation with English coverage of the same event, score quality "

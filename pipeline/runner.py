@@ -8,6 +8,7 @@ inputs): what was done is written, what is pending is marked.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pipeline.errors import (
     ModelUnavailable,
     StoreBusy,
 )
+from pipeline.export.files import OutputDir
 from pipeline.progress import QUIET, Reporter
 from pipeline.store import Store
 
@@ -82,8 +84,6 @@ def run_pipeline(
     from pipeline.ingest import ingest_paths
     from pipeline.translate import translate_store
 
-    from pipeline.export.files import OutputDir
-
     out = Path(out_dir or config.output.dir)
     # An output folder we cannot write is reported now, not after hours of translation.
     OutputDir(out)
@@ -109,10 +109,18 @@ def run_pipeline(
         timer.stage("align", lambda: align_store(store, config, reporter, run_id))
         summary = _summary(store, timer, run_id, exit_code, messages)
         export = timer.stage("export", lambda: export_store(store, config, out, reporter=reporter, summary=summary))
-        summary["timings_s"] = timer.timings
+        summary["timings_s"] = {**timer.timings, "total": round(sum(timer.timings.values()), 3)}
+        _rewrite_summary(OutputDir(out), summary)
         status = "completed" if exit_code == EXIT_OK else ("pending" if exit_code == EXIT_MODEL_UNAVAILABLE else "completed_with_errors")
         store.finish_run(run_id, status, summary)
     return RunResult(exit_code, summary, list(getattr(export, "files", [])), messages)
+
+
+def _rewrite_summary(out: OutputDir, summary: dict[str, Any]) -> None:
+    """Write summary.json again once export's own time is known (export wrote it first)."""
+    written = json.loads((out.path / "summary.json").read_text(encoding="utf-8"))
+    written["timings_s"] = summary["timings_s"]
+    out.write_text("summary.json", json.dumps(written, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def _lock(store: Store, wait: bool, reporter: Reporter) -> None:
@@ -135,12 +143,17 @@ def _summary(store: Store, timer: _Timer, run_id: int, exit_code: int, messages:
         "messages": messages,
         "pieces_by_language": counts["pieces_by_lang"],
         "pieces_by_status": counts["pieces_by_status"],
-        "segments_translated": counts["segments"] - counts["segments_pending"],
+        "segments_translated": counts["segments_translated"],
+        "segments_skipped": counts["segments_skipped"],  # nothing to translate (empty, digits only...): see segments.reason
         "segments_pending": counts["segments_pending"],
         "cache_hits": translate.get("cache_hits", 0),
         "new_translations": translate.get("new_translations", 0),
         "matches": counts["matches"],
         "abstentions": counts["abstentions"],
+        "diagnostics": {
+            key: timer.reports.get("diagnose", {}).get(key)
+            for key in ("translations", "flagged", "by_diagnostic")
+        },
         "stages": timer.reports,
         "timings_s": timer.timings,
     }

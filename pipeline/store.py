@@ -453,6 +453,8 @@ class Store:
             "paragraphs_by_route": {k or "undetected": v for k, v in q("SELECT route, COUNT(*) FROM paragraphs GROUP BY route")},
             "segments": q("SELECT COUNT(*) FROM segments")[0][0],
             "segments_pending": q("SELECT COUNT(*) FROM segments WHERE translation_key IS NULL AND reason IS NULL")[0][0],
+            "segments_translated": q("SELECT COUNT(*) FROM segments WHERE translation_key IS NOT NULL")[0][0],
+            "segments_skipped": q("SELECT COUNT(*) FROM segments WHERE translation_key IS NULL AND reason IS NOT NULL")[0][0],
             "translations_cached": q("SELECT COUNT(*) FROM translations")[0][0],
             "matches": q("SELECT COUNT(*) FROM matches")[0][0],
             "abstentions": q("SELECT COUNT(*) FROM alignments WHERE status = 'no_coverage'")[0][0],
