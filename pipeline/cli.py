@@ -307,10 +307,15 @@ def ingest(
     inputs: Annotated[list[Path], typer.Argument(help="Dump files or folders (txt, html, jsonl, any of them .gz).", show_default=False)],
     config: ConfigOpt = None,
     db: DbOpt = None,
+    detect: Annotated[
+        bool, typer.Option("--detect/--no-detect", help="Also detect languages and route the new pieces (the detect stage).")
+    ] = True,
     quiet: QuietOpt = False,
 ) -> None:
     """Read dumps into the store: one piece per article, page chrome removed, duplicates stored once.
 
+    New pieces then go through language detection (unless --no-detect), so
+    `pipeline status` shows their languages and what waits for translation.
     Folders are read recursively in sorted order. A file that cannot be read
     (missing, empty, binary, undecodable, truncated .gz, too large) is reported
     on one line and recorded as failed; the other files are still ingested.
@@ -329,7 +334,12 @@ def ingest(
             store.acquire_run_lock()
             run_id = store.start_run("ingest " + " ".join(str(p) for p in inputs))
             report = ingest_paths(store, cfg, list(inputs), reporter, run_id)
-            store.finish_run(run_id, "completed" if not report.errors else "completed_with_errors", report.as_dict())
+            summary = report.as_dict()
+            if detect:
+                from pipeline.detect import detect_store
+
+                summary["detect"] = detect_store(store, cfg, reporter).model_dump(mode="json")
+            store.finish_run(run_id, "completed" if not report.errors else "completed_with_errors", summary)
     except PipelineError as exc:
         fail(exc)
     if not quiet:
