@@ -376,8 +376,9 @@ def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: A
         best = scored[0]
         result.abstentions[piece.id] = (
             f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
-            f"< threshold {s.threshold} (shared sentences {best.components.shared_sentences:.2f}, "
-            f"lexical {best.components.lexical:.2f}, entities {best.components.entities:.2f})"
+            f"< threshold {s.threshold} (shared facts {best.components.shared_sentences:.1f}, "
+            f"sentence evidence {best.components.sentences:.2f}, lexical {best.components.lexical:.2f}, "
+            f"entities {best.components.entities:.2f})"
         )
         return
     for rank, c in enumerate(accepted, start=1):
