@@ -95,6 +95,17 @@ def test_titles_are_translated_as_paragraph_minus_one(config):
         assert store.load_pieces(["ar"])[0].title_translation is not None
 
 
+def test_a_title_detect_called_persian_is_not_sent_to_the_model(config):
+    with Store(config.store.path) as store:
+        add_piece(store, "fa-title", flores(1), title="گزارش ویژه از نشست بغداد")
+        add_piece(store, "ar-title", flores(1, 1), title="قمة بغداد")
+        store.conn.execute("UPDATE pieces SET title_lang = 'fa' WHERE id = 'fa-title'")
+        store.conn.execute("UPDATE pieces SET title_lang = 'ar' WHERE id = 'ar-title'")
+        translate_store(store, config)
+        titles = {r["piece_id"] for r in segment_rows(store) if r["paragraph_idx"] == -1}
+        assert titles == {"ar-title"}
+
+
 _CRASHING_RUN = """
 import os, sys
 sys.path.insert(0, {tests!r})

@@ -146,15 +146,16 @@ def _segment(store: Store) -> None:
         "(SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx)"
     ).fetchall()
     titles = conn.execute(
-        "SELECT pc.id, pc.title FROM pieces pc WHERE pc.title IS NOT NULL AND TRIM(pc.title) != '' "
+        "SELECT pc.id, pc.title, pc.title_lang FROM pieces pc WHERE pc.title IS NOT NULL AND TRIM(pc.title) != '' "
         "AND EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate') "
         "AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id AND s.paragraph_idx = -1)"
     ).fetchall()
     rows: list[tuple[str, int, int, str, str | None]] = []
     for piece_id, idx, text in paragraphs:
         rows.extend(_sentence_rows(piece_id, idx, text))
-    for piece_id, title in titles:
-        if is_arabic(title):
+    for piece_id, title, title_lang in titles:
+        # detect's verdict on the title when it gave one (a Persian title is not Arabic), else the script
+        if (title_lang == "ar") if title_lang else is_arabic(title):
             rows.extend(_sentence_rows(piece_id, -1, title))
     with store.transaction() as tx:
         # Paragraphs no longer routed to translation (detect ran again) lose their segments.
@@ -179,7 +180,7 @@ def _sentence_rows(piece_id: str, idx: int, text: str) -> list[tuple[str, int, i
 
 
 def is_arabic(text: str) -> bool:
-    """At least half of the letters are Arabic script (used for titles, which detect does not route)."""
+    """At least half of the letters are Arabic script (titles of stores whose detect recorded no title_lang)."""
     letters = _LETTER.findall(text)
     return bool(letters) and sum(1 for ch in letters if _ARABIC.match(ch)) * 2 >= len(letters)
 
