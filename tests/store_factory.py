@@ -259,7 +259,7 @@ def hostile_pieces() -> tuple[PieceData, PieceData, MatchData]:
         title=f"عنوان {SCRIPT_PAYLOAD}",
         title_translation=f"Title {SCRIPT_PAYLOAD}",
         date="2021-08-20",
-        outlet=f'Evil"><script>window.__pwned="outlet"</script>',
+        outlet='Evil"><script>window.__pwned="outlet"</script>',
         author=IMG_PAYLOAD,
         source=URL_TEXT,
         paragraphs=[
