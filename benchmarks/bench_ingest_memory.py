@@ -132,10 +132,10 @@ def run_benchmark(size_mb: float, workdir: Path) -> dict[str, object]:
     ingest = measure("ingest", pipeline_argv("ingest", str(dump), "--db", str(store), "--quiet"), env)
     pieces = None
     if ingest.exit_code == 0:
-        import sqlite3
+        from pipeline.store import open_store
 
-        with sqlite3.connect(store) as conn:
-            pieces = conn.execute("SELECT COUNT(*) FROM pieces").fetchone()[0]
+        with open_store(store, create=False) as opened:
+            pieces = opened.counts().pieces
     return {
         "dump_mb": round(size / 1048576, 1),
         "generate_s": round(generate_s, 1),

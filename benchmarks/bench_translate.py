@@ -89,7 +89,8 @@ def main() -> None:
 
 def ensure_model(work_dir: Path) -> Path:
     """Build (once) the random checkpoint with the opus-mt-ar-en architecture."""
-    from pipeline.translate.random_model import OPUS_MT_AR_EN, build_random_marian
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from random_model import OPUS_MT_AR_EN, build_random_marian  # test support: random checkpoints
 
     model_dir = work_dir / f"random-opus-mt-ar-en-v{BUILD_VERSION}"
     if not (model_dir / "model.safetensors").is_file():

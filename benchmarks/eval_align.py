@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.align.matcher import AlignSettings, align_pieces
-from pipeline.align.text import split_sentences
+from pipeline.text.sentences import split_english
 from pipeline.config import Config
 from pipeline.records import Piece
 
@@ -105,7 +105,7 @@ def build_task(task: int, hyp: list[str], ref: list[str], seed: int = SEED) -> T
             # target sentence index -> reference line position inside the doc
             mapping, t = {}, 0
             for pos, i in enumerate(lines):
-                for _ in split_sentences(ref[i]):
+                for _ in split_english(ref[i]):
                     mapping[t] = pos
                     t += 1
             links[f"e{d:03d}"] = mapping

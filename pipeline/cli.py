@@ -1,38 +1,46 @@
-"""Command-line interface: thin verbs over the same stage functions as the Python API.
+"""Command-line interface: thin verbs over the run ledger and the same stages as the Python API.
 
-Each verb opens the store, calls one stage function (or the runner for
-`run`), prints a short result and exits with a code from
-:mod:`pipeline.errors`. No stage logic lives here.
+Each verb builds the configuration (package defaults, ``--config FILE``, the
+environment, ``--set section.key=value`` and the shortcuts ``--db``,
+``--out``, ``--model``), asks the ledger to run its stage(s), prints a short
+result and exits with a code from :mod:`pipeline.errors`. No stage logic
+lives here, and nothing scraped is printed as terminal markup.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer.core import TyperGroup
+from rich.text import Text
+from typer.core import TyperArgument, TyperGroup
 
-from pipeline.config import Config
-from pipeline.errors import EXIT_OK, PipelineError
+from pipeline import __version__
+from pipeline.config import Config, parse_override
+from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError
 from pipeline.progress import Reporter
-from pipeline.store import Store
 
-VERB_ORDER = ["run", "ingest", "detect", "translate", "align", "evaluate", "export", "status"]
+VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "config"]
 
 
 class _OrderedGroup(TyperGroup):
     """List the verbs in pipeline order in --help, not in definition order."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: VERB_ORDER.index(n) if n in VERB_ORDER else len(VERB_ORDER))
 
+
+# typer prints an argument's Python type beside its name ("INPUT <list[Path]>"); a user reads the
+# metavar alone, as click would show it.
+TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="pipeline",
@@ -41,92 +49,120 @@ app = typer.Typer(
         "Translate the Arabic pieces of scraped news dumps into English (MarianMT), "
         "pair each translation with English coverage of the same event, score quality "
         "with sacreBLEU and export aligned pairs for annotation.\n\n"
-        "Typical use:  pipeline run seeds/ --out out/   then open out/report.html"
+        "Typical use:  pipeline run seeds/ --out out/   then open out/report.html\n\n"
+        "Every verb takes --config FILE and --set SECTION.KEY=VALUE (repeatable) to change any "
+        "setting; docs/configuration.md lists them all."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: metavars a user reads (FILE, DIR), not Python types
 )
-stdout = Console()
+stdout = Console(highlight=False)
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config; default: configs/default.yaml.")]
-DbOpt = Annotated[Optional[Path], typer.Option("--db", help="SQLite store file; default: store.path in the config.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder; default: output.dir in the config.")]
-ModelOpt = Annotated[
-    Optional[str],
-    typer.Option("--model", "-m", help="Hub id or local folder of a MarianMT checkpoint (overrides model.name)."),
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", metavar="FILE", help="YAML config over the built-in defaults (only the keys it names change).")
 ]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", metavar="SECTION.KEY=VALUE", help="Change one setting, e.g. --set translate.num_beams=2 (repeatable; wins over --config)."),
+]
+DbOpt = Annotated[str | None, typer.Option("--db", metavar="FILE", help="The store; same as --set store.path=FILE.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder; same as --set output.dir=DIR.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", metavar="NAME_OR_DIR", help="Hub id or local folder of a MarianMT checkpoint; same as --set model.name=... (and model.path cleared)."),
+]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="If another run holds the store, wait for it instead of stopping.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"pipeline {__version__}", markup=False)
+        raise typer.Exit()
 
 
 @app.callback()
-def root() -> None:
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
     """Arabic→English translation and alignment of scraped news dumps."""
 
 
-def load_config(config: Path | None, **overrides: object) -> Config:
-    return Config.load(config, {k: v for k, v in overrides.items() if v is not None})
+# -- shared plumbing ------------------------------------------------------------------------
 
 
-def open_store(cfg: Config) -> Store:
-    return Store(cfg.store.path, cfg.store.busy_timeout_s)
+def build_config(
+    config: Path | None,
+    sets: Sequence[str] | None,
+    *,
+    db: str | None = None,
+    out: Path | None = None,
+    model: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Config:
+    """The configuration a verb runs with: file, environment, then --set, then the shortcut options."""
+    overrides = dict(parse_override(item) for item in sets or [])
+    overrides.update({k: v for k, v in (extra or {}).items() if v is not None})
+    if db is not None:
+        overrides["store.path"] = db
+    if out is not None:
+        overrides["output.dir"] = str(out)
+    cfg = Config.load(config, overrides)
+    if model is not None:
+        cfg.set("model.name", model)
+        cfg.set("model.path", None)
+    return cfg
 
 
-def fail(exc: PipelineError) -> None:
+@contextmanager
+def _errors() -> Iterator[None]:
+    """A PipelineError ends the verb with its one-line message and its exit code."""
+    try:
+        yield
+    except PipelineError as exc:
+        fail(exc)
+
+
+def fail(exc: PipelineError) -> NoReturn:
     Reporter(quiet=False).error(str(exc))
     raise typer.Exit(exc.exit_code)
 
 
-@app.command()
-def status(config: ConfigOpt = None, db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show what the store holds: sources, pieces by language and status, pending work, matches."""
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None})
-        if not Path(cfg.store.path).exists():
-            fail(PipelineError(f"{cfg.store.path}: no store yet; run `pipeline ingest PATH` first"))
-        with open_store(cfg) as store, store.read_snapshot():
-            counts = store.counts()
-            pieces = store.load_pieces()
-    except PipelineError as exc:
-        fail(exc)
-    if as_json:
-        counts["pieces_list"] = [
-            {"id": p.id, "title": p.title, "date": p.date, "lang": p.lang, "outlet": p.outlet, "status": p.status, "source": p.source}
-            for p in pieces
-        ]
-        stdout.print_json(json.dumps(counts, ensure_ascii=False))
-        return
-    summary = Table(title=f"store {cfg.store.path}", show_header=False)
-    for key, value in counts.items():
-        summary.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value))
-    stdout.print(summary)
-    listing = Table(title="pieces", expand=True)
-    for name, kwargs in [
-        ("id", {"no_wrap": True, "max_width": 8}),
-        ("lang", {"no_wrap": True}),
-        ("date", {"no_wrap": True}),
-        ("outlet", {"no_wrap": True, "max_width": 14}),
-        ("status", {"no_wrap": True}),
-        ("title", {"no_wrap": True, "ratio": 1}),
-    ]:
-        listing.add_column(name, overflow="ellipsis", **kwargs)
-    for p in pieces:
-        listing.add_row(p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or "")
-    stdout.print(listing)
+def _run_stages(names: Sequence[str], cfg: Config, reporter: Reporter, **kwargs: Any) -> Any:
+    from pipeline.ledger import execute
+    from pipeline.stages import stages
+
+    return execute(stages(*names), cfg, reporter=reporter, **kwargs)
+
+
+def _print(line: str) -> None:
+    """A line that may hold scraped text or paths: printed as text, never as markup."""
+    stdout.print(Text(line), soft_wrap=True)
+
+
+def _require_store(cfg: Config) -> None:
+    if not Path(cfg.store.path).exists():
+        raise PipelineError(f"{cfg.store.path}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
+
+
+# -- verbs --------------------------------------------------------------------------------------
 
 
 @app.command()
 def run(
-    inputs: Annotated[list[Path], typer.Argument(help="Dump files or folders (txt, html, jsonl, .gz).", show_default=False)],
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Dump files or folders (txt, html, jsonl, .gz); several may be given.", show_default=False)],
     config: ConfigOpt = None,
+    sets: SetOpt = None,
     db: DbOpt = None,
     out: OutOpt = None,
     model: ModelOpt = None,
     english: Annotated[
-        Optional[list[Path]],
-        typer.Option("--english", "-e", help="Extra English coverage to match against (repeatable)."),
+        list[Path] | None,
+        typer.Option("--english", "-e", metavar="INPUT", help="Extra English coverage to match against (repeatable)."),
     ] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the store, wait for it instead of stopping.")] = False,
+    wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run every stage: ingest, detect, translate, diagnose, align, export.
@@ -139,177 +175,47 @@ def run(
 
     Example:  pipeline run seeds/ --model ./models/opus-mt-ar-en --out out/
     """
-    from pipeline.runner import run_pipeline
+    from pipeline.stages import PIPELINE
 
     reporter = Reporter(quiet=quiet)
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None, "output.dir": str(out) if out else None})
-        result = run_pipeline(inputs, cfg, out, english, model, wait, reporter)
-    except PipelineError as exc:
-        fail(exc)
+    with _errors():
+        cfg = build_config(config, sets, db=db, out=out, model=model)
+        every = [*inputs, *(english or [])]
+        result = _run_stages(
+            PIPELINE, cfg, reporter, command="run " + " ".join(map(str, every)), inputs=every, wait=wait
+        )
     for message in result.messages:
         reporter.error(message)
-    s = result.summary
     if not quiet:
-        stdout.print(
-            f"pieces {s['pieces_by_language']}  translated segments {s['segments_translated']} "
-            f"(new {s['new_translations']}, cached {s['cache_hits']}, pending {s['segments_pending']})  "
-            f"matches {s['matches']}  no coverage {s['abstentions']}  → {cfg.output.dir}"
-        )
+        stdout.print(_run_table(result.summary, cfg.output.dir))
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
-def detect(config: ConfigOpt = None, db: DbOpt = None, quiet: QuietOpt = False) -> None:
-    """Detect the language of each new piece, paragraph and title, and route the paragraphs.
-
-    Arabic paragraphs go to translation, English ones are kept, anything else
-    (Persian, Urdu, no letters, ...) is skipped with the reason. Only pieces
-    not detected yet are looked at, so running it again changes nothing.
-    Settings: the `detect:` section of the config.
-    """
-    from pipeline.detect import detect_store
-
-    reporter = Reporter(quiet=quiet)
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None})
-        with open_store(cfg) as store:
-            store.acquire_run_lock()
-            report = detect_store(store, cfg, reporter)
-    except PipelineError as exc:
-        fail(exc)
-    if not quiet and report.pieces == 0:
-        stdout.print("nothing to detect: every piece in the store is detected already", markup=False, highlight=False)
-    elif not quiet:
-        stdout.print(
-            f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  "
-            f"paragraphs {report.paragraphs_by_route}",
-            markup=False,
-            highlight=False,
-        )
-        for reason, n in report.skipped.items():
-            stdout.print(f"  skipped {n}: {reason}", markup=False, highlight=False)
-
-
-@app.command()
-def export(
-    formats: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--format",
-            "-f",
-            help="jsonl, labelstudio, doccano, tmx, csv, html or all; repeatable or comma-separated. Default: export.formats (all).",
-        ),
-    ] = None,
-    config: ConfigOpt = None,
-    db: DbOpt = None,
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Write the store's pieces, translations and matches as files, without re-running any stage.
-
-    jsonl → pieces.jsonl + matches.jsonl; labelstudio → labelstudio.json +
-    labelstudio_config.xml; doccano → doccano.jsonl; tmx → pairs.tmx;
-    csv → pairs.csv; html → report.html. summary.json is always written.
-
-    Example:  pipeline export --format tmx,labelstudio --out out/
-    """
-    from pipeline.export import export_store, parse_formats
-
-    reporter = Reporter(quiet=quiet)
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None, "output.dir": str(out) if out else None})
-        chosen = parse_formats(formats) if formats else None
-        if not Path(cfg.store.path).exists():
-            fail(PipelineError(f"{cfg.store.path}: no store yet; run `pipeline run INPUT...` or `pipeline ingest INPUT...` first"))
-        with open_store(cfg) as store:
-            report = export_store(store, cfg, cfg.output.dir, chosen, reporter)
-    except PipelineError as exc:
-        fail(exc)
-    if not quiet:
-        for path in report.files:
-            stdout.print(str(path), markup=False, highlight=False)
-
-
-@app.command()
-def evaluate(
-    ref: Annotated[Optional[list[Path]], typer.Option("--ref", "-r", help="Reference file, one segment a line (repeatable for several references).")] = None,
-    hyp: Annotated[Optional[list[str]], typer.Option("--hyp", help="System output as NAME=FILE (repeatable).")] = None,
-    src: Annotated[Optional[Path], typer.Option("--src", help="Source file (only COMET uses it).")] = None,
-    baseline: Annotated[Optional[str], typer.Option("--baseline", "-b", help="System NAME the others are tested against.")] = None,
-    paired: Annotated[Optional[str], typer.Option("--paired", help="Paired tests: bs, ar, bs,ar or none (default: evaluate.paired_tests).")] = None,
-    paired_bs_n: Annotated[Optional[int], typer.Option("--paired-bs-n", help="Bootstrap resamples (default 1000).")] = None,
-    paired_ar_n: Annotated[Optional[int], typer.Option("--paired-ar-n", help="Approximate randomization trials (default 10000).")] = None,
-    worst: Annotated[Optional[int], typer.Option("--worst", help="How many worst segments to list per system.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout instead of tables.")] = False,
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the JSON result to this file.")] = None,
-    import_refs_file: Annotated[Optional[Path], typer.Option("--import-refs", help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.")] = None,
-    systems: Annotated[Optional[str], typer.Option("--systems", help="Store mode: 'current' translations or 'all' cached models.")] = None,
-    config: ConfigOpt = None,
-    db: DbOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Score translations with sacreBLEU (BLEU, chrF, chrF++, TER) and paired significance tests.
-
-    Files:  pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
-    Store:  pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
-    (without --ref/--hyp the store's translations are scored, one piece a segment,
-    against references imported for their pieces). Exit codes: 0 scored,
-    2 bad options, 3 unreadable or inconsistent input / nothing to evaluate.
-    """
-    from pipeline.evaluate.render import print_result
-    from pipeline.evaluate.store_eval import evaluate_store, import_refs
-    from pipeline.evaluate.metrics import evaluate_files
-    from pipeline.evaluate.settings import EvaluateSettings
-    from pipeline.errors import ConfigError, InputError, StorageError
-    from pipeline.evaluate.textfiles import parse_hyp_specs
-
-    reporter = Reporter(quiet=quiet)
-    tests = None if paired is None else [t.strip() for t in paired.split(",") if t.strip() and t.strip() != "none"]
-    try:
-        cfg = load_config(config, **{
-            "store.path": str(db) if db else None, "evaluate.paired_tests": tests, "evaluate.worst_n": worst,
-            "evaluate.paired_bs_n": paired_bs_n, "evaluate.paired_ar_n": paired_ar_n,
-        })
-        settings = cfg.section("evaluate", EvaluateSettings)
-        if ref or hyp:
-            if not ref or not hyp:
-                fail(ConfigError("file mode needs both --ref FILE and at least one --hyp NAME=FILE"))
-            result = evaluate_files(ref, parse_hyp_specs(hyp), baseline, settings, source=src, reporter=reporter)
-        else:
-            if not Path(cfg.store.path).exists():
-                fail(InputError(str(cfg.store.path), "no store here; give --ref/--hyp files, or --db STORE"))
-            with open_store(cfg) as store:
-                if import_refs_file is not None:
-                    imported = import_refs(store, import_refs_file)
-                    reporter.info(f"imported references for {imported.pieces} piece(s) ({imported.replaced} replaced)")
-                result = evaluate_store(store, cfg, baseline, systems, reporter)
-        payload = result.to_json()
-        if out_file is not None:
-            try:
-                out_file.write_text(payload + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise StorageError(f"{out_file}: cannot write the JSON result: {exc.strerror or exc}") from exc
-    except PipelineError as exc:
-        fail(exc)
-    for warning in result.warnings:
-        reporter.warn(warning)
-    if result.comet.status != "scored" and not quiet:
-        reporter.console.print(result.comet.message, markup=False, highlight=False)
-    if as_json:
-        sys.stdout.write(payload + "\n")
-    else:
-        print_result(result, stdout)
+def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
+    """The end-of-run summary: a few rows a person reads at a glance."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    by_lang = ", ".join(f"{n} {lang}" for lang, n in summary["pieces_by_language"].items()) or "none"
+    table.add_row("pieces", Text(by_lang))
+    table.add_row(
+        "sentences",
+        Text(f"{summary['segments_translated']} translated (new {summary['new_translations']}, "
+             f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"),
+    )
+    table.add_row("matches", Text(f"{summary['matches']}, no English coverage for {summary['abstentions']}"))
+    table.add_row("output", Text(str(out_dir)))
+    return table
 
 
 @app.command()
 def ingest(
-    inputs: Annotated[list[Path], typer.Argument(help="Dump files or folders (txt, html, jsonl, any of them .gz).", show_default=False)],
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Dump files or folders (txt, html, jsonl, any of them .gz); several may be given.", show_default=False)],
     config: ConfigOpt = None,
+    sets: SetOpt = None,
     db: DbOpt = None,
-    detect: Annotated[
-        bool, typer.Option("--detect/--no-detect", help="Also detect languages and route the new pieces (the detect stage).")
-    ] = True,
+    detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Also detect languages and route the new pieces (the detect stage).")] = True,
+    wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Read dumps into the store: one piece per article, page chrome removed, duplicates stored once.
@@ -325,44 +231,108 @@ def ingest(
 
     Example:  pipeline ingest seeds/ --db store.sqlite
     """
-    from pipeline.ingest import ingest_paths
-
     reporter = Reporter(quiet=quiet)
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None})
-        with open_store(cfg) as store:
-            store.acquire_run_lock()
-            run_id = store.start_run("ingest " + " ".join(str(p) for p in inputs))
-            report = ingest_paths(store, cfg, list(inputs), reporter, run_id)
-            summary = report.as_dict()
-            if detect:
-                from pipeline.detect import detect_store
-
-                summary["detect"] = detect_store(store, cfg, reporter).model_dump(mode="json")
-            store.finish_run(run_id, "completed" if not report.errors else "completed_with_errors", summary)
-    except PipelineError as exc:
-        fail(exc)
+    with _errors():
+        cfg = build_config(config, sets, db=db)
+        names = ["ingest", "detect"] if detect else ["ingest"]
+        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(str, inputs)), inputs=inputs, wait=wait)
+    report = result.reports["ingest"]
     if not quiet:
-        stdout.print(
+        _print(
             f"files {report.files_seen}: ingested {report.files_ingested}, unchanged {report.files_skipped_unchanged}, "
             f"failed {report.files_failed}  pieces: new {report.pieces_new}, already known {report.pieces_duplicate}  "
-            f"chrome lines removed {report.removed_lines}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            f"chrome lines removed {report.removed_lines}"
         )
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def detect(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False) -> None:
+    """Detect the language of each new piece, paragraph and title, and route the paragraphs.
+
+    Arabic paragraphs go to translation, English ones are kept, anything else
+    (Persian, Urdu, no letters, ...) is skipped with the reason. Only pieces
+    not detected yet are looked at, so running it again changes nothing.
+    Settings: the `detect:` section of the config.
+    """
+    reporter = Reporter(quiet=quiet)
+    with _errors():
+        cfg = build_config(config, sets, db=db)
+        _require_store(cfg)
+        result = _run_stages(["detect"], cfg, reporter, command="detect", wait=wait, create_store=False)
+    report = result.reports["detect"]
+    if quiet:
+        return
+    if report.pieces == 0:
+        _print("nothing to detect: every piece in the store is detected already")
+        return
+    _print(f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  paragraphs {report.paragraphs_by_route}")
+    for reason, n in report.skipped.items():
+        _print(f"  skipped {n}: {reason}")
+
+
+@app.command()
+def translate(
+    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, model: ModelOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False
+) -> None:
+    """Translate the Arabic paragraphs and titles in the store (after ingest and detect).
+
+    Sentences already translated with the same model and settings come from
+    the cache; an interrupted run resumes where it stopped. Without a usable
+    model the pieces stay pending and the exit code is 4.
+    Settings: the `model:` and `translate:` sections of the config.
+
+    Example:  pipeline translate --model ./models/opus-mt-ar-en
+    """
+    reporter = Reporter(quiet=quiet)
+    with _errors():
+        cfg = build_config(config, sets, db=db, model=model)
+        _require_store(cfg)
+        result = _run_stages(["translate"], cfg, reporter, command="translate", wait=wait, create_store=False)
+    for message in result.messages:
+        reporter.error(message)
+    report = result.reports["translate"]
+    if not quiet and report.status != "model_unavailable":
+        _print(
+            f"segments {report.segments}: new {report.new_translations}, cached {report.cache_hits}, "
+            f"pending {report.pending}, skipped {report.segments_skipped}  pieces translated {report.pieces_translated}, "
+            f"pending {report.pieces_pending}  ({report.model_calls} batches, {report.seconds:.1f} s"
+            + (f", {report.backend}" if report.backend else "")
+            + ")"
+        )
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def diagnose(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False) -> None:
+    """Check every translation in the store without references: Arabic left, not English, copied, length, loops, low log-probability.
+
+    Only translations not diagnosed yet (or diagnosed under other thresholds)
+    are looked at. Settings: the `diagnostics:` section (docs/evaluate.md says
+    why each threshold is what it is).
+    """
+    reporter = Reporter(quiet=quiet)
+    with _errors():
+        cfg = build_config(config, sets, db=db)
+        _require_store(cfg)
+        result = _run_stages(["diagnose"], cfg, reporter, command="diagnose", wait=wait, create_store=False)
+    report = result.reports["diagnose"]
+    if not quiet:
+        flags = ", ".join(f"{name} {n}" for name, n in report.by_diagnostic.items() if n) or "none"
+        _print(f"translations {report.translations} (checked now {report.diagnosed}), flagged {report.flagged}: {flags}")
 
 
 @app.command()
 def align(
     config: ConfigOpt = None,
+    sets: SetOpt = None,
     db: DbOpt = None,
     source: Annotated[
-        Optional[Path], typer.Option("--source", help="JSONL of pieces carrying a 'translation' (any MT system); needs --target.")
+        Path | None, typer.Option("--source", metavar="PIECES.jsonl", help="JSONL of pieces carrying a 'translation' (any MT system); needs --target.")
     ] = None,
-    target: Annotated[Optional[Path], typer.Option("--target", help="JSONL of English pieces to match against.")] = None,
+    target: Annotated[Path | None, typer.Option("--target", metavar="PIECES.jsonl", help="JSONL of English pieces to match against.")] = None,
     out: OutOpt = None,
+    wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Pair each translated piece with the English pieces covering the same event, sentence by sentence.
@@ -375,93 +345,217 @@ def align(
 
     Example:  pipeline align --source translated.jsonl --target english.jsonl --out out/
     """
-    from pipeline.align import align_jsonl, align_store
+    from pipeline.align import align_jsonl
 
     reporter = Reporter(quiet=quiet)
     if (source is None) != (target is None):
         reporter.error("--source and --target go together (JSONL mode); give both, or neither for store mode")
-        raise typer.Exit(2)
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None, "output.dir": str(out) if out else None})
+        raise typer.Exit(EXIT_USAGE)
+    with _errors():
+        cfg = build_config(config, sets, db=db, out=out)
         if source is not None and target is not None:
             report = align_jsonl(source, target, Path(cfg.output.dir), cfg, reporter)
         else:
-            if not Path(cfg.store.path).exists():
-                fail(PipelineError(f"{cfg.store.path}: no store yet; run `pipeline ingest PATH` first"))
-            with open_store(cfg) as store:
-                store.acquire_run_lock()
-                run_id = store.start_run("align")
-                report = align_store(store, cfg, reporter, run_id)
-                store.finish_run(run_id, "completed", {"align": report.model_dump()})
-    except PipelineError as exc:
-        fail(exc)
+            _require_store(cfg)
+            report = _run_stages(["align"], cfg, reporter, command="align", wait=wait, create_store=False).reports["align"]
     if not quiet:
         where = f"  → {', '.join(report.files)}" if report.files else ""
-        stdout.print(
+        _print(
             f"translated {report.translated}  English {report.english}  matched {report.matched} "
             f"({report.matches} matches)  no coverage {report.no_coverage}  pending {report.untranslated}{where}"
         )
 
 
 @app.command()
-def translate(config: ConfigOpt = None, db: DbOpt = None, model: ModelOpt = None, quiet: QuietOpt = False) -> None:
-    """Translate the Arabic paragraphs and titles in the store (after ingest and detect).
+def evaluate(
+    ref: Annotated[list[Path] | None, typer.Option("--ref", "-r", metavar="FILE", help="Reference file, one segment a line (repeatable for several references).")] = None,
+    hyp: Annotated[list[str] | None, typer.Option("--hyp", metavar="NAME=FILE", help="System output as NAME=FILE (repeatable).")] = None,
+    src: Annotated[Path | None, typer.Option("--src", metavar="FILE", help="Source file (only COMET uses it).")] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", "-b", metavar="NAME", help="System the others are tested against (evaluate.baseline).")] = None,
+    paired: Annotated[str | None, typer.Option("--paired", metavar="TESTS", help="Paired tests: bs, ar, bs,ar or none (evaluate.paired_tests).")] = None,
+    paired_bs_n: Annotated[int | None, typer.Option("--paired-bs-n", metavar="N", help="Bootstrap resamples (evaluate.paired_bs_n, default 1000).")] = None,
+    paired_ar_n: Annotated[int | None, typer.Option("--paired-ar-n", metavar="N", help="Approximate randomization trials (evaluate.paired_ar_n, default 10000).")] = None,
+    worst: Annotated[int | None, typer.Option("--worst", metavar="N", help="How many worst segments to list per system (evaluate.worst_n).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout instead of tables.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Also write the JSON result to this file.")] = None,
+    import_refs_file: Annotated[
+        Path | None,
+        typer.Option("--import-refs", metavar="REFS.jsonl", help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}."),
+    ] = None,
+    systems: Annotated[str | None, typer.Option("--systems", metavar="current|all", help="Store mode: 'current' translations or 'all' cached models (evaluate.store_systems).")] = None,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score translations with sacreBLEU (BLEU, chrF, chrF++, TER) and paired significance tests.
 
-    Sentences already translated with the same model and settings come from
-    the cache; an interrupted run resumes where it stopped. Without a usable
-    model the pieces stay pending and the exit code is 4.
-    Settings: the `model:` and `translate:` sections of the config.
-
-    Example:  pipeline translate --model ./models/opus-mt-ar-en
+    Files:  pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
+    Store:  pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
+    (without --ref/--hyp the store's translations are scored, one piece a segment,
+    against references imported for their pieces). Exit codes: 0 scored,
+    2 bad options, 3 unreadable or inconsistent input / nothing to evaluate.
     """
-    from pipeline.errors import ModelUnavailable
-    from pipeline.translate import translate_store
+    from pipeline.errors import InputError, StorageError
+    from pipeline.evaluate.metrics import evaluate_files
+    from pipeline.evaluate.render import print_result
+    from pipeline.evaluate.settings import EvaluateSettings
+    from pipeline.evaluate.textfiles import parse_hyp_specs
 
     reporter = Reporter(quiet=quiet)
-    try:
-        cfg = load_config(config, **{"store.path": str(db) if db else None})
-        if not Path(cfg.store.path).exists():
-            fail(PipelineError(f"{cfg.store.path}: no store yet; run `pipeline ingest INPUT...` and `pipeline detect` first"))
-        with open_store(cfg) as store:
-            store.acquire_run_lock()
-            run_id = store.start_run("translate" + (f" --model {model}" if model else ""))
+    tests = None if paired is None else [t.strip() for t in paired.split(",") if t.strip() and t.strip() != "none"]
+    with _errors():
+        cfg = build_config(config, sets, db=db, extra={
+            "evaluate.paired_tests": tests, "evaluate.worst_n": worst, "evaluate.paired_bs_n": paired_bs_n,
+            "evaluate.paired_ar_n": paired_ar_n, "evaluate.baseline": baseline, "evaluate.store_systems": systems,
+        })
+        if ref or hyp:
+            if not ref or not hyp:
+                raise ConfigError("file mode needs both --ref FILE and at least one --hyp NAME=FILE")
+            settings = cfg.section("evaluate", EvaluateSettings)
+            result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
+        else:
+            if not Path(cfg.store.path).exists():
+                raise InputError(str(cfg.store.path), "no store here; give --ref/--hyp files, or --db STORE")
+            inputs = [import_refs_file] if import_refs_file else []
+            run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)
+            result = run.reports["evaluate"].result
+        payload = result.to_json()
+        if out_file is not None:
             try:
-                report = translate_store(store, cfg, reporter, run_id, model)
-            except ModelUnavailable as exc:
-                store.finish_run(run_id, "pending", {"status": "model_unavailable", "reason": str(exc)})
-                raise
-            except BaseException:
-                store.finish_run(run_id, "failed", {})
-                raise
-            store.finish_run(run_id, "completed", report.model_dump(mode="json"))
-    except PipelineError as exc:
-        fail(exc)
+                out_file.write_text(payload + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise StorageError(f"{out_file}: cannot write the JSON result: {exc.strerror or exc}") from exc
+    for warning in result.warnings:
+        reporter.warn(warning)
+    if result.comet.status != "scored" and not quiet:
+        reporter.console.print(result.comet.message, markup=False, highlight=False)
+    if as_json:
+        sys.stdout.write(payload + "\n")
+    else:
+        print_result(result, stdout)
+
+
+@app.command()
+def export(
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT",
+            help="jsonl, labelstudio, doccano, tmx, csv, html or all; repeatable or comma-separated (export.formats; default all).",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the store's pieces, translations and matches as files, without re-running any stage.
+
+    Example:  pipeline export --format tmx,csv --db pipeline.sqlite --out out/
+    """
+    from pipeline.export import parse_formats
+
+    reporter = Reporter(quiet=quiet)
+    with _errors():
+        chosen = parse_formats(formats) if formats else None
+        cfg = build_config(config, sets, db=db, out=out, extra={"export.formats": chosen})
+        _require_store(cfg)
+        result = _run_stages(["export"], cfg, reporter, command="export", create_store=False)
     if not quiet:
-        stdout.print(
-            f"segments {report.segments}: new {report.new_translations}, cached {report.cache_hits}, "
-            f"pending {report.pending}, skipped {report.segments_skipped}  pieces translated {report.pieces_translated}, "
-            f"pending {report.pieces_pending}  ({report.model_calls} batches, {report.seconds:.1f} s"
-            + (f", {report.backend}" if report.backend else "")
-            + ")",
-            markup=False,
-            highlight=False,
-        )
+        for path in result.outputs:
+            _print(str(path))
+
+
+@app.command()
+def status(
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", help="List at most N pieces (0: none; default 50 in the table, all in --json).")
+    ] = None,
+) -> None:
+    """Show what the store holds: sources, pieces by language and status, pending work, matches."""
+    from pipeline.store import open_store
+
+    with _errors():
+        cfg = build_config(config, sets, db=db)
+        _require_store(cfg)
+        with open_store(cfg.store.path, cfg.store.busy_timeout_s, create=False) as store, store.snapshot():
+            counts = store.counts().model_dump()
+            pieces = store.load_pieces()
+    limit = limit if limit is not None else (len(pieces) if as_json else 50)
+    shown = pieces[: max(limit, 0)]
+    if as_json:
+        counts["pieces_list"] = [
+            {"id": p.id, "title": p.title, "date": p.date, "lang": p.lang, "outlet": p.outlet, "status": p.status, "source": p.source}
+            for p in shown
+        ]
+        sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
+        return
+    summary = Table(title=Text(f"store {cfg.store.path}"), show_header=False)
+    for key, value in counts.items():
+        summary.add_row(Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)))
+    stdout.print(summary)
+    if not shown:
+        return
+    listing = Table(title=Text(f"pieces ({len(shown)} of {len(pieces)})"), expand=True)
+    columns: list[tuple[str, dict[str, Any]]] = [
+        ("id", {"no_wrap": True, "max_width": 8}),
+        ("lang", {"no_wrap": True}),
+        ("date", {"no_wrap": True}),
+        ("outlet", {"no_wrap": True, "max_width": 14}),
+        ("status", {"no_wrap": True}),
+        ("title", {"no_wrap": True, "ratio": 1}),
+    ]
+    for name, kwargs in columns:
+        listing.add_column(name, overflow="ellipsis", **kwargs)
+    for p in shown:
+        listing.add_row(*(Text(x) for x in (p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or "")))
+    stdout.print(listing)
+
+
+@app.command("config")
+def show_config(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, out: OutOpt = None, model: ModelOpt = None) -> None:
+    """Print the configuration a run would use (defaults, --config FILE, the environment, --set), as commented YAML.
+
+    Save it as a file to start a config of your own; it only needs the keys you change.
+
+    Example:  pipeline config --set translate.num_beams=2 > my.yaml
+    """
+    from pipeline.config_docs import render_yaml
+    from pipeline.stages import sections
+
+    with _errors():
+        cfg = build_config(config, sets, db=db, out=out, model=model)
+        cfg.check_sections(sections())
+        sys.stdout.write(render_yaml(sections(), cfg, header=f"# The configuration a run would use ({cfg.where} over the defaults).\n"))
 
 
 def main() -> None:
-    """Console-script entry point."""
-    import sqlite3
-
-    from pipeline.errors import EXIT_STORAGE
-
+    """Console-script entry point: any error the verbs did not expect still ends in one `error:` line."""
     try:
         app()
     except PipelineError as exc:  # a stage raised past its verb
         Reporter(quiet=False).error(str(exc))
         sys.exit(exc.exit_code)
-    except sqlite3.OperationalError as exc:  # I/O error, full disk, read-only file outside a transaction
-        Reporter(quiet=False).error(f"the store could not be read or written: {exc} (is the disk full or the file read-only?)")
-        sys.exit(EXIT_STORAGE)
+    except KeyboardInterrupt:
+        Reporter(quiet=False).error("interrupted; what was committed is kept, run the same command again to resume")
+        sys.exit(130)
+    except Exception as exc:
+        Reporter(quiet=False).error(f"unexpected {type(exc).__name__}: {exc} (please report it; rerun with PIPELINE_DEBUG=1 for the traceback)")
+        if _debug():
+            raise
+        sys.exit(EXIT_FAILURE)
 
 
-__all__ = ["app", "main", "EXIT_OK"]
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("PIPELINE_DEBUG", "") not in ("", "0")
+
+
+__all__ = ["EXIT_OK", "app", "build_config", "main"]

@@ -1,67 +1,159 @@
-"""Configuration: one YAML file, one section per stage.
+"""Configuration: one tree of sections, one section per stage, built in layers.
 
-Each stage declares its own pydantic settings model with defaults and reads
-its section through :meth:`Config.section`; the YAML only overrides. This
-keeps stages swappable (a new stage brings its own settings) and makes a typo
-in a key an error instead of a silently ignored value.
+The layers, each overriding the one before (spaCy's shape: a default config
+inside the package, any key overridable from the command line):
+
+1. the defaults, shipped inside the package (``pipeline/default_config.yaml``,
+   generated from the settings models, whose fields hold every default and
+   its documentation: ``scripts/config-docs`` writes it and
+   docs/configuration.md, and a test keeps both in sync);
+2. the user's YAML file (``--config FILE``): only the keys it names change;
+3. the environment (``$PIPELINE_MODEL_PATH`` → ``model.path``);
+4. overrides from the command line: ``--set section.key=value`` (the value
+   is read as YAML: numbers, booleans, null and lists work), and the
+   shortcuts ``--db``, ``--out``, ``--model``.
+
+Each stage declares a pydantic settings model and reads its section through
+:meth:`Config.section`; unknown keys are errors (a typo must not pass
+silently), and so is an unknown section (:meth:`Config.check_sections`).
+YAML aliases are refused: a configuration needs none, and expanding them is
+how a small file becomes gigabytes.
 """
 
 from __future__ import annotations
 
+import copy
+import os
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPO_ROOT / "configs" / "default.yaml"
+DEFAULT_CONFIG_NAME = "default_config.yaml"
+# Environment variables that set a config key (layer 3).
+ENVIRONMENT: dict[str, str] = {"PIPELINE_MODEL_PATH": "model.path"}
+MAX_CONFIG_BYTES = 1 << 20
 
 S = TypeVar("S", bound=BaseModel)
 
 
 class Settings(BaseModel):
-    """Base for stage settings: unknown keys are rejected so typos surface."""
+    """Base of every section's settings: unknown keys are rejected; field docstrings are the documentation."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), use_attribute_docstrings=True)
 
 
 class StoreSettings(Settings):
+    """Where the pipeline keeps everything it has done."""
+
     path: str = "pipeline.sqlite"
-    busy_timeout_s: float = 30.0
+    """The store: an SQLite file (`--db` sets it)."""
+    busy_timeout_s: float = Field(30.0, gt=0)
+    """How long a writer waits for another writer's transaction."""
 
 
 class OutputSettings(Settings):
+    """Where `run` and `export` write their files."""
+
     dir: str = "out"
+    """The output folder (`--out` sets it)."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a config never needs them, and an alias bomb expands without limit."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a config", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def read_yaml(text: str, where: str) -> Any:
+    """YAML text as Python values, aliases refused; errors name `where`."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+
+
+def default_config_text() -> str:
+    return (files("pipeline") / DEFAULT_CONFIG_NAME).read_text(encoding="utf-8")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; --config takes a YAML file")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {size:,} bytes is too large for a config file")
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config file is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    raw = read_yaml(text, str(path)) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (store:, translate:, ...)")
+    return raw
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """`top` over `base`, recursively for mappings (a list or a value replaces)."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``section.key=value`` → ("section.key", value read as YAML)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or "." not in key or not all(part.strip() for part in key.split(".")):
+        raise ConfigError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set translate.num_beams=2")
+    return key, read_yaml(value, f"--set {key}") if value.strip() else ""
 
 
 class Config:
-    """The merged configuration: defaults, then the YAML file, then overrides."""
+    """The merged configuration tree, and where its user part came from."""
 
     def __init__(self, raw: dict[str, Any] | None = None, path: Path | None = None):
         self.raw: dict[str, Any] = raw or {}
         self.path = path
 
     @classmethod
-    def load(cls, path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> "Config":
-        """Read `path` (or configs/default.yaml when it exists) and apply overrides.
+    def load(
+        cls,
+        path: str | Path | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Config:
+        """Defaults, then `path`, then the environment, then `overrides` (dotted keys, e.g. ``{"model.name": "/models/opus"}``).
 
-        Overrides use dotted keys, e.g. ``{"model.name": "/models/opus"}``.
+        An override whose value is None leaves the key alone; use
+        :meth:`set` to set a key to null.
         """
-        file = Path(path) if path else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-        raw: dict[str, Any] = {}
+        raw = read_yaml(default_config_text(), DEFAULT_CONFIG_NAME)
+        file = Path(path) if path else None
         if file is not None:
-            if not file.exists():
-                raise ConfigError(f"{file}: config file not found")
-            try:
-                raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
-            if not isinstance(raw, dict):
-                raise ConfigError(f"{file}: top level must be a mapping of sections")
+            raw = _merge(raw, _read_file(file))
         config = cls(raw, file)
+        env = os.environ if environ is None else environ
+        for variable, key in ENVIRONMENT.items():
+            if env.get(variable):
+                config.set(key, env[variable])
         for key, value in (overrides or {}).items():
             if value is not None:
                 config.set(key, value)
@@ -71,16 +163,35 @@ class Config:
         node = self.raw
         *parents, leaf = dotted_key.split(".")
         for part in parents:
-            node = node.setdefault(part, {})
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
         node[leaf] = value
 
     def section(self, name: str, model: type[S]) -> S:
-        """Validate section `name` against the stage's settings model."""
+        """Validate section `name` against its settings model."""
+        body = self.raw.get(name)
+        if body is not None and not isinstance(body, dict):
+            raise ConfigError(f"{self.where}: section '{name}' must be a mapping of keys, not {type(body).__name__}")
         try:
-            return model.model_validate(self.raw.get(name) or {})
+            return model.model_validate(body or {})
         except ValidationError as exc:
-            where = self.path or "config"
-            raise ConfigError(f"{where}: section '{name}': {exc}") from exc
+            problems = "; ".join(
+                f"{name}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+            raise ConfigError(f"{self.where}: {problems}") from exc
+
+    def check_sections(self, known: Iterable[str]) -> None:
+        """Every top-level key is a known section: `storee:` is a typo, not a new section."""
+        known = set(known)
+        unknown = sorted(str(k) for k in self.raw if k not in known)
+        if unknown:
+            raise ConfigError(f"{self.where}: unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path else "config"
 
     @property
     def store(self) -> StoreSettings:

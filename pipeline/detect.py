@@ -40,19 +40,23 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from pipeline.config import Config, Settings
 from pipeline.progress import QUIET, Reporter
+from pipeline.records import Detection, PieceText, Route, RoutedParagraph
+from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
+from pipeline.text.normalise import for_detection
+from pipeline.text.script import script_name
 
 UNDETERMINED = "und"
 # Score given where a script rule decided instead of langdetect's probability.
@@ -71,26 +75,27 @@ ARABIC_SCRIPT_CANDIDATES = ("ar", "fa", "ur")
 # Words that are English and nothing else among langdetect's Latin-script languages
 # ("in", "on", "a", "was", "die" are left out: German, French, Dutch use them too).
 ENGLISH_FUNCTION_WORDS = frozenset(
-    """the of and to that with for from by his her he she they their them it its this these those
-    has have had been being were are be will would could should said says after before about
-    which who whom whose not but or at than into over under between against while also more
-    most when where there what may back us our we you your can did does do up out new all any
-    some such only just during since until because if how why then""".split()
+    ["the", "of", "and", "to", "that", "with", "for", "from", "by", "his", "her", "he", "she", "they", "their", "them", "it", "its", "this", "these", "those", "has", "have", "had", "been", "being", "were", "are", "be", "will", "would", "could", "should", "said", "says", "after", "before", "about", "which", "who", "whom", "whose", "not", "but", "or", "at", "than", "into", "over", "under", "between", "against", "while", "also", "more", "most", "when", "where", "there", "what", "may", "back", "us", "our", "we", "you", "your", "can", "did", "does", "do", "up", "out", "new", "all", "any", "some", "such", "only", "just", "during", "since", "until", "because", "if", "how", "why", "then"]
 )
 
-_URL_OR_MAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 class DetectSettings(Settings):
-    """Section ``detect:`` of the config."""
+    """Language per piece, paragraph and title, and the route of each paragraph."""
 
-    seed: int = 0  # langdetect's random seed: same text, same answer, in every run
-    min_chars: int = Field(40, ge=1)  # letters below which langdetect alone is not trusted
-    arabic_ratio: float = Field(0.5, gt=0.0, le=1.0)  # share of Arabic-script letters that makes a text Arabic-script
-    routed_languages: list[str] = Field(default_factory=lambda: ["ar"])  # sent to the model
-    target_language: str = "en"  # already in the model's output language: kept as is
-    batch_size: int = Field(200, ge=1)  # pieces per transaction
+    seed: int = 0
+    """langdetect's random seed: the same text gets the same language in every run."""
+    min_chars: int = Field(40, ge=1)
+    """Letters below which langdetect alone is not trusted (short Latin text without diacritics → en)."""
+    arabic_ratio: float = Field(0.5, gt=0.0, le=1.0)
+    """Share of Arabic-script letters from which a text is decided among ar/fa/ur/ps/ckb."""
+    routed_languages: list[str] = Field(default_factory=lambda: ["ar"])
+    """Languages sent to the translation model (it translates ar→en only)."""
+    target_language: str = "en"
+    """Paragraphs already in this language are kept as they are ('english')."""
+    batch_size: int = Field(200, ge=1)
+    """Pieces per transaction."""
 
 
 @dataclass(frozen=True)
@@ -116,20 +121,6 @@ class LanguageGuess:
 # -- text analysis ----------------------------------------------------------------
 
 
-def clean_text(text: str) -> str:
-    """NFKC (folds Arabic presentation forms), no tatweel, no bidi/zero-width controls, no URLs."""
-    text = unicodedata.normalize("NFKC", text).replace("\u0640", "")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # LRM, RLM, ZWJ, ZWNJ, isolates...
-    return _URL_OR_MAIL.sub(" ", text)
-
-
-@lru_cache(maxsize=8192)
-def _script(ch: str) -> str:
-    """'ARABIC', 'LATIN', 'CYRILLIC', ... from the character's Unicode name."""
-    name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0] if name else "UNKNOWN"
-
-
 @dataclass
 class _Letters:
     by_script: Counter[str]
@@ -147,14 +138,14 @@ def _count_letters(text: str) -> _Letters:
     chars = Counter(ch for ch in text if ch.isalpha())
     by_script: Counter[str] = Counter()
     for ch, n in chars.items():
-        by_script[_script(ch)] += n
+        by_script[script_name(ch)] += n
     return _Letters(by_script, chars)
 
 
 def _keep_script(text: str, arabic: bool) -> str:
     """The text with the other script's letters blanked out (punctuation and spaces kept)."""
     return "".join(
-        ch if not ch.isalpha() or (_script(ch) == "ARABIC") == arabic else " " for ch in text
+        ch if not ch.isalpha() or (script_name(ch) == "ARABIC") == arabic else " " for ch in text
     )
 
 
@@ -192,7 +183,7 @@ def _langdetect(text: str, seed: int, candidates: Iterable[str] | None = None) -
 def detect_language(text: str, settings: DetectSettings | None = None) -> LanguageGuess:
     """The language of `text` (ISO 639-1 as langdetect names them, 'und' when there are no letters)."""
     settings = settings or DetectSettings()
-    text = clean_text(text)
+    text = for_detection(text)
     letters = _count_letters(text)
     if letters.total == 0:
         return LanguageGuess(UNDETERMINED, 0.0, "no letters: only digits, punctuation or symbols")
@@ -249,7 +240,7 @@ def _plausibly_english(text: str, letters: _Letters, n: int, settings: DetectSet
     latin = letters.by_script["LATIN"]
     if latin < 0.9 * n:
         return False
-    non_ascii = sum(c for ch, c in letters.chars.items() if not ch.isascii() and _script(ch) == "LATIN")
+    non_ascii = sum(c for ch, c in letters.chars.items() if not ch.isascii() and script_name(ch) == "LATIN")
     if n < settings.min_chars:
         return non_ascii == 0
     words = [w.lower() for w in _WORD.findall(text)]
@@ -260,7 +251,7 @@ def _plausibly_english(text: str, letters: _Letters, n: int, settings: DetectSet
 # -- routing ------------------------------------------------------------------------
 
 
-def route_for(guess: LanguageGuess, settings: DetectSettings) -> tuple[str, str | None]:
+def route_for(guess: LanguageGuess, settings: DetectSettings) -> tuple[Route, str | None]:
     """('translate' | 'english' | 'skip', reason for skipping)."""
     if guess.lang in settings.routed_languages:
         return "translate", None
@@ -288,8 +279,8 @@ def piece_language(guesses: Iterable[LanguageGuess]) -> tuple[str, float]:
 # -- the stage ------------------------------------------------------------------------
 
 
-class DetectReport(BaseModel):
-    """What `detect_store` did, for the CLI and summary.json."""
+class DetectReport(Report):
+    """What the detect stage did, for the CLI and summary.json."""
 
     pieces: int = 0
     pieces_by_lang: dict[str, int] = Field(default_factory=dict)
@@ -300,42 +291,18 @@ class DetectReport(BaseModel):
     skipped: dict[str, int] = Field(default_factory=dict)  # reason -> paragraphs
 
 
-@dataclass
-class RoutedParagraph:
-    index: int
-    guess: LanguageGuess
-    route: str  # 'translate' | 'english' | 'skip'
-    reason: str | None  # why it is skipped
-
-
-@dataclass
-class PieceDetection:
-    """The languages of one piece: per paragraph, its title's, and the piece's own, with its status."""
-
-    piece_id: str
-    lang: str
-    score: float  # share of the piece's letters that are in `lang`
-    title_lang: str | None
-    status: str  # 'pending' | 'english' | 'not_routed'
-    reason: str | None
-    paragraphs: list[RoutedParagraph]
-
-
-def detect_piece(
-    piece_id: str, title: str | None, paragraphs: list[tuple[int, str]], settings: DetectSettings
-) -> PieceDetection:
+def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
     """Languages and routes of one piece's paragraphs, and the piece's language and status.
 
     The status follows the paragraphs: 'pending' when any paragraph is to be
     translated, 'english' when every routed paragraph is English,
     'not_routed' (with the reason) when nothing is Arabic or English.
     """
-    routed = []
-    for idx, text in paragraphs:
-        guess = detect_language(text, settings)
-        routed.append(RoutedParagraph(idx, guess, *route_for(guess, settings)))
-    title_guess = detect_language(title, settings) if title and title.strip() else None
-    votes = [p.guess for p in routed] + ([title_guess] if title_guess else [])
+    guesses = [(idx, detect_language(text, settings)) for idx, text in piece.paragraphs]
+    routed = [RoutedParagraph(index=idx, lang=g.lang, score=g.score, route=route, reason=reason)
+              for idx, g in guesses for route, reason in [route_for(g, settings)]]
+    title_guess = detect_language(piece.title, settings) if piece.title and piece.title.strip() else None
+    votes = [g for _, g in guesses] + ([title_guess] if title_guess else [])
     lang, share = piece_language(votes)
     routes = {p.route for p in routed}
     reason = None
@@ -346,34 +313,48 @@ def detect_piece(
     else:
         status = "not_routed"
         # the reason of the paragraph with most letters: "language fa is not routed: ..."
-        reason = max(routed, key=lambda p: p.guess.letters).reason if routed else "the piece has no paragraphs"
-    return PieceDetection(piece_id, lang, share, title_guess.lang if title_guess else None, status, reason, routed)
+        letters = {idx: g.letters for idx, g in guesses}
+        reason = max(routed, key=lambda p: letters[p.index]).reason if routed else "the piece has no paragraphs"
+    return Detection(piece_id=piece.id, lang=lang, score=share, title_lang=title_guess.lang if title_guess else None,
+                     status=status, reason=reason, paragraphs=routed)
+
+
+class DetectStage(SectionStage[DetectSettings]):
+    """A language for every new piece, paragraph and title, and the route of each paragraph."""
+
+    name: ClassVar[str] = "detect"
+    section: ClassVar[str] = "detect"
+    settings_type = DetectSettings
+
+    def run(self, store: Store, settings: DetectSettings, ctx: RunContext) -> DetectReport:
+        """Detect and route every piece still in status 'ingested'; one transaction per batch.
+
+        Detection runs outside the transaction, so the write lock is held only
+        for the short updates of each batch.
+        """
+        ids = store.pieces_to_detect()
+        report = DetectReport()
+        counters: dict[str, Counter[str]] = {
+            k: Counter() for k in ("pieces_by_lang", "pieces_by_status", "paragraphs_by_lang", "paragraphs_by_route", "skipped")
+        }
+        with ctx.reporter.task("detect", total=len(ids), unit="pieces") as bar:
+            for batch in _batches(ids, settings.batch_size):
+                results = [detect_piece(piece, settings) for piece in store.piece_texts(batch)]
+                store.save_detections(results)
+                for result in results:
+                    _tally(counters, result)
+                report.pieces += len(results)
+                report.paragraphs += sum(len(r.paragraphs) for r in results)
+                bar.advance(len(results))
+        for key, counter in counters.items():
+            setattr(report, key, dict(sorted(counter.items())))
+        return report
 
 
 def detect_store(store: Store, config: Config, reporter: Reporter = QUIET) -> DetectReport:
-    """Detect and route every piece still in status 'ingested'; one transaction per batch.
-
-    Detection runs outside the transaction, so the write lock is held only
-    for the short UPDATEs of each batch.
-    """
-    settings = config.section("detect", DetectSettings)
-    ids = [r[0] for r in store.conn.execute("SELECT id FROM pieces WHERE status = 'ingested' ORDER BY id")]
-    report = DetectReport()
-    counters: dict[str, Counter[str]] = {
-        k: Counter() for k in ("pieces_by_lang", "pieces_by_status", "paragraphs_by_lang", "paragraphs_by_route", "skipped")
-    }
-    with reporter.task("detect", total=len(ids), unit="pieces") as bar:
-        for batch in _batches(ids, settings.batch_size):
-            results = [detect_piece(*piece, settings) for piece in _load_batch(store, batch)]
-            _save(store, results)
-            for result in results:
-                _tally(counters, result)
-            report.pieces += len(results)
-            report.paragraphs += sum(len(r.paragraphs) for r in results)
-            bar.advance(len(results))
-    for key, counter in counters.items():
-        setattr(report, key, dict(sorted(counter.items())))
-    return report
+    """The detect stage over `store` (the Python API)."""
+    stage = DetectStage()
+    return stage.run(store, stage.settings(config), RunContext(config, reporter))
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:
@@ -381,36 +362,11 @@ def _batches(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-def _load_batch(store: Store, ids: list[str]) -> list[tuple[str, str | None, list[tuple[int, str]]]]:
-    marks = ",".join("?" * len(ids))
-    titles = dict(store.conn.execute(f"SELECT id, title FROM pieces WHERE id IN ({marks})", ids).fetchall())
-    paragraphs: dict[str, list[tuple[int, str]]] = {pid: [] for pid in ids}
-    for pid, idx, text in store.conn.execute(
-        f"SELECT piece_id, idx, text FROM paragraphs WHERE piece_id IN ({marks}) ORDER BY piece_id, idx", ids
-    ):
-        paragraphs[pid].append((idx, text))
-    return [(pid, titles.get(pid), paragraphs[pid]) for pid in ids]
-
-
-def _save(store: Store, results: list[PieceDetection]) -> None:
-    with store.transaction() as tx:
-        for r in results:
-            tx.executemany(
-                "UPDATE paragraphs SET lang = ?, lang_score = ?, route = ?, reason = ? WHERE piece_id = ? AND idx = ?",
-                [(p.guess.lang, round(p.guess.score, 4), p.route, p.reason, r.piece_id, p.index) for p in r.paragraphs],
-            )
-            tx.execute(
-                "UPDATE pieces SET lang = ?, lang_score = ?, title_lang = ?, status = ?, reason = ? "
-                "WHERE id = ? AND status = 'ingested'",
-                (r.lang, r.score, r.title_lang, r.status, r.reason, r.piece_id),
-            )
-
-
-def _tally(counters: dict[str, Counter[str]], result: PieceDetection) -> None:
+def _tally(counters: dict[str, Counter[str]], result: Detection) -> None:
     counters["pieces_by_lang"][result.lang] += 1
     counters["pieces_by_status"][result.status] += 1
     for p in result.paragraphs:
-        counters["paragraphs_by_lang"][p.guess.lang] += 1
+        counters["paragraphs_by_lang"][p.lang] += 1
         counters["paragraphs_by_route"][p.route] += 1
         if p.reason:
             counters["skipped"][p.reason] += 1

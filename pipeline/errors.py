@@ -36,7 +36,13 @@ class InputError(PipelineError):
 
 
 class ModelUnavailable(PipelineError):
+    """No translation model could be loaded: `reason` says why, the message adds how to fix it."""
+
     exit_code = EXIT_MODEL_UNAVAILABLE
+
+    def __init__(self, reason: str, hint: str = ""):
+        self.reason = reason
+        super().__init__(f"{reason}. {hint}" if hint else reason)
 
 
 class StoreBusy(PipelineError):

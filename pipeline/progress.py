@@ -10,18 +10,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import Task as RichTask
-from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import Task as RichTask
+from rich.text import Text
 
 
 class RateColumn(ProgressColumn):
@@ -31,7 +32,7 @@ class RateColumn(ProgressColumn):
         super().__init__()
         self.unit = unit
 
-    def render(self, task: "RichTask") -> Text:
+    def render(self, task: RichTask) -> Text:
         speed = task.finished_speed or task.speed
         return Text(f"{speed:,.1f} {self.unit}/s" if speed else f"- {self.unit}/s")
 
@@ -39,7 +40,7 @@ class RateColumn(ProgressColumn):
 class Task:
     """A handle on one progress bar; `advance(n)` after each unit of work."""
 
-    def __init__(self, progress: Progress | None, task_id: int | None):
+    def __init__(self, progress: Progress | None, task_id: TaskID | None):
         self._progress, self._id = progress, task_id
 
     def advance(self, n: int = 1) -> None:

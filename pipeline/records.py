@@ -1,26 +1,200 @@
-"""Typed records that the stages exchange.
+"""Typed records: the contract between the stages and the store.
 
-Every stage reads and writes these through :class:`pipeline.store.Store`;
-keeping them in one small module means a stage can be swapped without the
-others noticing.
+Nothing else crosses a stage boundary. A stage reads records from the store
+(:mod:`pipeline.store`), computes new ones in its pure core, and hands them
+back to the store; the store is the only place that knows how they are kept.
+Keeping every record in this one small module means a stage (or a store
+backend) can be swapped without the others noticing.
+
+Vocabulary: a *piece* is one article cut out of a dump; a *paragraph* is a
+block of a piece with its own language; a *segment* is a sentence of an
+Arabic paragraph (or of an Arabic title): the unit that is translated,
+cached and aligned.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.text.normalise import for_identity
 
 # How a paragraph is routed after language detection.
 Route = Literal["translate", "english", "skip"]
 # Lifecycle of a piece as seen by downstream stages.
-PieceStatus = Literal["ingested", "detected", "pending", "translated", "english", "not_routed", "failed"]
+PieceStatus = Literal["ingested", "pending", "translated", "english", "not_routed", "failed"]
+# Outcome of an input file.
+SourceStatus = Literal["ingested", "partial", "failed"]
+# A run of the pipeline over a store, as the runs table records it.
+RunStatus = Literal["running", "completed", "completed_with_errors", "pending", "failed", "interrupted"]
+# What the aligner decided for a translated (or untranslated) piece.
+AlignmentStatus = Literal["matched", "no_coverage", "pending"]
+
+TITLE_PARAGRAPH = -1  # paragraph index under which a title's segments are kept
 
 
-class Paragraph(BaseModel):
+class Record(BaseModel):
+    """Base of every record: unknown fields are an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- ingest -------------------------------------------------------------------------------
+
+
+class SourceFile(Record):
+    """One input file and what ingesting it gave (the `sources` table)."""
+
+    id: int | None = None  # set by the store
+    path: str
+    sha256: str = ""
+    size: int = 0
+    encoding: str | None = None
+    kind: str | None = None  # text | html | jsonl (+gz)
+    status: SourceStatus = "ingested"
+    error: str | None = None  # one line per problem
+    pieces: int | None = None  # pieces found in this file (new + already known)
+    removed_lines: int | None = None  # chrome lines dropped while cutting it
+
+
+class IngestedPiece(Record):
+    """A piece as ingest hands it to the store: its paragraphs and what the input said about it."""
+
+    id: str
+    position: int  # order of the piece inside its source file
+    paragraphs: list[str]
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+    lang_hint: str | None = None  # language the input declared (JSONL 'lang')
+    external_translation: str | None = None  # a translation that came with the input
+    external_model: str | None = None  # the system that made it
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+# -- detect ---------------------------------------------------------------------------------
+
+
+class PieceText(Record):
+    """What language detection reads of a piece: its title and paragraphs."""
+
+    id: str
+    title: str | None
+    paragraphs: list[tuple[int, str]]  # (paragraph index, text)
+
+
+class RoutedParagraph(Record):
+    """A paragraph's language, how sure detection is, and where it goes."""
+
+    index: int
+    lang: str
+    score: float
+    route: Route
+    reason: str | None = None  # why it is skipped
+
+
+class Detection(Record):
+    """The languages of one piece and the status that follows from them."""
+
+    piece_id: str
+    lang: str
+    score: float  # share of the piece's letters that are in `lang`
+    title_lang: str | None
+    status: PieceStatus  # 'pending' | 'english' | 'not_routed'
+    reason: str | None
+    paragraphs: list[RoutedParagraph]
+
+
+# -- translate --------------------------------------------------------------------------------
+
+
+class TextToSplit(Record):
+    """A routed paragraph (or an Arabic title) that has no segments yet."""
+
+    piece_id: str
+    paragraph_index: int  # TITLE_PARAGRAPH for the title
+    text: str
+    title_lang: str | None = None  # for titles: the language detect gave the title
+
+
+class Segment(Record):
+    """A sentence of an Arabic paragraph or title, with its translation once there is one."""
+
+    piece_id: str
+    paragraph_index: int
+    sentence_index: int
+    text: str
+    reason: str | None = None  # why it needs no translation (empty, invisible characters only)
+    translation_key: str | None = None
+    translation: str | None = None
+    model: str | None = None  # "model@revision" of the translation
+    logprob: float | None = None
+    created_at: str | None = None
+    diagnostics: dict[str, Any] | None = None
+
+    @property
+    def ref(self) -> SegmentRef:
+        return SegmentRef(piece_id=self.piece_id, paragraph_index=self.paragraph_index, sentence_index=self.sentence_index)
+
+
+class SegmentRef(Record):
+    """Where a segment is: piece, paragraph, sentence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    piece_id: str
+    paragraph_index: int
+    sentence_index: int
+
+
+class Translation(Record):
+    """A cached translation of one source sentence, with its provenance.
+
+    `key` hashes everything that determines the output (model, revision,
+    backend, decoding settings, the sentence as the model saw it).
+    """
+
+    key: str
+    source_text: str
+    target_text: str
+    model: str
+    revision: str
+    backend: str
+    settings: dict[str, Any]
+    logprob: float | None = None
+    created_at: str | None = None
+    run_id: int | None = None
+    diagnostics: dict[str, Any] | None = None
+
+
+class SegmentCounts(Record):
+    total: int = 0
+    translated: int = 0
+    pending: int = 0
+    skipped: int = 0  # needing no translation, with the reason recorded
+
+
+# -- diagnose ----------------------------------------------------------------------------------
+
+
+class Diagnosis(Record):
+    """Reference-free diagnostics of one cached translation."""
+
+    key: str
+    diagnostics: dict[str, Any]
+    fingerprint: str  # the thresholds they were computed with
+
+
+# -- pieces as every later stage sees them ---------------------------------------------------------
+
+
+class Paragraph(Record):
     """One paragraph of a piece, with its own language (mixed pieces exist)."""
 
     index: int
@@ -32,7 +206,7 @@ class Paragraph(BaseModel):
     translation: str | None = None
 
 
-class Piece(BaseModel):
+class Piece(Record):
     """One article (or forum post carrying an article) cut out of a dump."""
 
     id: str
@@ -47,40 +221,22 @@ class Piece(BaseModel):
     paragraphs: list[Paragraph] = Field(default_factory=list)
     translation: str | None = None  # whole-piece translation, None for English
     model: str | None = None  # "model@revision" or the external system name
-    status: str = "ingested"
+    external: bool = False  # the translation came with the input (another MT system)
+    status: PieceStatus = "ingested"
+    reason: str | None = None  # why the piece is pending / not routed / failed
     position: int = 0  # order of the piece inside its source
 
 
-class Segment(BaseModel):
-    """A sentence of an Arabic paragraph: the unit that is translated and cached."""
-
-    piece_id: str
-    paragraph_index: int
-    sentence_index: int
-    text: str
-    translation: str | None = None
+# -- align --------------------------------------------------------------------------------------
 
 
-class Translation(BaseModel):
-    """A cached translation of one source sentence, with its provenance."""
-
-    source_text: str
-    target_text: str
-    model: str
-    revision: str
-    backend: str
-    settings: dict[str, Any]
-    logprob: float | None = None
-    created_at: str | None = None
-
-
-class SentencePair(BaseModel):
+class SentencePair(Record):
     source: int  # index into the translated piece's sentences
     target: int  # index into the English piece's sentences
     score: float
 
 
-class Match(BaseModel):
+class Match(Record):
     """A translated piece paired with an English piece covering the same event."""
 
     source_id: str
@@ -90,23 +246,45 @@ class Match(BaseModel):
     sentence_pairs: list[SentencePair] = Field(default_factory=list)
 
 
-# Invisible characters that only steer rendering (bidi marks and embeddings,
-# zero-width spaces and joiners, BOM, soft hyphen): scrapers sprinkle them
-# unpredictably, so they must not make one article two.
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+class Alignment(Record):
+    """What the aligner decided for one piece: matched, no coverage (why), or pending (why)."""
+
+    piece_id: str
+    status: AlignmentStatus
+    reason: str | None = None
 
 
-def normalize_for_id(text: str) -> str:
-    """Canonical form used for identity: NFKC, no tatweel, no invisible marks, collapsed whitespace.
+# -- runs and the store as a whole -------------------------------------------------------------
 
-    Two copies of an article that differ only in page chrome, spacing,
-    direction marks or Unicode composition must get the same id, so dedup
-    works across dumps.
-    """
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).replace("\u0640", ""))
-    return " ".join(text.split()).casefold()
+
+class RunRecord(Record):
+    id: int
+    command: str
+    started_at: str
+    finished_at: str | None = None
+    status: RunStatus
+    summary: dict[str, Any] | None = None
+
+
+class StoreCounts(Record):
+    """What the store holds and what is pending: `status` and every summary."""
+
+    schema_version: int
+    sources: dict[str, int]
+    pieces: int
+    pieces_by_lang: dict[str, int]
+    pieces_by_status: dict[str, int]
+    paragraphs_by_route: dict[str, int]
+    segments: int
+    segments_pending: int
+    segments_translated: int
+    segments_skipped: int
+    translations_cached: int
+    matches: int
+    abstentions: int
+    runs: int
 
 
 def content_id(text: str) -> str:
-    """Stable content id of a piece: a short SHA-256 of its normalised text."""
-    return hashlib.sha256(normalize_for_id(text).encode("utf-8")).hexdigest()[:16]
+    """Stable content id of a piece: a short SHA-256 of its identity form (see text.normalise.for_identity)."""
+    return hashlib.sha256(for_identity(text).encode("utf-8")).hexdigest()[:16]

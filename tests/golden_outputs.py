@@ -47,7 +47,12 @@ def normalise(text: str, roots: list[Path]) -> str:
         text = text.replace(root, "<root>")
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?", "<time>", text)
     text = re.sub(r"\d{8}T\d{6}Z", "<time>", text)  # TMX creationdate
-    return text
+    return same_model_name(text)
+
+
+def same_model_name(text: str) -> str:
+    """A local model's id names its folder ("local:tiny-marian0"): which temporary folder is not an output."""
+    return re.sub(r"local:[\w.-]+", "local:<model>", text)
 
 
 def _scrub(value: Any) -> Any:

@@ -2,20 +2,26 @@
 
 Everything here drives the real command line in a child process — the same
 `python -m pipeline ...` an analyst or a cron job runs — and inspects the
-real SQLite file afterwards, so a test sees exit codes, stderr lines and the
-store exactly as a user would.
+real store afterwards through the store's own read methods (as `status` and
+`export` read it), so a test sees exit codes, stderr lines and the store
+exactly as a user would. The one check that needs SQLite itself, the
+integrity check of the file, is in sqlite_surgery.py.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from pipeline.records import StoreCounts
+from pipeline.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -65,31 +71,49 @@ def stderr_lines(proc: subprocess.CompletedProcess[str], prefix: str = "error: "
     return [line for line in proc.stderr.splitlines() if line.startswith(prefix)]
 
 
-def integrity(db: Path) -> str:
-    """`PRAGMA integrity_check` of the store, read through a fresh connection."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return ";".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+@contextmanager
+def reading(db: Path) -> Iterator[Store]:
+    """The store at `db` opened as a reader opens it: never created, no run lock, one consistent snapshot."""
+    with open_store(db, create=False) as store, store.snapshot():
+        yield store
 
 
-def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Rows of `sql` over a read-only connection (never takes a write lock)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return [tuple(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
+def table(db: Path, name: str) -> list[dict[str, Any]]:
+    """Every row of one table of the store at `db`, in key order."""
+    with reading(db) as store:
+        return store.rows(name)
+
+
+def counts(db: Path) -> StoreCounts:
+    """What the store at `db` holds and what is pending (what `pipeline status` shows)."""
+    with reading(db) as store:
+        return store.counts()
+
+
+def run_statuses(db: Path) -> list[str]:
+    """The status of every run recorded in the store, oldest first."""
+    with reading(db) as store:
+        return [run.status for run in store.runs()]
+
+
+def pieces_per_source(db: Path) -> dict[str, int]:
+    """How many pieces each input file (by path) is linked to."""
+    with reading(db) as store:
+        links = store.rows("piece_sources")
+        return {s.path: sum(1 for link in links if link["source_id"] == s.id) for s in store.sources()}
 
 
 def store_snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """The content of the tables that hold users' data (no timestamps, no run ids)."""
-    return {
-        "sources": query(db, "SELECT path, sha256, status, pieces FROM sources ORDER BY path, sha256"),
-        "pieces": query(db, "SELECT id, title, date, author, outlet, text FROM pieces ORDER BY id"),
-        "paragraphs": query(db, "SELECT piece_id, idx, text FROM paragraphs ORDER BY piece_id, idx"),
-        "piece_sources": query(
-            db, "SELECT ps.piece_id, s.path, ps.position FROM piece_sources ps JOIN sources s ON s.id = ps.source_id ORDER BY 1, 2"
-        ),
-    }
+    with reading(db) as store:
+        sources = store.rows("sources")
+        path_of = {s["id"]: s["path"] for s in sources}
+        return {
+            "sources": sorted((s["path"], s["sha256"], s["status"], s["pieces"]) for s in sources),
+            "pieces": [(p["id"], p["title"], p["date"], p["author"], p["outlet"], p["text"]) for p in store.rows("pieces")],
+            "paragraphs": [(p["piece_id"], p["idx"], p["text"]) for p in store.rows("paragraphs")],
+            "piece_sources": sorted((ps["piece_id"], path_of[ps["source_id"]], ps["position"]) for ps in store.rows("piece_sources")),
+        }
 
 
 def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
@@ -182,7 +206,7 @@ _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 def seed_arabic() -> tuple[list[str], list[str]]:
     """(titles, sentences) of the Arabic pieces in the seed dumps."""
     from pipeline.ingest import segment_dump
-    from pipeline.translate.split import split_sentences
+    from pipeline.text.sentences import split_arabic
 
     titles: list[str] = []
     sentences: list[str] = []
@@ -191,7 +215,7 @@ def seed_arabic() -> tuple[list[str], list[str]]:
             if "\u0627" not in piece.text[:60]:
                 continue
             titles.append(piece.title or "")
-            sentences.extend(s for p in piece.paragraphs for s in split_sentences(p))
+            sentences.extend(s for p in piece.paragraphs for s in split_arabic(p))
     return [t for t in titles if t], sentences
 
 

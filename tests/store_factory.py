@@ -1,10 +1,11 @@
 """Build pipeline stores directly, as the stages would leave them, for tests.
 
-Reusable by any stage's tests: it writes the schema's tables with plain SQL
-(sources, pieces, piece_sources, paragraphs with routes, segments with
-titles at paragraph -1, translations with diagnostics JSON, matches with
-evidence and sentence pairs, alignments) so a test can start from any point
-of the pipeline without running the stages before it.
+Reusable by any stage's tests: it writes through the store's own methods
+(sources and pieces as ingest writes them, languages and routes as detect
+saves them, segments with titles at paragraph -1, translations with
+diagnostics, matches with evidence and sentence pairs, alignments), so a
+test can start from any point of the pipeline without running the stages
+before it, and without any SQL outside the store.
 
 The texts are taken from the seed dumps (an Al-Akhbar piece on the 2021
 Baghdad summit and English coverage of it); the English translations are
@@ -14,12 +15,26 @@ written by hand as fixture data, they do not come from any model.
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.store import Store, now_iso
+from pipeline.records import (
+    TITLE_PARAGRAPH,
+    Alignment,
+    Detection,
+    Diagnosis,
+    IngestedPiece,
+    Match,
+    RoutedParagraph,
+    Segment,
+    SegmentRef,
+    SentencePair,
+    SourceFile,
+    Translation,
+)
+from pipeline.store import Store, now_iso, open_store
 
 MODEL = "Helsinki-NLP/opus-mt-ar-en"
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -78,76 +93,99 @@ def _key(text: str) -> str:
     return hashlib.sha256(f"{MODEL}@{REVISION}\x00{text}".encode()).hexdigest()[:32]
 
 
-def add_piece(store: Store, piece: PieceData, position: int = 0) -> None:
-    """Insert a piece with its source, paragraphs, segments and translations."""
+# -- writing through the store's methods ---------------------------------------------------
+
+
+def source_file(path: str) -> SourceFile:
+    """The sources record of a (pretend) input file at `path`."""
+    return SourceFile(path=path, sha256=hashlib.sha256(path.encode()).hexdigest(), size=1, encoding="utf-8", kind="text")
+
+
+def ingest_pieces(store: Store, source: str, pieces: Sequence[IngestedPiece]) -> None:
+    """Pieces as ingest stores them from one input file: no language or route yet."""
+    with store.writing_source(source_file(source), None) as writer:
+        for piece in pieces:
+            writer.add_piece(piece)
+        writer.finish("ingested", None, len(pieces), 0)
+
+
+def ingested(piece_id: str, paragraphs: list[str], title: str | None = None, position: int = 0, **fields: Any) -> IngestedPiece:
+    return IngestedPiece(id=piece_id, position=position, paragraphs=paragraphs, title=title, **fields)
+
+
+def add_pieces(store: Store, pieces: Sequence[PieceData], first_position: int = 0) -> None:
+    """Insert pieces with their sources, languages and routes, segments, translations and diagnostics."""
+    by_source: dict[str, list[IngestedPiece]] = {}
+    for position, piece in enumerate(pieces, start=first_position):
+        by_source.setdefault(piece.source, []).append(
+            ingested(piece.id, [p.text for p in piece.paragraphs], piece.title, position,
+                     date=piece.date, author=piece.author, outlet=piece.outlet)
+        )
+    for source, ingested_pieces in by_source.items():
+        ingest_pieces(store, source, ingested_pieces)
+    store.save_detections([_detection(piece) for piece in pieces])
+    segments: list[Segment] = []
+    translations: dict[str, Translation] = {}
+    links: dict[str, list[SegmentRef]] = {}
+    diagnoses: dict[str, Diagnosis] = {}
     created = now_iso()
-    with store.transaction() as tx:
-        row = tx.execute("SELECT id FROM sources WHERE path = ?", (piece.source,)).fetchone()
-        if row is None:
-            source_id = tx.execute(
-                "INSERT INTO sources(path, sha256, size, encoding, kind, status, ingested_at) VALUES (?, ?, 1, 'utf-8', 'txt', 'ok', ?)",
-                (piece.source, hashlib.sha256(piece.source.encode()).hexdigest(), created),
-            ).lastrowid
-        else:
-            source_id = row[0]
-        tx.execute(
-            "INSERT INTO pieces(id, title, date, author, outlet, lang, text, status, reason, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (piece.id, piece.title, piece.date, piece.author, piece.outlet, piece.lang, piece.text, piece.status, piece.reason, created),
-        )
-        tx.execute("INSERT INTO piece_sources VALUES (?, ?, ?)", (piece.id, source_id, position))
+    for piece in pieces:
         for idx, para in enumerate(piece.paragraphs):
-            tx.execute(
-                "INSERT INTO paragraphs(piece_id, idx, text, lang, lang_score, route) VALUES (?, ?, ?, ?, 0.99, ?)",
-                (piece.id, idx, para.text, para.lang, para.route),
-            )
             if para.route == "translate":
-                _add_segments(tx, piece.id, idx, para.sentences, para.translations, para.diagnostics, created)
+                _segments(piece.id, idx, para.sentences, para.translations, para.diagnostics, created,
+                          segments, translations, links, diagnoses)
         if piece.title and piece.lang != "en" and piece.paragraphs and piece.paragraphs[0].route == "translate":
-            _add_segments(tx, piece.id, -1, [piece.title], [piece.title_translation], None, created)
+            _segments(piece.id, TITLE_PARAGRAPH, [piece.title], [piece.title_translation], None, created,
+                      segments, translations, links, diagnoses)
+    store.save_segments(segments)
+    store.save_translations(list(translations.values()), links)
+    store.save_diagnoses(list(diagnoses.values()))
 
 
-def _add_segments(tx, piece_id, para_idx, sentences, translations, diagnostics, created) -> None:
+def _detection(piece: PieceData) -> Detection:
+    return Detection(
+        piece_id=piece.id, lang=piece.lang, score=0.99, title_lang=None, status=piece.status, reason=piece.reason,
+        paragraphs=[RoutedParagraph(index=i, lang=p.lang, score=0.99, route=p.route) for i, p in enumerate(piece.paragraphs)],
+    )
+
+
+def _segments(piece_id, para_idx, sentences, targets, diagnostics, created, segments, translations, links, diagnoses) -> None:
     for sent_idx, text in enumerate(sentences):
-        target = translations[sent_idx] if translations else None
-        key = None
-        if target is not None:
-            key = _key(text)
-            diag = diagnostics[sent_idx] if diagnostics else None
-            tx.execute(
-                "INSERT OR IGNORE INTO translations(key, model, revision, backend, settings, source_text, target_text, "
-                "logprob, diagnostics, created_at) VALUES (?, ?, ?, 'transformers', ?, ?, ?, -0.4, ?, ?)",
-                (key, MODEL, REVISION, json.dumps({"beams": 4}), text, target, json.dumps(diag) if diag else None, created),
-            )
-        tx.execute(
-            "INSERT INTO segments(piece_id, paragraph_idx, sentence_idx, text, translation_key) VALUES (?, ?, ?, ?, ?)",
-            (piece_id, para_idx, sent_idx, text, key),
-        )
+        segments.append(Segment(piece_id=piece_id, paragraph_index=para_idx, sentence_index=sent_idx, text=text))
+        target = targets[sent_idx] if targets else None
+        if target is None:
+            continue
+        key = _key(text)
+        translations.setdefault(key, Translation(
+            key=key, source_text=text, target_text=target, model=MODEL, revision=REVISION, backend="transformers",
+            settings={"beams": 4}, logprob=-0.4, created_at=created,
+        ))
+        links.setdefault(key, []).append(SegmentRef(piece_id=piece_id, paragraph_index=para_idx, sentence_index=sent_idx))
+        diag = diagnostics[sent_idx] if diagnostics else None
+        if diag:
+            diagnoses.setdefault(key, Diagnosis(key=key, diagnostics=diag, fingerprint=str(diag.get("thresholds", "test"))))
 
 
-def add_match(store: Store, match: MatchData) -> None:
-    pairs = [{"source": s, "target": t, "score": sc} for s, t, sc in match.pairs]
-    with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs) VALUES (?, ?, ?, ?, ?)",
-            (match.source_id, match.target_id, match.score, json.dumps(match.evidence, ensure_ascii=False), json.dumps(pairs)),
-        )
-        tx.execute("INSERT OR REPLACE INTO alignments(piece_id, status, reason) VALUES (?, 'matched', NULL)", (match.source_id,))
+def _match(match: MatchData) -> Match:
+    return Match(
+        source_id=match.source_id, target_id=match.target_id, score=match.score, evidence=match.evidence,
+        sentence_pairs=[SentencePair(source=s, target=t, score=sc) for s, t, sc in match.pairs],
+    )
 
 
-def set_alignment(store: Store, piece_id: str, status: str, reason: str | None = None) -> None:
-    with store.transaction() as tx:
-        tx.execute("INSERT OR REPLACE INTO alignments(piece_id, status, reason) VALUES (?, ?, ?)", (piece_id, status, reason))
-
-
-def build_store(path: str | Path, pieces: list[PieceData], matches: list[MatchData] = (), no_coverage: dict[str, str] | None = None) -> Store:
-    store = Store(path)
-    for position, piece in enumerate(pieces):
-        add_piece(store, piece, position)
-    for match in matches:
-        add_match(store, match)
+def set_alignments(store: Store, matches: Sequence[MatchData] = (), no_coverage: dict[str, str] | None = None) -> None:
+    """The aligner's results: each matched piece's matches, and the pieces with no English coverage (why)."""
+    alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches}
     for piece_id, reason in (no_coverage or {}).items():
-        set_alignment(store, piece_id, "no_coverage", reason)
+        alignments[piece_id] = Alignment(piece_id=piece_id, status="no_coverage", reason=reason)
+    store.replace_alignments([_match(m) for m in matches], list(alignments.values()), None)
+
+
+def build_store(path: str | Path, pieces: list[PieceData], matches: Sequence[MatchData] = (), no_coverage: dict[str, str] | None = None) -> Store:
+    store = open_store(path)
+    add_pieces(store, pieces)
+    if matches or no_coverage:
+        set_alignments(store, matches, no_coverage)
     return store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.align.sentences import best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links, strong_pairs
-from pipeline.align.text import split_sentences
+from pipeline.text.sentences import split_english
 from pipeline.align.vectors import Doc, build_vectors
 
 SOURCE = [
@@ -65,12 +65,12 @@ def test_strong_pairs_are_one_to_one():
 
 def test_splitter_handles_abbreviations_and_paragraphs():
     text = "Mr. Smith met U.S. officials on Monday. They talked for 2.5 hours.\n\nA new paragraph starts here"
-    assert split_sentences(text) == [
+    assert split_english(text) == [
         "Mr. Smith met U.S. officials on Monday.",
         "They talked for 2.5 hours.",
         "A new paragraph starts here",
     ]
-    assert split_sentences("") == [] and split_sentences(None) == []
+    assert split_english("") == [] and split_english(None) == []
 
 
 def _adjacent(char) -> tuple[np.ndarray, np.ndarray]:

@@ -159,18 +159,18 @@ def test_align_store_writes_matches_and_alignments_and_replaces_old_results(tmp_
         config = Config.load()
         report = align_store(store, config, run_id=None)
         assert report.translated == 2 and report.english == 2 and report.untranslated == 1
-        rows = {r["piece_id"]: (r["status"], r["reason"]) for r in store.conn.execute("SELECT * FROM alignments")}
+        rows = {piece_id: (a.status, a.reason) for piece_id, a in store.alignments().items()}
         assert rows[AR_PENDING.id][0] == "pending"
         assert rows[AR_NO_COVERAGE.id][0] == "no_coverage" and rows[AR_NO_COVERAGE.id][1]
         matches = store.load_matches()
         for m in matches:  # source indices refer to the piece's body segments
-            n_segments = len(store.load_segments(m.source_id))
+            n_segments = len(store.segments([m.source_id], with_titles=False)[m.source_id])
             assert all(0 <= p.source < n_segments for p in m.sentence_pairs)
         assert all(rows[m.source_id][0] == "matched" for m in matches)
         # a second run replaces, never duplicates
         align_store(store, config)
         assert len(store.load_matches()) == len(matches)
-        assert store.conn.execute("SELECT COUNT(*) FROM alignments").fetchone()[0] == 3
+        assert len(store.rows("alignments")) == 3
 
 
 def test_store_summit_translation_matches_its_english_coverage(tmp_path):
@@ -230,9 +230,9 @@ def test_store_with_no_english_records_every_translation_as_uncovered(tmp_path):
     with build_store(tmp_path / "s.sqlite", [AR_SUMMIT, AR_NO_COVERAGE]) as store:
         report = align_store(store, Config.load())
         assert report.matches == 0 and report.no_coverage == 2
-        reasons = {r[0] for r in store.conn.execute("SELECT reason FROM alignments WHERE status = 'no_coverage'")}
+        reasons = {a.reason for a in store.alignments().values() if a.status == "no_coverage"}
         assert reasons == {"no English pieces to match against"}
-        assert store.counts()["abstentions"] == 2
+        assert store.counts().abstentions == 2
 
 
 def test_given_source_sentences_keep_their_indices_even_when_one_is_empty():

@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import Config
 from pipeline.detect import DetectSettings, detect_language, detect_store
-from pipeline.store import Store, now_iso
+from pipeline.records import Detection
+from pipeline.store import Store, open_store
+from store_factory import ingest_pieces, ingested
 
 FLORES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flores-dev"
 
@@ -42,36 +44,33 @@ ENGLISH = "The Iraqi foreign ministry said it was not concerned by any invitatio
 
 
 def add_piece(store: Store, piece_id: str, paragraphs: list[str], title: str | None = None, status: str = "ingested") -> None:
-    """A piece as ingest stores it: language and route still NULL."""
-    with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO pieces(id, title, text, status, created_at) VALUES (?, ?, ?, ?, ?)",
-            (piece_id, title, "\n\n".join(paragraphs), status, now_iso()),
-        )
-        tx.executemany(
-            "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",
-            [(piece_id, i, text) for i, text in enumerate(paragraphs)],
-        )
+    """A piece as ingest stores it: language and route still NULL.
+
+    Another `status` stands for a piece a later stage already moved on: the
+    piece gets that status while its paragraphs keep no language or route.
+    """
+    ingest_pieces(store, f"{piece_id}.txt", [ingested(piece_id, paragraphs, title)])
+    if status != "ingested":
+        store.save_detections([Detection(piece_id=piece_id, lang="ar", score=1.0, title_lang=None, status=status, reason=None, paragraphs=[])])
 
 
 def paragraphs_of(store: Store, piece_id: str) -> list[tuple[str, str, str | None]]:
-    rows = store.conn.execute("SELECT lang, route, reason FROM paragraphs WHERE piece_id = ? ORDER BY idx", (piece_id,))
-    return [tuple(r) for r in rows]
+    return [(r["lang"], r["route"], r["reason"]) for r in store.rows("paragraphs") if r["piece_id"] == piece_id]
 
 
 def piece_row(store: Store, piece_id: str) -> dict:
-    return dict(store.conn.execute("SELECT * FROM pieces WHERE id = ?", (piece_id,)).fetchone())
+    (row,) = [r for r in store.rows("pieces") if r["id"] == piece_id]
+    return row
 
 
 def snapshot(store: Store) -> tuple[list, list]:
-    pieces = store.conn.execute("SELECT id, lang, lang_score, title_lang, status, reason FROM pieces ORDER BY id").fetchall()
-    paragraphs = store.conn.execute("SELECT * FROM paragraphs ORDER BY piece_id, idx").fetchall()
-    return [tuple(r) for r in pieces], [tuple(r) for r in paragraphs]
+    pieces = [tuple(r[k] for k in ("id", "lang", "lang_score", "title_lang", "status", "reason")) for r in store.rows("pieces")]
+    return pieces, store.rows("paragraphs")
 
 
 @pytest.fixture
 def store(tmp_path):
-    with Store(tmp_path / "s.sqlite") as s:
+    with open_store(tmp_path / "s.sqlite") as s:
         yield s
 
 
@@ -265,7 +264,7 @@ def test_small_batches_process_every_piece(store, tmp_path):
         add_piece(store, f"p{i}", [ARABIC if i % 2 else ENGLISH])
     report = detect_store(store, cfg)
     assert report.pieces == 5
-    assert store.counts()["pieces_by_status"] == {"english": 3, "pending": 2}
+    assert store.counts().pieces_by_status == {"english": 3, "pending": 2}
 
 
 def test_routed_languages_come_from_the_config(store, tmp_path):
@@ -288,7 +287,7 @@ def test_settings_reject_unknown_keys():
 
 def test_cli_detect_routes_the_store(tmp_path):
     db = tmp_path / "cli.sqlite"
-    with Store(db) as s:
+    with open_store(db) as s:
         add_piece(s, "ar", [ARABIC, "نعم"])
         add_piece(s, "fa", PERSIAN[:2])
     runner = CliRunner()
@@ -296,8 +295,8 @@ def test_cli_detect_routes_the_store(tmp_path):
     assert result.exit_code == 0, result.output
     assert "detected 2 pieces" in result.output
     assert "language fa is not routed" in result.output
-    with Store(db) as s:
-        assert s.counts()["pieces_by_status"] == {"not_routed": 1, "pending": 1}
+    with open_store(db) as s:
+        assert s.counts().pieces_by_status == {"not_routed": 1, "pending": 1}
     quiet = runner.invoke(app, ["detect", "--db", str(db), "--quiet"])
     assert quiet.exit_code == 0 and quiet.output == ""
 
@@ -305,7 +304,7 @@ def test_cli_detect_routes_the_store(tmp_path):
 def test_cli_detect_with_a_bad_config_exits_with_usage_code(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("detect:\n  min_char: 10\n")
-    with Store(tmp_path / "x.sqlite") as s:
+    with open_store(tmp_path / "x.sqlite") as s:
         add_piece(s, "p", [ENGLISH])
     result = CliRunner().invoke(app, ["detect", "--config", str(cfg), "--db", str(tmp_path / "x.sqlite")])
     assert result.exit_code == 2

@@ -10,7 +10,9 @@ import pytest
 from pipeline.config import Config
 from pipeline.evaluate import DiagnosticsSettings, diagnose, diagnose_store, piece_diagnostics
 from pipeline.evaluate.diagnostics import longest_repeat
-from pipeline.store import Store, now_iso
+from pipeline.records import Detection, RoutedParagraph, Segment, SegmentRef, Translation
+from pipeline.store import Store, open_store
+from store_factory import ingest_pieces, ingested
 
 FLORES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flores-dev"
 
@@ -114,20 +116,29 @@ ROWS = [
 
 
 def make_store(path: Path) -> Store:
-    store = Store(path)
-    with store.transaction() as tx:
-        tx.execute("INSERT INTO pieces(id, text, lang, status, created_at) VALUES ('p1', 'x', 'ar', 'translated', ?)", (now_iso(),))
-        tx.execute("INSERT INTO pieces(id, text, lang, status, created_at) VALUES ('p2', 'y', 'ar', 'translated', ?)", (now_iso(),))
-        for key, src, tgt, lp, run in ROWS:
-            tx.execute(
-                "INSERT INTO translations(key, model, revision, backend, settings, source_text, target_text, logprob, created_at, run_id) "
-                "VALUES (?, 'm', 'r', 'transformers', '{}', ?, ?, ?, ?, ?)", (key, src, tgt, lp, now_iso(), run))
-        segments = [("p1", 0, 0, "k-good"), ("p1", 0, 1, "k-copy"), ("p1", -1, 0, "k-good"),
-                    ("p2", 0, 0, "k-loop"), ("p2", 1, 0, "k-empty"), ("p2", 1, 1, "k-good")]
-        for piece, para, sent, key in segments:
-            tx.execute("INSERT INTO segments(piece_id, paragraph_idx, sentence_idx, text, translation_key) VALUES (?, ?, ?, 'src', ?)",
-                       (piece, para, sent, key))
+    store = open_store(path)
+    ingest_pieces(store, "d.txt", [ingested("p1", ["x"], title="t", position=0), ingested("p2", ["y", "z"], position=1)])
+    store.save_detections([
+        Detection(piece_id=piece_id, lang="ar", score=1.0, title_lang="ar", status="translated", reason=None,
+                  paragraphs=[RoutedParagraph(index=i, lang="ar", score=1.0, route="translate") for i in range(n)])
+        for piece_id, n in (("p1", 1), ("p2", 2))
+    ])
+    segments = [("p1", 0, 0, "k-good"), ("p1", 0, 1, "k-copy"), ("p1", -1, 0, "k-good"),
+                ("p2", 0, 0, "k-loop"), ("p2", 1, 0, "k-empty"), ("p2", 1, 1, "k-good")]
+    store.save_segments([Segment(piece_id=piece, paragraph_index=para, sentence_index=sent, text="src") for piece, para, sent, _ in segments])
+    links: dict[str, list[SegmentRef]] = {}
+    for piece, para, sent, key in segments:
+        links.setdefault(key, []).append(SegmentRef(piece_id=piece, paragraph_index=para, sentence_index=sent))
+    store.save_translations(
+        [Translation(key=key, source_text=src, target_text=tgt, model="m", revision="r", backend="transformers", settings={},
+                     logprob=lp, run_id=run) for key, src, tgt, lp, run in ROWS],
+        links,
+    )
     return store
+
+
+def diagnostics_of(store: Store, piece_id: str) -> dict:
+    return piece_diagnostics(store.segments([piece_id]).get(piece_id, []))
 
 
 def test_diagnose_store_fills_every_translation_and_sums_the_flags(tmp_path: Path) -> None:
@@ -143,7 +154,7 @@ def test_diagnose_store_fills_every_translation_and_sums_the_flags(tmp_path: Pat
         # per piece: sentences counted through segments (the title of p1 included)
         assert report.by_piece["p1"] == {"segments": 3, "flagged": 1, "arabic_script": 1, "not_english": 1, "copied_source": 1}
         assert report.by_piece["p2"]["flagged"] == 2 and report.by_piece["p2"]["segments"] == 3
-        stored = dict(store.conn.execute("SELECT key, diagnostics FROM translations").fetchall())
+        stored = {t["key"]: t["diagnostics"] for t in store.rows("translations")}
         assert json.loads(stored["k-good"])["flags"] == []
         assert "repetition" in json.loads(stored["k-loop"])["flags"]
         assert json.dumps(report.model_dump(mode="json"))  # goes into summary.json as is
@@ -158,12 +169,12 @@ def test_diagnose_store_fills_every_translation_and_sums_the_flags(tmp_path: Pat
 
 def test_piece_diagnostics_summarises_one_piece(tmp_path: Path) -> None:
     with make_store(tmp_path / "s.sqlite") as store:
-        assert piece_diagnostics(store, "p1")["diagnosed"] == 0  # nothing diagnosed yet
+        assert diagnostics_of(store, "p1")["diagnosed"] == 0  # nothing diagnosed yet
         diagnose_store(store, Config({}))
-        p1 = piece_diagnostics(store, "p1")
+        p1 = diagnostics_of(store, "p1")
         assert p1["sentences"] == 3 and p1["diagnosed"] == 3 and p1["flagged_sentences"] == 1 and p1["flagged"]
         assert p1["flags"] == {"arabic_script": 1, "not_english": 1, "copied_source": 1}
         assert p1["flagged_at"] == ["p0.s1: arabic_script, not_english, copied_source"]
         assert p1["mean_logprob"] == pytest.approx((-0.3 - 0.9 - 0.3) / 3, abs=1e-4)
-        assert piece_diagnostics(store, "p2")["flags"] == {"empty": 1, "repetition": 1, "low_logprob": 1}
-        assert piece_diagnostics(store, "unknown") == {}
+        assert diagnostics_of(store, "p2")["flags"] == {"empty": 1, "repetition": 1, "low_logprob": 1}
+        assert diagnostics_of(store, "unknown") == {}

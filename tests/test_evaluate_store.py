@@ -20,8 +20,9 @@ from pipeline.evaluate import (
     similarity_for_matches,
 )
 from pipeline.evaluate.store_eval import NothingToEvaluate
-from pipeline.store import Store, now_iso
-from store_factory import AR_NO_COVERAGE, AR_PENDING, AR_SUMMIT, EN_SUMMIT, MODEL, REVISION, seeds_like_store
+from pipeline.records import Translation
+from pipeline.store import Store
+from store_factory import AR_NO_COVERAGE, AR_PENDING, AR_SUMMIT, EN_SUMMIT, MODEL, REVISION, ingest_pieces, ingested, seeds_like_store
 
 CURRENT = f"{MODEL}@{REVISION}"
 FAST = {"evaluate": {"paired_bs_n": 50, "paired_ar_n": 100}}
@@ -59,11 +60,11 @@ def refs_file(tmp_path: Path) -> Path:
 def test_import_refs_stores_sentences_per_piece_and_replaces_on_reimport(store: Store, refs_file: Path, tmp_path: Path) -> None:
     report = import_refs(store, refs_file)
     assert report.pieces == 3 and report.sentences == 7 and report.replaced == 0
-    rows = store.conn.execute("SELECT idx, text FROM refs WHERE piece_id = ? ORDER BY idx", (AR_SUMMIT.id,)).fetchall()
-    assert [tuple(r) for r in rows] == list(enumerate(SUMMIT_REF))
+    assert [(r["idx"], r["text"]) for r in store.rows("refs") if r["piece_id"] == AR_SUMMIT.id] == list(enumerate(SUMMIT_REF))
+    assert store.references()[AR_SUMMIT.id] == SUMMIT_REF
     again = import_refs(store, write_refs(tmp_path / "one.jsonl", [{"piece_id": AR_SUMMIT.id, "text": "Shorter."}]))
     assert again.replaced == 1
-    assert store.conn.execute("SELECT COUNT(*) FROM refs WHERE piece_id = ?", (AR_SUMMIT.id,)).fetchone()[0] == 1
+    assert store.references()[AR_SUMMIT.id] == ["Shorter."]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_bad_reference_lines_name_file_and_line_and_import_nothing(store: Store,
     with pytest.raises(InputError) as caught:
         import_refs(store, path)
     assert caught.value.path == str(path) and caught.value.line == 2 and message in caught.value.reason
-    assert store.conn.execute("SELECT COUNT(*) FROM refs").fetchone()[0] == 0
+    assert store.rows("refs") == []
 
 
 def test_pieces_are_scored_whole_against_their_references(store: Store, refs_file: Path) -> None:
@@ -104,15 +105,13 @@ def test_pieces_are_scored_whole_against_their_references(store: Store, refs_fil
 
 def add_other_model(store: Store, piece_targets: dict[str, list[str]], model: str = "other/model", revision: str = "r1") -> None:
     """A second model's cached translations of the same source sentences."""
-    with store.transaction() as tx:
-        for piece_id, targets in piece_targets.items():
-            sources = [r[0] for r in tx.execute(
-                "SELECT text FROM segments WHERE piece_id = ? AND paragraph_idx >= 0 ORDER BY paragraph_idx, sentence_idx",
-                (piece_id,))]
-            for i, (src, tgt) in enumerate(zip(sources, targets)):
-                tx.execute(
-                    "INSERT INTO translations(key, model, revision, backend, settings, source_text, target_text, created_at) "
-                    "VALUES (?, ?, ?, 'ctranslate2', '{}', ?, ?, ?)", (f"{model}-{piece_id}-{i}", model, revision, src, tgt, now_iso()))
+    translations = []
+    for piece_id, targets in piece_targets.items():
+        sources = [segment.text for segment in store.segments([piece_id], with_titles=False)[piece_id]]
+        for i, (src, tgt) in enumerate(zip(sources, targets)):
+            translations.append(Translation(key=f"{model}-{piece_id}-{i}", source_text=src, target_text=tgt, model=model,
+                                            revision=revision, backend="ctranslate2", settings={}))
+    store.save_translations(translations, {})  # cached, not linked: the store's current translations stay
 
 
 def test_all_cached_models_are_compared_on_the_pieces_they_share(store: Store, refs_file: Path) -> None:
@@ -130,9 +129,9 @@ def test_all_cached_models_are_compared_on_the_pieces_they_share(store: Store, r
 
 def test_external_translations_are_their_own_system(store: Store, refs_file: Path) -> None:
     import_refs(store, refs_file)
-    with store.transaction() as tx:
-        tx.execute("UPDATE pieces SET external_translation = ?, external_model = 'google' WHERE id = ?",
-                   (" ".join(SUMMIT_REF), AR_SUMMIT.id))
+    # the same article arrives again in another input, this time with another system's translation
+    again = ingested(AR_SUMMIT.id, ["(paragraphs of a known piece are kept)"], external_translation=" ".join(SUMMIT_REF), external_model="google")
+    ingest_pieces(store, "google-translated.jsonl", [again])
     result = evaluate_store(store, Config(FAST), systems="all")
     assert result.system("google").scores["BLEU"].score == pytest.approx(100.0)
 

@@ -12,14 +12,14 @@ from pipeline.detect import detect_store
 from pipeline.export import export_store
 from pipeline.export.data import load_export_data
 from pipeline.ingest import ingest_paths
-from pipeline.store import Store
+from pipeline.store import open_store
 
 
 def test_external_translations_resolve_every_sentence_pair(tmp_path: Path):
     jsonl = tmp_path / "external.jsonl"
     write_external_translations(jsonl, count=3)
     config = Config.load(None, {"store.path": str(tmp_path / "s.sqlite")})
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         ingest_paths(store, config, [SEEDS, jsonl])
         detect_store(store, config)
         align_store(store, config)

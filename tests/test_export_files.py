@@ -15,7 +15,7 @@ from pipeline.cli import app
 from pipeline.config import Config
 from pipeline.errors import EXIT_STORAGE, EXIT_USAGE, StorageError
 from pipeline.export import export_store
-from pipeline.export.files import OutputDir
+from pipeline.output import OutputDir
 from store_factory import seeds_like_store
 
 

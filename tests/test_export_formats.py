@@ -21,7 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.export import FORMATS, export_store, parse_formats
-from pipeline.export.data import english_sentences
+from pipeline.ledger import execute
+from pipeline.stages import stages
+from pipeline.store import open_store
+from pipeline.text.sentences import split_english
 from store_factory import (
     AR_NO_COVERAGE,
     AR_PENDING,
@@ -145,8 +148,8 @@ def test_matches_jsonl_follows_the_contract_and_points_at_real_sentences(tmp_pat
     assert m.evidence["shared_entities"] == ["Baghdad", "Syria", "Damascus"]
     assert [(p.source, p.target) for p in m.sentence_pairs] == [(0, 1), (2, 2)]
     with seeds_like_store(tmp_path / "again.sqlite") as store:
-        segments = store.load_segments(m.source_id)
-    english = english_sentences(EN_SUMMIT.text)
+        segments = store.segments([m.source_id], with_titles=False)[m.source_id]
+    english = split_english(EN_SUMMIT.text)
     assert all(p.source < len(segments) and p.target < len(english) for p in m.sentence_pairs)
 
 
@@ -158,13 +161,26 @@ def test_summary_is_built_from_the_store_when_export_runs_alone(out):
     assert "pairs.tmx" in summary["export"]["files"]
 
 
-def test_a_given_summary_is_written_as_is_plus_the_file_list(tmp_path):
-    with seeds_like_store(tmp_path / "s.sqlite") as store:
-        report = export_store(store, Config.load(), tmp_path / "out", ["jsonl"], summary={"run_id": 7, "timings_s": {"ingest": 1.5}})
+def test_the_ledger_writes_the_runs_summary_once_plus_the_file_list(tmp_path):
+    """summary.json is the run's own summary (the one the runs table keeps), with the export's files."""
+    seeds_like_store(tmp_path / "s.sqlite").close()
+    config = Config.load(None, {"store.path": str(tmp_path / "s.sqlite"), "export.formats": ["jsonl"]})
+    result = execute(stages("detect", "export"), config, command="detect+export", out_dir=tmp_path / "out", create_store=False)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["run_id"] == 7 and summary["timings_s"] == {"ingest": 1.5}
+    with open_store(tmp_path / "s.sqlite", create=False) as store:
+        (run,) = store.runs()
+    assert summary["run_id"] == run.id and run.summary == summary == json.loads(json.dumps(result.summary, default=str))
+    assert set(summary["timings_s"]) == {"detect", "export", "total"}
     assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "summary.json"]
-    assert sorted(p.name for p in report.files) == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+    assert sorted(p.name for p in result.outputs) == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+
+    # an export alone is a reader: the same summary builder, no run recorded, no run lock taken
+    alone = execute(stages("export"), config, command="export", out_dir=tmp_path / "out2", create_store=False)
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run_id"] is None and summary == json.loads(json.dumps(alone.summary, default=str))
+    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+    with open_store(tmp_path / "s.sqlite", create=False) as store:
+        assert [r.id for r in store.runs()] == [run.id]
 
 
 def test_format_lists_are_parsed_and_unknown_formats_refused():
@@ -329,7 +345,7 @@ def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
 def test_export_without_optional_parts(tmp_path, matches, diagnostics):
     with seeds_like_store(tmp_path / "s.sqlite", matches=matches, diagnostics=diagnostics) as store:
         report = export_store(store, Config.load(), tmp_path / "out")
-    assert len(report.files) == 9
+    assert len(report.output_paths()) == 9 and all(p.is_file() for p in report.output_paths())
     assert len(read_jsonl(tmp_path / "out" / "matches.jsonl")) == (1 if matches else 0)
     tasks = json.loads((tmp_path / "out" / "labelstudio.json").read_text(encoding="utf-8"))
     kinds = ["match", "no_coverage"] if matches else ["unaligned", "unaligned"]

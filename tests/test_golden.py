@@ -6,7 +6,6 @@ import difflib
 import json
 from pathlib import Path
 
-import pytest
 
 import golden_outputs as golden
 
@@ -19,7 +18,7 @@ def _first_difference(name: str, expected: str, actual: str) -> str:
 def test_seeds_run_outputs_are_unchanged(tmp_path: Path, tiny_model_dir: Path):
     outputs = golden.seeds_outputs(tmp_path, tiny_model_dir)
     for name, text in outputs.items():
-        expected = (golden.GOLDEN / "seeds" / name).read_text(encoding="utf-8")
+        expected = golden.same_model_name((golden.GOLDEN / "seeds" / name).read_text(encoding="utf-8"))
         assert text == expected, f"{name} changed (scripts/update-golden if intended):\n" + _first_difference(name, expected, text)
 
 
@@ -27,5 +26,4 @@ def test_flores_external_run_and_harness_are_unchanged(tmp_path: Path, tiny_mode
     expected = json.loads((golden.GOLDEN / "flores.json").read_text(encoding="utf-8"))
     assert golden.external_outputs(tmp_path, tiny_model_dir) == expected["external"]
     harness = golden.harness_outputs()
-    assert harness["metrics"] == pytest.approx(expected["harness"]["metrics"])
     assert harness == expected["harness"]

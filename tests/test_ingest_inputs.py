@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,23 +16,23 @@ from pipeline.errors import InputError
 from pipeline.ingest import IngestSettings, ingest_paths, read_source, segment_dump
 from pipeline.ingest.readers import _os_reason
 from pipeline.records import content_id
-from pipeline.store import Store
+from pipeline.store import Store, open_store
 
 from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, SEEDS  # one copy of the sample articles
 
 
 def ingest(tmp_path: Path, paths: list, **ingest_settings):
-    store = Store(tmp_path / "store.sqlite")
+    store = open_store(tmp_path / "store.sqlite")
     report = ingest_paths(store, Config({"ingest": ingest_settings}), paths)
     return store, report
 
 
 def texts(store: Store) -> list[str]:
-    return [r[0] for r in store.conn.execute("SELECT text FROM pieces ORDER BY id")]
+    return [r["text"] for r in store.rows("pieces")]
 
 
 def failed_sources(store: Store) -> dict[str, str]:
-    return {Path(r[0]).name: r[1] for r in store.conn.execute("SELECT path, error FROM sources WHERE status = 'failed'")}
+    return {Path(s.path).name: s.error for s in store.sources() if s.status == "failed"}
 
 
 # -- encodings ---------------------------------------------------------------------------------
@@ -46,10 +47,11 @@ def test_same_arabic_text_in_any_encoding_gives_the_same_piece(tmp_path, encodin
     (tmp_path / "a.txt").write_bytes(raw)
     store, report = ingest(tmp_path, [tmp_path / "a.txt"])
     assert report.errors == [] and report.pieces_new == 1
-    (piece_id, title, date, author, outlet) = store.conn.execute("SELECT id, title, date, author, outlet FROM pieces").fetchone()
+    (row,) = store.rows("pieces")
+    (piece_id, title, date, author, outlet) = (row["id"], row["title"], row["date"], row["author"], row["outlet"])
     assert piece_id == expected
     assert (title, date, author, outlet) == ("سوريا لم تنتظر دعوتها: أيّ جوار من دوننا؟", "2021-08-18", "محمود عبد اللطيف", "Al-Akhbar")
-    recorded = store.conn.execute("SELECT encoding FROM sources").fetchone()[0]
+    (recorded,) = [s.encoding for s in store.sources()]
     assert recorded == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1256": "cp1256"}.get(encoding, "utf-16")
 
 
@@ -57,7 +59,7 @@ def test_windows_line_endings_and_no_break_spaces_do_not_change_the_id(tmp_path)
     plain = segment_dump(ENGLISH_ARTICLE).pieces[0]
     (tmp_path / "crlf.txt").write_bytes(ENGLISH_ARTICLE.replace("\n", "\r\n").replace("a regional", "a\u00a0regional").encode())
     store, _ = ingest(tmp_path, [tmp_path / "crlf.txt"])
-    assert store.conn.execute("SELECT id FROM pieces").fetchone()[0] == content_id(plain.text)
+    assert [r["id"] for r in store.rows("pieces")] == [content_id(plain.text)]
 
 
 # -- formats -----------------------------------------------------------------------------------
@@ -77,14 +79,14 @@ def test_jsonl_broken_line_in_the_middle_is_reported_and_the_others_kept(tmp_pat
     assert [(e["line"], e["path"].endswith("p.jsonl")) for e in report.errors] == [(2, True), (4, True)]
     assert "not valid JSON" in report.errors[0]["reason"] and "'text'" in report.errors[1]["reason"]
     assert report.pieces_new == 4
-    rows = {r["text"]: r for r in store.conn.execute("SELECT * FROM pieces")}
+    rows = {r["text"]: r for r in store.rows("pieces")}
     first = rows["First article body. It has two sentences."]
     assert (first["title"], first["date"], first["lang_hint"], first["lang"]) == ("First", "2021-07-27", "en", None)
     assert rows["المقال الثاني باللغة العربية."]["external_translation"] == "The second article in Arabic."
     assert rows["المقال الثاني باللغة العربية."]["external_model"] == "nllb-200"
     assert rows["Third one."]["external_model"] == "google"
     assert rows["Fourth one."]["external_model"] == "external"
-    assert store.conn.execute("SELECT status FROM sources").fetchone()[0] == "partial"
+    assert [s.status for s in store.sources()] == ["partial"]
     # the bad lines are reported again on a re-run, and nothing is added twice
     again = ingest_paths(store, Config({}), [tmp_path / "p.jsonl"])
     assert again.files_skipped_unchanged == 1 and again.pieces_new == 0 and len(again.errors) == 2
@@ -111,11 +113,11 @@ def test_html_main_text_without_scripts_and_with_page_metadata(tmp_path):
     (tmp_path / "page.html").write_text(HTML, encoding="utf-8")
     store, report = ingest(tmp_path, [tmp_path / "page.html"])
     assert report.errors == [] and report.pieces_new == 1
-    row = store.conn.execute("SELECT * FROM pieces").fetchone()
+    (row,) = store.rows("pieces")
     assert "SECRET_SCRIPT_TEXT" not in row["text"] and "color:red" not in row["text"]
     assert row["text"].startswith("Leaders gathered in Baghdad")
     assert (row["title"], row["date"], row["author"], row["outlet"]) == ("Iraq summit opens", "2021-08-28", "Jane Doe", "Example News")
-    paragraphs = [r[0] for r in store.conn.execute("SELECT text FROM paragraphs ORDER BY idx")]
+    paragraphs = [r["text"] for r in store.rows("paragraphs")]
     assert "\n\n".join(paragraphs) == row["text"] and len(paragraphs) == 2
 
 
@@ -138,7 +140,7 @@ def test_directories_are_walked_recursively_in_sorted_order(tmp_path):
     (root / ".hidden.txt").write_text("Hidden\n\nshould not be read at all, it is a dotfile in the folder.\n")
     store, report = ingest(tmp_path, [root])
     assert report.errors == [] and report.files_ingested == 2
-    paths = [Path(r[0]).relative_to(root).as_posix() for r in store.conn.execute("SELECT path FROM sources ORDER BY id")]
+    paths = [Path(s.path).relative_to(root).as_posix() for s in store.sources()]
     assert paths == ["a/y.txt", "b/deeper/z.txt"]
 
 
@@ -160,7 +162,7 @@ def test_gzipped_inputs_of_every_kind(tmp_path):
     (tmp_path / "c.html.gz").write_bytes(gzip.compress(HTML.encode()))
     store, report = ingest(tmp_path, [tmp_path])
     assert report.errors == [] and report.pieces_new == 3
-    kinds = sorted(r[0] for r in store.conn.execute("SELECT kind || ' ' || encoding FROM sources"))
+    kinds = sorted(f"{s.kind} {s.encoding}" for s in store.sources())
     assert kinds == ["html+gz utf-8", "jsonl+gz utf-8", "text+gz cp1256"]
 
 
@@ -219,9 +221,9 @@ def test_every_bad_input_is_one_clear_error_and_the_good_files_still_go_in(tmp_p
         assert EXPECTED_REASON[key] in reasons[path.name], (key, reasons[path.name])
         assert "\n" not in reasons[path.name]
     assert report.files_failed == len(files) and report.files_ingested == 1 and report.pieces_new == 1
-    assert report.exit_code == 3
+    assert report.exit_code() == 3
     assert set(failed_sources(store)) == {p.name for p in files.values()}
-    assert store.conn.execute("SELECT COUNT(*) FROM pieces").fetchone()[0] == 1
+    assert store.counts().pieces == 1
 
 
 def test_a_huge_single_line_file_fails_fast_without_reading_it_into_memory(tmp_path):
@@ -244,9 +246,9 @@ def test_line_over_the_limit_after_good_articles_leaves_nothing_of_the_file(tmp_
     dump.write_text(articles + "\n" + "x" * 3000 + "\n", encoding="utf-8")
     store, report = ingest(tmp_path, [dump], max_line_chars=2000)
     assert report.errors[0]["line"] == articles.count("\n") + 2 and "3,000 characters" in report.errors[0]["reason"]
-    assert store.conn.execute("SELECT COUNT(*) FROM pieces").fetchone()[0] == 0
-    assert store.conn.execute("SELECT COUNT(*) FROM piece_sources").fetchone()[0] == 0
-    assert store.conn.execute("SELECT status FROM sources").fetchone()[0] == "failed"
+    assert store.rows("pieces") == [] and store.rows("paragraphs") == []
+    assert store.rows("piece_sources") == []
+    assert [s.status for s in store.sources()] == ["failed"]
 
 
 def test_files_over_max_file_mb_are_refused(tmp_path):
@@ -297,6 +299,6 @@ def test_jsonl_paragraphs_split_on_blank_lines_or_one_per_line(tmp_path):
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     store, report = ingest(tmp_path, [path])
     assert report.errors == []
-    counts = sorted(r[0] for r in store.conn.execute("SELECT COUNT(*) FROM paragraphs GROUP BY piece_id"))
+    counts = sorted(Counter(r["piece_id"] for r in store.rows("paragraphs")).values())
     assert counts == [2, 2, 3]
     assert not any("Related News" in t or t.endswith("Share") for t in texts(store))

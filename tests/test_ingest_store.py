@@ -12,7 +12,7 @@ from pipeline.cli import app
 from pipeline.config import Config
 from pipeline.ingest import ingest_paths, segment_dump
 from pipeline.records import content_id
-from pipeline.store import Store
+from pipeline.store import Store, open_store
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -22,22 +22,23 @@ def seed(prefix: str) -> Path:
 
 
 def count(store: Store, table: str) -> int:
-    return store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return len(store.rows(table))
 
 
 def test_the_same_article_in_two_dumps_is_stored_once_and_linked_to_both(tmp_path):
-    with Store(tmp_path / "s.sqlite") as store:
+    with open_store(tmp_path / "s.sqlite") as store:
         report = ingest_paths(store, Config({}), [seed("000"), seed("001")])
         assert (report.pieces_new, report.pieces_duplicate) == (10, 1)
         shared = content_id(segment_dump(seed("001").read_text()).pieces[0].text)
-        sources = [Path(r[0]).name for r in store.conn.execute(
-            "SELECT s.path FROM piece_sources ps JOIN sources s ON s.id = ps.source_id WHERE ps.piece_id = ? ORDER BY s.id", (shared,))]
+        paths = {s.id: s.path for s in store.sources()}
+        sources = [Path(paths[r["source_id"]]).name for r in sorted(store.rows("piece_sources"), key=lambda r: r["source_id"])
+                   if r["piece_id"] == shared]
         assert sources == [seed("000").name, seed("001").name]
         assert count(store, "pieces") == 10
 
 
 def test_reingesting_adds_nothing_and_says_so(tmp_path):
-    with Store(tmp_path / "s.sqlite") as store:
+    with open_store(tmp_path / "s.sqlite") as store:
         first = ingest_paths(store, Config({}), [SEEDS])
         before = {t: count(store, t) for t in ("pieces", "paragraphs", "piece_sources", "sources")}
         again = ingest_paths(store, Config({}), [SEEDS])
@@ -49,7 +50,7 @@ def test_reingesting_adds_nothing_and_says_so(tmp_path):
 def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
     grown = tmp_path / "grown.txt"
     shutil.copy(seed("000"), grown)
-    with Store(tmp_path / "s.sqlite") as store:
+    with open_store(tmp_path / "s.sqlite") as store:
         ingest_paths(store, Config({}), [seed("000")])
         copy = ingest_paths(store, Config({}), [grown])  # same text, another path: all known
         assert (copy.pieces_new, copy.pieces_duplicate) == (0, 10)
@@ -62,38 +63,39 @@ def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
 
 
 def test_pieces_and_paragraphs_as_the_next_stages_expect_them(tmp_path):
-    with Store(tmp_path / "s.sqlite") as store:
+    with open_store(tmp_path / "s.sqlite") as store:
         ingest_paths(store, Config({}), [seed("003")])
-        rows = store.conn.execute("SELECT * FROM pieces").fetchall()
+        rows = store.rows("pieces")
+        all_paragraphs = store.rows("paragraphs")
         assert len(rows) >= 22
         for row in rows:
-            paragraphs = [r[0] for r in store.conn.execute("SELECT text FROM paragraphs WHERE piece_id = ? ORDER BY idx", (row["id"],))]
-            idx = [r[0] for r in store.conn.execute("SELECT idx FROM paragraphs WHERE piece_id = ? ORDER BY idx", (row["id"],))]
+            paragraphs = [r["text"] for r in all_paragraphs if r["piece_id"] == row["id"]]
+            idx = [r["idx"] for r in all_paragraphs if r["piece_id"] == row["id"]]
             assert idx == list(range(len(paragraphs)))
             assert row["text"] == "\n\n".join(paragraphs) and row["id"] == content_id(row["text"])
             assert row["title"] is None or row["title"] not in paragraphs
             assert (row["status"], row["lang"]) == ("ingested", None)
-        assert store.conn.execute("SELECT COUNT(*) FROM paragraphs WHERE lang IS NOT NULL OR route IS NOT NULL").fetchone()[0] == 0
-        positions = [r[0] for r in store.conn.execute("SELECT position FROM piece_sources ORDER BY position")]
+        assert [r for r in all_paragraphs if r["lang"] is not None or r["route"] is not None] == []
+        positions = sorted(r["position"] for r in store.rows("piece_sources"))
         assert positions == list(range(len(rows)))
         pieces = store.load_pieces()  # the store's own view: source order, titles, dates
         assert pieces[0].title.startswith("Iraqi resistance group’s leader") and pieces[0].date == "2023-05-07T00:24"
-        source = store.conn.execute("SELECT status, encoding, kind, pieces, removed_lines, sha256, path FROM sources").fetchone()
-        assert tuple(source)[:5] == ("ingested", "utf-8", "text", len(rows), 30)
-        assert source["sha256"] == hashlib.sha256(seed("003").read_bytes()).hexdigest()
-        assert source["path"] == str(seed("003").resolve())
+        (source,) = store.sources()
+        assert (source.status, source.encoding, source.kind, source.pieces, source.removed_lines) == ("ingested", "utf-8", "text", len(rows), 30)
+        assert source.sha256 == hashlib.sha256(seed("003").read_bytes()).hexdigest()
+        assert source.path == str(seed("003").resolve())
 
 
 def test_a_failed_file_is_recorded_and_nothing_stored_is_lost(tmp_path):
     bad = tmp_path / "bad.txt.gz"
     bad.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03broken")
-    with Store(tmp_path / "s.sqlite") as store:
+    with open_store(tmp_path / "s.sqlite") as store:
         ingest_paths(store, Config({}), [seed("000")])
         before = count(store, "pieces")
         report = ingest_paths(store, Config({}), [bad, seed("004")])
         assert report.files_failed == 1 and report.files_ingested == 1
         assert count(store, "pieces") == before + 1
-        status, error = store.conn.execute("SELECT status, error FROM sources WHERE path LIKE '%bad.txt.gz'").fetchone()
+        ((status, error),) = [(s.status, s.error) for s in store.sources() if s.path.endswith("bad.txt.gz")]
         assert status == "failed" and "bad.txt.gz" in error and ".gz" in error
         # fixed later (same path, new bytes): ingested, and the failure stays as history
         bad.write_bytes(__import__("gzip").compress(seed("001").read_bytes()))
@@ -110,6 +112,6 @@ def test_cli_ingest_exit_codes_and_summary(tmp_path):
     result = runner.invoke(app, ["ingest", str(seed("002")), str(tmp_path / "nope.txt"), "--db", str(db), "--quiet"])
     assert result.exit_code == 3
     assert "nope.txt: no such file or directory" in " ".join(result.output.split())  # rich may wrap at 80 columns
-    with Store(db) as store:
+    with open_store(db) as store:
         assert count(store, "pieces") == 18
-        assert store.conn.execute("SELECT status FROM runs ORDER BY id DESC").fetchone()[0] == "completed_with_errors"
+        assert store.runs()[-1].status == "completed_with_errors"

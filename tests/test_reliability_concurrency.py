@@ -23,12 +23,15 @@ from reliability_support import (
     SEEDS,
     child_env,
     cli,
-    integrity,
+    pieces_per_source,
     pipeline_argv,
-    query,
+    reading,
+    run_statuses,
+    table,
     wait_for,
     write_seed_dumps,
 )
+from sqlite_surgery import integrity
 
 
 SEED_WITH_ARABIC = SEEDS / "003_d3a64df3fb8f3d34.txt"
@@ -44,8 +47,8 @@ def lock_held_by(db: Path, pid: int) -> bool:
 
 
 def per_source_links(db: Path) -> dict[str, int]:
-    """Pieces linked to each source, read in one statement (one snapshot)."""
-    return dict(query(db, "SELECT s.path, (SELECT COUNT(*) FROM piece_sources ps WHERE ps.source_id = s.id) FROM sources s"))
+    """Pieces linked to each source, read in one snapshot."""
+    return pieces_per_source(db)
 
 
 def test_second_writer_stops_with_exit_5_while_readers_read_whole_files(tmp_path):
@@ -100,18 +103,18 @@ def test_second_writer_stops_with_exit_5_while_readers_read_whole_files(tmp_path
     for snapshot in snapshots:  # each file: all of its pieces or none
         assert all(final[path] == n for path, n in snapshot.items()), snapshot
     assert integrity(db) == "ok"
-    assert query(db, "SELECT path FROM sources WHERE path LIKE '%other.txt'") == []
+    assert [s["path"] for s in table(db, "sources") if s["path"].endswith("other.txt")] == []
     assert cli("ingest", other, "--db", db).returncode == 0  # the lock went with the writer
 
 
 _RACER = """
 import sys, time
 from pathlib import Path
-from pipeline.store import Store
+from pipeline.store import open_store
 go = Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.001)
-with Store(sys.argv[1]) as store:
+with open_store(sys.argv[1]) as store:
     store.acquire_run_lock(wait=True)
     run = store.start_run("racer")
     store.finish_run(run, "completed", {})
@@ -132,7 +135,7 @@ def test_processes_creating_the_same_new_store_at_once(tmp_path):
         errors = [p.communicate(timeout=120)[1] for p in procs]
         assert [p.returncode for p in procs] == [0] * 4, errors
         assert integrity(db) == "ok"
-        assert query(db, "SELECT status, COUNT(*) FROM runs GROUP BY status") == [("completed", 4)]
+        assert run_statuses(db) == ["completed"] * 4
 
 
 def test_run_wait_queues_behind_a_running_run_and_without_it_stops(tmp_path, tiny_model_dir):
@@ -149,9 +152,9 @@ def test_run_wait_queues_behind_a_running_run_and_without_it_stops(tmp_path, tin
         assert refused.returncode == 5 and f"another pipeline run (pid {first.pid})" in refused.stderr
         status = cli("status", "--db", db, "--json")  # a reader, during the run
         assert status.returncode == 0 and json.loads(status.stdout)["runs"] == 1
-        overlap = "SELECT COUNT(*) FROM runs r2 JOIN runs r1 ON r1.id < r2.id WHERE r1.status = 'running'"
         while first.poll() is None:  # the queued run starts only once the first one has finished
-            assert query(db, overlap)[0][0] == 0
+            statuses = run_statuses(db)
+            assert "running" not in statuses[:-1], statuses  # no run recorded after one still running
             time.sleep(0.2)
         assert first.wait() == 0, first.stderr.read()  # type: ignore[union-attr]
         assert queued.wait(timeout=300) == 0, queued.stderr.read()  # type: ignore[union-attr]
@@ -161,8 +164,10 @@ def test_run_wait_queues_behind_a_running_run_and_without_it_stops(tmp_path, tin
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    runs = query(db, "SELECT id, status, started_at, finished_at FROM runs ORDER BY id")
-    assert [r[1] for r in runs] == ["completed", "completed"]
-    assert runs[1][2] >= runs[0][3]  # the second started when the first had finished
-    assert query(db, "SELECT lang, status, COUNT(*) FROM pieces WHERE lang = 'ar' GROUP BY 1, 2") == [("ar", "translated", 7)]
+    with reading(db) as store:
+        runs = store.runs()
+        arabic = store.load_pieces(lang="ar")
+    assert [r.status for r in runs] == ["completed", "completed"]
+    assert runs[1].started_at >= runs[0].finished_at  # the second started when the first had finished
+    assert [p.status for p in arabic] == ["translated"] * 7
     assert integrity(db) == "ok"

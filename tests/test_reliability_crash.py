@@ -14,7 +14,7 @@ tiny MarianMT model:
 
 The stage a kill lands in is read from the run's own stage markers on stderr
 (`[ingest]`, `[translate]`, `[align]`, ...) after the process is dead, and
-asserted. After every kill the store passes `PRAGMA integrity_check` and
+asserted. After every kill the store passes SQLite's integrity check and
 holds whole steps only; at the end it holds every translation exactly once,
 and pieces.jsonl and matches.jsonl equal the reference's.
 """
@@ -34,15 +34,20 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.errors import StorageError
+from pipeline.records import StoreCounts
 from reliability_support import (
     SEEDS,
     child_env,
-    integrity,
+    pieces_per_source,
     pipeline_argv,
-    query,
+    reading,
+    run_statuses,
+    table,
     write_arabic_dumps,
     write_external_translations,
 )
+from sqlite_surgery import integrity
 
 MARKER = re.compile(r"^\[(\w+)\]$")
 SEED = 20240607
@@ -98,15 +103,25 @@ def wait_until(run: Run, condition, timeout: float = 400) -> None:  # noqa: ANN0
     pytest.fail("kill point not reached in time:\n" + "\n".join(run.lines[-20:]))
 
 
-def count(db: Path, sql: str) -> int:
+def translations(db: Path) -> int:
+    """Translations the store holds; 0 while the store does not exist yet."""
     try:
-        return int(query(db, sql)[0][0])
-    except Exception:  # noqa: BLE001 - the store may not exist yet, or have no schema yet
+        with reading(db) as store:
+            return store.counts().translations_cached
+    except StorageError:  # the run has not created the store yet
         return 0
 
 
-def pieces_per_source(db: Path) -> dict[str, int]:
-    return dict(query(db, "SELECT s.path, COUNT(ps.piece_id) FROM sources s LEFT JOIN piece_sources ps ON ps.source_id = s.id GROUP BY s.id"))
+def counts(db: Path) -> StoreCounts:
+    with reading(db) as store:
+        return store.counts()
+
+
+def distinct_linked_sources(db: Path) -> int:
+    """Distinct source sentences among the translations that segments point at."""
+    with reading(db) as store:
+        linked = {s.translation_key for segments in store.segments().values() for s in segments if s.translation_key}
+        return len({t["source_text"] for t in store.rows("translations") if t["key"] in linked})
 
 
 def jsonl(path: Path) -> list[dict]:
@@ -118,11 +133,13 @@ def check_whole_steps(db: Path, reference: dict[str, int], total_translations: i
     assert integrity(db) == "ok"
     for path, n in pieces_per_source(db).items():  # a file's pieces are all there or not at all
         assert n == reference[path], (path, n, reference[path])
-    assert count(db, "SELECT COUNT(*) FROM segments s LEFT JOIN translations t ON t.key = s.translation_key "
-                     "WHERE s.translation_key IS NOT NULL AND t.key IS NULL") == 0
-    assert count(db, "SELECT COUNT(*) FROM (SELECT source_text FROM translations GROUP BY source_text, model, revision, backend, settings "
-                     "HAVING COUNT(*) > 1)") == 0
-    assert count(db, "SELECT COUNT(*) FROM translations") <= total_translations
+    with reading(db) as store:
+        cached = store.rows("translations")
+        links = {r["translation_key"] for r in store.rows("segments") if r["translation_key"] is not None}
+    assert links <= {t["key"] for t in cached}  # no segment points at a translation that is not there
+    provenance = [(t["source_text"], t["model"], t["revision"], t["backend"], t["settings"]) for t in cached]
+    assert len(set(provenance)) == len(provenance)  # no sentence translated twice the same way
+    assert len(cached) <= total_translations
 
 
 def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_path, tiny_model_dir):
@@ -139,7 +156,7 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
     reference = Run(argv(ref_db, ref_out))
     assert reference.finish() == 0, "\n".join(reference.lines[-30:])
     ref_sources = pieces_per_source(ref_db)
-    ref_translations = count(ref_db, "SELECT COUNT(*) FROM translations")
+    ref_translations = translations(ref_db)
     timings = json.loads((ref_out / "summary.json").read_text())["timings_s"]
     assert written["sentences"] == 3000 and ref_translations >= written["distinct_sentences"]
 
@@ -155,20 +172,21 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
     assert (code, stage) == (-signal.SIGKILL, "ingest")
     landed.append(stage)
     check_whole_steps(db, ref_sources, ref_translations)
-    assert 0 < count(db, "SELECT COUNT(*) FROM sources") < len(ref_sources)
-    print(f"kill 1: ingest, after file {k}; {count(db, 'SELECT COUNT(*) FROM sources')} of {len(ref_sources)} files stored")
+    stored_files = len(table(db, "sources"))
+    assert 0 < stored_files < len(ref_sources)
+    print(f"kill 1: ingest, after file {k}; {stored_files} of {len(ref_sources)} files stored")
 
     # 2. and 3. translation: when a drawn share of the sentences is stored
     translated_before = 0
     for share in sorted([rng.uniform(0.1, 0.45), rng.uniform(0.55, 0.9)]):
         target = int(share * ref_translations)
         run = Run(argv(db, out))
-        wait_until(run, lambda: run.stage() == "translate" and count(db, "SELECT COUNT(*) FROM translations") >= target)
+        wait_until(run, lambda: run.stage() == "translate" and translations(db) >= target)
         code, stage = run.kill()
         assert (code, stage) == (-signal.SIGKILL, "translate")
         landed.append(stage)
         check_whole_steps(db, ref_sources, ref_translations)
-        now = count(db, "SELECT COUNT(*) FROM translations")
+        now = translations(db)
         assert translated_before < now < ref_translations  # kept what was committed, not done yet
         translated_before = now
         print(f"kill {len(landed)}: translate, at {now} of {ref_translations} translations")
@@ -189,8 +207,8 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
     landed.append(stage)
     print(f"kill 4: align, {delay:.2f} s after it started (reference align took {timings['align']} s)")
     check_whole_steps(db, ref_sources, ref_translations)
-    assert count(db, "SELECT COUNT(*) FROM translations") == ref_translations
-    assert count(db, "SELECT COUNT(*) FROM alignments") == 0  # alignment commits all of its results at once, or nothing
+    assert translations(db) == ref_translations
+    assert table(db, "alignments") == []  # alignment commits all of its results at once, or nothing
 
     # the last run finishes
     final = Run(argv(db, out))
@@ -199,16 +217,15 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
 
     # every translation exactly once, every segment translated
     assert integrity(db) == "ok"
-    distinct = count(db, "SELECT COUNT(DISTINCT t.source_text) FROM segments s JOIN translations t ON t.key = s.translation_key")
-    assert count(db, "SELECT COUNT(*) FROM translations") == distinct == ref_translations
-    assert count(db, "SELECT COUNT(*) FROM segments WHERE translation_key IS NULL AND reason IS NULL") == 0
-    assert count(db, "SELECT COUNT(*) FROM segments") == count(ref_db, "SELECT COUNT(*) FROM segments")
-    assert query(db, "SELECT status, COUNT(*) FROM pieces GROUP BY status ORDER BY 1") == query(
-        ref_db, "SELECT status, COUNT(*) FROM pieces GROUP BY status ORDER BY 1"
-    )
+    distinct = distinct_linked_sources(db)
+    final_counts, ref_counts = counts(db), counts(ref_db)
+    assert final_counts.translations_cached == distinct == ref_translations
+    assert final_counts.segments_pending == 0
+    assert final_counts.segments == ref_counts.segments
+    assert final_counts.pieces_by_status == ref_counts.pieces_by_status
     # the killed runs are not left 'running' for ever
-    assert [s for (s,) in query(db, "SELECT status FROM runs ORDER BY id")][-1] == "completed"
-    assert "running" not in {s for (s,) in query(db, "SELECT status FROM runs")}
+    assert run_statuses(db)[-1] == "completed"
+    assert "running" not in run_statuses(db)
 
     # the outputs are those of the uninterrupted run
     assert jsonl(out / "pieces.jsonl") == jsonl(ref_out / "pieces.jsonl")

@@ -27,12 +27,13 @@ from reliability_support import (
     cannot_read_as_child,
     child_env,
     cli,
+    counts,
     drop_file_read_override,
-    integrity,
     pipeline_argv,
-    query,
+    reading,
     store_snapshot,
 )
+from sqlite_surgery import cap_size, integrity
 
 
 def small_disk(where: Path, size_mb: int) -> bool:
@@ -221,7 +222,7 @@ def test_disk_full_in_the_middle_of_translation_keeps_every_finished_batch(tmp_p
     db, out = tmp_path / "store.sqlite", tmp_path / "out"
     # everything but the translations, stored while there is room (no model: exit 4, pieces pending)
     assert cli("run", dumps, "--db", db, "--out", out, "--model", tmp_path / "no-model-here").returncode == 4
-    pending = query(db, "SELECT COUNT(*) FROM segments WHERE translation_key IS NULL")[0][0]
+    pending = counts(db).segments - counts(db).segments_translated  # segments without a translation
     assert pending > 500
     before = store_snapshot(db)
     # The limit is per file: the store's WAL may grow by the store's size plus 96 KB (the
@@ -234,39 +235,45 @@ def test_disk_full_in_the_middle_of_translation_keeps_every_finished_batch(tmp_p
     assert proc.returncode == 6, proc.stderr
     assert f"error: {db}: the disk is full; nothing of this step was stored" in proc.stderr
     assert integrity(db) == "ok" and store_snapshot(db) == before
-    kept = query(db, "SELECT COUNT(*) FROM translations")[0][0]
-    assert 0 < kept and query(db, "SELECT COUNT(*) FROM segments WHERE translation_key IS NULL")[0][0] > 0
+    stored = counts(db)
+    kept = stored.translations_cached
+    assert 0 < kept and stored.segments_translated < stored.segments
 
     again = cli("run", dumps, "--db", db, "--out", out, "--model", tiny_model_dir)
     assert again.returncode == 0, again.stderr
-    assert query(db, "SELECT COUNT(*) FROM segments WHERE translation_key IS NULL AND reason IS NULL")[0][0] == 0
-    distinct = query(db, "SELECT COUNT(DISTINCT t.source_text) FROM segments s JOIN translations t ON t.key = s.translation_key")[0][0]
-    assert query(db, "SELECT COUNT(*) FROM translations")[0][0] == distinct
+    with reading(db) as store:
+        stored = store.counts()
+        linked = {s.translation_key for segments in store.segments().values() for s in segments if s.translation_key}
+        distinct = len({t["source_text"] for t in store.rows("translations") if t["key"] in linked})
+    assert stored.segments_pending == 0
+    assert stored.translations_cached == distinct
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["new_translations"] == distinct - kept  # what was kept is not translated again
     assert integrity(db) == "ok"
 
 
 def test_a_full_store_rolls_back_and_names_the_real_cause(tmp_path):
-    """In-process, with SQLite's own size cap (PRAGMA max_page_count): SQLite rolls the
+    """In-process, with SQLite's own size cap (a maximum page count, sqlite_surgery.cap_size): SQLite rolls the
     transaction back itself on SQLITE_FULL, and the error must still say 'full', not
     'cannot rollback - no transaction is active'."""
     from pipeline.config import Config
     from pipeline.errors import StorageError
     from pipeline.ingest import ingest_paths
-    from pipeline.store import Store
+    from pipeline.records import IngestedPiece
+    from pipeline.store import open_store
+    from store_factory import source_file
 
     db = tmp_path / "store.sqlite"
-    with Store(db) as store:
+    with open_store(db) as store:
         ingest_paths(store, Config({}), [SEEDS])
         before = store_snapshot(db)
-        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
-        store.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        cap_size(store, extra_pages=2)
         with pytest.raises(StorageError, match="the disk is full; nothing of this step was stored: database or disk is full"):
-            with store.transaction() as tx:
+            with store.writing_source(source_file("big.txt"), None) as writer:
                 for n in range(2000):
-                    tx.execute("INSERT INTO pieces(id, text, created_at) VALUES (?, ?, 'now')", (f"x{n}", "نص " * 200))
-        assert not store.conn.in_transaction
-        with store.transaction() as tx:  # the connection is still usable
-            tx.execute("UPDATE pieces SET reason = NULL WHERE 0")
+                    writer.add_piece(IngestedPiece(id=f"x{n}", position=n, paragraphs=["نص " * 200]))
+        # no transaction was left open: another connection can write at once (a busy timeout of 1 s, not 30)
+        with open_store(db, busy_timeout_s=1) as other:
+            other.save_detections([])
+        store.save_detections([])  # and this connection is still usable
     assert store_snapshot(db) == before and integrity(db) == "ok"

@@ -10,7 +10,7 @@ streaming ingest adds next to nothing.
 
 from __future__ import annotations
 
-from reliability_support import bench_module, query
+from reliability_support import bench_module, counts
 
 
 def test_ingest_peak_memory_stays_flat_as_the_dump_grows(tmp_path):
@@ -24,7 +24,7 @@ def test_ingest_peak_memory_stays_flat_as_the_dump_grows(tmp_path):
         db = folder / "store.sqlite"
         result = bench.measure("ingest", bench.pipeline_argv("ingest", str(dump), "--db", str(db), "--quiet"))
         assert result.exit_code == 0, result.output
-        assert query(db, "SELECT COUNT(*) FROM pieces")[0][0] > 200 * mb  # really ingested, every copy new
+        assert counts(db).pieces > 200 * mb  # really ingested, every copy new
         peaks[mb] = result.peak_rss_mb
         print(f"{size / 1048576:.1f} MB dump: peak RSS {result.peak_rss_mb} MB, {result.seconds} s")
     growth = peaks[16] - peaks[4]

@@ -27,7 +27,8 @@ from pipeline.ingest import segment_dump
 from pipeline.ingest.segment import accounting_problems
 from pipeline.translate.backends import load_translator
 from pipeline.translate.settings import TranslatorSettings
-from pipeline.translate.split import clean_for_model, split_sentences
+from pipeline.text.normalise import for_model
+from pipeline.text.sentences import split_arabic
 from reliability_support import SEEDS, seed_arabic
 
 MAX_SOURCE_TOKENS = 12
@@ -40,7 +41,7 @@ def squeeze(text: str) -> str:
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=300))
 def test_any_unicode_through_the_sentence_splitter(text):
-    sentences = split_sentences(text)
+    sentences = split_arabic(text)
     assert squeeze("".join(sentences)) == squeeze(text)
     position = 0
     for sentence in sentences:  # each sentence is the next stretch of the input
@@ -52,8 +53,8 @@ def test_any_unicode_through_the_sentence_splitter(text):
 
 @pytest.fixture(scope="module")
 def translator(tiny_model_dir):
-    config = Config({"translate": {"backend": "transformers", "max_source_tokens": MAX_SOURCE_TOKENS}})
-    return load_translator(TranslatorSettings.from_config(config, str(tiny_model_dir)))
+    config = Config({"model": {"path": str(tiny_model_dir)}, "translate": {"backend": "transformers", "max_source_tokens": MAX_SOURCE_TOKENS}})
+    return load_translator(TranslatorSettings.from_config(config))
 
 
 _TITLES, _SENTENCES = seed_arabic()
@@ -75,8 +76,8 @@ def test_from_dump_to_model_input_nothing_is_lost_but_invisible_marks(translator
     assert accounting_problems(dump, result) == []
     for piece in result.pieces:
         for paragraph in piece.paragraphs:
-            chunks = [chunk for sentence in split_sentences(paragraph) for chunk in translator.chunks(sentence)]
-            assert squeeze("".join(chunks)) == squeeze(clean_for_model(paragraph))
+            chunks = [chunk for sentence in split_arabic(paragraph) for chunk in translator.chunks(sentence)]
+            assert squeeze("".join(chunks)) == squeeze(for_model(paragraph))
             for chunk in chunks:
                 assert translator.count_tokens(chunk) <= MAX_SOURCE_TOKENS - 1 or len(chunk) == 1, chunk
-                assert clean_for_model(chunk) == chunk  # the model never sees an invisible mark
+                assert for_model(chunk) == chunk  # the model never sees an invisible mark

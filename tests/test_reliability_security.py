@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, cli, integrity, query
+from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, cli, counts, table
+from sqlite_surgery import integrity
 
 SEED_WITH_ARABIC = Path(__file__).resolve().parents[1] / "seeds" / "003_d3a64df3fb8f3d34.txt"
 
@@ -57,7 +58,7 @@ def test_a_model_folder_with_pickle_weights_is_refused_and_never_unpickled(tmp_p
     assert "pickle" in proc.stderr and "allow_pickle" in proc.stderr
     assert not marker.exists(), "the pickle file was loaded"
     # the rest of the run happened: English kept, Arabic pending with the reason, outputs written
-    statuses = dict(query(db, "SELECT status, COUNT(*) FROM pieces GROUP BY status"))
+    statuses = counts(db).pieces_by_status
     assert statuses.get("pending", 0) == 6 and statuses.get("english", 0) > 0
     pieces = [json.loads(line) for line in (out / "pieces.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {p["status"] for p in pieces if p["lang"] == "ar"} == {"pending"}
@@ -86,7 +87,7 @@ def test_code_shipped_in_a_model_folder_never_runs(tmp_path, tiny_model_dir, bac
     proc = cli("run", small_dump(tmp_path), "--config", config, "--db", db, "--out", out, "--model", model)
     assert not marker.exists(), "code from the model folder was imported"
     assert proc.returncode == 0, proc.stderr  # translated, with the built-in Marian classes
-    assert query(db, "SELECT lang, status FROM pieces ORDER BY lang") == [("ar", "translated"), ("en", "english")]
+    assert sorted((p["lang"], p["status"]) for p in table(db, "pieces")) == [("ar", "translated"), ("en", "english")]
     assert integrity(db) == "ok"
 
 
@@ -124,6 +125,6 @@ def test_a_symlink_planted_in_the_output_folder_is_never_written_through(tmp_pat
     assert proc.returncode == 6, proc.stderr
     assert f"{out / 'report.html'}: is a symlink to {victim}, outside the output folder" in proc.stderr
     # what the run did is stored: exporting elsewhere needs no new translation
-    assert query(db, "SELECT COUNT(*) FROM pieces WHERE status = 'translated'")[0][0] == 6
+    assert counts(db).pieces_by_status.get("translated", 0) == 6
     again = cli("export", "--db", db, "--out", tmp_path / "elsewhere", "--quiet")
     assert again.returncode == 0 and (tmp_path / "elsewhere" / "report.html").is_file()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
-from reliability_support import SEEDS, cli
+from reliability_support import SEEDS, cli, counts, reading
 
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE
 
@@ -30,12 +29,9 @@ def test_ingest_then_status_shows_every_dump_and_routes_only_arabic(tmp_path: Pa
     english = [p for p in pieces if p["lang"] == "en"]
     assert english and all(p["status"] == "english" for p in english)
     assert sum(1 for p in pieces if p["date"]) >= 25  # dates read in English and Arabic forms
-    with sqlite3.connect(db) as conn:
-        routed_english = conn.execute(
-            "SELECT COUNT(*) FROM paragraphs pa JOIN pieces p ON p.id = pa.piece_id "
-            "WHERE p.lang = 'en' AND pa.route = 'translate'"
-        ).fetchone()[0]
-    assert routed_english == 0
+    with reading(db) as store:
+        routed_english = [pa for p in store.load_pieces(lang="en") for pa in p.paragraphs if pa.route == "translate"]
+    assert routed_english == []
 
 
 def test_run_without_a_reachable_model_marks_pending_and_says_how_to_fix(tmp_path: Path):
@@ -73,5 +69,5 @@ def test_run_with_a_local_model_translates_every_arabic_paragraph_once(tmp_path:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["new_translations"] == 0
     assert (out / "pieces.jsonl").read_text() == first_pieces
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM segments WHERE translation_key IS NULL").fetchone()[0] == 0
+    stored = counts(db)
+    assert stored.segments > 0 and stored.segments_translated == stored.segments  # no segment without a translation

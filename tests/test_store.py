@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 
@@ -10,66 +9,67 @@ import pytest
 
 from pipeline.config import Config, Settings
 from pipeline.errors import ConfigError, StorageError, StoreBusy
-from pipeline.store import SCHEMA_VERSION, Store
+from pipeline.records import IngestedPiece
+from pipeline.store import open_store
+from pipeline.store.schema import SCHEMA_VERSION
+from sqlite_surgery import is_wal, set_schema_version
+from store_factory import source_file
 
 
 def test_new_store_is_migrated_and_in_wal_mode(tmp_path):
     path = tmp_path / "s.sqlite"
-    with Store(path) as store:
+    with open_store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    with Store(path) as again:  # reopening does not re-run migrations
+        assert is_wal(path)
+    with open_store(path) as again:  # reopening does not re-run migrations
         assert again.schema_version == SCHEMA_VERSION
 
 
 def test_store_from_a_newer_pipeline_is_refused(tmp_path):
     path = tmp_path / "s.sqlite"
-    Store(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
-    conn.close()
+    open_store(path).close()
+    set_schema_version(path, SCHEMA_VERSION + 1)
     with pytest.raises(StorageError, match="newer"):
-        Store(path)
+        open_store(path)
 
 
 def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("just text, not a database " * 100)
-    with pytest.raises(StorageError, match="not a usable pipeline store"):
-        Store(path)
+    with pytest.raises(StorageError, match=r"not a pipeline store \(not an SQLite file\); refusing to touch it"):
+        open_store(path)
+    assert path.read_text() == "just text, not a database " * 100  # left exactly as it was
 
 
 def test_transaction_rolls_back_on_error(tmp_path):
-    with Store(tmp_path / "s.sqlite") as store:
+    with open_store(tmp_path / "s.sqlite") as store:
         with pytest.raises(RuntimeError):
-            with store.transaction() as tx:
-                tx.execute(
-                    "INSERT INTO pieces(id, text, created_at) VALUES ('p1', 'x', '2024-01-01')"
-                )
+            with store.writing_source(source_file("d.txt"), None) as writer:
+                writer.add_piece(IngestedPiece(id="p1", position=0, paragraphs=["x"]))
                 raise RuntimeError("crash mid-way")
-        assert store.conn.execute("SELECT COUNT(*) FROM pieces").fetchone()[0] == 0
+        assert store.rows("pieces") == [] and store.rows("sources") == [] and store.rows("paragraphs") == []
 
 
 def test_second_writer_run_is_refused_while_first_holds_the_lock(tmp_path):
     path = tmp_path / "s.sqlite"
-    with Store(path) as first:
+    with open_store(path) as first:
         first.acquire_run_lock()
         code = (
-            "import sys; from pipeline.store import Store; from pipeline.errors import StoreBusy\n"
-            f"s = Store({str(path)!r})\n"
+            "import sys; from pipeline.store import open_store; from pipeline.errors import StoreBusy\n"
+            f"s = open_store({str(path)!r})\n"
             "try:\n    s.acquire_run_lock()\nexcept StoreBusy as e:\n    print(e); sys.exit(5)\n"
         )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert proc.returncode == 5
         assert "another pipeline run" in proc.stdout
     # released when the holder closes: a new writer gets it
-    with Store(path) as later:
+    with open_store(path) as later:
         later.acquire_run_lock()
 
 
 def test_lock_in_same_process_is_exclusive(tmp_path):
     path = tmp_path / "s.sqlite"
-    with Store(path) as a, Store(path) as b:
+    with open_store(path) as a, open_store(path) as b:
         a.acquire_run_lock()
         with pytest.raises(StoreBusy):
             b.acquire_run_lock()

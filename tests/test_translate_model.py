@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE, ModelUnavailable
-from pipeline.store import Store
+from pipeline.cli import build_config
+from pipeline.store import open_store
 from pipeline.translate import TranslatorSettings, load_translator, translate_store
 from pipeline.translate.model import resolve_model
 from pipeline.translate.settings import MODEL_PATH_ENV
@@ -44,10 +45,17 @@ def test_precedence_cli_then_env_then_path_then_name(tiny_model_dir, tmp_path, m
     other = shutil.copytree(tiny_model_dir, tmp_path / "other-copy")
     assert resolve_model(settings(name=str(other))).path == other.resolve()
     assert resolve_model(settings(name="nobody/nothing", path=str(other))).path == other.resolve()
-    monkeypatch.setenv(MODEL_PATH_ENV, str(tiny_model_dir))
-    assert resolve_model(settings(path=str(other))).path == tiny_model_dir.resolve()
-    cli = TranslatorSettings.model_validate({"model": {"path": str(tiny_model_dir)}, "model_override": str(other)})
-    assert resolve_model(cli).path == other.resolve()
+
+    def resolved(config) -> Path:
+        return resolve_model(TranslatorSettings.from_config(config)).path
+
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(f"model:\n  path: {other}\n")
+    assert resolved(build_config(config_file, None)) == other.resolve()
+    monkeypatch.setenv(MODEL_PATH_ENV, str(tiny_model_dir))  # the environment wins over the config file
+    assert resolved(build_config(config_file, None)) == tiny_model_dir.resolve()
+    assert resolved(build_config(config_file, [f"model.path={other}"])) == other.resolve()  # --set wins over both
+    assert resolved(build_config(config_file, None, model=str(other))) == other.resolve()  # and so does --model
 
 
 def test_revision_follows_the_files(tiny_model_dir, tmp_path):
@@ -145,34 +153,36 @@ def test_no_model_marks_pieces_pending_and_a_later_run_translates_exactly_those(
     config.set("model.hub_endpoint", silent_server)
     config.set("model.hub_timeout_s", 1)
     config.set("model.cache_dir", str(tmp_path / "hf"))
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "a1", ["الجملة الأولى. الجملة الثانية؟", "فقرة أخرى هنا."], title="عنوان عربي")
         add_piece(store, "a2", ["الجملة الأولى. جملة جديدة!"])
         add_piece(store, "en", ["An English paragraph."], routes=["english"])
-        with pytest.raises(ModelUnavailable, match=MODEL_PATH_ENV):
-            translate_store(store, config)
-        pieces = {r["id"]: (r["status"], r["reason"]) for r in store.conn.execute("SELECT id, status, reason FROM pieces")}
+        unavailable = translate_store(store, config)  # reported (exit code 4), not raised
+        assert unavailable.status == "model_unavailable" and unavailable.exit_code() == EXIT_MODEL_UNAVAILABLE
+        assert MODEL_PATH_ENV in unavailable.messages()[0]
+        pieces = {r["id"]: (r["status"], r["reason"]) for r in store.rows("pieces")}
         assert pieces["a1"][0] == pieces["a2"][0] == "pending"
         assert "model unavailable" in pieces["a1"][1] and "did not answer" in pieces["a1"][1]
-        assert pieces["en"][0] == "detected"  # English pieces are not this stage's business
+        assert pieces["en"][0] == "english"  # English pieces are not this stage's business
         pending = [(r["piece_id"], r["paragraph_idx"], r["text"]) for r in segment_rows(store)]
         assert len(pending) == 6 and all(r["translation_key"] is None for r in segment_rows(store))
-        assert store.counts()["segments_pending"] == 6
+        assert store.counts().segments_pending == 6
 
-        report = translate_store(store, config, model_override=str(tiny_model_dir))
+        config.set("model.path", str(tiny_model_dir))
+        report = translate_store(store, config)
         assert report.new_translations == 5  # 6 segments, "الجملة الأولى." twice
         assert report.cache_hits == 1 and report.pending == 0
         done = segment_rows(store)
         assert [(r["piece_id"], r["paragraph_idx"], r["text"]) for r in done] == pending
         assert all(r["target_text"] is not None for r in done)
-        statuses = dict(store.conn.execute("SELECT id, status FROM pieces").fetchall())
-        assert statuses == {"a1": "translated", "a2": "translated", "en": "detected"}
-        assert store.conn.execute("SELECT reason FROM pieces WHERE id = 'a1'").fetchone()[0] is None
+        statuses = {r["id"]: r["status"] for r in store.rows("pieces")}
+        assert statuses == {"a1": "translated", "a2": "translated", "en": "english"}
+        assert store.load_pieces(["a1"])[0].reason is None
 
 
 def test_cli_exits_with_the_model_unavailable_code_and_says_how_to_fix_it(tmp_path):
     db = tmp_path / "store.sqlite"
-    with Store(db) as store:
+    with open_store(db) as store:
         add_piece(store, "a1", ["جملة عربية."])
     proc = subprocess.run(
         [sys.executable, "-m", "pipeline", "translate", "--db", str(db), "--model", str(tmp_path / "no-such-model"), "--quiet"],
@@ -183,6 +193,6 @@ def test_cli_exits_with_the_model_unavailable_code_and_says_how_to_fix_it(tmp_pa
     )
     assert proc.returncode == EXIT_MODEL_UNAVAILABLE
     assert "no such folder" in proc.stderr and MODEL_PATH_ENV in proc.stderr
-    with Store(db) as store:
-        assert store.conn.execute("SELECT status FROM pieces").fetchone()[0] == "pending"
-        assert store.conn.execute("SELECT status FROM runs").fetchone()[0] == "pending"
+    with open_store(db) as store:
+        assert [p.status for p in store.load_pieces()] == ["pending"]
+        assert [r.status for r in store.runs()] == ["pending"]

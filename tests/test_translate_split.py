@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.translate.split import clean_for_model, split_long, split_sentences
+from pipeline.text.normalise import for_model
+from pipeline.text.sentences import split_arabic
+from pipeline.translate.split import split_long
 
 
 def squeeze(text: str) -> str:
@@ -14,7 +16,7 @@ def squeeze(text: str) -> str:
 
 def test_arabic_and_latin_sentence_marks_end_sentences():
     text = "وصل الوفد إلى بغداد. هل سيحضر الرئيس؟ لا أحد يعرف! الخلاف قائم؛ والحل بعيد… انتهى الاجتماع"
-    assert split_sentences(text) == [
+    assert split_arabic(text) == [
         "وصل الوفد إلى بغداد.",
         "هل سيحضر الرئيس؟",
         "لا أحد يعرف!",
@@ -26,19 +28,19 @@ def test_arabic_and_latin_sentence_marks_end_sentences():
 
 def test_decimal_numbers_are_not_boundaries():
     text = "بلغ العجز 2.5 مليار دولار والنسبة 3.14 في المئة. وارتفع الدين إلى ٤٫٥ مليار."
-    assert split_sentences(text) == [
+    assert split_arabic(text) == [
         "بلغ العجز 2.5 مليار دولار والنسبة 3.14 في المئة.",
         "وارتفع الدين إلى ٤٫٥ مليار.",
     ]
 
 
 def test_a_year_before_a_full_stop_still_ends_the_sentence():
-    assert split_sentences("انتهت الحرب عام 2017. ثم بدأت المفاوضات.") == ["انتهت الحرب عام 2017.", "ثم بدأت المفاوضات."]
+    assert split_arabic("انتهت الحرب عام 2017. ثم بدأت المفاوضات.") == ["انتهت الحرب عام 2017.", "ثم بدأت المفاوضات."]
 
 
 def test_short_quotations_keep_their_sentences_together():
     text = "وقال الوزير: «لن نقبل بذلك. هذا خط أحمر!» ثم غادر القاعة. وعلّق آخر: “الأمر انتهى. لا عودة.” وانصرف."
-    assert split_sentences(text) == [
+    assert split_arabic(text) == [
         "وقال الوزير: «لن نقبل بذلك. هذا خط أحمر!» ثم غادر القاعة.",
         "وعلّق آخر: “الأمر انتهى. لا عودة.” وانصرف.",
     ]
@@ -47,37 +49,37 @@ def test_short_quotations_keep_their_sentences_together():
 def test_a_long_quotation_is_split_like_prose():
     inner = " ".join(f"هذه الجملة رقم {i} من التصريح الطويل جدا." for i in range(20))
     text = f"وقال: «{inner}» وانتهى."
-    sentences = split_sentences(text)
+    sentences = split_arabic(text)
     assert len(sentences) >= 20
     assert squeeze("".join(sentences)) == squeeze(text)
 
 
 def test_sentence_ending_inside_closing_quote_is_split_after_the_quote():
     text = "قال «انتهى الأمر.» وغادر. ثم عاد."
-    assert split_sentences(text) == ["قال «انتهى الأمر.» وغادر.", "ثم عاد."]
+    assert split_arabic(text) == ["قال «انتهى الأمر.» وغادر.", "ثم عاد."]
 
 
 def test_abbreviations_and_initials_do_not_end_sentences():
     text = "التقى د. محمد بمسؤولين من U.S. وزارة الخارجية. وقال Mr. Smith إن اللقاء مثمر."
-    assert split_sentences(text) == [
+    assert split_arabic(text) == [
         "التقى د. محمد بمسؤولين من U.S. وزارة الخارجية.",
         "وقال Mr. Smith إن اللقاء مثمر.",
     ]
 
 
 def test_question_mark_without_a_following_space_still_splits():
-    assert split_sentences("هل حضر؟نعم حضر!وغادر") == ["هل حضر؟", "نعم حضر!", "وغادر"]
+    assert split_arabic("هل حضر؟نعم حضر!وغادر") == ["هل حضر؟", "نعم حضر!", "وغادر"]
 
 
 def test_line_breaks_split_and_empty_input_gives_nothing():
-    assert split_sentences("سطر أول\nسطر ثان") == ["سطر أول", "سطر ثان"]
-    assert split_sentences("") == []
-    assert split_sentences("   \n  ") == []
+    assert split_arabic("سطر أول\nسطر ثان") == ["سطر أول", "سطر ثان"]
+    assert split_arabic("") == []
+    assert split_arabic("   \n  ") == []
 
 
-def test_clean_for_model_drops_invisible_controls():
-    assert clean_for_model("\u200fمرحبا\u202b بكم\u2067\u200b  هنا\ufeff") == "مرحبا بكم هنا"
-    assert clean_for_model("\u200f\u200b\u2069") == ""
+def test_for_model_drops_invisible_controls():
+    assert for_model("\u200fمرحبا\u202b بكم\u2067\u200b  هنا\ufeff") == "مرحبا بكم هنا"
+    assert for_model("\u200f\u200b\u2069") == ""
 
 
 def words(text: str) -> int:
@@ -126,7 +128,7 @@ _TEXT = st.lists(_ALPHABET, max_size=400).map("".join)
 @settings(max_examples=300, deadline=None)
 @given(_TEXT)
 def test_splitting_never_loses_text(text):
-    sentences = split_sentences(text)
+    sentences = split_arabic(text)
     assert squeeze("".join(sentences)) == squeeze(text)
     assert all(s == s.strip() and s for s in sentences)
 
@@ -139,7 +141,7 @@ def _token_count(text: str) -> int:
 @settings(max_examples=200, deadline=None)
 @given(_TEXT, st.integers(min_value=2, max_value=30))
 def test_long_splitting_never_loses_text_and_respects_the_limit(text, limit):
-    for sentence in split_sentences(text):
+    for sentence in split_arabic(text):
         chunks = split_long(sentence, _token_count, limit)
         assert squeeze("".join(chunks)) == squeeze(sentence)
         assert all(_token_count(c) <= limit or len(c) == 1 for c in chunks)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config
-from pipeline.store import Store
+from pipeline.errors import EXIT_MODEL_UNAVAILABLE
+from pipeline.store import open_store
 from pipeline.translate import translate_store
 from pipeline.translate.stage import EMPTY_PARAGRAPH, NOTHING_TO_TRANSLATE
 from translate_support import add_piece, flores, make_config, segment_rows
@@ -30,7 +30,7 @@ def config(tmp_path, tiny_model_dir, ct2_cache) -> Config:
 
 def test_second_run_makes_no_model_call_and_repeated_sentences_are_translated_once(config):
     shared = "وأكد المتحدث أن الاجتماع سيعقد غدا في بغداد."
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "dump1", [f"{flores(1)[0]} {shared}", flores(1, 1)[0]], title="قمة بغداد")
         first = translate_store(store, config)
         assert first.new_translations == 4 and first.cache_hits == 0 and first.model_calls >= 1
@@ -48,44 +48,44 @@ def test_second_run_makes_no_model_call_and_repeated_sentences_are_translated_on
         rows = segment_rows(store)
         keys = {r["translation_key"] for r in rows if r["text"] == shared}
         assert len(keys) == 1  # one translation serves all three occurrences
-        assert store.conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 5
+        assert store.counts().translations_cached == 5
 
 
 def test_translations_record_their_provenance(config):
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "p", flores(2))
         run_id = store.start_run("test")
         report = translate_store(store, config, run_id=run_id)
-        rows = store.conn.execute("SELECT * FROM translations").fetchall()
-        assert len(rows) == 2
+        rows = store.translations_of_sources(flores(2))
+        assert len(rows) == 2 and len(store.rows("translations")) == 2
         for row in rows:
-            assert row["model"] == report.model and row["model"].startswith("local:")
-            assert row["revision"] == report.revision and row["revision"].startswith("sha256:")
-            assert row["backend"] == "ctranslate2"  # what `auto` picks when CTranslate2 is installed
-            settings = json.loads(row["settings"])
+            assert row.model == report.model and row.model.startswith("local:")
+            assert row.revision == report.revision and row.revision.startswith("sha256:")
+            assert row.backend == "ctranslate2"  # what `auto` picks when CTranslate2 is installed
+            settings = row.settings
             assert settings["num_beams"] == 4 and settings["max_length"] == 40  # the checkpoint's own
             assert settings["compute_type"] == "int8"
-            assert row["created_at"] and row["run_id"] == run_id
-            assert isinstance(row["logprob"], float) and row["logprob"] < 0
+            assert row.created_at and row.run_id == run_id
+            assert isinstance(row.logprob, float) and row.logprob < 0
         piece = store.load_pieces(["p"])[0]
         assert piece.status == "translated" and piece.translation
         assert piece.model == f"{report.model}@{report.revision}"
 
 
 def test_settings_are_part_of_the_cache_key(config):
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "p", flores(1))
         translate_store(store, config)
         config.set("translate.backend", "transformers")
-        store.conn.execute("UPDATE segments SET translation_key = NULL")
+        add_piece(store, "q", flores(1))  # the same sentence again
         report = translate_store(store, config)
         assert report.new_translations == 1 and report.cache_hits == 0  # another backend: not reused
-        backends = {r[0] for r in store.conn.execute("SELECT backend FROM translations")}
+        backends = {r["backend"] for r in store.rows("translations")}
         assert backends == {"ctranslate2", "transformers"}
 
 
 def test_titles_are_translated_as_paragraph_minus_one(config):
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "ar", flores(1), title="سوريا لم تنتظر دعوتها: أيّ جوار من دوننا؟")
         add_piece(store, "en-title", flores(1, 1), title="An English headline")
         translate_store(store, config)
@@ -96,11 +96,9 @@ def test_titles_are_translated_as_paragraph_minus_one(config):
 
 
 def test_a_title_detect_called_persian_is_not_sent_to_the_model(config):
-    with Store(config.store.path) as store:
-        add_piece(store, "fa-title", flores(1), title="گزارش ویژه از نشست بغداد")
-        add_piece(store, "ar-title", flores(1, 1), title="قمة بغداد")
-        store.conn.execute("UPDATE pieces SET title_lang = 'fa' WHERE id = 'fa-title'")
-        store.conn.execute("UPDATE pieces SET title_lang = 'ar' WHERE id = 'ar-title'")
+    with open_store(config.store.path) as store:
+        add_piece(store, "fa-title", flores(1), title="گزارش ویژه از نشست بغداد", title_lang="fa")
+        add_piece(store, "ar-title", flores(1, 1), title="قمة بغداد", title_lang="ar")
         translate_store(store, config)
         titles = {r["piece_id"] for r in segment_rows(store) if r["paragraph_idx"] == -1}
         assert titles == {"ar-title"}
@@ -110,13 +108,13 @@ _CRASHING_RUN = """
 import os, sys
 sys.path.insert(0, {tests!r})
 from pipeline.config import Config
-from pipeline.store import Store
+from pipeline.store import open_store
 from pipeline.translate import translate_store
 config = Config.load(None, {overrides!r})
 def crash(n):
     if n == {k}:
         os._exit(17)  # no cleanup, no rollback handlers: like a kill -9 right after a commit
-with Store(config.store.path) as store:
+with open_store(config.store.path) as store:
     translate_store(store, config, after_batch=crash)
 """
 
@@ -125,22 +123,22 @@ with Store(config.store.path) as store:
 def test_a_run_killed_mid_way_resumes_without_losing_or_repeating_a_sentence(tmp_path, tiny_model_dir, ct2_cache, backend):
     config = make_config(tmp_path, tiny_model_dir, ct2_cache, backend=backend, max_batch_size=4, num_beams=1)
     texts = flores(30, start=200)
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         for n in range(6):
             add_piece(store, f"p{n}", [" ".join(texts[5 * n : 5 * n + 3]), " ".join(texts[5 * n + 3 : 5 * n + 5])])
-        total = store.conn.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
+        total = len(store.rows("paragraphs"))
         assert total == 12
     overrides = {k: v for k, v in _flatten(config.raw).items()}
     code = _CRASHING_RUN.format(tests=str(Path(__file__).parent), overrides=overrides, k=3)
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 17, proc.stderr
 
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         after_crash = segment_rows(store)
         done = {(r["piece_id"], r["paragraph_idx"], r["sentence_idx"]): r["translation_key"] for r in after_crash if r["translation_key"]}
         assert len(done) == 12  # exactly three committed batches of four distinct sentences
-        assert store.conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 12
-        pending_pieces = store.conn.execute("SELECT COUNT(*) FROM pieces WHERE status = 'translated'").fetchone()[0]
+        assert store.counts().translations_cached == 12
+        pending_pieces = store.counts().pieces_by_status.get("translated", 0)
         assert pending_pieces == 0  # statuses are only set at the end; the crash left them as they were
 
         report = translate_store(store, config)
@@ -152,8 +150,8 @@ def test_a_run_killed_mid_way_resumes_without_losing_or_repeating_a_sentence(tmp
             key = (r["piece_id"], r["paragraph_idx"], r["sentence_idx"])
             if key in done:
                 assert r["translation_key"] == done[key]
-        assert store.conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 30
-        assert {r[0] for r in store.conn.execute("SELECT status FROM pieces")} == {"translated"}
+        assert store.counts().translations_cached == 30
+        assert {r["status"] for r in store.rows("pieces")} == {"translated"}
 
 
 def _flatten(raw: dict, prefix: str = "") -> dict:
@@ -178,7 +176,7 @@ def test_bad_input_never_crashes_and_every_segment_is_translated_or_explained(co
         "\u200f\u202bنص عربي\u202c مع علامات\u2067 اتجاه\u2069 ومسافات\u200b صفرية.\u200e",
         "\u200f\u200b\u2067\u2069",
     ]
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "bad", paragraphs, title="\u200f")
         report = translate_store(store, config)
         rows = segment_rows(store)
@@ -191,16 +189,16 @@ def test_bad_input_never_crashes_and_every_segment_is_translated_or_explained(co
         assert len(long_rows) == 1 and long_rows[0]["text"] == no_punctuation  # one segment, not truncated
         assert len(long_rows[0]["target_text"].split()) > 100  # its many chunks were all translated
         controls = next(r for r in rows if r["paragraph_idx"] == 6)
-        source = store.conn.execute("SELECT source_text FROM translations WHERE key = ?", (controls["translation_key"],)).fetchone()[0]
+        (source,) = [t["source_text"] for t in store.rows("translations") if t["key"] == controls["translation_key"]]
         assert source == "نص عربي مع علامات اتجاه ومسافات صفرية."  # the model saw it without the controls
         piece = store.load_pieces(["bad"])[0]
         assert piece.status == "translated"
         assert all(p.translation is not None for p in piece.paragraphs)
-        assert store.counts()["segments_pending"] == 0
+        assert store.counts().segments_pending == 0
 
 
 def test_unfinished_pieces_stay_pending_with_a_reason(config):
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "p", flores(2))
 
         def stop(n: int) -> None:
@@ -209,20 +207,21 @@ def test_unfinished_pieces_stay_pending_with_a_reason(config):
         config.set("translate.max_batch_size", 1)
         with pytest.raises(KeyboardInterrupt):
             translate_store(store, config, after_batch=stop)
-        assert store.conn.execute("SELECT COUNT(*) FROM segments WHERE translation_key IS NOT NULL").fetchone()[0] == 1
+        assert store.segment_counts().translated == 1
         add_piece(store, "q", flores(1, 5))
         config.set("translate.max_batch_size", 32)
         config.set("model.path", str(Path(config.store.path).parent / "missing-model"))
-        with pytest.raises(Exception, match="no such folder"):
-            translate_store(store, config)
-        status = dict(store.conn.execute("SELECT id, status FROM pieces").fetchall())
+        unavailable = translate_store(store, config)  # no model: reported (exit code 4), not raised
+        assert unavailable.status == "model_unavailable" and unavailable.exit_code() == EXIT_MODEL_UNAVAILABLE
+        assert "no such folder" in unavailable.messages()[0]
+        status = {r["id"]: r["status"] for r in store.rows("pieces")}
         assert status == {"p": "pending", "q": "pending"}
-        reason = store.conn.execute("SELECT reason FROM pieces WHERE id = 'p'").fetchone()[0]
+        reason = store.load_pieces(["p"])[0].reason
         assert reason.startswith("model unavailable")
 
 
 def test_paragraphs_not_routed_to_translation_are_left_alone(config):
-    with Store(config.store.path) as store:
+    with open_store(config.store.path) as store:
         add_piece(store, "mixed", [flores(1)[0], "An English paragraph in the same piece."], routes=["translate", "english"])
         translate_store(store, config)
         assert {r["paragraph_idx"] for r in segment_rows(store)} == {0}
@@ -233,7 +232,7 @@ def test_paragraphs_not_routed_to_translation_are_left_alone(config):
 
 def test_cli_translate_runs_the_stage(tmp_path, tiny_model_dir, ct2_cache):
     db = tmp_path / "store.sqlite"
-    with Store(db) as store:
+    with open_store(db) as store:
         add_piece(store, "p", flores(3))
     config_file = tmp_path / "config.yaml"
     config_file.write_text(f"translate:\n  cache_dir: {ct2_cache}\n  num_beams: 1\n")
@@ -241,6 +240,6 @@ def test_cli_translate_runs_the_stage(tmp_path, tiny_model_dir, ct2_cache):
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "new 3" in proc.stdout
-    with Store(db) as store:
-        assert store.conn.execute("SELECT status, summary FROM runs").fetchone()[0] == "completed"
-        assert store.conn.execute("SELECT status FROM pieces").fetchone()[0] == "translated"
+    with open_store(db) as store:
+        assert [r.status for r in store.runs()] == ["completed"]
+        assert [p.status for p in store.load_pieces()] == ["translated"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.translate.random_model import build_random_marian
+from random_model import build_random_marian
 
 TINY = dict(spm_vocab_size=800, d_model=32, layers=2, heads=4, ffn=64, max_length=40, num_beams=4, seed=0)
 

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.store import Store, now_iso
+from pipeline.records import Detection, RoutedParagraph
+from pipeline.store import Store
+from store_factory import ingest_pieces, ingested
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FLORES_AR = SHARED / "data" / "flores-dev" / "flores-dev.ar"
@@ -17,18 +19,25 @@ def flores(n: int, start: int = 0) -> list[str]:
     return [line.strip() for line in lines[start : start + n]]
 
 
-def add_piece(store: Store, piece_id: str, paragraphs: list[str], title: str | None = None, routes: list[str] | None = None) -> None:
-    """A piece as detect leaves it: paragraphs with their route ('translate' for Arabic)."""
+def add_piece(
+    store: Store,
+    piece_id: str,
+    paragraphs: list[str],
+    title: str | None = None,
+    routes: list[str] | None = None,
+    title_lang: str | None = None,
+) -> None:
+    """A piece as detect leaves it: paragraphs with their route ('translate' for Arabic), the title's language."""
     routes = routes or ["translate"] * len(paragraphs)
-    with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO pieces(id, title, text, lang, status, created_at) VALUES (?, ?, ?, 'ar', 'detected', ?)",
-            (piece_id, title, "\n\n".join(paragraphs), now_iso()),
-        )
-        tx.executemany(
-            "INSERT INTO paragraphs(piece_id, idx, text, lang, route) VALUES (?, ?, ?, ?, ?)",
-            [(piece_id, i, text, "ar" if route == "translate" else "en", route) for i, (text, route) in enumerate(zip(paragraphs, routes))],
-        )
+    ingest_pieces(store, f"{piece_id}.txt", [ingested(piece_id, paragraphs, title)])
+    routed = [
+        RoutedParagraph(index=i, lang="ar" if route == "translate" else "en", score=1.0, route=route)
+        for i, route in enumerate(routes)
+    ]
+    arabic = "translate" in routes
+    store.save_detections(
+        [Detection(piece_id=piece_id, lang="ar" if arabic else "en", score=1.0, status="pending" if arabic else "english", title_lang=title_lang, reason=None, paragraphs=routed)]
+    )
 
 
 def make_config(tmp_path: Path, model: Path | str | None, ct2_cache: Path | None = None, **translate: Any) -> Config:
@@ -42,8 +51,10 @@ def make_config(tmp_path: Path, model: Path | str | None, ct2_cache: Path | None
 
 
 def segment_rows(store: Store) -> list[dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT s.*, t.target_text, t.run_id, t.logprob FROM segments s LEFT JOIN translations t ON t.key = s.translation_key "
-        "ORDER BY s.piece_id, s.paragraph_idx, s.sentence_idx"
-    ).fetchall()
-    return [dict(r) for r in rows]
+    """Every segment in reading order, with its translation's text, run and log-probability (None while pending)."""
+    translations = {t["key"]: t for t in store.rows("translations")}
+    rows = []
+    for segment in store.rows("segments"):
+        t = translations.get(segment["translation_key"], {})
+        rows.append({**segment, "target_text": t.get("target_text"), "run_id": t.get("run_id"), "logprob": t.get("logprob")})
+    return rows

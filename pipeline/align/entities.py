@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from pipeline.align.text import STOPWORDS, Background
+from pipeline.align.text import Background, stopwords
 
 _TOKEN = re.compile(r"[^\W\d_][\w'\-]*")
 _CONNECTORS = {"al", "el", "bin", "ibn", "bint", "abu", "abd", "of", "de", "du", "la", "le", "van", "von"}
@@ -166,7 +166,7 @@ def extract(sentences: list[str]) -> EntitySet:
                 else:
                     break
             span = [t for t, _ in tokens[i:j]]
-            while span and span[0].lower() in STOPWORDS:
+            while span and span[0].lower() in stopwords():
                 span = span[1:]
             i = j
             _add(result, span, bg)
@@ -181,10 +181,10 @@ def _add(result: EntitySet, span: list[str], bg: Background) -> None:
     if len(span) == 1:
         word = span[0]
         lower = word.lower()
-        if lower in STOPWORDS or (not word.isupper() and bg.word(lower) < 6.0) or len(word) < 2:
+        if lower in stopwords() or (not word.isupper() and bg.word(lower) < 6.0) or len(word) < 2:
             return  # sentence-initial or common capitalised word, not a name
     surface = " ".join(span)
-    named = [w for w in span if w.lower() not in TITLE_WORDS and w.lower() not in STOPWORDS]
+    named = [w for w in span if w.lower() not in TITLE_WORDS and w.lower() not in stopwords()]
     key, folded = canonical(" ".join(named) if named else surface)
     if not key or len(key) > MAX_PARTS:
         return

@@ -24,7 +24,9 @@ from pipeline.align import entities as ents
 from pipeline.align.candidates import candidates as find_candidates
 from pipeline.align.scoring import Components, combine, date_proximity, shared_sentence_evidence
 from pipeline.align.sentences import Link, best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links
-from pipeline.align.text import normalise, numbers, split_sentences, words
+from pipeline.align.text import numbers, words
+from pipeline.text.normalise import fold_typography
+from pipeline.text.sentences import split_english
 from pipeline.align.vectors import Doc, Vectors, build_vectors
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
@@ -100,7 +102,7 @@ def parse_date(value: str | None) -> date | None:
 
 
 def _text_key(piece: Piece) -> str:
-    return hashlib.sha256(" ".join(normalise(piece.text).casefold().split()).encode()).hexdigest()
+    return hashlib.sha256(" ".join(fold_typography(piece.text).casefold().split()).encode()).hexdigest()
 
 
 def dedupe_english(english: list[Piece]) -> tuple[list[Piece], dict[str, list[str]]]:
@@ -176,7 +178,7 @@ def align_pieces(
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)
         # segment sentences are kept as they are, empty ones included: index i must stay Arabic segment i
-        sents = [s or "" for s in sents] if sents is not None else split_sentences(p.translation)
+        sents = [s or "" for s in sents] if sents is not None else split_english(p.translation)
         n_words = sum(len(words(s)) for s in sents)
         if n_words < settings.min_words:
             what = "empty translation" if n_words == 0 else f"translation too short to match ({n_words} content word{'s' if n_words != 1 else ''}; need {settings.min_words})"
@@ -191,7 +193,7 @@ def align_pieces(
         for p in src:
             result.abstentions[p.id] = "no English pieces to match against"
         return result
-    tgt_sents = [split_sentences(p.text) for p in tgt]
+    tgt_sents = [split_english(p.text) for p in tgt]
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
     n = len(src)
     src_dates = [parse_date(p.date) for p in src]
@@ -422,8 +424,8 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
 
 def pair_components(translated: Piece, english: Piece, settings: AlignSettings, sentences: list[str] | None = None) -> Candidate | None:
     """Score one pair directly (no candidate generation): used by tests and the harness."""
-    src_sents = sentences if sentences is not None else split_sentences(translated.translation)
-    prep = _Prepared([translated], [src_sents], [english], [split_sentences(english.text)], settings)
+    src_sents = sentences if sentences is not None else split_english(translated.translation)
+    prep = _Prepared([translated], [src_sents], [english], [split_english(english.text)], settings)
     scored = _score_candidates(prep, 0, [(0, 1.0)], [english], parse_date(translated.date), [parse_date(english.date)], settings)
     return scored[0] if scored else None
 

@@ -11,19 +11,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
 from pipeline.progress import QUIET, Reporter
-from pipeline.records import Match, Piece, content_id
+from pipeline.records import Alignment, Match, Piece, content_id
+from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
 
 
-class AlignReport(BaseModel):
+class AlignReport(Report):
     """What an align run did; goes into summary.json."""
 
     translated: int = 0
@@ -65,7 +66,7 @@ def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untransl
     )
 
 
-def _status_reason(piece_id: str, result: AlignResult) -> tuple[str, str]:
+def _status_reason(piece_id: str, result: AlignResult) -> tuple[Literal["matched", "no_coverage"], str]:
     mine = [m for m in result.matches if m.source_id == piece_id]
     if mine:
         best = max(mine, key=lambda m: m.score)
@@ -73,61 +74,48 @@ def _status_reason(piece_id: str, result: AlignResult) -> tuple[str, str]:
     return "no_coverage", result.abstentions.get(piece_id, "no English coverage found")
 
 
+class AlignStage(SectionStage[AlignSettings]):
+    """Translated pieces × English pieces in the store → matches, or the reason there is none."""
+
+    name: ClassVar[str] = "align"
+    section: ClassVar[str] = "align"
+    settings_type = AlignSettings
+
+    def run(self, store: Store, settings: AlignSettings, ctx: RunContext) -> AlignReport:
+        """Align every translated piece in the store against every English piece in it.
+
+        Translated pieces are the non-English pieces with a translation (from
+        this pipeline's segments or an external one); for pipeline translations
+        the sentence indices of `sentence_pairs.source` are the piece's body
+        segments in reading order. Non-English pieces without a translation are
+        recorded with status 'pending'. Earlier results of these pieces are
+        replaced in one transaction, so an interrupted run leaves them intact.
+        """
+        start = time.perf_counter()
+        pieces = store.load_pieces()
+        english = [p for p in pieces if p.lang == "en"]
+        others = [p for p in pieces if p.lang != "en"]
+        translated = [p for p in others if p.translation and p.translation.strip()]
+        untranslated = [p for p in others if not (p.translation and p.translation.strip())]
+        ours = [p.id for p in translated if not p.external]
+        sentences: dict[str, list[str]] = {}
+        for piece_id, segments in store.segments(ours, with_titles=False).items():
+            if segments and all(s.translation is not None for s in segments):
+                sentences[piece_id] = [s.translation or "" for s in segments]
+        ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
+        result = align_pieces(translated, english, settings, sentences, ctx.reporter)
+        for kept, dropped in result.duplicates.items():
+            ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
+        alignments = [Alignment(piece_id=p.id, status=status, reason=reason) for p in translated for status, reason in [_status_reason(p.id, result)]]
+        alignments += [Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')") for p in untranslated]
+        store.replace_alignments(result.matches, alignments, ctx.run_id)
+        return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
+
+
 def align_store(store: Store, config: Config, reporter: Reporter = QUIET, run_id: int | None = None) -> AlignReport:
-    """Align every translated piece in the store against every English piece in it.
-
-    Translated pieces are the non-English pieces with a translation (from this
-    pipeline's segments or an external one); for pipeline translations the
-    sentence indices of `sentence_pairs.source` are the piece's body segments
-    (``store.load_segments``). Non-English pieces without a translation are
-    recorded with status 'pending'.
-    """
-    settings = config.section("align", AlignSettings)
-    start = time.perf_counter()
-    pieces = store.load_pieces()
-    english = [p for p in pieces if p.lang == "en"]
-    others = [p for p in pieces if p.lang != "en"]
-    translated = [p for p in others if p.translation and p.translation.strip()]
-    untranslated = [p for p in others if not (p.translation and p.translation.strip())]
-    external = {r[0] for r in store.conn.execute("SELECT id FROM pieces WHERE external_translation IS NOT NULL")}
-    sentences: dict[str, list[str]] = {}
-    for p in translated:
-        if p.id in external:
-            continue
-        segments = store.load_segments(p.id)
-        if segments and all(s.translation is not None for s in segments):
-            sentences[p.id] = [s.translation or "" for s in segments]
-    reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
-    result = align_pieces(translated, english, settings, sentences, reporter)
-    for kept, dropped in result.duplicates.items():
-        reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
-    _write_store(store, translated, untranslated, result, run_id)
-    return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
-
-
-def _write_store(store: Store, translated: list[Piece], untranslated: list[Piece], result: AlignResult, run_id: int | None) -> None:
-    ids = [p.id for p in translated] + [p.id for p in untranslated]
-    with store.transaction() as tx:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            tx.execute(f"DELETE FROM matches WHERE source_id IN ({marks})", chunk)
-            tx.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks})", chunk)
-        tx.executemany(
-            "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    m.source_id, m.target_id, m.score,
-                    json.dumps(m.evidence, ensure_ascii=False),
-                    json.dumps([p.model_dump() for p in m.sentence_pairs]),
-                    run_id,
-                )
-                for m in result.matches
-            ],
-        )
-        rows = [(p.id, *_status_reason(p.id, result), run_id) for p in translated]
-        rows += [(p.id, "pending", f"no translation yet (piece status '{p.status}')", run_id) for p in untranslated]
-        tx.executemany("INSERT INTO alignments(piece_id, status, reason, run_id) VALUES (?, ?, ?, ?)", rows)
+    """The align stage over `store` (the Python API)."""
+    stage = AlignStage()
+    return stage.run(store, stage.settings(config), RunContext(config, reporter, run_id))
 
 
 # -- JSONL mode -------------------------------------------------------------------

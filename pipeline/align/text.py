@@ -2,9 +2,9 @@
 
 Why these choices:
 
-* Sentences are split by a regular expression with an abbreviation guard
-  (see :func:`split_sentences` for why not syntok or pysbd: speed at scale).
-  Line breaks always end a sentence.
+* Sentences are split by :func:`pipeline.text.sentences.split_english`
+  (a regular expression with an abbreviation guard; line breaks always end a
+  sentence).
 * Term weights come from a **fixed background**, the `wordfreq` English word
   frequencies (Wikipedia, news, subtitles, books, web), never from the batch
   being aligned. An IDF fitted on the batch would make a match's score depend
@@ -18,30 +18,25 @@ Why these choices:
   mining, unweighted character n-grams separated translations from
   same-article near misses better than background- or batch-weighted ones
   (threshold-optimal P@1/F1 0.973/0.958 vs 0.952/0.926 for weighted stems+grams).
+* The stemmer (NLTK) and the stop words (scikit-learn) are loaded on first
+  use, not at import: importing those two packages takes ~2.5 s and ~250 MB,
+  and every verb imports this module through the stage registry, though only
+  alignment needs them.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from functools import lru_cache
+from typing import Any
 
-from nltk.stem.snowball import SnowballStemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from pipeline.text.normalise import fold_typography
 
-# Typographic variants MT systems and scrapers produce, folded before anything else.
-_FOLD = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u02bf": "'", "\u02be": "'", "`": "'", "\u00b4": "'",
-        "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"',
-        "\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
-        "\u00a0": " ", "\u200b": "", "\u200e": "", "\u200f": "", "\ufeff": "",
-    }
-)
 _WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
 _DIGIT_GROUP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
-STOPWORDS = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "told", "also", "according", "mr", "ms"}
+# Words of news prose as empty of content as stop words are.
+REPORTING_WORDS = frozenset({"said", "says", "told", "also", "according", "mr", "ms"})
 # Term weight = log(1 + P0 / max(p(term), FLOOR)). Fairly flat on purpose:
 # "the" (p=0.05) 3.0, "government" 8.0, any name rarer than one word in a
 # million 13.8. A steeper curve (P0=1e-3, no floor) let one rare token
@@ -51,67 +46,27 @@ WORD_P0, WORD_FLOOR = 1.0, 1e-6
 CHAR_P0, CHAR_FLOOR = 10.0, 1e-5
 CHAR_N = (3, 5)
 BACKGROUND_WORDS = 50_000
-_stemmer = SnowballStemmer("english")
 
 
-def normalise(text: str) -> str:
-    """NFKC, folded quotes/dashes, no invisible marks, collapsed spaces (line breaks kept)."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
-    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """scikit-learn's English stop words and the reporting words (loaded on first use: see the module docstring)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | REPORTING_WORDS
 
 
-# Words that end with a period without ending the sentence.
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt no nos vs etc inc ltd co corp gen col lt sgt capt cmdr gov sen rep rev hon "
-    "jan feb mar apr jun jul aug sep sept oct nov dec approx fig est dept univ ave blvd "
-    "u.s u.k u.n e.g i.e a.m p.m u.s.a ph.d".split()
-)
-# A candidate boundary: end punctuation (plus closing quotes/brackets), space, then what can start a sentence.
-_BOUNDARY = re.compile(r"([.!?…]+[\"'\)\]]*)\s+(?=[\"'(\[]?[A-Z0-9\u0600-\u06FF])")
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    """NLTK's English Snowball stemmer (loaded on first use: see the module docstring)."""
+    from nltk.stem.snowball import SnowballStemmer
 
-
-def split_sentences(text: str | None) -> list[str]:
-    """English sentences of `text` in reading order; line breaks always end a sentence.
-
-    A regular expression with an abbreviation guard, not syntok or pysbd:
-    those run at 1.6 and 0.3 MB/s, which alone would take ~25 s of the 60 s
-    budget for matching 10k × 10k news pieces; this runs at C speed. On
-    FLORES dev references it splits like syntok on 99% of the lines.
-    """
-    if not text or not text.strip():
-        return []
-    sentences: list[str] = []
-    for block in normalise(text).split("\n"):
-        block = block.strip()
-        if not block:
-            continue
-        start = 0
-        for m in _BOUNDARY.finditer(block):
-            end = m.end(1)
-            if m.group(1) == "." and _is_abbreviation(block, m.start(1)):
-                continue
-            piece = block[start:end].strip()
-            if piece:
-                sentences.append(piece)
-            start = m.end()
-        tail = block[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return sentences
-
-
-def _is_abbreviation(block: str, dot: int) -> bool:
-    token = block[block.rfind(" ", 0, dot) + 1 : dot].lstrip("\"'([").casefold()
-    if not token:
-        return False
-    if len(token) == 1 and token.isalpha():  # an initial: "J. Smith", "George W. Bush"
-        return True
-    return token in _ABBREVIATIONS or (token.count(".") >= 1 and all(len(p) == 1 for p in token.split(".") if p))
+    return SnowballStemmer("english")
 
 
 def words(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased words; by default content words only (no stopwords, no 1-letter tokens); 2,500 → 2500."""
-    text = _DIGIT_GROUP.sub("", normalise(text).casefold())
+    text = _DIGIT_GROUP.sub("", fold_typography(text).casefold())
     out = []
     for w in _WORD.findall(text):
         w = w[:-2] if w.endswith("'s") else w
@@ -126,12 +81,12 @@ def numbers(text: str) -> frozenset[str]:
 
 
 def is_content(word: str) -> bool:
-    return len(word) > 1 and word not in STOPWORDS
+    return len(word) > 1 and word not in stopwords()
 
 
 @lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
-    return _stemmer.stem(word) if word.isalpha() else word
+    return _stemmer().stem(word) if word.isalpha() else word
 
 
 @lru_cache(maxsize=500_000)

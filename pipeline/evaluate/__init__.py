@@ -20,12 +20,12 @@ from pipeline.evaluate.similarity import pair_similarity, similarity_for_matches
 from pipeline.evaluate.store_eval import RefsImportReport, evaluate_store, import_refs
 
 __all__ = [
+    "SIMILARITY_LABEL",
     "DiagnosticsReport",
     "DiagnosticsSettings",
     "EvaluateSettings",
     "EvaluationResult",
     "RefsImportReport",
-    "SIMILARITY_LABEL",
     "diagnose",
     "diagnose_store",
     "evaluate_files",

@@ -16,25 +16,26 @@ fills ``translations.diagnostics`` and sums the flags per piece and per run;
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from rapidfuzz import fuzz
 
 from pipeline.config import Config
+from pipeline.detect import detect_language
 from pipeline.evaluate.settings import DiagnosticsSettings
 from pipeline.progress import QUIET, Reporter
-from pipeline.records import normalize_for_id
+from pipeline.records import Diagnosis, Segment
+from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
+from pipeline.text.normalise import for_identity
+from pipeline.text.script import arabic_letters
 
 DIAGNOSTICS = ("empty", "arabic_script", "not_english", "copied_source", "length_ratio", "repetition", "low_logprob")
 
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 BATCH = 500
 
@@ -57,7 +58,7 @@ def diagnose(source: str, hypothesis: str, logprob: float | None = None, setting
             flags.append("empty")
         return _result(flags, values, s)
     letters = sum(ch.isalpha() for ch in hypothesis)
-    arabic = _arabic_letters(hypothesis)
+    arabic = arabic_letters(hypothesis)
     values["arabic_chars"], values["arabic_ratio"] = arabic, round(arabic / letters, 4) if letters else 0.0
     if arabic >= s.arabic_script_min_chars:
         flags.append("arabic_script")
@@ -66,8 +67,8 @@ def diagnose(source: str, hypothesis: str, logprob: float | None = None, setting
         values["lang"], values["lang_confidence"] = lang, round(confidence, 4)
         if lang not in ("en", "und") and confidence >= s.lang_min_confidence:
             flags.append("not_english")
-    source_arabic = _arabic_letters(source)
-    values["copy_similarity"] = round(fuzz.ratio(normalize_for_id(hypothesis), normalize_for_id(source)) / 100, 4)
+    source_arabic = arabic_letters(source)
+    values["copy_similarity"] = round(fuzz.ratio(for_identity(hypothesis), for_identity(source)) / 100, 4)
     if source_arabic >= s.arabic_script_min_chars and values["copy_similarity"] >= s.copy_min_similarity:
         flags.append("copied_source")
     if len(source.strip()) >= s.length_min_source_chars:
@@ -82,11 +83,6 @@ def diagnose(source: str, hypothesis: str, logprob: float | None = None, setting
     if logprob is not None and logprob < s.logprob_min:
         flags.append("low_logprob")
     return _result(flags, values, s)
-
-
-def _arabic_letters(text: str) -> int:
-    """Letters of the Arabic script blocks (not Arabic punctuation such as the comma ،)."""
-    return sum(1 for ch in _ARABIC.findall(text) if ch.isalpha())
 
 
 def _result(flags: list[str], values: dict[str, Any], settings: DiagnosticsSettings) -> dict[str, Any]:
@@ -117,38 +113,14 @@ def longest_repeat(text: str, max_n: int = 4) -> tuple[int, str | None]:
 
 def _language(text: str) -> tuple[str, float]:
     """Language and confidence from the detect stage's detector (seeded langdetect + script rules)."""
-    return _detector()(text)
-
-
-@lru_cache(maxsize=1)
-def _detector() -> Callable[[str], tuple[str, float]]:
-    try:
-        from pipeline.detect import detect_language
-    except ImportError:  # the detect stage is optional to this module: fall back to seeded langdetect
-        from langdetect import DetectorFactory, LangDetectException, detect_langs
-
-        DetectorFactory.seed = 0
-
-        def fallback(text: str) -> tuple[str, float]:
-            try:
-                best = detect_langs(text)[0]
-            except LangDetectException:
-                return "und", 0.0
-            return best.lang, float(best.prob)
-
-        return fallback
-
-    def detect(text: str) -> tuple[str, float]:
-        guess = detect_language(text)
-        return guess.lang, float(guess.score)
-
-    return detect
+    guess = detect_language(text)
+    return guess.lang, float(guess.score)
 
 
 # -- over the store -------------------------------------------------------------------
 
 
-class DiagnosticsReport(BaseModel):
+class DiagnosticsReport(Report):
     """Counts of flagged translations by diagnostic, for summary.json and the report."""
 
     diagnosed: int = 0  # translations (re)diagnosed by this call
@@ -161,43 +133,51 @@ class DiagnosticsReport(BaseModel):
     thresholds: dict[str, Any] = Field(default_factory=dict)
 
 
+class DiagnoseStage(SectionStage[DiagnosticsSettings]):
+    """Reference-free checks on every translation in the store."""
+
+    name: ClassVar[str] = "diagnose"
+    section: ClassVar[str] = "diagnostics"
+    settings_type = DiagnosticsSettings
+
+    def run(self, store: Store, settings: DiagnosticsSettings, ctx: RunContext) -> DiagnosticsReport:
+        """Diagnose translations without diagnostics (or made with other thresholds); sum the flags.
+
+        Only translations diagnosed under other thresholds (or never) are
+        computed, so a re-run costs one query.
+        """
+        fingerprint = settings.fingerprint()
+        todo = store.translations_to_diagnose(fingerprint)
+        new_counts: Counter[str] = Counter()
+        with ctx.reporter.task("diagnosing translations", len(todo), "sentences") as task:
+            for start in range(0, len(todo), BATCH):
+                batch = todo[start : start + BATCH]
+                diagnoses = [
+                    Diagnosis(key=t.key, diagnostics=diagnose(t.source_text, t.target_text, t.logprob, settings), fingerprint=fingerprint)
+                    for t in batch
+                ]
+                for d in diagnoses:
+                    new_counts.update(d.diagnostics["flags"])
+                store.save_diagnoses(diagnoses)
+                task.advance(len(batch))
+        report = _sums(store)
+        report.diagnosed = len(todo)
+        report.new_by_diagnostic = _ordered(new_counts)
+        report.thresholds = {**settings.model_dump(), "fingerprint": fingerprint}
+        return report
+
+
 def diagnose_store(store: Store, config: Config, reporter: Reporter = QUIET) -> DiagnosticsReport:
-    """Diagnose translations without diagnostics (or made with other thresholds); sum the flags.
-
-    Only rows whose ``diagnostics`` is NULL, unreadable, or carries another
-    thresholds fingerprint are computed, so a re-run costs one query.
-    """
-    settings = config.section("diagnostics", DiagnosticsSettings)
-    fingerprint = settings.fingerprint()
-    rows = store.conn.execute(
-        "SELECT key, source_text, target_text, logprob FROM translations WHERE diagnostics IS NULL "
-        "OR NOT json_valid(diagnostics) OR json_extract(diagnostics, '$.thresholds') IS NOT ?",
-        (fingerprint,),
-    ).fetchall()
-    new_counts: Counter[str] = Counter()
-    with reporter.task("diagnosing translations", len(rows), "sentences") as task:
-        for start in range(0, len(rows), BATCH):
-            batch = rows[start : start + BATCH]
-            results = [(json.dumps(diagnose(r[1], r[2], r[3], settings), ensure_ascii=False), r[0]) for r in batch]
-            for payload, _ in results:
-                new_counts.update(json.loads(payload)["flags"])
-            with store.transaction() as tx:
-                tx.executemany("UPDATE translations SET diagnostics = ? WHERE key = ?", results)
-            task.advance(len(batch))
-    report = _sums(store)
-    report.diagnosed = len(rows)
-    report.new_by_diagnostic = _ordered(new_counts)
-    report.thresholds = {**settings.model_dump(), "fingerprint": fingerprint}
-    return report
+    """The diagnose stage over `store` (the Python API)."""
+    stage = DiagnoseStage()
+    return stage.run(store, stage.settings(config), RunContext(config, reporter))
 
 
-def _flags_of(raw: str | None) -> list[str] | None:
-    if raw is None:
+def flags_of(diagnostics: dict[str, Any] | None) -> list[str] | None:
+    """The flag names of stored diagnostics; None when there are none or they are unreadable."""
+    if diagnostics is None:
         return None
-    try:
-        flags = json.loads(raw).get("flags")
-    except (ValueError, AttributeError):
-        return None
+    flags = diagnostics.get("flags")
     return [str(f) for f in flags] if isinstance(flags, list) else None
 
 
@@ -209,8 +189,8 @@ def _sums(store: Store) -> DiagnosticsReport:
     report = DiagnosticsReport()
     totals: Counter[str] = Counter()
     by_run: dict[str, Counter[str]] = {}
-    for raw, run_id in store.conn.execute("SELECT diagnostics, run_id FROM translations WHERE diagnostics IS NOT NULL"):
-        flags = _flags_of(raw)
+    for run_id, diagnostics in store.translation_diagnostics():
+        flags = flags_of(diagnostics)
         if flags is None:
             continue
         report.translations += 1
@@ -221,11 +201,8 @@ def _sums(store: Store) -> DiagnosticsReport:
         run["flagged"] += bool(flags)
         run.update(flags)
     by_piece: dict[str, Counter[str]] = {}
-    for piece_id, raw in store.conn.execute(
-        "SELECT s.piece_id, t.diagnostics FROM segments s JOIN translations t ON t.key = s.translation_key "
-        "WHERE t.diagnostics IS NOT NULL"
-    ):
-        flags = _flags_of(raw)
+    for piece_id, diagnostics in store.segment_diagnostics():
+        flags = flags_of(diagnostics)
         piece = by_piece.setdefault(piece_id, Counter())
         piece["segments"] += 1
         if flags:
@@ -237,33 +214,28 @@ def _sums(store: Store) -> DiagnosticsReport:
     return report
 
 
-def piece_diagnostics(store: Store, piece_id: str) -> dict[str, Any]:
-    """One piece's diagnostics: sentences checked, flags by name, and which sentences carry them.
+def piece_diagnostics(segments: list[Segment]) -> dict[str, Any]:
+    """One piece's diagnostics from its segments: sentences checked, flags by name, and which sentences carry them.
 
     ``{"sentences", "diagnosed", "flagged_sentences", "flags": {name: count},
     "flagged": bool, "flagged_at": ["p0.s1: repetition", ...], "mean_logprob"}``;
     paragraph -1 is the title. Empty dict when the piece has no translated sentence.
     """
-    rows = store.conn.execute(
-        "SELECT s.paragraph_idx, s.sentence_idx, t.diagnostics, t.logprob FROM segments s "
-        "JOIN translations t ON t.key = s.translation_key WHERE s.piece_id = ? "
-        "ORDER BY s.paragraph_idx, s.sentence_idx",
-        (piece_id,),
-    ).fetchall()
+    rows = [s for s in segments if s.translation_key is not None]
     if not rows:
         return {}
     counts: Counter[str] = Counter()
     flagged_at, diagnosed = [], 0
-    for para, sent, raw, _ in rows:
-        flags = _flags_of(raw)
+    for segment in rows:
+        flags = flags_of(segment.diagnostics)
         if flags is None:
             continue
         diagnosed += 1
         counts.update(flags)
         if flags:
-            where = "title" if para == -1 else f"p{para}"
-            flagged_at.append(f"{where}.s{sent}: {', '.join(flags)}")
-    logprobs = [r[3] for r in rows if r[3] is not None]
+            where = "title" if segment.paragraph_index == -1 else f"p{segment.paragraph_index}"
+            flagged_at.append(f"{where}.s{segment.sentence_index}: {', '.join(flags)}")
+    logprobs = [s.logprob for s in rows if s.logprob is not None]
     return {
         "sentences": len(rows),
         "diagnosed": diagnosed,

@@ -132,7 +132,7 @@ def evaluate_segments(
             result = _system_result(name, hyps, references[0], metrics, segment_metrics, paired, settings, ids)
             result.path = (paths or {}).get(name)
             result.comet = comet.get(name)
-            if paired is not None and name != baseline and list(hyps) == list(systems[baseline]):
+            if paired is not None and baseline is not None and name != baseline and list(hyps) == list(systems[baseline]):
                 result.notes.append("identical to the baseline: p = 1 by definition")
             results.append(result)
             task.advance()
@@ -168,6 +168,8 @@ def _system_result(
     scores: dict[str, MetricScore] = {}
     for metric_name, metric in metrics.items():
         score = metric.corpus_score(list(hyps), None)
+        mean: float | None
+        ci: float | None
         if paired is None:
             mean, ci = bootstrap_ci(metric, hyps, settings.paired_bs_n, settings.seed)
             p_bs = p_ar = None
@@ -282,7 +284,7 @@ def evaluate_files(
     """
     settings = settings or EvaluateSettings()
     ref_paths = [Path(ref)] if isinstance(ref, (str, Path)) else [Path(p) for p in ref]
-    references = []
+    references: list[list[str]] = []
     for path in ref_paths:
         lines = read_segments(path, "reference")
         check_references(path, lines)

@@ -21,41 +21,65 @@ PairedTestName = Literal["bs", "ar"]
 
 
 class EvaluateSettings(Settings):
-    metrics: list[MetricName] = Field(default_factory=lambda: ["bleu", "chrf", "chrf++", "ter"])
-    bleu_tokenize: str = "13a"  # sacreBLEU's default tokenizer: the published figures use it
-    lowercase: bool = False  # BLEU and chrF
-    ter_case_sensitive: bool = False  # sacreBLEU's default for TER
-    paired_tests: list[PairedTestName] = Field(default_factory=lambda: ["bs", "ar"])
-    paired_bs_n: int = Field(1000, ge=10)  # sacreBLEU's default resamples
-    paired_ar_n: int = Field(10000, ge=10)  # sacreBLEU's default AR trials
-    paired_jobs: int = Field(1, ge=0)  # worker processes for the paired tests (0: one per system)
-    seed: int = 12345  # sacreBLEU's default SACREBLEU_SEED; recorded in the signatures
-    alpha: float = Field(0.05, gt=0, lt=1)  # p below alpha is marked significant ("*")
+    """`pipeline evaluate`: sacreBLEU scores against references."""
+
+    metrics: list[MetricName] = ["bleu", "chrf", "chrf++", "ter"]  # noqa: RUF012 - pydantic copies defaults
+    """Corpus metrics, reported with their sacreBLEU signatures."""
+    bleu_tokenize: str = "13a"
+    """sacreBLEU's default tokenizer (the one behind published BLEU figures)."""
+    lowercase: bool = False
+    """BLEU and chrF case-insensitive when true."""
+    ter_case_sensitive: bool = False
+    """sacreBLEU's default for TER."""
+    paired_tests: list[PairedTestName] = ["bs", "ar"]  # noqa: RUF012 - pydantic copies defaults
+    """With a baseline: paired bootstrap resampling and approximate randomization (`--paired`)."""
+    paired_bs_n: int = Field(1000, ge=10)
+    """Bootstrap resamples (they also give every system's 95% CI, μ ± ci)."""
+    paired_ar_n: int = Field(10000, ge=10)
+    """Approximate randomization trials."""
+    paired_jobs: int = Field(1, ge=0)
+    """Worker processes for the paired tests (0: one per system)."""
+    seed: int = 12345
+    """sacreBLEU's default seed; written into the significance signatures."""
+    alpha: float = Field(0.05, gt=0, lt=1)
+    """p below this (in every test run) is marked significant, "*"."""
     worst_n: int = Field(5, ge=0)
-    worst_by: Literal["chrF", "BLEU", "TER"] = "chrF"  # sentence chrF is the least noisy at segment level
+    """Worst segments listed per system (`--worst`)."""
+    worst_by: Literal["chrF", "BLEU", "TER"] = "chrF"
+    """Sentence-level metric that ranks them (chrF is the least noisy per sentence)."""
+    baseline: str | None = None
+    """The system the others are tested against (`--baseline`); null: no paired tests."""
     store_systems: Literal["current", "all"] = "current"
-    comet_model: str | None = None  # folder of a COMET checkpoint; needs the `comet` extra
+    """Store mode: the 'current' translation of each piece, or 'all' models in the cache (`--systems`)."""
+    comet_model: str | None = None
+    """Folder of a COMET checkpoint (needs the `comet` extra); null: COMET is skipped."""
     comet_batch_size: int = Field(8, ge=1)
+    """Segments per COMET batch."""
 
 
 class DiagnosticsSettings(Settings):
-    # Arabic script left in the output: any untranslated Arabic word.
+    """Reference-free checks on every translation (why each default: docs/evaluate.md)."""
+
     arabic_script_min_chars: int = Field(3, ge=1)
-    # Output language: checked from this many words (langdetect is unreliable on short strings);
-    # flagged when another language is detected with at least this confidence.
+    """Arabic-script letters left in the output that flag it (one untranslated word)."""
     lang_min_words: int = Field(7, ge=1)
+    """Outputs shorter than this are not language-checked (langdetect guesses there)."""
     lang_min_confidence: float = Field(0.9, ge=0, le=1)
-    # Output copied from the source (after normalisation), when the source is Arabic.
+    """Flag when another language is detected with at least this confidence."""
     copy_min_similarity: float = Field(0.8, ge=0, le=1)
-    # Length ratio (characters of output / characters of source), ar→en.
+    """Output this similar (0..1, after normalisation) to an Arabic source counts as copied."""
     length_min_source_chars: int = Field(20, ge=1)
+    """Sources shorter than this are not length-checked."""
     length_ratio_min: float = Field(0.5, gt=0)
+    """Lowest output/source character ratio (FLORES dev ar→en references: 0.61–2.46, median 1.15)."""
     length_ratio_max: float = Field(2.5, gt=0)
-    # Repeated n-gram loops: the same word n-gram (n ≤ repetition_max_n) this many times in a row.
+    """Highest output/source character ratio."""
     repetition_max_n: int = Field(4, ge=1)
+    """Word n-grams up to this length are checked for loops."""
     repetition_min_repeats: int = Field(4, ge=2)
-    # Mean per-token log-probability (natural log) of the output, where the backend gives it.
+    """The same n-gram this many times in a row is a loop (FLORES references: at most 3)."""
     logprob_min: float = -2.0
+    """Mean per-token log-probability (natural log) below this is flagged, when the backend gives it."""
 
     def fingerprint(self) -> str:
         """Short hash of the thresholds: stored diagnostics made with others are recomputed."""

@@ -66,7 +66,7 @@ def paired_tests(
     The baseline gets a bootstrap mean/CI but no p-value.
     """
     order = [baseline, *[name for name in systems if name != baseline]]
-    named = [(name, list(systems[name])) for name in order]
+    named: list[tuple[str, Sequence[str]]] = [(name, list(systems[name])) for name in order]
     outcome = PairedOutcome()
     for test in tests:
         # The bootstrap test gives the CI; AR run alone is asked for sacreBLEU's bootstrap CI too.
@@ -82,9 +82,10 @@ def paired_tests(
             if metric_name == "System":
                 continue
             for name, result in zip(order, results):
+                assert not isinstance(result, str)  # the "System" column is the only one holding names
                 outcome.scores.setdefault(metric_name, {})[name] = float(result.score)
                 if result.ci is not None and (test == "bs" or "bs" not in tests):
-                    outcome.means.setdefault(metric_name, {})[name] = float(result.mean)
+                    outcome.means.setdefault(metric_name, {})[name] = float(result.mean or 0.0)
                     outcome.cis.setdefault(metric_name, {})[name] = float(result.ci)
                 if name != baseline and result.p_value is not None:
                     identical = list(systems[name]) == list(systems[baseline])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +41,7 @@ from pipeline.evaluate.settings import EvaluateSettings
 from pipeline.evaluate.textfiles import read_segments
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Piece
+from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
 
 
@@ -77,21 +79,14 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
         parsed[piece_id], line_of[piece_id] = sentences, number
     if not parsed:
         raise InputError(str(path), "no references in the file")
-    known = {r[0] for r in store.conn.execute("SELECT id FROM pieces")}
+    known = store.piece_ids()
     unknown = [pid for pid in parsed if pid not in known]
     if unknown:
         raise InputError(str(path), f"piece {unknown[0]} is not in the store ({len(unknown)} unknown piece id(s)); "
                          "ids are the `id` field of pieces.jsonl", line_of[unknown[0]])
-    report = RefsImportReport(path=str(path))
-    with store.transaction() as tx:
-        for piece_id, sentences in parsed.items():
-            deleted = tx.execute("DELETE FROM refs WHERE piece_id = ?", (piece_id,)).rowcount
-            report.replaced += deleted > 0
-            tx.executemany("INSERT INTO refs(piece_id, idx, text) VALUES (?, ?, ?)",
-                           [(piece_id, i, s) for i, s in enumerate(sentences)])
-            report.pieces += 1
-            report.sentences += len(sentences)
-            report.piece_ids.append(piece_id)
+    report = RefsImportReport(path=str(path), pieces=len(parsed), sentences=sum(map(len, parsed.values())),
+                              piece_ids=list(parsed))
+    report.replaced = store.replace_references(parsed)
     return report
 
 
@@ -118,10 +113,7 @@ def _flat(text: str) -> str:
 
 
 def _references(store: Store) -> dict[str, str]:
-    refs: dict[str, list[str]] = {}
-    for piece_id, text in store.conn.execute("SELECT piece_id, text FROM refs ORDER BY piece_id, idx"):
-        refs.setdefault(piece_id, []).append(text)
-    return {k: _flat(" ".join(v)) for k, v in refs.items()}
+    return {k: _flat(" ".join(v)) for k, v in store.references().items()}
 
 
 def _current_systems(pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
@@ -135,26 +127,19 @@ def _current_systems(pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
 def _cached_systems(store: Store, pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
     """Rebuild each piece's body translation from every model in the cache that covers it."""
     systems: dict[str, dict[str, str]] = {}
-    ids = {p.id for p in pieces}
-    for piece_id, text, model in store.conn.execute(
-            "SELECT id, external_translation, external_model FROM pieces WHERE external_translation IS NOT NULL"):
-        if piece_id in ids and text.strip():
-            systems.setdefault(model or "external", {})[piece_id] = _flat(text)
     for piece in pieces:
-        segments = store.conn.execute(
-            "SELECT paragraph_idx, text FROM segments WHERE piece_id = ? AND paragraph_idx >= 0 "
-            "ORDER BY paragraph_idx, sentence_idx", (piece.id,)).fetchall()
+        if piece.external and piece.translation and piece.translation.strip():
+            systems.setdefault(piece.model or "external", {})[piece.id] = _flat(piece.translation)
+    body = store.segments([p.id for p in pieces], with_titles=False)
+    for piece in pieces:
+        segments = [(s.paragraph_index, s.text) for s in body.get(piece.id, [])]
         if not segments:
             continue
         by_model: dict[str, dict[str, str]] = {}
-        texts = sorted({s[1] for s in segments})
-        placeholders = ",".join("?" * len(texts))
-        for model, revision, source, target in store.conn.execute(
-            f"SELECT model, revision, source_text, target_text FROM translations WHERE source_text IN ({placeholders}) "
-            "ORDER BY created_at", texts):
-            by_model.setdefault(f"{model}@{revision}", {})[source] = target  # newest settings win
+        for t in store.translations_of_sources({text for _, text in segments}):
+            by_model.setdefault(f"{t.model}@{t.revision}", {})[t.source_text] = t.target_text  # newest settings win
         for name, table in by_model.items():
-            if all(s[1] in table for s in segments):
+            if all(text in table for _, text in segments):
                 systems.setdefault(name, {})[piece.id] = _flat(_assemble(piece, segments, table))
     return systems
 
@@ -169,6 +154,31 @@ def _assemble(piece: Piece, segments: Sequence[tuple[int, str]], table: dict[str
     return " ".join(parts)
 
 
+class EvaluateReport(Report):
+    """The store's translations scored against imported references (and what was imported first)."""
+
+    imported: RefsImportReport | None = None
+    result: EvaluationResult
+
+    def summary_block(self) -> dict[str, Any]:
+        return self.result.model_dump(mode="json")
+
+
+class EvaluateStage(SectionStage[EvaluateSettings]):
+    """Score the store's translations of pieces that have references; `ctx.inputs` may name a references JSONL to import first."""
+
+    name: ClassVar[str] = "evaluate"
+    section: ClassVar[str] = "evaluate"
+    settings_type = EvaluateSettings
+
+    def run(self, store: Store, settings: EvaluateSettings, ctx: RunContext) -> EvaluateReport:
+        imported = None
+        for path in ctx.inputs:
+            imported = import_refs(store, path)
+            ctx.reporter.info(f"imported references for {imported.pieces} piece(s) ({imported.replaced} replaced)")
+        return EvaluateReport(imported=imported, result=score_store(store, settings, ctx.reporter))
+
+
 def evaluate_store(
     store: Store,
     config: Config,
@@ -176,17 +186,23 @@ def evaluate_store(
     systems: str | None = None,
     reporter: Reporter = QUIET,
 ) -> EvaluationResult:
-    """Score the store's translations of pieces that have references (see the module docstring)."""
+    """Score the store's translations of pieces that have references (the Python API; see the module docstring)."""
     settings = config.section("evaluate", EvaluateSettings)
-    mode = systems or settings.store_systems
-    if mode not in ("current", "all"):
-        raise ConfigError(f"--systems {mode!r}: expected 'current' or 'all'")
+    if systems not in (None, "current", "all"):
+        raise ConfigError(f"--systems {systems!r}: expected 'current' or 'all'")
+    update: dict[str, Any] = {"baseline": baseline} if baseline else {}
+    if systems:
+        update["store_systems"] = systems
+    return score_store(store, settings.model_copy(update=update), reporter)
+
+
+def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = QUIET) -> EvaluationResult:
     refs = _references(store)
     if not refs:
         raise NothingToEvaluate("no references in the store: import them with `pipeline evaluate --import-refs REFS.jsonl`")
     pieces = store.load_pieces(refs)
     text = {p.id: p.text for p in pieces}
-    found = _cached_systems(store, pieces) if mode == "all" else _current_systems(pieces)
+    found = _cached_systems(store, pieces) if settings.store_systems == "all" else _current_systems(pieces)
     if not found:
         raise NothingToEvaluate(f"none of the {len(refs)} piece(s) with references has a translation yet")
     common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
@@ -197,7 +213,7 @@ def evaluate_store(
     result = evaluate_segments(
         [[refs[pid] for pid in common]],
         {name: [hyps[pid] for pid in common] for name, hyps in found.items()},
-        baseline, settings, sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
+        settings.baseline, settings, sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
         ids=common, unit="piece", reference_names=["store"], reporter=reporter,
     )
     result.skipped = skipped

@@ -13,44 +13,49 @@ csv             pairs.csv (UTF-8 with BOM, one row per sentence pair)
 html            report.html (self-contained side-by-side view)
 ==============  ===============================================================
 
-summary.json is written by every export: the run's summary when `run` calls
-us, otherwise one built from the store's counts (and the last run's summary).
-Every file is written atomically, so readers never see half a file.
+summary.json is written beside them by the run ledger (pipeline/summary.py),
+for `run` and `export` alike. Every file is written atomically, so readers
+never see half a file.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from pipeline.config import Config, Settings
 from pipeline.errors import ConfigError
 from pipeline.export.csv import write_csv
 from pipeline.export.data import ExportData, load_export_data
 from pipeline.export.doccano import write_doccano
-from pipeline.export.files import OutputDir
 from pipeline.export.html import write_html
 from pipeline.export.jsonl import write_jsonl
 from pipeline.export.labelstudio import write_labelstudio
 from pipeline.export.tmx import write_tmx
+from pipeline.output import OutputDir
 from pipeline.progress import QUIET, Reporter
+from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
+from pipeline.summary import FILE as SUMMARY_FILE
+from pipeline.summary import build_summary, write_summary
 
 FORMATS: tuple[str, ...] = ("jsonl", "labelstudio", "doccano", "tmx", "csv", "html")
 ALL = FORMATS
 
 
 class ExportSettings(Settings):
-    """The `export:` section of the config."""
+    """Files written from the store by `run` and `export` (summary.json always)."""
 
     formats: list[str] = Field(default_factory=lambda: list(FORMATS))
-    labelstudio_unmatched: bool = True  # also make tasks for translations with no English coverage
-    tmx_include_titles: bool = True  # titles are translated sentences too
+    """Which files: jsonl, labelstudio, doccano, tmx, csv, html, or all (`--format` sets it)."""
+    labelstudio_unmatched: bool = True
+    """Also make Label Studio tasks for translations with no English coverage."""
+    tmx_include_titles: bool = True
+    """Titles are translated sentences too: put them in pairs.tmx."""
 
     @field_validator("formats")
     @classmethod
@@ -58,15 +63,23 @@ class ExportSettings(Settings):
         return parse_formats(value)
 
 
-class ExportReport(BaseModel):
-    """What an export wrote: used by the CLI and for summary.json."""
+class ExportReport(Report):
+    """What an export wrote: its files go into summary.json's `export` block."""
 
     out_dir: str
     formats: list[str]
-    files: list[Path]
-    counts: dict[str, int]
+    files: list[str]  # names written into out_dir (summary.json is added by the ledger)
+    generated_at: str
+    counts: dict[str, int] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+
+    def summary_block(self) -> dict[str, Any]:
+        return {"out_dir": self.out_dir, "formats": self.formats, "files": sorted([*self.files, SUMMARY_FILE]),
+                "generated_at": self.generated_at}
+
+    def output_paths(self) -> list[Path]:
+        return [Path(self.out_dir) / name for name in sorted([*self.files, SUMMARY_FILE])]
 
 
 def parse_formats(values: Iterable[str] | str | None) -> list[str]:
@@ -102,31 +115,48 @@ def _writers(settings: ExportSettings) -> dict[str, Callable[[ExportData, Output
     }
 
 
-def store_summary(store: Store) -> dict[str, Any]:
-    """A summary for an export run on its own: what the store holds, and the last run's summary."""
-    counts = store.counts()
-    summary: dict[str, Any] = {
-        "source": "store",
-        "pieces_by_language": counts["pieces_by_lang"],
-        "pieces_by_status": counts["pieces_by_status"],
-        "segments_translated": counts["segments_translated"],
-        "segments_skipped": counts["segments_skipped"],
-        "segments_pending": counts["segments_pending"],
-        "translations_cached": counts["translations_cached"],
-        "matches": counts["matches"],
-        "abstentions": counts["abstentions"],
-    }
-    row = store.conn.execute(
-        "SELECT id, command, status, finished_at, summary FROM runs WHERE summary IS NOT NULL ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is not None:
-        try:
-            last = json.loads(row["summary"])
-        except ValueError:
-            last = None
-        summary["last_run"] = {"id": row["id"], "command": row["command"], "status": row["status"],
-                               "finished_at": row["finished_at"], "summary": last}
-    return summary
+class ExportStage(SectionStage[ExportSettings]):
+    """The store's content as files for people and other tools, into the output folder."""
+
+    name: ClassVar[str] = "export"
+    section: ClassVar[str] = "export"
+    settings_type = ExportSettings
+    read_only: ClassVar[bool] = True
+    writes_outputs: ClassVar[bool] = True
+
+    def run(self, store: Store, settings: ExportSettings, ctx: RunContext) -> ExportReport:
+        """Write the chosen formats into the output folder; nothing is half-written if it cannot be.
+
+        Raises StorageError (naming the folder) when the folder cannot be written.
+        """
+        start = time.perf_counter()
+        out = OutputDir(ctx.out_dir or ctx.config.output.dir)
+        with store.snapshot():  # one moment of the store, also while a run commits beside us
+            data = load_export_data(store)
+        for warning in data.warnings:
+            ctx.reporter.warn(warning)
+        written: dict[str, Path] = {}
+        writers = _writers(settings)
+        with ctx.reporter.task("export", total=len(settings.formats), unit="formats") as task:
+            for name in settings.formats:
+                written.update(writers[name](data, out))
+                task.advance()
+        report = ExportReport(
+            out_dir=str(out.path),
+            formats=settings.formats,
+            files=sorted(written),
+            generated_at=data.generated_at,
+            counts={
+                "pieces": len(data.pieces),
+                "matches": len(data.matches),
+                "translated": sum(1 for v in data.pieces if v.piece.lang != "en" and v.piece.translation),
+                "no_coverage": sum(1 for v in data.pieces if v.alignment == "no_coverage"),
+            },
+            warnings=data.warnings,
+            seconds=round(time.perf_counter() - start, 3),
+        )
+        ctx.reporter.info(f"exported {', '.join(settings.formats)} → {out.path} ({len(written) + 1} files)")
+        return report
 
 
 def export_store(
@@ -135,48 +165,18 @@ def export_store(
     out_dir: str | Path | None = None,
     formats: Iterable[str] | str | None = None,
     reporter: Reporter = QUIET,
-    summary: dict[str, Any] | None = None,
 ) -> ExportReport:
-    """Write the chosen formats (default: `export.formats`, i.e. all) and summary.json into `out_dir`.
-
-    Raises StorageError (naming the folder) when the folder cannot be written;
-    nothing is half-written in that case.
-    """
+    """Write the chosen formats (default: `export.formats`) and summary.json into `out_dir` (the Python API)."""
+    stage = ExportStage()
+    settings = stage.settings(config)
+    if formats is not None:
+        settings = settings.model_copy(update={"formats": parse_formats(formats)})
+    ctx = RunContext(config, reporter, out_dir=Path(out_dir) if out_dir else None)
     start = time.perf_counter()
-    settings = config.section("export", ExportSettings)
-    chosen = parse_formats(formats) if formats is not None else settings.formats
-    out = OutputDir(out_dir or config.output.dir)
-    with store.read_snapshot():  # one moment of the store, also while a run commits beside us
-        data = load_export_data(store)
-        full = dict(summary) if summary is not None else store_summary(store)
-    for warning in data.warnings:
-        reporter.warn(warning)
-    written: dict[str, Path] = {}
-    writers = _writers(settings)
-    with reporter.task("export", total=len(chosen) + 1, unit="formats") as task:
-        for name in chosen:
-            written.update(writers[name](data, out))
-            task.advance()
-        report = ExportReport(
-            out_dir=str(out.path),
-            formats=chosen,
-            files=[],
-            counts={
-                "pieces": len(data.pieces),
-                "matches": len(data.matches),
-                "translated": sum(1 for v in data.pieces if v.piece.lang != "en" and v.piece.translation),
-                "no_coverage": sum(1 for v in data.pieces if v.alignment == "no_coverage"),
-            },
-            warnings=data.warnings,
-        )
-        names = sorted([*written, "summary.json"])
-        full["export"] = {"out_dir": str(out.path), "formats": chosen, "files": names, "generated_at": data.generated_at}
-        written["summary.json"] = out.write_text("summary.json", json.dumps(full, ensure_ascii=False, indent=2, default=str) + "\n")
-        task.advance()
-    report.files = [written[name] for name in sorted(written)]
-    report.seconds = round(time.perf_counter() - start, 3)
-    reporter.info(f"exported {', '.join(chosen)} → {out.path} ({len(written)} files)")
+    report = stage.run(store, settings, ctx)
+    summary = build_summary(store, None, {"export": report}, {"export": round(time.perf_counter() - start, 3)}, 0, [])
+    write_summary(OutputDir(report.out_dir), summary)
     return report
 
 
-__all__ = ["ALL", "FORMATS", "ExportReport", "ExportSettings", "export_store", "parse_formats", "store_summary"]
+__all__ = ["ALL", "FORMATS", "ExportReport", "ExportSettings", "ExportStage", "export_store", "parse_formats"]

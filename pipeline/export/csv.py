@@ -17,8 +17,9 @@ import csv
 from pathlib import Path
 from typing import IO, Any
 
-from pipeline.export.data import ExportData, MatchView, iso_date_or_none
-from pipeline.export.files import OutputDir
+from pipeline.export.data import ExportData, MatchView
+from pipeline.output import OutputDir
+from pipeline.text.dates import iso_date_or_none
 
 COLUMNS = [
     "match",

@@ -9,66 +9,15 @@ no diagnostics or pending translations still exports.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.records import Match, Piece
+from pipeline.evaluate.diagnostics import piece_diagnostics
+from pipeline.evaluate.similarity import similarity_for_matches
+from pipeline.records import Match, Piece, Segment
 from pipeline.store import Store
-
-
-def english_sentences(text: str) -> list[str]:
-    """The English piece's sentences, indexed exactly as the aligner indexed them.
-
-    `sentence_pairs.target` points into this list, so it must be the aligner's
-    own splitter; the fallback only serves stores written before it existed.
-    """
-    return list(_english_splitter()(text))
-
-
-@lru_cache(maxsize=1)
-def _english_splitter() -> Callable[[str], list[str]]:
-    """The one place that names the aligner's splitter (the switch point if it moves)."""
-    try:
-        from pipeline.align import split_english  # type: ignore[attr-defined]
-
-        return split_english
-    except ImportError:
-        pass
-    try:
-        from pipeline.align.text import split_sentences
-
-        return split_sentences
-    except ImportError:
-        return _fallback_split
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-
-
-def _fallback_split(text: str) -> list[str]:
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        paragraph = " ".join(paragraph.split())
-        sentences.extend(s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip())
-    return sentences
-
-
-@dataclass
-class Sentence:
-    """One Arabic sentence (a segment) with its translation and diagnostics."""
-
-    index: int  # position among the piece's body segments; -1.. for title sentences
-    paragraph_index: int
-    text: str
-    translation: str | None
-    model: str | None = None
-    created_at: str | None = None
-    diagnostics: dict[str, Any] | None = None
+from pipeline.text.sentences import split_english
 
 
 @dataclass
@@ -92,8 +41,8 @@ class MatchView:
     target: Piece
     pairs: list[AlignedPair]
     english: list[str]
-    source_view: "PieceView"
-    target_view: "PieceView"
+    source_view: PieceView
+    target_view: PieceView
     similarity: float | None = None
 
 
@@ -101,8 +50,8 @@ class MatchView:
 class PieceView:
     piece: Piece
     number: int
-    body: list[Sentence] = field(default_factory=list)
-    title: list[Sentence] = field(default_factory=list)
+    body: list[Segment] = field(default_factory=list)  # pair index i is body[i]
+    title: list[Segment] = field(default_factory=list)
     reason: str | None = None  # why the piece is pending / not routed / failed
     alignment: str | None = None  # 'matched', 'no_coverage', ... from the aligner
     alignment_reason: str | None = None
@@ -133,27 +82,25 @@ class ExportData:
 
 def load_export_data(store: Store) -> ExportData:
     pieces = store.load_pieces()
-    segments = _segments(store)
-    reasons = dict(store.conn.execute("SELECT id, reason FROM pieces").fetchall())
-    alignments = {r[0]: (r[1], r[2]) for r in store.conn.execute("SELECT piece_id, status, reason FROM alignments")}
+    segments = store.segments()
+    alignments = store.alignments()
     views = {}
     for number, piece in enumerate(pieces, start=1):
         sentences = segments.get(piece.id) or _external_sentences(piece)
-        status, why = alignments.get(piece.id, (None, None))
-        views[piece.id] = PieceView(
+        alignment = alignments.get(piece.id)
+        view = PieceView(
             piece=piece,
             number=number,
             body=[s for s in sentences if s.paragraph_index >= 0],
             title=[s for s in sentences if s.paragraph_index < 0],
-            reason=reasons.get(piece.id),
-            alignment=status,
-            alignment_reason=why,
+            reason=piece.reason,
+            alignment=alignment.status if alignment else None,
+            alignment_reason=alignment.reason if alignment else None,
         )
-    diagnose = _piece_diagnostics_function()
-    for view in views.values():
-        view.diagnostics = _piece_diagnostics(store, view, diagnose)
-    data = ExportData(list(views.values()), [], datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    similarity = _similarities(store)
+        view.diagnostics = _diagnostics_of(view)
+        views[piece.id] = view
+    data = ExportData(list(views.values()), [], datetime.now(UTC).isoformat(timespec="seconds"))
+    similarity = similarity_for_matches(store)
     split: dict[str, list[str]] = {}  # an English piece matched several times is split once
     for match in store.load_matches():
         source, target = views.get(match.source_id), views.get(match.target_id)
@@ -161,16 +108,22 @@ def load_export_data(store: Store) -> ExportData:
             data.warnings.append(f"match {match.source_id}→{match.target_id} names a piece that is not in the store; skipped")
             continue
         if target.piece.id not in split:
-            split[target.piece.id] = english_sentences(target.piece.text)
-        view = _match_view(len(data.matches) + 1, match, source, target, split[target.piece.id], data.warnings)
-        view.similarity = similarity.get((match.source_id, match.target_id))
-        source.matches.append(view)
-        target.matches.append(view)
-        data.matches.append(view)
+            split[target.piece.id] = split_english(target.piece.text)
+        match_view = _match_view(len(data.matches) + 1, match, source, target, split[target.piece.id], data.warnings)
+        match_view.similarity = similarity.get((match.source_id, match.target_id))
+        source.matches.append(match_view)
+        target.matches.append(match_view)
+        data.matches.append(match_view)
     return data
 
 
-def _external_sentences(piece: Piece) -> list[Sentence]:
+def _diagnostics_of(view: PieceView) -> dict[str, Any]:
+    """The piece's diagnostics summary; empty when it has no diagnosed translation yet."""
+    summary = piece_diagnostics(view.title + view.body)
+    return summary if summary.get("diagnosed") else {}
+
+
+def _external_sentences(piece: Piece) -> list[Segment]:
     """Sentences of a translation that came with the input (JSONL from another MT system).
 
     Such a piece has no segments; the aligner splits its translation with the
@@ -180,92 +133,9 @@ def _external_sentences(piece: Piece) -> list[Sentence]:
     if not piece.translation or piece.lang == "en":
         return []
     return [
-        Sentence(index=i, paragraph_index=0, text="", translation=sentence, model=piece.model)
-        for i, sentence in enumerate(english_sentences(piece.translation))
+        Segment(piece_id=piece.id, paragraph_index=0, sentence_index=i, text="", translation=sentence, model=piece.model)
+        for i, sentence in enumerate(split_english(piece.translation))
     ]
-
-
-def _segments(store: Store) -> dict[str, list[Sentence]]:
-    """All segments in reading order; body index i is the i-th of paragraph >= 0 (as load_segments)."""
-    rows = store.conn.execute(
-        "SELECT s.piece_id, s.paragraph_idx, s.sentence_idx, s.text, t.target_text, t.model, t.revision, "
-        "t.created_at, t.diagnostics FROM segments s LEFT JOIN translations t ON t.key = s.translation_key "
-        "ORDER BY s.piece_id, s.paragraph_idx, s.sentence_idx"
-    ).fetchall()
-    out: dict[str, list[Sentence]] = {}
-    body_counter: dict[str, int] = {}
-    for r in rows:
-        piece_id, para = r["piece_id"], r["paragraph_idx"]
-        if para >= 0:
-            index = body_counter.get(piece_id, 0)
-            body_counter[piece_id] = index + 1
-        else:
-            index = -1 - r["sentence_idx"]
-        out.setdefault(piece_id, []).append(
-            Sentence(
-                index=index,
-                paragraph_index=para,
-                text=r["text"],
-                translation=r["target_text"],
-                model=f"{r['model']}@{r['revision']}" if r["model"] else None,
-                created_at=r["created_at"],
-                diagnostics=_json_dict(r["diagnostics"]),
-            )
-        )
-    return out
-
-
-def _json_dict(raw: str | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {"unreadable": raw[:200]}
-    return value if isinstance(value, dict) else {"value": value}
-
-
-def _piece_diagnostics_function() -> Callable[[Store, str], Any] | None:
-    try:
-        from pipeline.evaluate.diagnostics import piece_diagnostics  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return piece_diagnostics
-
-
-def _piece_diagnostics(store: Store, view: PieceView, diagnose: Callable[[Store, str], Any] | None) -> dict[str, Any]:
-    """The evaluate stage's piece summary when it exists, else one made from the sentence diagnostics."""
-    if diagnose is not None:
-        try:
-            found = diagnose(store, view.piece.id)
-        except Exception:  # a diagnostics bug must not cost the user every other export
-            found = None
-        if found:
-            result = dict(found) if isinstance(found, dict) else _as_plain(found)
-            if result.get("diagnosed") == 0:  # translated, but the diagnose step has not run on it
-                return {}
-            result.setdefault("flagged", bool(result.get("flags")))
-            return result
-    return summarize_diagnostics([s.diagnostics for s in view.body + view.title if s.diagnostics])
-
-
-def summarize_diagnostics(per_sentence: list[dict[str, Any]]) -> dict[str, Any]:
-    """Count the flags raised on a piece's sentences (used when the evaluate stage offers no summary).
-
-    A sentence's diagnostics are ``{"flags": [names], "values": {...}, ...}``
-    as the evaluate stage writes them; a top-level key whose value is
-    ``True`` also counts as a flag; numbers are not flags.
-    """
-    counts: dict[str, int] = {}
-    flagged = 0
-    for diag in per_sentence:
-        names = sentence_flags(diag)
-        flagged += bool(names)
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
-    if not per_sentence:
-        return {}
-    return {"sentences": len(per_sentence), "flagged_sentences": flagged, "flags": counts, "flagged": flagged > 0}
 
 
 def sentence_flags(diag: dict[str, Any] | None) -> list[str]:
@@ -274,26 +144,6 @@ def sentence_flags(diag: dict[str, Any] | None) -> list[str]:
     names = [str(f) for f in diag.get("flags", []) or []] if isinstance(diag.get("flags"), list) else []
     names += [k for k, v in diag.items() if v is True]
     return sorted(set(names))
-
-
-def _as_plain(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if hasattr(obj, "as_dict"):
-        return obj.as_dict()
-    return dict(obj)
-
-
-def _similarities(store: Store) -> dict[tuple[str, str], float]:
-    try:
-        from pipeline.evaluate import similarity_for_matches  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    try:  # optional decoration: never let it cost the export
-        found = similarity_for_matches(store) or {}
-        return {tuple(k): float(v) for k, v in dict(found).items() if v is not None}  # type: ignore[misc]
-    except Exception:
-        return {}
 
 
 def _match_view(
@@ -322,18 +172,6 @@ def _match_view(
             "(re-run align after re-translating)"
         )
     return MatchView(number, match, source.piece, target.piece, pairs, english, source, target)
-
-
-def iso_date_or_none(value: str | None) -> str | None:
-    """The piece date as ISO 8601, or None when it is missing or not a date."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value).isoformat()
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError:
-        return None
 
 
 def model_fields(model: str | None) -> dict[str, str | None] | None:

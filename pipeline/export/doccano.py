@@ -15,8 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export.data import ExportData, PieceView, iso_date_or_none
-from pipeline.export.files import OutputDir
+from pipeline.export.data import ExportData, PieceView
+from pipeline.output import OutputDir
+from pipeline.text.dates import iso_date_or_none
 
 
 def _text_and_spans(view: PieceView) -> tuple[str, list[list[int]]]:

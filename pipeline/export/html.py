@@ -26,8 +26,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipeline.export.data import AlignedPair, ExportData, MatchView, PieceView, iso_date_or_none, sentence_flags
-from pipeline.export.files import OutputDir
+from pipeline.export.data import AlignedPair, ExportData, MatchView, PieceView, sentence_flags
+from pipeline.output import OutputDir
+from pipeline.text.dates import iso_date_or_none
 
 
 def _asset(name: str) -> str:
@@ -80,7 +81,7 @@ def _outlets(match: MatchView) -> str:
 
 
 def _langs(match: MatchView) -> str:
-    return " ".join(sorted({l or "unknown" for l in (match.source.lang, match.target.lang)}))
+    return " ".join(sorted({lang or "unknown" for lang in (match.source.lang, match.target.lang)}))
 
 
 def _pretty(value: Any) -> str:
@@ -126,7 +127,7 @@ def _sentence_tags(diag: dict[str, Any] | None) -> Markup:
     names = sentence_flags(diag)
     if not names:
         return _tag("ok", "ok")
-    values = diag.get("values") if isinstance(diag.get("values"), dict) else diag
+    values: dict[str, Any] = diag["values"] if isinstance(diag.get("values"), dict) else diag
     numbers = [f"{k} {n}" for k, v in values.items() if (n := _number(v)) is not None]
     return Markup("").join([_tag(n, "warn") for n in names] + [_tag(n) for n in numbers])
 

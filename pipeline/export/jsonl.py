@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export.data import ExportData, PieceView, iso_date_or_none, model_fields
-from pipeline.export.files import OutputDir
+from pipeline.export.data import ExportData, PieceView, model_fields
+from pipeline.output import OutputDir
+from pipeline.text.dates import iso_date_or_none
 
 
 def piece_record(view: PieceView) -> dict[str, Any]:

@@ -19,8 +19,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export.data import ExportData, MatchView, PieceView, iso_date_or_none
-from pipeline.export.files import OutputDir
+from pipeline.export.data import ExportData, MatchView, PieceView
+from pipeline.output import OutputDir
+from pipeline.text.dates import iso_date_or_none
 
 ARABIC_FONTS = "'Noto Naskh Arabic', 'Amiri', 'DejaVu Sans', Arial, sans-serif"
 NO_COVERAGE = "(no English coverage of this event was found in the store)"

@@ -12,14 +12,16 @@ dropped, since one of them would make the whole file unreadable.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from lxml import etree
 
-from pipeline.export.data import ExportData, PieceView, Sentence, iso_date_or_none
-from pipeline.export.files import OutputDir
+from pipeline.export.data import ExportData, PieceView
+from pipeline.output import OutputDir
+from pipeline.records import Segment
+from pipeline.text.dates import iso_date_or_none
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
@@ -43,8 +45,8 @@ def tmx_date(value: str | None, default: str) -> str:
         try:
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         except ValueError:
             pass
     return default
@@ -55,8 +57,7 @@ def _prop(parent: etree._Element, kind: str, value: str | None) -> None:
         etree.SubElement(parent, "prop", type=kind).text = xml_text(value)
 
 
-def _tu(view: PieceView, sentence: Sentence, now: str) -> etree._Element:
-    where = f"title:{-1 - sentence.index}" if sentence.paragraph_index < 0 else f"body:{sentence.index}"
+def _tu(view: PieceView, sentence: Segment, where: str, now: str) -> etree._Element:
     tu = etree.Element("tu", tuid=f"{view.piece.id}:{where}", creationdate=tmx_date(sentence.created_at, now))
     tu.set("srclang", "ar")
     _prop(tu, "x-model", sentence.model)
@@ -71,7 +72,7 @@ def _tu(view: PieceView, sentence: Sentence, now: str) -> etree._Element:
 
 
 def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
-    now = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     root = etree.Element("tmx", version="1.4")
     header = etree.SubElement(
         root,
@@ -89,15 +90,16 @@ def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
     body = etree.SubElement(root, "body")
     seen: set[tuple[str, str, str | None]] = set()
     for view in data.pieces:
-        sentences = (view.title if include_titles else []) + view.body
-        for sentence in sentences:
+        places = [(s, f"title:{s.sentence_index}") for s in view.title] if include_titles else []
+        places += [(s, f"body:{i}") for i, s in enumerate(view.body)]
+        for sentence, where in places:
             if not sentence.translation or not sentence.text.strip():
                 continue  # pending sentences are not translation memory
             key = (sentence.text, sentence.translation, sentence.model)
             if key in seen:
                 continue
             seen.add(key)
-            body.append(_tu(view, sentence, now))
+            body.append(_tu(view, sentence, where, now))
     # The declaration is written by hand: lxml's uses single quotes, which some TM tools reject.
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE)
 

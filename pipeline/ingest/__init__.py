@@ -31,11 +31,12 @@ from pipeline.ingest.segment import (
     accounting_problems,
 )
 from pipeline.ingest.settings import IngestSettings
-from pipeline.ingest.stage import IngestReport, ingest_paths
+from pipeline.ingest.stage import IngestReport, IngestStage, ingest_paths
 
 __all__ = [
     "ChromeFilter",
     "IngestReport",
+    "IngestStage",
     "IngestSettings",
     "PieceUnit",
     "RawDocument",

@@ -20,26 +20,27 @@ status are left to the detect stage (status 'ingested').
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
+from pipeline.ingest.metadata import canonical_outlet
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
 from pipeline.ingest.segment import RemovedCounter, iter_segments, split_paragraphs
 from pipeline.ingest.settings import IngestSettings
-from pipeline.ingest.metadata import canonical_outlet
 from pipeline.progress import QUIET, Reporter, Task
-from pipeline.records import content_id
-from pipeline.store import Store, now_iso
+from pipeline.records import IngestedPiece, SourceFile, content_id
+from pipeline.stage import Report, RunContext, SectionStage
+from pipeline.store import SourceWriter, Store
 
 
-@dataclass
-class IngestReport:
+class IngestReport(Report):
     """What one ingest call did; `errors` holds one {path, line, reason} per problem."""
 
     files_seen: int = 0
@@ -50,26 +51,36 @@ class IngestReport:
     pieces_duplicate: int = 0
     paragraphs_new: int = 0
     removed_lines: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    files: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    files: list[dict[str, Any]] = Field(default_factory=list)
 
-    @property
     def exit_code(self) -> int:
         return EXIT_INPUT_ERRORS if self.errors else EXIT_OK
+
+    def messages(self) -> list[str]:
+        return [f"{e['path']}{':' + str(e['line']) if e.get('line') else ''}: {e['reason']}" for e in self.errors]
 
     def add_error(self, error: InputError) -> None:
         self.errors.append({"path": error.path, "line": error.line, "reason": error.reason})
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
+class IngestStage(SectionStage[IngestSettings]):
+    """Files and folders (txt dumps, HTML, JSONL, any of them .gz) → pieces in the store."""
 
-@dataclass
-class _FileCounts:
-    pieces_new: int = 0
-    pieces_duplicate: int = 0
-    paragraphs_new: int = 0
-    positions: int = 0
+    name: ClassVar[str] = "ingest"
+    section: ClassVar[str] = "ingest"
+    settings_type = IngestSettings
+
+    def run(self, store: Store, settings: IngestSettings, ctx: RunContext) -> IngestReport:
+        chrome = ChromeFilter(settings.extra_chrome)
+        report = IngestReport()
+        for item in discover(ctx.inputs, settings):
+            if isinstance(item, InputError):
+                report.files_seen += 1
+                _fail(store, report, ctx.reporter, item, None, ctx.run_id)
+                continue
+            _ingest_file(store, item, settings, chrome, report, ctx.reporter, ctx.run_id)
+        return report
 
 
 def ingest_paths(
@@ -79,17 +90,10 @@ def ingest_paths(
     reporter: Reporter = QUIET,
     run_id: int | None = None,
 ) -> IngestReport:
-    """Ingest files and folders (txt dumps, HTML, JSONL, any of them .gz) into `store`."""
-    settings = config.section("ingest", IngestSettings)
-    chrome = ChromeFilter(settings.extra_chrome)
-    report = IngestReport()
-    for item in discover(paths, settings):
-        if isinstance(item, InputError):
-            report.files_seen += 1
-            _fail(store, report, reporter, item, None, run_id)
-            continue
-        _ingest_file(store, item, settings, chrome, report, reporter, run_id)
-    return report
+    """Ingest files and folders (txt dumps, HTML, JSONL, any of them .gz) into `store` (the Python API)."""
+    stage = IngestStage()
+    ctx = RunContext(config, reporter, run_id, [Path(p) for p in paths])
+    return stage.run(store, stage.settings(config), ctx)
 
 
 def _ingest_file(
@@ -108,53 +112,45 @@ def _ingest_file(
     except InputError as error:
         _fail(store, report, reporter, error, None, run_id)
         return
-    row = store.conn.execute("SELECT id, status, error FROM sources WHERE path = ? AND sha256 = ?", (key, info.sha256)).fetchone()
-    if row is not None and row["status"] in ("ingested", "partial"):
+    known = store.find_source(key, info.sha256)
+    if known is not None and known.status in ("ingested", "partial"):
         report.files_skipped_unchanged += 1
         report.files.append({"path": key, "status": "unchanged"})
-        for line in (row["error"] or "").splitlines() if row["status"] == "partial" else []:
+        for line in (known.error or "").splitlines() if known.status == "partial" else []:
             report.errors.append({"path": key, "line": None, "reason": f"(as when first read) {line}"})
         reporter.info(f"{path}: unchanged since it was ingested, skipped")
         return
     line_errors: list[InputError] = []
     removed = RemovedCounter()
-    counts = _FileCounts()
+    source = SourceFile(path=key, sha256=info.sha256, size=info.size, encoding=info.encoding,
+                        kind=info.kind + ("+gz" if info.compressed else ""))
     try:
-        with store.transaction() as tx, reporter.task(f"ingest {path.name}", total=info.newlines + 1, unit="lines") as task:
-            if row is not None:  # an earlier failed attempt on the same bytes
-                tx.execute("DELETE FROM sources WHERE id = ?", (row["id"],))
-            source_id = tx.execute(
-                "INSERT INTO sources(path, sha256, size, encoding, kind, status, ingested_at, run_id) VALUES (?, ?, ?, ?, ?, 'ingested', ?, ?)",
-                (key, info.sha256, info.size, info.encoding, info.kind + ("+gz" if info.compressed else ""), now_iso(), run_id),
-            ).lastrowid
+        with store.writing_source(source, run_id) as writer, reporter.task(f"ingest {path.name}", total=info.newlines + 1, unit="lines") as task:
+            positions = 0
             for document in iter_source(info, settings, line_errors):
-                _write_document(tx, source_id, document, settings, chrome, removed, counts, task)
-            if counts.positions == 0 and removed.count == 0 and not line_errors:
+                for piece in _pieces_of(document, settings, chrome, removed, task):
+                    positions += _write_piece(writer, piece, positions)
+            if positions == 0 and removed.count == 0 and not line_errors:
                 raise InputError(str(path), "empty file (no text, only whitespace)")
-            if counts.positions == 0:
+            if positions == 0:
                 reporter.warn(f"{path}: no article found, only page chrome ({removed.count} lines)")
-            status = "partial" if line_errors else "ingested"
-            tx.execute(
-                "UPDATE sources SET status = ?, error = ?, pieces = ?, removed_lines = ? WHERE id = ?",
-                (status, "\n".join(str(e) for e in line_errors) or None, counts.positions, removed.count, source_id),
-            )
+            writer.finish("partial" if line_errors else "ingested", "\n".join(str(e) for e in line_errors) or None,
+                          positions, removed.count)
     except InputError as error:
         _fail(store, report, reporter, error, info, run_id)
         return
     except (StorageError, KeyboardInterrupt):
         raise
-    except sqlite3.Error as exc:
-        raise StorageError(f"{store.path}: writing {path} failed: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
         _fail(store, report, reporter, InputError(str(path), f"internal error while reading it: {type(exc).__name__}: {exc}"), info, run_id)
         return
-    for error in line_errors:
-        report.add_error(error)
-        reporter.error(str(error))
+    for line_error in line_errors:
+        report.add_error(line_error)
+        reporter.error(str(line_error))
     report.files_ingested += 1
-    report.pieces_new += counts.pieces_new
-    report.pieces_duplicate += counts.pieces_duplicate
-    report.paragraphs_new += counts.paragraphs_new
+    report.pieces_new += writer.pieces_new
+    report.pieces_duplicate += writer.pieces_known
+    report.paragraphs_new += writer.paragraphs_new
     report.removed_lines += removed.count
     report.files.append(
         {
@@ -162,12 +158,12 @@ def _ingest_file(
             "status": "partial" if line_errors else "ingested",
             "encoding": info.encoding,
             "kind": info.kind,
-            "pieces_new": counts.pieces_new,
-            "pieces_duplicate": counts.pieces_duplicate,
+            "pieces_new": writer.pieces_new,
+            "pieces_duplicate": writer.pieces_known,
             "removed_lines": removed.count,
         }
     )
-    reporter.info(f"{path}: {counts.pieces_new} new pieces, {counts.pieces_duplicate} already known, {removed.count} chrome lines removed")
+    reporter.info(f"{path}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed")
 
 
 def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputError, info: Probe | None, run_id: int | None) -> None:
@@ -177,23 +173,13 @@ def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputEr
     report.files.append({"path": error.path, "status": "failed", "reason": error.reason})
     reporter.error(str(error))
     path = str(Path(error.path).resolve()) if info is not None else error.path
-    with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO sources(path, sha256, size, encoding, kind, status, error, ingested_at, run_id) "
-            "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, ?) "
-            "ON CONFLICT(path, sha256) DO UPDATE SET status = 'failed', error = excluded.error, "
-            "ingested_at = excluded.ingested_at, run_id = excluded.run_id",
-            (
-                path,
-                info.sha256 if info else "",
-                info.size if info else 0,
-                info.encoding if info else None,
-                info.kind if info else None,
-                str(error),
-                now_iso(),
-                run_id,
-            ),
-        )
+    store.record_failed_source(
+        SourceFile(
+            path=path, sha256=info.sha256 if info else "", size=info.size if info else 0,
+            encoding=info.encoding if info else None, kind=info.kind if info else None, status="failed", error=str(error),
+        ),
+        run_id,
+    )
 
 
 # -- writing pieces ---------------------------------------------------------------------------
@@ -209,20 +195,6 @@ class _PieceRow:
     lang_hint: str | None = None
     translation: str | None = None
     model: str | None = None
-
-
-def _write_document(
-    tx: sqlite3.Connection,
-    source_id: int,
-    document: RawDocument,
-    settings: IngestSettings,
-    chrome: ChromeFilter,
-    removed: RemovedCounter,
-    counts: _FileCounts,
-    task: Task,
-) -> None:
-    for piece in _pieces_of(document, settings, chrome, removed, task):
-        _write_piece(tx, source_id, piece, counts)
 
 
 def _pieces_of(
@@ -272,34 +244,16 @@ def _counting(lines: Iterator[str], task: Task, every: int = 2000) -> Iterator[s
     task.advance(pending)
 
 
-def _write_piece(tx: sqlite3.Connection, source_id: int, piece: _PieceRow, counts: _FileCounts) -> None:
+def _write_piece(writer: SourceWriter, piece: _PieceRow, position: int) -> int:
+    """Hand one piece to the store; returns 1 when it has text (it takes a position), else 0."""
     paragraphs = [p for p in piece.paragraphs if p.strip()]
     if not paragraphs:
-        return
-    text = "\n\n".join(paragraphs)
-    pid = content_id(text)
-    position = counts.positions
-    counts.positions += 1
-    known = tx.execute("SELECT 1 FROM pieces WHERE id = ?", (pid,)).fetchone() is not None
-    if known:
-        counts.pieces_duplicate += 1
-        tx.execute(
-            "UPDATE pieces SET title = COALESCE(title, ?), date = COALESCE(date, ?), author = COALESCE(author, ?), "
-            "outlet = COALESCE(outlet, ?), lang_hint = COALESCE(lang_hint, ?), "
-            "external_translation = COALESCE(external_translation, ?), external_model = COALESCE(external_model, ?) "
-            "WHERE id = ?",
-            (piece.title, piece.date, piece.author, piece.outlet, piece.lang_hint, piece.translation, piece.model, pid),
+        return 0
+    writer.add_piece(
+        IngestedPiece(
+            id=content_id("\n\n".join(paragraphs)), position=position, paragraphs=paragraphs, title=piece.title,
+            date=piece.date, author=piece.author, outlet=piece.outlet, lang_hint=piece.lang_hint,
+            external_translation=piece.translation, external_model=piece.model,
         )
-    else:
-        counts.pieces_new += 1
-        counts.paragraphs_new += len(paragraphs)
-        tx.execute(
-            "INSERT INTO pieces(id, title, date, author, outlet, text, status, external_translation, external_model, lang_hint, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)",
-            (pid, piece.title, piece.date, piece.author, piece.outlet, text, piece.translation, piece.model, piece.lang_hint, now_iso()),
-        )
-        tx.executemany(
-            "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",
-            [(pid, idx, paragraph) for idx, paragraph in enumerate(paragraphs)],
-        )
-    tx.execute("INSERT OR IGNORE INTO piece_sources(piece_id, source_id, position) VALUES (?, ?, ?)", (pid, source_id, position))
+    )
+    return 1

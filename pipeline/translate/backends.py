@@ -22,6 +22,7 @@ from typing import Any
 
 from pipeline.errors import PipelineError
 from pipeline.progress import QUIET, Reporter
+from pipeline.text.normalise import for_model
 from pipeline.translate.model import (
     ResolvedModel,
     generation_defaults,
@@ -31,7 +32,7 @@ from pipeline.translate.model import (
     unavailable,
 )
 from pipeline.translate.settings import TranslateSettings, TranslatorSettings
-from pipeline.translate.split import clean_for_model, split_long
+from pipeline.translate.split import split_long
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,13 @@ class Decoding:
     early_stopping: bool | str
 
     @classmethod
-    def resolve(cls, settings: TranslateSettings, checkpoint: dict[str, Any]) -> "Decoding":
+    def resolve(cls, settings: TranslateSettings, checkpoint: dict[str, Any]) -> Decoding:
         max_length = settings.max_length or checkpoint.get("max_length")
         if settings.max_new_tokens is None and max_length is None:
             max_length = 512  # never decode unbounded: a random or broken model may never emit </s>
         return cls(
             num_beams=settings.num_beams or int(checkpoint.get("num_beams") or 1),
-            max_length=None if settings.max_new_tokens else int(max_length),
+            max_length=None if settings.max_new_tokens or max_length is None else int(max_length),
             max_new_tokens=settings.max_new_tokens,
             min_new_tokens=settings.min_new_tokens,
             length_penalty=float(checkpoint.get("length_penalty", 1.0)),
@@ -115,7 +116,7 @@ class Translator(ABC):
 
     def chunks(self, sentence: str) -> list[str]:
         """The sentence cleaned, cut into pieces the model accepts (one piece when it fits)."""
-        cleaned = clean_for_model(sentence)
+        cleaned = for_model(sentence)
         if not cleaned:
             return []
         return split_long(cleaned, self.count_tokens, self.max_source_tokens - 1)
@@ -141,8 +142,9 @@ class Translator(ABC):
             for i in batch:
                 parts = outputs[position : position + len(encoded[i])]
                 position += len(encoded[i])
-                results[i] = self._join(parts)
-                done.append(results[i])
+                result = self._join(parts)
+                results[i] = result
+                done.append(result)
             self.sentences_translated += len(batch)
             if on_batch:
                 on_batch(batch, done)

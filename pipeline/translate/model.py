@@ -24,16 +24,16 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pipeline.config import REPO_ROOT
 from pipeline.errors import ModelUnavailable
 from pipeline.translate.settings import MODEL_PATH_ENV, ModelSettings, TranslatorSettings
 
-MANIFEST_DIR = REPO_ROOT / "models"
+MANIFEST_DIR = resources.files("pipeline") / "models"  # model manifests, shipped inside the package
 _HINT = (
     "Point at a local copy of the model: `--model /path/to/opus-mt-ar-en`, "
     f"or `model.path: /path/to/opus-mt-ar-en` in the config, or `export {MODEL_PATH_ENV}=/path/to/opus-mt-ar-en` "
@@ -58,10 +58,7 @@ class ResolvedModel:
 
 def unavailable(source: str, why: str) -> ModelUnavailable:
     """The error for every way loading can fail; `.reason` is the message without the how-to."""
-    reason = f"cannot load the translation model {source}: {why}"
-    error = ModelUnavailable(f"{reason}. {_HINT}")
-    error.reason = reason  # type: ignore[attr-defined]
-    return error
+    return ModelUnavailable(f"cannot load the translation model {source}: {why}", _HINT)
 
 
 def resolve_model(settings: TranslatorSettings) -> ResolvedModel:
@@ -76,10 +73,10 @@ def resolve_model(settings: TranslatorSettings) -> ResolvedModel:
 
 
 def load_manifest(model_id: str) -> dict[str, Any] | None:
-    """The manifest in models/ describing `model_id` (hub id, pinned revision, license), if any."""
-    if not MANIFEST_DIR.is_dir():
-        return None
-    for file in sorted(MANIFEST_DIR.glob("*.yaml")):
+    """The manifest in pipeline/models/ describing `model_id` (hub id, pinned revision, license), if any."""
+    for file in sorted(MANIFEST_DIR.iterdir(), key=lambda f: f.name):
+        if not file.name.endswith(".yaml"):
+            continue
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         if data.get("id") == model_id:
             return data
@@ -204,7 +201,7 @@ def _ask_hub(repo_id: str, revision: str, endpoint: str, timeout_s: float) -> An
     def ask() -> None:
         try:
             box["info"] = HfApi(endpoint=endpoint).model_info(repo_id, revision=revision, timeout=timeout_s)
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller below
+        except BaseException as exc:
             box["error"] = exc
 
     worker = threading.Thread(target=ask, name="hub-probe", daemon=True)

@@ -21,9 +21,7 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipeline.config import REPO_ROOT
-
-SEEDS = REPO_ROOT / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 # The architecture of Helsinki-NLP/opus-mt-ar-en.
 OPUS_MT_AR_EN = dict(vocab_size=62834, d_model=512, layers=6, heads=8, ffn=2048)
 

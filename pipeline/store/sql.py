@@ -1,0 +1,615 @@
+"""Every query of the pipeline, written once, behind typed methods per unit of work.
+
+Stages never see SQL: they call a method that says what they do
+(``pieces_to_detect``, ``save_detections``, ``pending_segments``,
+``save_translations``, ``replace_alignments`` ...) and exchange the records of
+:mod:`pipeline.records`. Each writing method is one transaction, so a crash
+leaves a unit of work either stored whole or not at all.
+
+The SQL is the dialect SQLite and PostgreSQL share (``INSERT ... ON CONFLICT
+DO NOTHING``, ``RETURNING``, ``COUNT(*) FILTER``); the backend's
+:class:`~pipeline.store.database.Database` runs it. Inserts of translations
+are idempotent on their cache key, and linking a segment only fills an empty
+link, so a batch that is run twice (a retried task, a resumed run) stores
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.records import (
+    Alignment,
+    Detection,
+    Diagnosis,
+    IngestedPiece,
+    Match,
+    Paragraph,
+    Piece,
+    PieceText,
+    RunRecord,
+    RunStatus,
+    Segment,
+    SegmentCounts,
+    SegmentRef,
+    SentencePair,
+    SourceFile,
+    StoreCounts,
+    TextToSplit,
+    Translation,
+)
+from pipeline.store.database import Database, Row, chunks, marks
+from pipeline.store.schema import TABLES
+
+# The order rows() lists each table in: its primary key.
+_TABLE_ORDER = {
+    "runs": "id", "sources": "id", "pieces": "id", "piece_sources": "piece_id, source_id", "paragraphs": "piece_id, idx",
+    "translations": "key", "segments": "piece_id, paragraph_idx, sentence_idx", "matches": "source_id, target_id",
+    "alignments": "piece_id", "refs": "piece_id, idx",
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SourceWriter:
+    """Writes one source file's pieces inside the transaction :meth:`SQLStore.writing_source` opened."""
+
+    def __init__(self, db: Database, source_id: int):
+        self._db = db
+        self.source_id = source_id
+        self.pieces_new = 0
+        self.pieces_known = 0
+        self.paragraphs_new = 0
+
+    def add_piece(self, piece: IngestedPiece) -> bool:
+        """Store `piece` (or fill what an earlier copy of it lacked) and link it to this source; True when new."""
+        db = self._db
+        known = bool(db.query("SELECT 1 FROM pieces WHERE id = ?", (piece.id,)))
+        if known:
+            self.pieces_known += 1
+            db.execute(
+                "UPDATE pieces SET title = COALESCE(title, ?), date = COALESCE(date, ?), author = COALESCE(author, ?), "
+                "outlet = COALESCE(outlet, ?), lang_hint = COALESCE(lang_hint, ?), "
+                "external_translation = COALESCE(external_translation, ?), external_model = COALESCE(external_model, ?) "
+                "WHERE id = ?",
+                (piece.title, piece.date, piece.author, piece.outlet, piece.lang_hint, piece.external_translation,
+                 piece.external_model, piece.id),
+            )
+        else:
+            self.pieces_new += 1
+            self.paragraphs_new += len(piece.paragraphs)
+            db.execute(
+                "INSERT INTO pieces(id, title, date, author, outlet, text, status, external_translation, external_model, "
+                "lang_hint, created_at) VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)",
+                (piece.id, piece.title, piece.date, piece.author, piece.outlet, piece.text, piece.external_translation,
+                 piece.external_model, piece.lang_hint, now_iso()),
+            )
+            db.executemany(
+                "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",
+                [(piece.id, idx, paragraph) for idx, paragraph in enumerate(piece.paragraphs)],
+            )
+        db.execute(
+            "INSERT INTO piece_sources(piece_id, source_id, position) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (piece.id, self.source_id, piece.position),
+        )
+        return not known
+
+    def finish(self, status: str, error: str | None, pieces: int, removed_lines: int) -> None:
+        self._db.execute(
+            "UPDATE sources SET status = ?, error = ?, pieces = ?, removed_lines = ? WHERE id = ?",
+            (status, error, pieces, removed_lines, self.source_id),
+        )
+
+
+class SQLStore:
+    """The pipeline's store over any :class:`Database`; backends add opening, locking and migrations."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @property
+    def location(self) -> str:
+        return self.db.location
+
+    # -- transactions -------------------------------------------------------------------
+    def transaction(self) -> Any:
+        return self.db.transaction()
+
+    def snapshot(self) -> Any:
+        """A consistent read: use around several reads that must agree (status, export)."""
+        return self.db.snapshot()
+
+    # -- runs ----------------------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        with self.db.transaction():
+            return self.db.insert_returning_id(
+                "INSERT INTO runs(command, started_at) VALUES (?, ?) RETURNING id", (command, now_iso())
+            )
+
+    def finish_run(self, run_id: int, status: RunStatus, summary: Mapping[str, Any]) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (now_iso(), status, json.dumps(summary, ensure_ascii=False, default=str), run_id),
+            )
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs still marked 'running' when no run holds the lock were killed: mark them so."""
+        with self.db.transaction():
+            return self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+
+    def last_run(self) -> RunRecord | None:
+        rows = self.db.query("SELECT * FROM runs WHERE summary IS NOT NULL ORDER BY id DESC LIMIT 1")
+        return _run(rows[0]) if rows else None
+
+    def runs(self) -> list[RunRecord]:
+        return [_run(r) for r in self.db.query("SELECT * FROM runs ORDER BY id")]
+
+    # -- ingest ------------------------------------------------------------------------------
+    def find_source(self, path: str, sha256: str) -> SourceFile | None:
+        rows = self.db.query("SELECT * FROM sources WHERE path = ? AND sha256 = ?", (path, sha256))
+        return _source(rows[0]) if rows else None
+
+    def sources(self) -> list[SourceFile]:
+        return [_source(r) for r in self.db.query("SELECT * FROM sources ORDER BY id")]
+
+    @contextmanager
+    def writing_source(self, source: SourceFile, run_id: int | None) -> Iterator[SourceWriter]:
+        """One transaction for one file: its sources row, pieces, paragraphs and links, or nothing of them.
+
+        An earlier failed attempt on the same bytes is replaced.
+        """
+        with self.db.transaction():
+            self.db.execute("DELETE FROM sources WHERE path = ? AND sha256 = ? AND status = 'failed'", (source.path, source.sha256))
+            source_id = self.db.insert_returning_id(
+                "INSERT INTO sources(path, sha256, size, encoding, kind, status, ingested_at, run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (source.path, source.sha256, source.size, source.encoding, source.kind, source.status, now_iso(), run_id),
+            )
+            yield SourceWriter(self.db, source_id)
+
+    def record_failed_source(self, source: SourceFile, run_id: int | None) -> None:
+        """A file that could not be ingested: status 'failed' and the reason, nothing else of it."""
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO sources(path, sha256, size, encoding, kind, status, error, ingested_at, run_id) "
+                "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, ?) "
+                "ON CONFLICT(path, sha256) DO UPDATE SET status = 'failed', error = excluded.error, "
+                "ingested_at = excluded.ingested_at, run_id = excluded.run_id",
+                (source.path, source.sha256, source.size, source.encoding, source.kind, source.error, now_iso(), run_id),
+            )
+
+    # -- detect --------------------------------------------------------------------------------
+    def pieces_to_detect(self) -> list[str]:
+        return [r["id"] for r in self.db.query("SELECT id FROM pieces WHERE status = 'ingested' ORDER BY id")]
+
+    def piece_texts(self, ids: Sequence[str]) -> list[PieceText]:
+        titles: dict[str, str | None] = {}
+        paragraphs: dict[str, list[tuple[int, str]]] = {pid: [] for pid in ids}
+        for chunk in chunks(ids):
+            for r in self.db.query(f"SELECT id, title FROM pieces WHERE id IN ({marks(chunk)})", chunk):
+                titles[r["id"]] = r["title"]
+            for r in self.db.query(
+                f"SELECT piece_id, idx, text FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
+            ):
+                paragraphs[r["piece_id"]].append((r["idx"], r["text"]))
+        return [PieceText(id=pid, title=titles.get(pid), paragraphs=paragraphs[pid]) for pid in ids]
+
+    def save_detections(self, detections: Sequence[Detection]) -> None:
+        with self.db.transaction():
+            for d in detections:
+                self.db.executemany(
+                    "UPDATE paragraphs SET lang = ?, lang_score = ?, route = ?, reason = ? WHERE piece_id = ? AND idx = ?",
+                    [(p.lang, round(p.score, 4), p.route, p.reason, d.piece_id, p.index) for p in d.paragraphs],
+                )
+                self.db.execute(
+                    "UPDATE pieces SET lang = ?, lang_score = ?, title_lang = ?, status = ?, reason = ? "
+                    "WHERE id = ? AND status = 'ingested'",
+                    (d.lang, d.score, d.title_lang, d.status, d.reason, d.piece_id),
+                )
+
+    # -- translate: segments -------------------------------------------------------------------
+    def texts_to_split(self) -> list[TextToSplit]:
+        """Routed paragraphs without segments, then titles of pieces with routed paragraphs and no title segments."""
+        out = [
+            TextToSplit(piece_id=r["piece_id"], paragraph_index=r["idx"], text=r["text"])
+            for r in self.db.query(
+                "SELECT p.piece_id, p.idx, p.text FROM paragraphs p WHERE p.route = 'translate' AND NOT EXISTS "
+                "(SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx)"
+            )
+        ]
+        out += [
+            TextToSplit(piece_id=r["id"], paragraph_index=-1, text=r["title"], title_lang=r["title_lang"])
+            for r in self.db.query(
+                "SELECT pc.id, pc.title, pc.title_lang FROM pieces pc WHERE pc.title IS NOT NULL AND TRIM(pc.title) != '' "
+                "AND EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate') "
+                "AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id AND s.paragraph_idx = -1)"
+            )
+        ]
+        return out
+
+    def save_segments(self, segments: Sequence[Segment]) -> None:
+        """Store new segments; segments of paragraphs no longer routed to translation (detect ran again) go."""
+        with self.db.transaction():
+            self.db.execute(
+                "DELETE FROM segments WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = segments.piece_id "
+                "AND p.route = 'translate' AND (p.idx = segments.paragraph_idx OR segments.paragraph_idx = -1))"
+            )
+            self.db.executemany(
+                "INSERT INTO segments(piece_id, paragraph_idx, sentence_idx, text, reason) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(s.piece_id, s.paragraph_index, s.sentence_index, s.text, s.reason) for s in segments],
+            )
+
+    def pending_segments(self) -> list[Segment]:
+        """Segments that need a translation and have none, in reading order."""
+        rows = self.db.query(
+            "SELECT piece_id, paragraph_idx, sentence_idx, text FROM segments "
+            "WHERE translation_key IS NULL AND reason IS NULL ORDER BY piece_id, paragraph_idx, sentence_idx"
+        )
+        return [
+            Segment(piece_id=r["piece_id"], paragraph_index=r["paragraph_idx"], sentence_index=r["sentence_idx"], text=r["text"])
+            for r in rows
+        ]
+
+    def segments(self, piece_ids: Collection[str] | None = None, with_titles: bool = True) -> dict[str, list[Segment]]:
+        """Segments with their translations and diagnostics, per piece in reading order (titles first)."""
+        sql = (
+            "SELECT s.piece_id, s.paragraph_idx, s.sentence_idx, s.text, s.reason, s.translation_key, t.target_text, "
+            "t.model, t.revision, t.logprob, t.created_at, t.diagnostics FROM segments s "
+            "LEFT JOIN translations t ON t.key = s.translation_key"
+        )
+        where = "" if with_titles else " s.paragraph_idx >= 0"
+        order = " ORDER BY s.piece_id, s.paragraph_idx, s.sentence_idx"
+        rows: list[Row] = []
+        if piece_ids is None:
+            rows = self.db.query(sql + (" WHERE" + where if where else "") + order)
+        else:
+            ids = sorted(piece_ids)
+            for chunk in chunks(ids):
+                extra = f" AND{where}" if where else ""
+                rows += self.db.query(f"{sql} WHERE s.piece_id IN ({marks(chunk)}){extra}{order}", chunk)
+        out: dict[str, list[Segment]] = {}
+        for r in rows:
+            out.setdefault(r["piece_id"], []).append(_segment(r))
+        return out
+
+    def existing_translations(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` the translation cache already holds."""
+        found: set[str] = set()
+        for chunk in chunks(list(keys)):
+            found.update(r["key"] for r in self.db.query(f"SELECT key FROM translations WHERE key IN ({marks(chunk)})", chunk))
+        return found
+
+    def link_translations(self, links: Mapping[str, Sequence[SegmentRef]]) -> None:
+        """Point segments at cached translations (each key → the segments with that sentence)."""
+        with self.db.transaction():
+            self._link(links)
+
+    def save_translations(self, translations: Sequence[Translation], links: Mapping[str, Sequence[SegmentRef]]) -> set[str]:
+        """One batch: insert the translations (keys already cached are left alone) and link their segments.
+
+        Returns the keys this call inserted: a batch retried after a crash
+        inserts nothing and counts nothing as new.
+        """
+        inserted: set[str] = set()
+        with self.db.transaction():
+            for t in translations:
+                changed = self.db.execute(
+                    "INSERT INTO translations(key, model, revision, backend, settings, source_text, target_text, "
+                    "logprob, created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (t.key, t.model, t.revision, t.backend, json.dumps(t.settings, sort_keys=True), t.source_text,
+                     t.target_text, t.logprob, t.created_at or now_iso(), t.run_id),
+                )
+                if changed == 1:
+                    inserted.add(t.key)
+            self._link(links)
+        return inserted
+
+    def _link(self, links: Mapping[str, Sequence[SegmentRef]]) -> None:
+        self.db.executemany(
+            "UPDATE segments SET translation_key = ? WHERE piece_id = ? AND paragraph_idx = ? AND sentence_idx = ? "
+            "AND translation_key IS NULL",
+            [(key, s.piece_id, s.paragraph_index, s.sentence_index) for key, refs in links.items() for s in refs],
+        )
+
+    def refresh_translation_status(self, reason: str | None) -> tuple[int, int]:
+        """'translated' where every routed paragraph (and the title) is done, else 'pending' with a reason.
+
+        Returns (translated, pending) piece counts.
+        """
+        rows = self.db.query(
+            "SELECT pc.id, "
+            "(SELECT COUNT(*) FROM segments s WHERE s.piece_id = pc.id AND s.translation_key IS NULL AND s.reason IS NULL) "
+            "AS open_segments, "
+            "(SELECT COUNT(*) FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate' AND NOT EXISTS "
+            "   (SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx)) AS unsegmented "
+            "FROM pieces pc WHERE EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate')"
+        )
+        updates: list[tuple[str, str | None, str]] = []
+        translated = pending = 0
+        for r in rows:
+            if r["open_segments"] == 0 and r["unsegmented"] == 0:
+                translated += 1
+                updates.append(("translated", None, r["id"]))
+            else:
+                pending += 1
+                updates.append(("pending", reason or f"{r['open_segments']} sentence(s) not translated yet", r["id"]))
+        with self.db.transaction():
+            self.db.executemany("UPDATE pieces SET status = ?, reason = ? WHERE id = ?", updates)
+        return translated, pending
+
+    def segment_counts(self) -> SegmentCounts:
+        r = self.db.query(
+            "SELECT COUNT(*) AS total, "
+            "COUNT(*) FILTER (WHERE translation_key IS NOT NULL) AS translated, "
+            "COUNT(*) FILTER (WHERE translation_key IS NULL AND reason IS NULL) AS pending, "
+            "COUNT(*) FILTER (WHERE translation_key IS NULL AND reason IS NOT NULL) AS skipped FROM segments"
+        )[0]
+        return SegmentCounts(total=r["total"], translated=r["translated"], pending=r["pending"], skipped=r["skipped"])
+
+    def translations_of_sources(self, sources: Collection[str]) -> list[Translation]:
+        """Every cached translation of these source sentences (all models), oldest first."""
+        out: list[Translation] = []
+        for chunk in chunks(sorted(sources)):
+            out += [_translation(r) for r in self.db.query(
+                f"SELECT * FROM translations WHERE source_text IN ({marks(chunk)}) ORDER BY created_at", chunk
+            )]
+        out.sort(key=lambda t: t.created_at or "")
+        return out
+
+    # -- diagnose --------------------------------------------------------------------------------
+    def translations_to_diagnose(self, fingerprint: str) -> list[Translation]:
+        """Translations without diagnostics, or with diagnostics computed under other thresholds."""
+        rows = self.db.query(
+            "SELECT * FROM translations WHERE diagnostics IS NULL OR diagnostics_fingerprint IS NULL "
+            "OR diagnostics_fingerprint != ?",
+            (fingerprint,),
+        )
+        return [_translation(r) for r in rows]
+
+    def save_diagnoses(self, diagnoses: Sequence[Diagnosis]) -> None:
+        with self.db.transaction():
+            self.db.executemany(
+                "UPDATE translations SET diagnostics = ?, diagnostics_fingerprint = ? WHERE key = ?",
+                [(json.dumps(d.diagnostics, ensure_ascii=False), d.fingerprint, d.key) for d in diagnoses],
+            )
+
+    def translation_diagnostics(self) -> list[tuple[int | None, dict[str, Any] | None]]:
+        """(run that made it, diagnostics) of every diagnosed translation."""
+        return [
+            (r["run_id"], _json_or_none(r["diagnostics"]))
+            for r in self.db.query("SELECT run_id, diagnostics FROM translations WHERE diagnostics IS NOT NULL")
+        ]
+
+    def segment_diagnostics(self) -> list[tuple[str, dict[str, Any] | None]]:
+        """(piece, diagnostics) of every translated segment whose translation is diagnosed."""
+        return [
+            (r["piece_id"], _json_or_none(r["diagnostics"]))
+            for r in self.db.query(
+                "SELECT s.piece_id, t.diagnostics FROM segments s JOIN translations t ON t.key = s.translation_key "
+                "WHERE t.diagnostics IS NOT NULL"
+            )
+        ]
+
+    # -- pieces ------------------------------------------------------------------------------------
+    def load_pieces(self, ids: Iterable[str] | None = None, lang: str | None = None) -> list[Piece]:
+        """Pieces with their paragraphs and current translations, in source order."""
+        sql = (
+            "SELECT p.*, (SELECT s.path FROM piece_sources ps JOIN sources s ON s.id = ps.source_id "
+            "WHERE ps.piece_id = p.id ORDER BY s.id LIMIT 1) AS source_path, "
+            "(SELECT MIN(CAST(ps.source_id AS BIGINT) * 1000000 + ps.position) FROM piece_sources ps WHERE ps.piece_id = p.id) AS ord "
+            "FROM pieces p"
+        )
+        order = " ORDER BY ord NULLS FIRST, p.id"
+        lang_clause, lang_params = (" AND p.lang = ?", [lang]) if lang is not None else ("", [])
+        if ids is None:
+            rows = self.db.query(sql + " WHERE 1 = 1" + lang_clause + order, lang_params)
+        else:
+            rows = []
+            for chunk in chunks(sorted(set(ids))):
+                rows += self.db.query(f"{sql} WHERE p.id IN ({marks(chunk)}){lang_clause}{order}", [*chunk, *lang_params])
+            rows.sort(key=lambda r: (r["ord"] is not None, r["ord"] or 0, r["id"]))
+        piece_ids = [r["id"] for r in rows]
+        translations = self._paragraph_translations(piece_ids)
+        paragraphs = self._paragraphs_by_piece(piece_ids, translations)
+        models = self._models_of(piece_ids)
+        return [
+            _piece(row, paragraphs.get(row["id"], []), translations.get((row["id"], -1)), models.get(row["id"]))
+            for row in rows
+        ]
+
+    def piece_ids(self) -> set[str]:
+        return {r["id"] for r in self.db.query("SELECT id FROM pieces")}
+
+    def _paragraphs_by_piece(self, piece_ids: list[str], translations: dict[tuple[str, int], str]) -> dict[str, list[Paragraph]]:
+        result: dict[str, list[Paragraph]] = {}
+        for chunk in chunks(piece_ids):
+            for r in self.db.query(
+                f"SELECT * FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
+            ):
+                result.setdefault(r["piece_id"], []).append(
+                    Paragraph(
+                        index=r["idx"], text=r["text"], lang=r["lang"], lang_score=r["lang_score"], route=r["route"],
+                        reason=r["reason"], translation=translations.get((r["piece_id"], r["idx"])),
+                    )
+                )
+        return result
+
+    def _paragraph_translations(self, piece_ids: list[str]) -> dict[tuple[str, int], str]:
+        """Each paragraph's translated sentences joined; only fully translated paragraphs count (-1: the title)."""
+        out: dict[tuple[str, int], list[str | None]] = {}
+        for chunk in chunks(piece_ids):
+            rows = self.db.query(
+                # a segment skipped with a reason (nothing to translate) counts as done, empty
+                "SELECT s.piece_id, s.paragraph_idx, "
+                "COALESCE(t.target_text, CASE WHEN s.reason IS NOT NULL THEN '' END) AS target FROM segments s "
+                "LEFT JOIN translations t ON t.key = s.translation_key "
+                f"WHERE s.piece_id IN ({marks(chunk)}) ORDER BY s.piece_id, s.paragraph_idx, s.sentence_idx",
+                chunk,
+            )
+            for r in rows:
+                out.setdefault((r["piece_id"], r["paragraph_idx"]), []).append(r["target"])
+        return {k: " ".join(t for t in v if t) for k, v in out.items() if all(t is not None for t in v)}
+
+    def _models_of(self, piece_ids: list[str]) -> dict[str, str]:
+        """'model@revision' of one translation of each piece that has any."""
+        out: dict[str, str] = {}
+        for chunk in chunks(piece_ids):
+            for r in self.db.query(
+                "SELECT s.piece_id, MIN(t.model || '@' || t.revision) AS model FROM segments s "
+                f"JOIN translations t ON t.key = s.translation_key WHERE s.piece_id IN ({marks(chunk)}) GROUP BY s.piece_id",
+                chunk,
+            ):
+                out[r["piece_id"]] = r["model"]
+        return out
+
+    # -- align ---------------------------------------------------------------------------------------
+    def replace_alignments(self, matches: Sequence[Match], alignments: Sequence[Alignment], run_id: int | None) -> None:
+        """The aligner's results for these pieces replace their earlier ones, in one transaction."""
+        ids = [a.piece_id for a in alignments]
+        with self.db.transaction():
+            for chunk in chunks(ids):
+                self.db.execute(f"DELETE FROM matches WHERE source_id IN ({marks(chunk)})", chunk)
+                self.db.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks(chunk)})", chunk)
+            self.db.executemany(
+                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (m.source_id, m.target_id, m.score, json.dumps(m.evidence, ensure_ascii=False),
+                     json.dumps([p.model_dump() for p in m.sentence_pairs]), run_id)
+                    for m in matches
+                ],
+            )
+            self.db.executemany(
+                "INSERT INTO alignments(piece_id, status, reason, run_id) VALUES (?, ?, ?, ?)",
+                [(a.piece_id, a.status, a.reason, run_id) for a in alignments],
+            )
+
+    def load_matches(self) -> list[Match]:
+        return [
+            Match(
+                source_id=r["source_id"], target_id=r["target_id"], score=r["score"], evidence=json.loads(r["evidence"]),
+                sentence_pairs=[SentencePair(**p) for p in json.loads(r["sentence_pairs"])],
+            )
+            for r in self.db.query("SELECT * FROM matches ORDER BY source_id, score DESC")
+        ]
+
+    def alignments(self) -> dict[str, Alignment]:
+        return {
+            r["piece_id"]: Alignment(piece_id=r["piece_id"], status=r["status"], reason=r["reason"])
+            for r in self.db.query("SELECT piece_id, status, reason FROM alignments")
+        }
+
+    # -- evaluate ----------------------------------------------------------------------------------
+    def replace_references(self, references: Mapping[str, Sequence[str]]) -> int:
+        """Store reference translations per piece (replacing earlier ones); returns how many pieces had some."""
+        replaced = 0
+        with self.db.transaction():
+            for piece_id, sentences in references.items():
+                replaced += self.db.execute("DELETE FROM refs WHERE piece_id = ?", (piece_id,)) > 0
+                self.db.executemany(
+                    "INSERT INTO refs(piece_id, idx, text) VALUES (?, ?, ?)", [(piece_id, i, s) for i, s in enumerate(sentences)]
+                )
+        return replaced
+
+    def references(self) -> dict[str, list[str]]:
+        refs: dict[str, list[str]] = {}
+        for r in self.db.query("SELECT piece_id, text FROM refs ORDER BY piece_id, idx"):
+            refs.setdefault(r["piece_id"], []).append(r["text"])
+        return refs
+
+    # -- overview ------------------------------------------------------------------------------------
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of one table as plain dicts, in key order: for inspection (tests, debugging, `store copy`)."""
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; tables: {', '.join(sorted(TABLES))}")
+        key = _TABLE_ORDER.get(table, "rowid")
+        return [dict(r) for r in self.db.query(f"SELECT * FROM {table} ORDER BY {key}")]
+
+    def counts(self, schema_version: int) -> StoreCounts:
+        def grouped(sql: str) -> dict[str | None, int]:
+            return {r["k"]: r["n"] for r in self.db.query(sql + " ORDER BY 1 NULLS FIRST")}
+
+        def one(sql: str) -> int:
+            return int(self.db.query(sql)[0]["n"])
+
+        by_lang = grouped("SELECT lang AS k, COUNT(*) AS n FROM pieces GROUP BY lang")
+        segments = self.segment_counts()
+        return StoreCounts(
+            schema_version=schema_version,
+            sources={str(k): v for k, v in grouped("SELECT status AS k, COUNT(*) AS n FROM sources GROUP BY status").items()},
+            pieces=sum(by_lang.values()),
+            pieces_by_lang={k or "unknown": v for k, v in by_lang.items()},
+            pieces_by_status={str(k): v for k, v in grouped("SELECT status AS k, COUNT(*) AS n FROM pieces GROUP BY status").items()},
+            paragraphs_by_route={k or "undetected": v for k, v in grouped("SELECT route AS k, COUNT(*) AS n FROM paragraphs GROUP BY route").items()},
+            segments=segments.total,
+            segments_pending=segments.pending,
+            segments_translated=segments.translated,
+            segments_skipped=segments.skipped,
+            translations_cached=one("SELECT COUNT(*) AS n FROM translations"),
+            matches=one("SELECT COUNT(*) AS n FROM matches"),
+            abstentions=one("SELECT COUNT(*) AS n FROM alignments WHERE status = 'no_coverage'"),
+            runs=one("SELECT COUNT(*) AS n FROM runs"),
+        )
+
+
+# -- rows to records -------------------------------------------------------------------------------
+
+
+def _json_or_none(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _run(r: Row) -> RunRecord:
+    return RunRecord(id=r["id"], command=r["command"], started_at=r["started_at"], finished_at=r["finished_at"],
+                     status=r["status"], summary=_json_or_none(r["summary"]))
+
+
+def _source(r: Row) -> SourceFile:
+    return SourceFile(id=r["id"], path=r["path"], sha256=r["sha256"], size=r["size"], encoding=r["encoding"], kind=r["kind"],
+                      status=r["status"], error=r["error"], pieces=r["pieces"], removed_lines=r["removed_lines"])
+
+
+def _segment(r: Row) -> Segment:
+    return Segment(
+        piece_id=r["piece_id"], paragraph_index=r["paragraph_idx"], sentence_index=r["sentence_idx"], text=r["text"],
+        reason=r["reason"], translation_key=r["translation_key"], translation=r["target_text"],
+        model=f"{r['model']}@{r['revision']}" if r["model"] is not None else None, logprob=r["logprob"],
+        created_at=r["created_at"], diagnostics=_json_or_none(r["diagnostics"]),
+    )
+
+
+def _translation(r: Row) -> Translation:
+    return Translation(
+        key=r["key"], source_text=r["source_text"], target_text=r["target_text"], model=r["model"], revision=r["revision"],
+        backend=r["backend"], settings=json.loads(r["settings"]), logprob=r["logprob"], created_at=r["created_at"],
+        run_id=r["run_id"], diagnostics=_json_or_none(r["diagnostics"]),
+    )
+
+
+def _piece(row: Row, paragraphs: list[Paragraph], title_translation: str | None, model: str | None) -> Piece:
+    translation = row["external_translation"]
+    external = translation is not None
+    chosen_model = row["external_model"]
+    routed = [p for p in paragraphs if p.route == "translate"]
+    if translation is None and routed and all(p.translation is not None for p in routed):
+        translation = "\n\n".join(p.translation if p.route == "translate" and p.translation is not None else p.text for p in paragraphs)
+        chosen_model = model
+    return Piece(
+        id=row["id"], source=row["source_path"] or "", title=row["title"], title_translation=title_translation,
+        date=row["date"], author=row["author"], outlet=row["outlet"], lang=row["lang"], text=row["text"],
+        paragraphs=paragraphs, translation=translation, model=chosen_model, external=external, status=row["status"],
+        reason=row["reason"],
+    )

@@ -1,0 +1,53 @@
+"""Raw access to a store's SQLite file, for the few tests that damage it or inspect it as a file.
+
+Everything else in the tests reads and writes a store through its methods
+(:mod:`pipeline.store`): no SQL outside the store. These tests cannot: they
+check what the pipeline does with a file the store would never produce
+itself (a schema version from the future, a size cap standing in for a full
+disk) or they check the file with SQLite's own integrity check, from a
+connection independent of the code under test. So the raw SQL lives here,
+in one place, and stays as small as those checks need.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from pipeline.store import SQLiteStore
+
+
+def integrity(db: Path) -> str:
+    """`PRAGMA integrity_check` of the file, through a fresh read-only connection ('ok' when sound)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return ";".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+    finally:
+        conn.close()
+
+
+def set_schema_version(db: Path, version: int) -> None:
+    """Stamp the file with another schema version (PRAGMA user_version), as a newer pipeline would."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(f"PRAGMA user_version={int(version)}")
+    finally:
+        conn.close()
+
+
+def is_wal(db: Path) -> bool:
+    """The file is in WAL journal mode: bytes 18 and 19 of the SQLite header are both 2."""
+    with open(db, "rb") as handle:
+        header = handle.read(20)
+    return header[18:20] == b"\x02\x02"
+
+
+def cap_size(store: SQLiteStore, extra_pages: int) -> None:
+    """Let the store's own connection grow the file by at most `extra_pages` pages (PRAGMA max_page_count).
+
+    SQLite then fails a write with SQLITE_FULL exactly as on a full disk, in
+    process; the limit belongs to that connection only.
+    """
+    conn = store.sqlite.conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + int(extra_pages)}")
