@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import Config
-from pipeline.ingest import ingest_paths, segment_dump
+from pipeline.ingest import cut_dump, ingest_paths
 from pipeline.records import content_id
 from pipeline.store import Store
 
@@ -29,7 +29,7 @@ def test_the_same_article_in_two_dumps_is_stored_once_and_linked_to_both(tmp_pat
     with Store(tmp_path / "s.sqlite") as store:
         report = ingest_paths(store, Config({}), [seed("000"), seed("001")])
         assert (report.pieces_new, report.pieces_duplicate) == (10, 1)
-        shared = content_id(segment_dump(seed("001").read_text()).pieces[0].text)
+        shared = content_id(cut_dump(seed("001").read_text()).pieces[0].text)
         sources = [Path(r[0]).name for r in store.conn.execute(
             "SELECT s.path FROM piece_sources ps JOIN sources s ON s.id = ps.source_id WHERE ps.piece_id = ? ORDER BY s.id", (shared,))]
         assert sources == [seed("000").name, seed("001").name]

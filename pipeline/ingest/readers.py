@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pipeline.errors import InputError
-from pipeline.ingest.metadata import parse_date
+from pipeline.text.dates import parse_date
 from pipeline.ingest.script import arabic_share
-from pipeline.ingest.segment import split_lines
+from pipeline.ingest.lines import split_lines
 from pipeline.ingest.settings import IngestSettings
 
 Kind = Literal["text", "html", "jsonl"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from pipeline.config import Settings
-from pipeline.ingest.metadata import DEFAULT_AUTHOR_OUTLETS
-from pipeline.ingest.segment import SegmentOptions
+from pipeline.ingest.gazetteer import Gazetteer, load_gazetteer
+from pipeline.ingest.pieces import CutOptions
 
 
 class IngestSettings(Settings):
@@ -20,15 +20,24 @@ class IngestSettings(Settings):
         default_factory=lambda: [".txt", ".text", ".md", ".html", ".htm", ".xhtml", ".jsonl", ".ndjson"]
     )
     extra_chrome: list[str] = Field(default_factory=list)
+    gazetteer: str | None = None  # a YAML file extending the built-in rules (outlets, columnists, chrome...)
     wrapped: bool | None = None
     script_switch_words: int = Field(30, ge=1)
     forum_min_words: int = Field(40, ge=0)
-    author_outlets: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTHOR_OUTLETS))
+    teaser_max_words: int = Field(60, ge=1)
+    teaser_min_items: int = Field(3, ge=2)
+    max_title_chars: int = Field(300, ge=20)
 
-    def segment_options(self) -> SegmentOptions:
-        return SegmentOptions(
+    def rules(self) -> Gazetteer:
+        return load_gazetteer(self.gazetteer)
+
+    def cut_options(self) -> CutOptions:
+        return CutOptions(
             script_switch_words=self.script_switch_words,
             forum_min_words=self.forum_min_words,
-            author_outlets=tuple(self.author_outlets.items()),
+            teaser_max_words=self.teaser_max_words,
+            teaser_min_items=self.teaser_min_items,
+            max_title_chars=self.max_title_chars,
             wrapped=self.wrapped,
+            gazetteer=self.rules(),
         )

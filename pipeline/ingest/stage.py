@@ -30,7 +30,7 @@ from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
-from pipeline.ingest.segment import RemovedCounter, iter_segments, split_paragraphs
+from pipeline.ingest.pieces import RemovedCounter, iter_pieces, split_paragraphs
 from pipeline.ingest.settings import IngestSettings
 from pipeline.ingest.metadata import canonical_outlet
 from pipeline.progress import QUIET, Reporter, Task
@@ -239,7 +239,7 @@ def _pieces_of(
         return
     if document.kind == "html":  # page metadata fills what the page's own lines did not say
         page_removed = RemovedCounter()
-        found = list(iter_segments(_counting(document.lines(), task), settings.segment_options(), page_removed, chrome))
+        found = list(iter_pieces(_counting(document.lines(), task), settings.cut_options(), page_removed, chrome))
         site = canonical_outlet(document.outlet) or document.outlet
         if not found:  # a page is one document even when it is too short to look like an article
             paragraphs, dropped = split_paragraphs(document.text, chrome)
@@ -256,7 +256,7 @@ def _pieces_of(
                 row.author = row.author or document.author
             yield row
         return
-    pieces = iter_segments(_counting(document.lines(), task), settings.segment_options(), removed, chrome)
+    pieces = iter_pieces(_counting(document.lines(), task), settings.cut_options(), removed, chrome)
     for piece in pieces:
         yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet)
 

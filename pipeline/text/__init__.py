@@ -1,0 +1,1 @@
+"""Text helpers shared by the stages: each concept once (dates here; more as they move in)."""
