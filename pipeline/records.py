@@ -49,6 +49,7 @@ class Piece(BaseModel):
     model: str | None = None  # "model@revision" or the external system name
     status: str = "ingested"
     position: int = 0  # order of the piece inside its source
+    kind: str = "article"  # "article" | "teaser" (one item of a headline list; see pipeline/ingest/pieces.py)
 
 
 class Segment(BaseModel):

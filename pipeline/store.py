@@ -127,6 +127,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX piece_sources_source ON piece_sources(source_id);
     CREATE INDEX segments_untranslated ON segments(translation_key) WHERE translation_key IS NULL;
     """,
+    # 2: what kind of piece ingest cut ('article' | 'teaser'), and why a field could not be read
+    """
+    ALTER TABLE pieces ADD COLUMN kind TEXT NOT NULL DEFAULT 'article';
+    ALTER TABLE pieces ADD COLUMN ingest_notes TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -394,6 +399,7 @@ class Store:
             translation=translation,
             model=model,
             status=row["status"],
+            kind=row["kind"],
         )
 
     def _model_of_piece(self, piece_id: str) -> str | None:

@@ -26,6 +26,7 @@ def piece_record(view: PieceView) -> dict[str, Any]:
         "date": iso_date_or_none(p.date),
         "outlet": p.outlet,
         "author": p.author,
+        "kind": p.kind,
         "lang": p.lang,
         "text": p.text,
         "paragraphs": [{"lang": para.lang, "text": para.text, "translation": para.translation} for para in p.paragraphs],

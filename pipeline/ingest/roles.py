@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.ingest.lines import Unit, Vocabulary
+from pipeline.ingest.lines import Unit, Vocabulary, shares_words
 from pipeline.ingest.pieces import PieceUnit, Role
 from pipeline.text.dates import find_date
 
@@ -54,12 +54,22 @@ def title_index(units: list[Unit]) -> int | None:
     return None
 
 
-def assign_roles(units: list[Unit], vocab: Vocabulary) -> list[PieceUnit]:
-    """Title, header metadata, body and trailing metadata of one piece (see the module docstring)."""
+def assign_roles(units: list[Unit], vocab: Vocabulary, markup_title: int | None = None, needs_support: bool = False) -> list[PieceUnit]:
+    """Title, header metadata, body and trailing metadata of one piece (see the module docstring).
+
+    `markup_title` is the index of the line the markup calls the headline
+    (an HTML ``<h1>``); without it the title is found from line shapes, and
+    with `needs_support` (a container whose markup names no headline) it must
+    also share a content word with the first paragraphs: an unmarked first
+    line such as a donation banner ("Support truly") is not a title.
+    """
     count = len(units)
     roles: list[Role] = ["body"] * count
     kinds: list[str | None] = [None] * count
-    title = title_index(units)
+    title = markup_title if markup_title is not None else title_index(units)
+    if markup_title is None and needs_support and title is not None and not _supported(units, title):
+        roles[title], kinds[title] = "meta", "header"
+        title = None
     start = 0
     if title is not None:
         for k in range(title):
@@ -95,6 +105,11 @@ def assign_roles(units: list[Unit], vocab: Vocabulary) -> list[PieceUnit]:
             result.append(PieceUnit(unit.lines, unit.text, role, kind))
         seen_body = seen_body or role == "body"
     return result
+
+
+def _supported(units: list[Unit], title: int) -> bool:
+    body = [u.text for u in units[title + 1 :] if u.body_like and not u.is_meta][:3]
+    return shares_words(units[title].text, " ".join(body))
 
 
 def kind_of(unit: Unit) -> str | None:

@@ -30,9 +30,9 @@ from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
+from pipeline.ingest.html import cut_html
 from pipeline.ingest.pieces import RemovedCounter, iter_pieces, split_paragraphs
 from pipeline.ingest.settings import IngestSettings
-from pipeline.ingest.metadata import canonical_outlet
 from pipeline.progress import QUIET, Reporter, Task
 from pipeline.records import content_id
 from pipeline.store import Store, now_iso
@@ -81,7 +81,7 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files and folders (txt dumps, HTML, JSONL, any of them .gz) into `store`."""
     settings = config.section("ingest", IngestSettings)
-    chrome = ChromeFilter(settings.extra_chrome)
+    chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
     report = IngestReport()
     for item in discover(paths, settings):
         if isinstance(item, InputError):
@@ -209,6 +209,8 @@ class _PieceRow:
     lang_hint: str | None = None
     translation: str | None = None
     model: str | None = None
+    kind: str = "article"
+    notes: list[str] = field(default_factory=list)
 
 
 def _write_document(
@@ -233,32 +235,17 @@ def _pieces_of(
         removed.count += dropped
         task.advance(1)
         yield _PieceRow(
-            paragraphs, document.title, document.date, document.author, canonical_outlet(document.outlet) or document.outlet,
+            paragraphs, document.title, document.date, document.author, settings.rules().canonical(document.outlet) or document.outlet,
             document.lang, document.translation, document.model,
         )
         return
-    if document.kind == "html":  # page metadata fills what the page's own lines did not say
-        page_removed = RemovedCounter()
-        found = list(iter_pieces(_counting(document.lines(), task), settings.cut_options(), page_removed, chrome))
-        site = canonical_outlet(document.outlet) or document.outlet
-        if not found:  # a page is one document even when it is too short to look like an article
-            paragraphs, dropped = split_paragraphs(document.text, chrome)
-            removed.count += dropped
-            if paragraphs:
-                yield _PieceRow(paragraphs, document.title, document.date, document.author, site)
-            return
-        removed.count += page_removed.count
-        for piece in found:
-            row = _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet or site)
-            if len(found) == 1:
-                row.title = row.title or document.title
-                row.date = row.date or document.date
-                row.author = row.author or document.author
-            yield row
-        return
-    pieces = iter_pieces(_counting(document.lines(), task), settings.cut_options(), removed, chrome)
+    if document.kind == "html":  # the page's structure: one piece per article container
+        pieces = cut_html(document.text, settings.cut_options(), chrome, removed)
+        task.advance(document.text.count("\n") + 1)
+    else:
+        pieces = iter_pieces(_counting(document.lines(), task), settings.cut_options(), removed, chrome)
     for piece in pieces:
-        yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet)
+        yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet, kind=piece.kind, notes=piece.notes)
 
 
 def _counting(lines: Iterator[str], task: Task, every: int = 2000) -> Iterator[str]:
@@ -294,9 +281,10 @@ def _write_piece(tx: sqlite3.Connection, source_id: int, piece: _PieceRow, count
         counts.pieces_new += 1
         counts.paragraphs_new += len(paragraphs)
         tx.execute(
-            "INSERT INTO pieces(id, title, date, author, outlet, text, status, external_translation, external_model, lang_hint, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)",
-            (pid, piece.title, piece.date, piece.author, piece.outlet, text, piece.translation, piece.model, piece.lang_hint, now_iso()),
+            "INSERT INTO pieces(id, title, date, author, outlet, text, status, external_translation, external_model, lang_hint, created_at, "
+            "kind, ingest_notes) VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?, ?, ?)",
+            (pid, piece.title, piece.date, piece.author, piece.outlet, text, piece.translation, piece.model, piece.lang_hint, now_iso(),
+             piece.kind, "\n".join(piece.notes) or None),
         )
         tx.executemany(
             "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",

@@ -34,7 +34,7 @@ ISO helpers
     :func:`iso_date` and :func:`iso_text` read the strings the store keeps
     (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS][±HH:MM]``) for the aligner and
     the exports; :func:`from_markup` reads machine dates in HTML
-    (``<time datetime>``, ``article:published_time``, JSON-LD).
+    (``<time datetime>``, ``article:published_time``, JSON-LD) and JSONL.
 """
 
 from __future__ import annotations
@@ -166,11 +166,12 @@ def _numeric(text: str) -> datetime | None:
 
 
 def from_markup(value: str | None) -> str | None:
-    """A machine-readable date from markup ("2024-08-15T23:39:00+03:00") as the pipeline's ISO form.
+    """A machine-readable date from markup ("2024-08-15T23:39:00+03:00") as the pipeline's ISO day.
 
-    The wall-clock time the page gives is kept and its offset dropped, like
-    dates read from text. Values that are not ISO fall back to
-    :func:`parse_date` ("Aug 15, 2024").
+    Only the calendar day as written is kept: markup times come in UTC,
+    server or local time with or without an offset, so a time from them
+    would not mean what a time read off the page means. Values that are not
+    ISO fall back to :func:`parse_date` ("Aug 15, 2024").
     """
     if not value or not value.strip():
         return None
@@ -178,10 +179,9 @@ def from_markup(value: str | None) -> str | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return parse_date(text)
-    if len(text) <= 10:
-        return parsed.strftime("%Y-%m-%d")
-    return parsed.strftime("%Y-%m-%dT%H:%M")
+        found = parse_date(text)
+        return found[:10] if found else None
+    return parsed.strftime("%Y-%m-%d")
 
 
 def implausible(iso: str, today: date | None = None) -> str | None:
