@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
 from pipeline.records import Match, Piece
 from pipeline.store import Store
+from pipeline.text.dates import iso_text as iso_date_or_none
 
 
 def english_sentences(text: str) -> list[str]:
@@ -322,18 +323,6 @@ def _match_view(
             "(re-run align after re-translating)"
         )
     return MatchView(number, match, source.piece, target.piece, pairs, english, source, target)
-
-
-def iso_date_or_none(value: str | None) -> str | None:
-    """The piece date as ISO 8601, or None when it is missing or not a date."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value).isoformat()
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError:
-        return None
 
 
 def model_fields(model: str | None) -> dict[str, str | None] | None:

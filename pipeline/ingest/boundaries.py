@@ -39,6 +39,9 @@ A piece that has no body yet (only a headline and metadata, at most five
 lines) absorbs the soft rules (the last four): a repeated headline or a date
 under a headline belongs to that headline, it does not start another piece.
 
+A dump that opens with the name of a known outlet (its site's name, before
+any piece) gives that outlet to the pieces that name none themselves.
+
 A closed piece is dropped (its lines go to ``removed_lines`` with the reason)
 when it has no body paragraph ('no-body'), when it is a forum reply quoting
 another post ('forum-reply'), a forum post shorter than ``forum_min_words``
@@ -124,6 +127,7 @@ class Cutter:
         self.after_image = False
         self.pending_post = False
         self.forum_seen = False
+        self.site: str | None = None
 
     def run(self, units: Iterable[Unit]) -> Iterator[CutPiece]:
         source = iter(units)
@@ -171,6 +175,8 @@ class Cutter:
 
     def _content(self, unit: Unit, look: list[Unit]) -> Iterator[CutPiece]:
         unit.follows_image, self.after_image = self.after_image, False
+        if self.previous is None and self.site is None and unit.words <= 4 and self._in_page_header():
+            self.site = self.options.gazetteer.canonical(unit.text)  # a dump that opens with its site's name
         rule = self._boundary(unit, look)
         self.after_end = False
         if rule is not None:
@@ -179,6 +185,10 @@ class Cutter:
             self.pending_post = False
         assert self.open is not None
         self.open.add(unit, self.forum_seen)
+
+    def _in_page_header(self) -> bool:
+        """Nothing but header lines so far: no piece closed, no headline and no paragraph yet."""
+        return self.open is None or not self.open.has_body and not any(u.headline_candidate for u in self.open.units)
 
     # -- boundary rules ------------------------------------------------------------
     def _boundary(self, unit: Unit, look: list[Unit]) -> str | None:
@@ -196,6 +206,8 @@ class Cutter:
         if in_teasers and unit.headline_candidate and self.open.units and not unit.repeat and not unit.repeats(self.open.units[-1]):
             return "teaser" if not self._headline_with_anchor(unit, look) else "headline"
         if not self.open.has_body and len(self.open.units) <= 5:
+            if not any(u.headline_candidate for u in self.open.units) and self._teaser_run(unit, look, relaxed=False):
+                return "teaser"  # a teaser list under a page header (site name, section label)
             return None  # a headline's own date, byline or repeat
         if self._teaser_run(unit, look, relaxed=False):
             return "teaser"
@@ -313,6 +325,7 @@ class Cutter:
         result = CutPiece(units=units, start_rule=piece.rule, removed=piece.removed, script=_body_script(piece.units),
                           kind="teaser" if teaser else "article")
         describe(result, self.previous, self.vocab, self.options.today)
+        result.outlet = result.outlet or self.site
         if teaser and result.title is None:
             result.title = result.paragraphs[0] if len(result.paragraphs[0]) <= self.options.max_title_chars else None
         self.previous = result

@@ -329,6 +329,20 @@ def container_meta(container: Any, nested: set[Any], item: dict[str, Any] | None
     return meta
 
 
+def _mark_markup_metadata(container: Any, nested: set[Any], lines: list[Line], units: list[Unit]) -> None:
+    """Lines made only of ``<time>`` and author elements ("Saturday", "2024-08-15 الميادين نت") are metadata."""
+    pieces = [(" ".join(e.text_content().split()), "date") for e in _own(container, ".//time", nested)]
+    pieces += [(" ".join(e.text_content().split()), "byline") for e in _own(container, _AUTHOR_XPATH, nested)]
+    pieces = [(text, kind) for text, kind in pieces if text]
+    for line, unit in zip(lines, units):
+        rest, kind = line.text, None
+        for text, what in pieces:
+            if text in rest:
+                rest, kind = rest.replace(text, " ", 1), kind or what
+        if kind and not rest.strip(" ,|-–—·•:"):
+            unit.__dict__["meta_kind"] = kind  # the markup says what this line is: it overrides the line's shape
+
+
 def _heading_index(lines: list[Line], units: list[Unit]) -> int | None:
     """The first h1–h3 line before the body (h1 preferred over h2 over h3)."""
     limit = next((i for i, u in enumerate(units) if u.body_like and lines[i].tag not in HEADINGS), len(units))
@@ -357,6 +371,7 @@ def container_piece(
         units.append(Unit((line.line,), line.text, None, vocab))
     if not units:
         return None
+    _mark_markup_metadata(container, nested, kept, units)
     for index in range(1, len(units)):
         units[index].repeat = any(units[index].repeats(p) for p in units[max(0, index - 3) : index] + units[:1])
     notes: list[str] = list(page.notes) if page else []

@@ -8,8 +8,8 @@ decision can be explained by the shape of a line and its neighbours:
   sentence or clause (. ! , ; :), not a date or byline;
 * *body-like*: a paragraph (25+ words, or 8+ ending a sentence);
 * *metadata kind* on its own (:attr:`Unit.meta_kind`): a date line, a
-  byline, a credit, a dateline, a caption, a disclaimer, a tag list or a bare
-  personal name. The words these shapes are made of ("By", «بقلم», "Photo:",
+  byline, a credit, a dateline, a caption, a disclaimer, a tag list, a
+  section label or a bare personal name. The words these shapes are made of ("By", «بقلم», "Photo:",
   "Getty Images", date labels...) come from ``data/lines.yaml`` through
   :class:`Vocabulary`, not from this module.
 
@@ -34,6 +34,7 @@ CLOSERS = "\"'”’»)]»›"
 SENTENCE_END = tuple(".!?؟…")
 _NOT_TITLE_END = tuple(".!,;:،؛")
 _AR_WORD = r"[\u0621-\u064A\u0640\u064B-\u0652]+"
+_PHRASE_CLITICS = ("بال", "وال", "فال", "كال", "لل")  # "with the", "and the"...: phrases, not names
 _ALEF_FORMS = str.maketrans("أإآةى", "اااهي")
 
 
@@ -47,6 +48,8 @@ class Vocabulary:
         name_word = rf"(?:[A-Z][\w'’.-]*|(?:{particles})(?:-\w+)?)"
         self.name_en = re.compile(rf"{name_word}(?: {name_word}){{1,3}}")
         self.name_ar = re.compile(rf"{_AR_WORD}(?: {_AR_WORD}){{1,3}}")
+        self.name_particles_ar = set(gazetteer.words("name_particles_ar"))
+        self.not_in_names = set(gazetteer.words("not_in_names"))
         self.byline = re.compile(
             rf"^(?:(?:{alt('byline_prefixes')})\s+(?:.{{0,30}}?\s)?by|{alt('byline_openers')})\s*[:：]?\s+(?P<who>.+)$", re.IGNORECASE
         )
@@ -59,12 +62,23 @@ class Vocabulary:
             re.compile(rf".+\((?:[^()]{{0,80}}?\b(?:{credits})\b[^()]{{0,60}}|[\u0600-\u06FF ]{{2,20}})\)\.?", re.IGNORECASE),  # "... (AFP)"
             re.compile(rf".+[/|]\s*(?:(?:photo|image|credit|تصوير)s?\s*:\s*)?[^/|]{{0,40}}?\b(?:{credits})\s*\.?", re.IGNORECASE),  # ".../ Photo: Reuters", "Jim Smith/Getty Images"
             re.compile(r".+[/|(]\s*(?:photo|image|credit|تصوير)s?\s*:\s*[^/|]{1,50}", re.IGNORECASE),  # "... (Photo: Jane Doe)"
+            re.compile(r".+\([^()/]{2,40}/[^()/]{2,40}\)\.?"),  # "... (AP Photo/Hussein Malla)", "... (Outlet/Photographer)"
         )
+        self.section_words = {w.casefold() for w in gazetteer.words("section_words")}
         self.disclaimer = re.compile(r"the views expressed in this article.*|(?:this|the) (?:article|story) (?:was|is) (?:first )?published (?:by|in|on) .{2,60}", re.IGNORECASE)
         self.dateline_lines = gazetteer.patterns("dateline_lines")
         self.date_labels = re.compile(rf"\b(?:{alt('date_labels')})\b|[\[\]|:,()\-–—/]", re.IGNORECASE)
         self.series_part = re.compile("|".join(gazetteer.words("series_part")), re.IGNORECASE)
         self.series_next = re.compile(rf"^(?:{alt('series_next')})\b", re.IGNORECASE)
+
+    def is_arabic_name(self, text: str) -> bool:
+        """«إيفا الشوفي», «محمد صادق الحسيني»: 2–3 words (4 with a particle), no preposition, no clitic phrase."""
+        if not self.name_ar.fullmatch(text):
+            return False
+        words = text.split()
+        if any(w in self.not_in_names or w.startswith(_PHRASE_CLITICS) for w in words):
+            return False
+        return len(words) <= 3 or any(w in self.name_particles_ar for w in words)
 
     def is_tag_list(self, text: str) -> bool:
         """"غزة,طوفان الأقصى,حماس" or "Iraq, Syria, Elections": three or more short items, no sentence."""
@@ -197,7 +211,9 @@ class Unit:
             return "disclaimer"
         if vocab.is_tag_list(text):
             return "tags"
-        if len(text) <= 40 and (vocab.name_en.fullmatch(text) or vocab.name_ar.fullmatch(text)):
+        if words <= 4 and all(w.casefold() in vocab.section_words for w in re.findall(r"\w+", text)):
+            return "section"
+        if len(text) <= 40 and (vocab.name_en.fullmatch(text) or vocab.is_arabic_name(text)):
             return "name"
         return None
 
@@ -208,7 +224,7 @@ class Unit:
         return bool(
             words <= 50 and captions[0].fullmatch(self.text)
             or words <= 30 and captions[1].fullmatch(self.text)
-            or words <= 50 and (captions[2].fullmatch(self.text) or captions[3].fullmatch(self.text))
+            or words <= 50 and any(c.fullmatch(self.text) for c in captions[2:])
         )
 
     @cached_property
@@ -356,6 +372,9 @@ def byline(text: str, vocab: Vocabulary = DEFAULT_VOCABULARY) -> tuple[str | Non
         who = match.group("who").strip()
         if " | " in who:
             who = who.split(" | ", 1)[0].strip()
+        outlet = vocab.gazetteer.canonical(who.strip(" :：«»\"'"))
+        if outlet and re.fullmatch(r"[«\"']?[^«»\"']+[»\"']?\s*[:：]?", who):  # «كتبت «البناء»:», "By Al Mayadeen English"
+            return None, outlet, None
         if _ARABIC_NAME_TEXT.fullmatch(who):
             return who.strip(), None, None
         # "By doing so, ..." opens a sentence; a byline names someone (capitalised) in a few words.
