@@ -118,7 +118,7 @@ class Gazetteer:
 
     # -- outlets ------------------------------------------------------------------------------
     def canonical(self, text: str | None) -> str | None:
-        """The canonical name of a known outlet ("al-mayadeen" → "Al Mayadeen"), else None."""
+        """The canonical name of a known outlet (an alias, any case → the name in outlets.yaml), else None."""
         if not text:
             return None
         key = outlet_key(text)
@@ -139,7 +139,7 @@ class Gazetteer:
 
     @cached_property
     def leading_outlet(self) -> re.Pattern[str]:
-        """A known outlet name at the very start, then a separator: "Shafaq News/ ...", "Baghdad today – ..."."""
+        """A known outlet name at the very start, then a separator: "Outlet/ ...", "Outlet – City"."""
         names = sorted({a for o in self.outlets for a in (o.name, *o.aliases) if len(outlet_key(a)) >= 4}, key=len, reverse=True)
         alternation = "|".join(r"\s+".join(re.escape(part) for part in n.split()) for n in names)
         return re.compile(rf"^[«\"]?(?P<outlet>{alternation})[»\"]?(?:\s+agency)?\s*(?:/|[–—-]\s|:|\|)", re.IGNORECASE)

@@ -10,7 +10,7 @@ decision can be explained by the shape of a line and its neighbours:
 * *metadata kind* on its own (:attr:`Unit.meta_kind`): a date line, a
   byline, a credit, a dateline, a caption, a disclaimer, a tag list, a
   section label or a bare personal name. The words these shapes are made of ("By", «بقلم», "Photo:",
-  "Getty Images", date labels...) come from ``data/lines.yaml`` through
+  photo agencies, date labels...) come from ``data/lines.yaml`` through
   :class:`Vocabulary`, not from this module.
 
 Reading a dump into units (:func:`iter_units`) also decides whether its
@@ -56,16 +56,16 @@ class Vocabulary:
         by_labels = "|".join(re.escape(w) for w in gazetteer.words("credit_labels") if w.endswith(" by"))
         other_labels = "|".join(re.escape(w) for w in sorted(gazetteer.words("credit_labels"), key=len, reverse=True) if not w.endswith(" by"))
         self.credit = re.compile(rf"(?:{by_labels})\s*:?\s+\S.{{0,60}}|(?:{other_labels})\s*:\s*\S.{{0,60}}", re.IGNORECASE)
-        credits = alt("photo_credits")
+        credits, markers = alt("photo_credits"), alt("credit_markers")
         self.captions = (
             re.compile(rf"(?:{alt('caption_openers')})\s*:\s*.+", re.IGNORECASE),  # "FILE PHOTO: ...", "Photo: ..."
-            re.compile(rf".+\((?:[^()]{{0,80}}?\b(?:{credits})\b[^()]{{0,60}}|[\u0600-\u06FF ]{{2,20}})\)\.?", re.IGNORECASE),  # "... (AFP)"
-            re.compile(rf".+[/|]\s*(?:(?:photo|image|credit|تصوير)s?\s*:\s*)?[^/|]{{0,40}}?\b(?:{credits})\s*\.?", re.IGNORECASE),  # ".../ Photo: Reuters", "Jim Smith/Getty Images"
-            re.compile(r".+[/|(]\s*(?:photo|image|credit|تصوير)s?\s*:\s*[^/|]{1,50}", re.IGNORECASE),  # "... (Photo: Jane Doe)"
+            re.compile(rf".+\((?:[^()]{{0,80}}?\b(?:{credits})\b[^()]{{0,60}}|[\u0600-\u06FF ]{{2,20}})\)\.?", re.IGNORECASE),  # "... (Agency)"
+            re.compile(rf".+[/|]\s*(?:(?:{markers})s?\s*:\s*)?[^/|]{{0,40}}?\b(?:{credits})\s*\.?", re.IGNORECASE),  # "... / Photo: Agency", "Jim Smith/Agency"
+            re.compile(rf".+[/|(]\s*(?:{markers})s?\s*:\s*[^/|]{{1,50}}", re.IGNORECASE),  # "... (Photo: Jane Doe)"
             re.compile(r".+\([^()/]{2,40}/[^()/]{2,40}\)\.?"),  # "... (AP Photo/Hussein Malla)", "... (Outlet/Photographer)"
         )
         self.section_words = {w.casefold() for w in gazetteer.words("section_words")}
-        self.disclaimer = re.compile(r"the views expressed in this article.*|(?:this|the) (?:article|story) (?:was|is) (?:first )?published (?:by|in|on) .{2,60}", re.IGNORECASE)
+        self.disclaimer = re.compile("|".join(gazetteer.words("disclaimers")), re.IGNORECASE)
         self.dateline_lines = gazetteer.patterns("dateline_lines")
         self.date_labels = re.compile(rf"\b(?:{alt('date_labels')})\b|[\[\]|:,()\-–—/]", re.IGNORECASE)
         self.series_part = re.compile("|".join(gazetteer.words("series_part")), re.IGNORECASE)
@@ -219,7 +219,7 @@ class Unit:
 
     @cached_property
     def caption(self) -> bool:
-        """A photo caption or credit: "FILE PHOTO: ...", "... / Photo: Reuters", "... Jim Smith/Getty Images"."""
+        """A photo caption or credit: "FILE PHOTO: ...", "... / Photo: Agency", "... Jim Smith/Agency" (agencies: lines.yaml)."""
         captions, words = self.vocab.captions, self.words
         return bool(
             words <= 50 and captions[0].fullmatch(self.text)
@@ -229,7 +229,7 @@ class Unit:
 
     @cached_property
     def _outlet_dateline(self) -> bool:
-        """"Baghdad today – Baghdad": a known outlet, a dash and a place."""
+        """"Outlet – City": a known outlet, a dash and a place."""
         match = self.vocab.gazetteer.leading_outlet.match(self.text)
         return bool(match) and len(self.text[match.end() :].split()) <= 3
 
@@ -359,7 +359,7 @@ _ARABIC_NAME_TEXT = re.compile(r"[\u0600-\u06FF ]{3,60}")
 def byline(text: str, vocab: Vocabulary = DEFAULT_VOCABULARY) -> tuple[str | None, str | None, str | None] | None:
     """(author, outlet, date) when `text` is a byline line, else None.
 
-    Any of the three may be None ("By Al Mayadeen English" names an outlet,
+    Any of the three may be None ("By <an outlet's name>" names an outlet,
     not an author). "Author: X | Published: 2 hours ago" keeps what is
     before the bar. An Arabic "city – name" line ("باريس – نضال حمادة") gives
     the author after the dash.
@@ -373,7 +373,7 @@ def byline(text: str, vocab: Vocabulary = DEFAULT_VOCABULARY) -> tuple[str | Non
         if " | " in who:
             who = who.split(" | ", 1)[0].strip()
         outlet = vocab.gazetteer.canonical(who.strip(" :：«»\"'"))
-        if outlet and re.fullmatch(r"[«\"']?[^«»\"']+[»\"']?\s*[:：]?", who):  # «كتبت «البناء»:», "By Al Mayadeen English"
+        if outlet and re.fullmatch(r"[«\"']?[^«»\"']+[»\"']?\s*[:：]?", who):  # «كتبت «<outlet>»:», "By <outlet>"
             return None, outlet, None
         if _ARABIC_NAME_TEXT.fullmatch(who):
             return who.strip(), None, None
@@ -403,7 +403,7 @@ def _split_byline(who: str, vocab: Vocabulary) -> tuple[str | None, str | None, 
     if match:
         who, outlet = match.group("who"), gazetteer.canonical(match.group("outlet")) or match.group("outlet").strip()
     else:
-        possessive = re.match(r"^(.+?)[’']s\b", who)  # "The Cradle's Iraq Correspondent"
+        possessive = re.match(r"^(.+?)[’']s\b", who)  # "<Outlet>'s Iraq Correspondent"
         outlet = gazetteer.canonical(possessive.group(1)) if possessive else None
     who = " ".join(who.split()).strip(" -–—,:|")
     if who.isupper():

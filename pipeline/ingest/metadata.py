@@ -8,8 +8,8 @@ Dates
 
 Bylines
     "By Staff, Agencies" → "Staff, Agencies"; "BY RICK MORAN NOV 07, 2021" →
-    "Rick Moran" (the date goes to ``date``); "By Aram Mirzaei for the Saker
-    blog" → author "Aram Mirzaei", outlet "The Saker"; "Author: X | Published:
+    "Rick Moran" (the date goes to ``date``); "By Jane Doe for <outlet>" →
+    author "Jane Doe" and that outlet; "Author: X | Published:
     ..." → "X"; «بقلم X» and an Arabic "city – name" line → "X". A bare
     personal name in the header or signing the piece is the author when no
     byline says otherwise (:mod:`pipeline.ingest.lines`).
@@ -17,13 +17,13 @@ Bylines
 Outlets
     Only where the page names the outlet or the text names itself, in this
     order: a byline naming it; the site name after a "|" in a page title; a
-    source line ("Source: Press TV", "Translated by Al-Ahed News"); an agency
-    opener of the first paragraph ("Shafaq News /", "(Baghdad: Al Furat
-    News)", "City / Outlet:"); chrome around the piece naming its site; an
-    Arabic paper quoting a source to itself ("لـ«الأخبار»"); a columnist the
+    source line ("Source: <outlet>", "Translated by <outlet>"); an agency
+    opener of the first paragraph ("<Outlet> /", "(City: <Outlet>)",
+    "City / Outlet:"); chrome around the piece naming its site; an Arabic
+    paper quoting a source to itself ("لـ«<paper>»"); a columnist the
     gazetteer maps to a paper. The names, aliases and shapes are data
     (:mod:`pipeline.ingest.gazetteer`); an outlet merely *quoted* in an
-    English article ("told al-Mayadeen TV") is not the piece's outlet.
+    English article ("told <outlet> TV") is not the piece's outlet.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pipeline.text.dates import implausible, parse_date
 
 
 def canonical_outlet(text: str | None, gazetteer: Gazetteer = DEFAULT) -> str | None:
-    """The canonical English name of a known outlet ("al-mayadeen" → "Al Mayadeen"), else None."""
+    """The canonical English name of a known outlet (an alias, any case → the name in outlets.yaml), else None."""
     return gazetteer.canonical(text)
 
 
@@ -49,7 +49,7 @@ def outlet_name(text: str, gazetteer: Gazetteer = DEFAULT) -> str:
 
 
 def outlet_from_opener(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
-    """The outlet an agency-style first paragraph opens with ("Shafaq News / ...", "(Baghdad: Al Furat News) ...")."""
+    """The outlet an agency-style first paragraph opens with ("<Outlet> / ...", "(City: <Outlet>) ...")."""
     text = text.strip()
     match = gazetteer.leading_outlet.match(text)
     if match:
@@ -67,7 +67,7 @@ def opens_like_a_dateline(text: str, gazetteer: Gazetteer = DEFAULT) -> bool:
 
 
 def outlet_from_line(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
-    """The outlet a whole metadata line names ("Source: Press TV", "Baghdad today – Baghdad")."""
+    """The outlet a whole metadata line names ("Source: <outlet>", "<Outlet> – City")."""
     text = text.strip()
     for pattern in gazetteer.patterns("lines"):
         match = pattern.match(text)
@@ -80,7 +80,7 @@ def outlet_from_line(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
 
 
 def outlet_self_reference_ar(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
-    """The paper an Arabic text names in «…» as the one a source spoke to ("قال لـ«الأخبار»")."""
+    """The paper an Arabic text names in «…» as the one a source spoke to ("قال لـ«<paper>»")."""
     patterns = gazetteer.self_reference
     if patterns is None:
         return None

@@ -3,14 +3,13 @@
 The title is the first headline-shaped line among the piece's leading lines
 that is no metadata: a section label, a date line, a bare personal name
 («إيفا الشوفي»), a byline ("By: X", «بقلم ...»), a photo caption or credit
-("... / Photo: Reuters", "Getty Images", «تصوير») is never a title; the
-reading-time and print/share furniture ("3 min read", "Printer Friendly",
-"Short Url", "A + A -", «اقرأ المزيد») never reaches a piece at all (it is
+(a line ending in a photo agency's credit) is never a title; reading-time,
+print, share and font-size furniture never reaches a piece at all (it is
 chrome, ``data/chrome.yaml``). Lines before the title are header metadata.
 
 The *header* runs from there to the last metadata line before the first
 body-like paragraph (so a section label or a standfirst sandwiched between
-headline and byline is header too); trailing metadata ("Source: Press TV",
+headline and byline is header too); trailing metadata ("Source: <outlet>",
 "Date: 24 July, 2020", a signature name, a tag list) is metadata; inside the
 body, a caption under an image placeholder or with a photo credit, a line
 repeating the line before it, a tag list and a bare date line are metadata.
