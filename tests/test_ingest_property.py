@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pipeline.ingest import CutOptions, cut_dump
 from pipeline.ingest.chrome import DEFAULT_FILTER
-from pipeline.ingest.pieces import accounting_problems
+from pipeline.ingest.cutter import accounting_problems
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED_LINES = sorted({line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()})

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from pipeline.config import Config
 from pipeline.ingest import cut_dump
-from pipeline.ingest.pieces import accounting_problems
+from pipeline.ingest.cutter import accounting_problems
 from pipeline.translate.backends import load_translator
 from pipeline.translate.settings import TranslatorSettings
 from pipeline.translate.split import clean_for_model, split_sentences

@@ -7,8 +7,9 @@ The stage has small parts, each usable on its own:
   :class:`RawDocument` objects (:func:`read_source`);
 * :mod:`~pipeline.ingest.html` keeps an HTML page's structure: one piece per
   article container, metadata from the markup first;
-* :mod:`~pipeline.ingest.pieces` cuts a text dump into pieces
-  (:func:`cut_dump`), accounting for every line, with
+* :mod:`~pipeline.ingest.cutter` cuts a text dump into pieces
+  (:func:`cut_dump`; what a piece is: :mod:`~pipeline.ingest.pieces`),
+  accounting for every line, with
   :mod:`~pipeline.ingest.lines` (line features),
   :mod:`~pipeline.ingest.boundaries` (where pieces start),
   :mod:`~pipeline.ingest.roles` (title, header, body) and
@@ -24,17 +25,8 @@ stage's job: pieces leave here with status 'ingested' and no language.
 
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.gazetteer import Gazetteer, load_gazetteer
-from pipeline.ingest.pieces import (
-    CutOptions,
-    CutPiece,
-    CutResult,
-    PieceUnit,
-    RemovedLine,
-    accounting_problems,
-    cut_dump,
-    iter_pieces,
-    split_paragraphs,
-)
+from pipeline.ingest.cutter import accounting_problems, cut_dump, iter_pieces, split_paragraphs
+from pipeline.ingest.pieces import CutOptions, CutPiece, CutResult, PieceUnit, RemovedLine
 from pipeline.ingest.readers import RawDocument, read_source
 from pipeline.ingest.settings import IngestSettings
 from pipeline.ingest.stage import IngestReport, ingest_paths

@@ -57,7 +57,8 @@ from lxml import html as lxml_html
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.lines import Unit, split_lines
 from pipeline.ingest.metadata import checked_date, describe, outlet_name
-from pipeline.ingest.pieces import CutOptions, CutPiece, RemovedSink, iter_pieces
+from pipeline.ingest.cutter import iter_pieces
+from pipeline.ingest.pieces import CutOptions, CutPiece, PieceUnit, RemovedCounter, RemovedLine, RemovedSink
 from pipeline.ingest.roles import assign_roles
 from pipeline.text.dates import from_markup
 
@@ -358,8 +359,6 @@ def container_piece(
     options: CutOptions, chrome: ChromeFilter, removed: RemovedSink,
 ) -> CutPiece | None:
     """One container as one piece; `page` is given when the page has only this container."""
-    from pipeline.ingest.pieces import RemovedLine
-
     vocab = options.vocabulary
     lines, units, kept = block_lines(container, nested), [], []
     for line in lines:
@@ -385,7 +384,7 @@ def container_piece(
     if not piece.paragraphs:
         if title_at is None:
             return None
-        piece.units = [u if u.role != "title" else type(u)(u.lines, u.text, "body") for u in roles]
+        piece.units = [u if u.role != "title" else PieceUnit(u.lines, u.text, "body") for u in roles]
     describe(piece, None, vocab, options.today)
     text_title, text_date, text_author, text_outlet = piece.title, piece.date, piece.author, piece.outlet
     piece.title = (" ".join(units[title_at].text.split()) if title_at is not None else None) or markup.title or text_title
@@ -429,8 +428,6 @@ def _match_items(boxes: list[Any], items: list[dict[str, Any]]) -> list[dict[str
 def cut_html(html: str, options: CutOptions | None = None, chrome: ChromeFilter | None = None,
              removed: RemovedSink | None = None) -> list[CutPiece]:
     """Pieces of one HTML page (see the module docstring); never raises on odd markup."""
-    from pipeline.ingest.pieces import RemovedCounter
-
     options = options or CutOptions()
     chrome = chrome or ChromeFilter(gazetteer=options.gazetteer)
     removed = removed if removed is not None else RemovedCounter()
@@ -493,8 +490,6 @@ def _whole_page(tree: Any, clean_html: str, page: PageMeta, options: CutOptions,
 
 def _loose_piece(text: str, options: CutOptions, chrome: ChromeFilter) -> CutPiece:
     """A page too short to look like an article is still one piece: its lines as paragraphs."""
-    from pipeline.ingest.pieces import PieceUnit
-
     units = [PieceUnit((n,), " ".join(line.split()), "body") for n, line in enumerate(split_lines(text), 1)
              if line.strip() and chrome.match(line) is None]
     return CutPiece(units=units, start_rule="html-page", script="none")

@@ -1,4 +1,4 @@
-"""Cutting a scraped dump into pieces: the records, the options and the entry points.
+"""Cutting a scraped dump into pieces: what a piece is, and the options of the cut.
 
 A *piece* is one article (or forum post carrying one, or one teaser of a
 headline list) cut out of a dump. "Segment" is kept for sentences, the unit
@@ -14,7 +14,9 @@ exception to "whole lines" is a date label glued to the front of a first
 paragraph ("date 2020-10-22 The minister said..."): that line is split into
 a metadata part and a body part, both carrying its line number.
 
-The work is split by job:
+This module holds the records and options; :mod:`~pipeline.ingest.cutter`
+the entry points (:func:`cut_dump`, :func:`iter_pieces`). The work is split
+by job:
 
 * :mod:`~pipeline.ingest.lines` — what one line looks like on its own;
 * :mod:`~pipeline.ingest.boundaries` — where a new piece starts (the rules
@@ -42,19 +44,15 @@ value is never guessed.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
-from pipeline.ingest.lines import Vocabulary, iter_units, looks_hard_wrapped, split_lines
+from pipeline.ingest.lines import Vocabulary
 
 Role = Literal["title", "meta", "body"]
 PieceKind = Literal["article", "teaser"]
-WRAP_SAMPLE_LINES = 400
 
 
 @dataclass(frozen=True)
@@ -168,92 +166,3 @@ class RemovedCounter:
     def append(self, item: RemovedLine, /) -> None:
         self.count += 1
         self.by_reason[item.reason] = self.by_reason.get(item.reason, 0) + 1
-
-
-# -- entry points ------------------------------------------------------------------------
-
-
-def iter_pieces(
-    lines: Iterable[str],
-    options: CutOptions | None = None,
-    removed: RemovedSink | None = None,
-    chrome: ChromeFilter = DEFAULT_FILTER,
-) -> Iterator[CutPiece]:
-    """Stream pieces out of an iterable of lines; removed lines go to `removed` (a list or a counter)."""
-    from pipeline.ingest.boundaries import Cutter
-
-    options = options or CutOptions()
-    iterator = iter(lines)
-    wrapped = options.wrapped
-    head: list[str] = []
-    if wrapped is None:
-        head = list(itertools.islice(iterator, WRAP_SAMPLE_LINES))
-        wrapped = looks_hard_wrapped(head)
-    units = iter_units(itertools.chain(head, iterator), wrapped, chrome, options.vocabulary)
-    yield from Cutter(options, removed if removed is not None else RemovedCounter()).run(units)
-
-
-def cut_dump(text: str, options: CutOptions | None = None, chrome: ChromeFilter = DEFAULT_FILTER) -> CutResult:
-    """Cut a whole dump (one string) into pieces; pure, no store involved.
-
-    >>> result = cut_dump(open("seeds/003_d3a64df3fb8f3d34.txt").read())
-    >>> [p.title for p in result.pieces][:2]   # doctest: +SKIP
-    """
-    removed: list[RemovedLine] = []
-    pieces = list(iter_pieces(split_lines(text), options, removed, chrome))
-    removed.sort(key=lambda r: r.line)
-    return CutResult(pieces, removed)
-
-
-def accounting_problems(text: str, result: CutResult) -> list[str]:
-    """Check the cutter's promise on `text`: every non-blank line is removed or in exactly one piece.
-
-    Returns a list of problems (empty when the promise holds): a line in no
-    piece and not removed, a line in two places, or a piece line whose text
-    is not the input line's (whitespace runs compared as one space).
-    """
-    lines = {n: " ".join(line.split()) for n, line in enumerate(split_lines(text), 1) if line.strip()}
-    owner: dict[int, str] = {}
-    problems: list[str] = []
-    for record in result.removed_lines:
-        if record.line in owner:
-            problems.append(f"line {record.line} removed twice")
-        owner[record.line] = f"removed ({record.reason})"
-    for index, piece in enumerate(result.pieces):
-        texts: dict[int, list[str]] = {}
-        for unit in piece.units:
-            for number in unit.lines:
-                texts.setdefault(number, []).append(unit.text)
-            if len(unit.lines) > 1 and unit.text != " ".join(lines.get(n, "?") for n in unit.lines):
-                problems.append(f"lines {unit.lines} are not joined into their unit's text")
-        for number, parts in texts.items():
-            if number in owner:
-                problems.append(f"line {number} is in piece {index} and {owner[number]}")
-            owner[number] = f"piece {index}"
-            units_here = [u for u in piece.units if number in u.lines]
-            if all(len(u.lines) == 1 for u in units_here) and " ".join(parts) != lines.get(number):
-                problems.append(f"line {number}: piece text {' '.join(parts)[:60]!r} is not the input line")
-        if piece.text != "\n\n".join(piece.paragraphs) or not piece.paragraphs:
-            problems.append(f"piece {index}: text is not its paragraphs joined")
-    missing = sorted(set(lines) - set(owner))
-    if missing:
-        problems.append(f"lines in no piece and not removed: {missing[:10]}")
-    return problems
-
-
-def split_paragraphs(text: str, chrome: ChromeFilter | None = None) -> tuple[list[str], int]:
-    """Paragraphs of an already-cut piece (JSONL): blank-line blocks, or one per line.
-
-    Hard-wrapped blocks are joined with spaces; otherwise every line is a
-    paragraph. With `chrome`, chrome lines are dropped; returns (paragraphs,
-    number of chrome lines dropped).
-    """
-    lines = list(split_lines(text))
-    units = iter_units(lines, looks_hard_wrapped(lines), chrome or ChromeFilter(builtin=False))
-    paragraphs, removed = [], 0
-    for unit in units:
-        if unit.chrome is not None and chrome is not None:
-            removed += 1
-        else:
-            paragraphs.append(unit.text)
-    return paragraphs, removed

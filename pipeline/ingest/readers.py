@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pipeline.errors import InputError
-from pipeline.text.dates import from_markup
+from pipeline.text.dates import parse_date
 from pipeline.ingest.script import arabic_share
 from pipeline.ingest.lines import split_lines
 from pipeline.ingest.settings import IngestSettings
@@ -534,7 +534,7 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         segment=False,
         line=number,
         title=field_str("title"),
-        date=from_markup(date),
+        date=parse_date(date) if date else None,
         author=field_str("author"),
         outlet=field_str("outlet"),
         lang=field_str("lang", "language"),

@@ -31,7 +31,8 @@ from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
 from pipeline.ingest.html import cut_html
-from pipeline.ingest.pieces import RemovedCounter, iter_pieces, split_paragraphs
+from pipeline.ingest.cutter import iter_pieces, split_paragraphs
+from pipeline.ingest.pieces import RemovedCounter
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import QUIET, Reporter, Task
 from pipeline.records import content_id
