@@ -50,8 +50,8 @@ sys.path.insert(0, str(ROOT))
 from pipeline.detect import detect_language  # noqa: E402
 from pipeline.ingest import IngestSettings, read_source  # noqa: E402
 from pipeline.ingest.chrome import ChromeFilter  # noqa: E402
-from pipeline.ingest.html import cut_html  # noqa: E402
 from pipeline.ingest.cutter import iter_pieces  # noqa: E402
+from pipeline.ingest.html import cut_html  # noqa: E402
 from pipeline.ingest.pieces import CutPiece  # noqa: E402
 
 FIELDS = ("lang", "title", "date", "author", "outlet")

@@ -33,9 +33,9 @@ def test_dev_dump_one_piece_per_article_with_markup_metadata():
     (document,) = read_source(DEV / "B_aug2024_roundup.html")
     pieces = cut_html(document.text, OPTIONS)
     assert len(pieces) == len(gold) == 14
-    for piece, expected in zip(pieces, gold):
+    for piece, expected in zip(pieces, gold, strict=True):
         assert piece.title == expected["title"], expected["piece_id"]  # h1, or none: never "Support truly"
-    arabic = [p for p, g in zip(pieces, gold) if g["lang"] == "ar"]
+    arabic = [p for p, g in zip(pieces, gold, strict=True) if g["lang"] == "ar"]
     assert all(p.author == "الميادين نت" and p.outlet == "Al Mayadeen" for p in arabic)  # author span, URL domain
     assert [p.date for p in arabic] == [g["date"][:10] for g in gold if g["lang"] == "ar"]  # <time datetime>
     walz = pieces[1]

@@ -9,6 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from reliability_support import (  # one copy of the sample articles
+    ARABIC_ARTICLE,
+    ENGLISH_ARTICLE,
+    SEEDS,
+)
 
 from pipeline.config import Config
 from pipeline.errors import InputError
@@ -16,8 +21,6 @@ from pipeline.ingest import IngestSettings, cut_dump, ingest_paths, read_source
 from pipeline.ingest.readers import _os_reason
 from pipeline.records import content_id
 from pipeline.store import Store
-
-from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, SEEDS  # one copy of the sample articles
 
 
 def ingest(tmp_path: Path, paths: list, **ingest_settings):

@@ -10,9 +10,9 @@ import pytest
 
 from pipeline.ingest import cut_dump
 from pipeline.ingest.chrome import DEFAULT_FILTER
-from pipeline.ingest.script import arabic_share
 from pipeline.ingest.cutter import accounting_problems
 from pipeline.ingest.pieces import CutResult
+from pipeline.ingest.script import arabic_share
 from pipeline.records import content_id
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from pipeline.text.dates import find_date, from_markup, implausible, iso_date, iso_text, parse_date
+from pipeline.text.dates import (
+    find_date,
+    from_markup,
+    implausible,
+    iso_date,
+    iso_text,
+    parse_date,
+)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.records import Match, Piece
 from pipeline.store import Store
-from pipeline.text.dates import iso_text as iso_date_or_none
+from pipeline.text.dates import iso_text as iso_date_or_none  # noqa: F401 - the export modules import it from here
 
 
 def english_sentences(text: str) -> list[str]:

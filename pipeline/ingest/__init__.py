@@ -24,9 +24,20 @@ stage's job: pieces leave here with status 'ingested' and no language.
 """
 
 from pipeline.ingest.chrome import ChromeFilter
+from pipeline.ingest.cutter import (
+    accounting_problems,
+    cut_dump,
+    iter_pieces,
+    split_paragraphs,
+)
 from pipeline.ingest.gazetteer import Gazetteer, load_gazetteer
-from pipeline.ingest.cutter import accounting_problems, cut_dump, iter_pieces, split_paragraphs
-from pipeline.ingest.pieces import CutOptions, CutPiece, CutResult, PieceUnit, RemovedLine
+from pipeline.ingest.pieces import (
+    CutOptions,
+    CutPiece,
+    CutResult,
+    PieceUnit,
+    RemovedLine,
+)
 from pipeline.ingest.readers import RawDocument, read_source
 from pipeline.ingest.settings import IngestSettings
 from pipeline.ingest.stage import IngestReport, ingest_paths

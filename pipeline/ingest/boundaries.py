@@ -59,7 +59,13 @@ from collections.abc import Iterable, Iterator
 
 from pipeline.ingest.lines import Unit, shares_words
 from pipeline.ingest.metadata import describe, opens_like_a_dateline
-from pipeline.ingest.pieces import CutOptions, CutPiece, PieceUnit, RemovedLine, RemovedSink
+from pipeline.ingest.pieces import (
+    CutOptions,
+    CutPiece,
+    PieceUnit,
+    RemovedLine,
+    RemovedSink,
+)
 from pipeline.ingest.roles import assign_roles
 
 LOOKAHEAD = 4  # content units looked at after a headline candidate

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Iterator
 from pipeline.ingest.boundaries import Cutter
 from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter
 from pipeline.ingest.lines import iter_units, looks_hard_wrapped, split_lines
-from pipeline.ingest.pieces import CutOptions, CutPiece, CutResult, RemovedCounter, RemovedLine, RemovedSink
+from pipeline.ingest.pieces import (
+    CutOptions,
+    CutPiece,
+    CutResult,
+    RemovedCounter,
+    RemovedLine,
+    RemovedSink,
+)
 
 WRAP_SAMPLE_LINES = 400
 

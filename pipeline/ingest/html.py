@@ -55,10 +55,17 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline.ingest.chrome import ChromeFilter
+from pipeline.ingest.cutter import iter_pieces
 from pipeline.ingest.lines import Unit, split_lines
 from pipeline.ingest.metadata import checked_date, describe, outlet_name
-from pipeline.ingest.cutter import iter_pieces
-from pipeline.ingest.pieces import CutOptions, CutPiece, PieceUnit, RemovedCounter, RemovedLine, RemovedSink
+from pipeline.ingest.pieces import (
+    CutOptions,
+    CutPiece,
+    PieceUnit,
+    RemovedCounter,
+    RemovedLine,
+    RemovedSink,
+)
 from pipeline.ingest.roles import assign_roles
 from pipeline.text.dates import from_markup
 
@@ -335,7 +342,7 @@ def _mark_markup_metadata(container: Any, nested: set[Any], lines: list[Line], u
     pieces = [(" ".join(e.text_content().split()), "date") for e in _own(container, ".//time", nested)]
     pieces += [(" ".join(e.text_content().split()), "byline") for e in _own(container, _AUTHOR_XPATH, nested)]
     pieces = [(text, kind) for text, kind in pieces if text]
-    for line, unit in zip(lines, units):
+    for line, unit in zip(lines, units, strict=True):
         rest, kind = line.text, None
         for text, what in pieces:
             if text in rest:
@@ -443,7 +450,7 @@ def cut_html(html: str, options: CutOptions | None = None, chrome: ChromeFilter 
     box_set = set(boxes)
     items = _match_items(boxes, page.articles)
     pieces = []
-    for box, item in zip(boxes, items):
+    for box, item in zip(boxes, items, strict=True):
         nested = {b for b in box_set if b is not box and _inside(b, box)}
         piece = container_piece(box, nested, item, page if len(boxes) == 1 else None, options, chrome, removed)
         if piece is not None:

@@ -32,7 +32,13 @@ import re
 from datetime import date
 
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
-from pipeline.ingest.lines import DEFAULT_VOCABULARY, Vocabulary, byline, doubled, same_headline
+from pipeline.ingest.lines import (
+    DEFAULT_VOCABULARY,
+    Vocabulary,
+    byline,
+    doubled,
+    same_headline,
+)
 from pipeline.ingest.pieces import CutPiece
 from pipeline.text.dates import implausible, parse_date
 

@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pipeline.errors import InputError
-from pipeline.text.dates import parse_date
-from pipeline.ingest.script import arabic_share
 from pipeline.ingest.lines import split_lines
+from pipeline.ingest.script import arabic_share
 from pipeline.ingest.settings import IngestSettings
+from pipeline.text.dates import parse_date
 
 Kind = Literal["text", "html", "jsonl"]
 

@@ -95,7 +95,7 @@ def assign_roles(units: list[Unit], vocab: Vocabulary, markup_title: int | None 
             roles[k], kinds[k] = "meta", kind_of(unit)
     result: list[PieceUnit] = []
     seen_body = False
-    for unit, role, kind in zip(units, roles, kinds):
+    for unit, role, kind in zip(units, roles, kinds, strict=True):
         split = date_prefix(unit.text, vocab) if role == "body" and not seen_body and len(unit.lines) == 1 else None
         if split:
             result.append(PieceUnit(unit.lines, unit.text[:split].strip(), "meta", "date"))

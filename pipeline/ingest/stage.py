@@ -29,10 +29,10 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
-from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
-from pipeline.ingest.html import cut_html
 from pipeline.ingest.cutter import iter_pieces, split_paragraphs
+from pipeline.ingest.html import cut_html
 from pipeline.ingest.pieces import RemovedCounter
+from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import QUIET, Reporter, Task
 from pipeline.records import content_id
