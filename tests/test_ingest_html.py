@@ -53,6 +53,16 @@ def test_several_articles_are_cut_at_their_containers():
     assert (second.title, second.date, second.paragraphs[0][:7]) == ("Parliament fails to elect a president", None, "Lebanon")
 
 
+def test_cards_of_a_listing_page_are_teasers():
+    cards = "".join(f"<article><h2>{h}</h2><p>{b}</p></article>" for h, b in [
+        ("Berri calls session to elect a president", "Speaker Nabih Berri called a session to elect a president next week."),
+        ("Mikati says the army is ready to deploy", "Caretaker Prime Minister Najib Mikati said the army is ready to deploy.")])
+    pieces = cut_html(page(cards + f"<article><h1>Iraq summit opens</h1>{BODY}</article>"), OPTIONS)
+    assert [(p.kind, p.title) for p in pieces] == [("teaser", "Berri calls session to elect a president"),
+                                                  ("teaser", "Mikati says the army is ready to deploy"),
+                                                  ("article", "Iraq summit opens")]
+
+
 def test_repeated_containers_without_article_elements():
     html = page("<div class='nav'>Home</div>" + "".join(
         f"<div class='post'><h3>{title}</h3>{body}</div>"

@@ -210,7 +210,7 @@ class Cutter:
         if self.after_end and unit.title_shaped:
             return "after-marker"
         if in_teasers and unit.headline_candidate and self.open.units and not unit.repeat and not unit.repeats(self.open.units[-1]):
-            return "teaser" if not self._headline_with_anchor(unit, look) else "headline"
+            return "teaser"  # its kind is decided when it closes: an item that grows a body is an article
         if not self.open.has_body and len(self.open.units) <= 5:
             if not any(u.headline_candidate for u in self.open.units) and self._teaser_run(unit, look, relaxed=False):
                 return "teaser"  # a teaser list under a page header (site name, section label)

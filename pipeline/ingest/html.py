@@ -13,7 +13,9 @@ Containers
     A page with none of these but with two or more sibling elements of the
     same tag and class, each holding a heading and a paragraph, uses those.
     A page with no container at all is read by trafilatura (main text) and
-    cut like a text dump (:mod:`~pipeline.ingest.pieces`).
+    cut like a text dump (:mod:`~pipeline.ingest.cutter`). On a page with
+    several containers, one holding a single short paragraph (at most
+    ``teaser_max_words``) is a listing card: a piece of kind 'teaser'.
 
 Metadata, in order of trust (the first that gives a plausible value wins)
     title   ``<h1>``–``<h3>`` before the body, microdata/JSON-LD ``headline``;
@@ -454,6 +456,8 @@ def cut_html(html: str, options: CutOptions | None = None, chrome: ChromeFilter 
         nested = {b for b in box_set if b is not box and _inside(b, box)}
         piece = container_piece(box, nested, item, page if len(boxes) == 1 else None, options, chrome, removed)
         if piece is not None:
+            if len(boxes) > 1 and len(piece.paragraphs) == 1 and len(piece.text.split()) <= options.teaser_max_words:
+                piece.kind = "teaser"  # a card of a listing page: a headline and a blurb
             if nested:
                 piece.notes.append(f"{len(nested)} nested article container(s) are pieces of their own")
             if len(boxes) > 1:

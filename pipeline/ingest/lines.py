@@ -55,7 +55,7 @@ class Vocabulary:
         )
         by_labels = "|".join(re.escape(w) for w in gazetteer.words("credit_labels") if w.endswith(" by"))
         other_labels = "|".join(re.escape(w) for w in sorted(gazetteer.words("credit_labels"), key=len, reverse=True) if not w.endswith(" by"))
-        self.credit = re.compile(rf"(?:{by_labels})\s*:?\s+\S.{{0,60}}|(?:{other_labels})\s*:\s*\S.{{0,60}}", re.IGNORECASE)
+        self.credit = re.compile(rf"[(\[]?\s*(?:(?:{by_labels})\s*:?\s+\S.{{0,60}}|(?:{other_labels})\s*:\s*\S.{{0,60}})", re.IGNORECASE)
         credits, markers = alt("photo_credits"), alt("credit_markers")
         self.captions = (
             re.compile(rf"(?:{alt('caption_openers')})\s*:\s*.+", re.IGNORECASE),  # "FILE PHOTO: ...", "Photo: ..."
