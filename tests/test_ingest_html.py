@@ -53,6 +53,15 @@ def test_several_articles_are_cut_at_their_containers():
     assert (second.title, second.date, second.paragraphs[0][:7]) == ("Parliament fails to elect a president", None, "Lebanon")
 
 
+def test_asides_footers_and_figure_captions_are_not_body_text():
+    html = page("<article><h1>Iraq summit opens</h1><figure><img src='x.jpg'><figcaption>Leaders arrive in Baghdad on "
+                "Saturday for the summit</figcaption></figure>" + BODY + "<aside><ul><li>Other story one about Iraq</li>"
+                "<li>Other story two about Iraq</li></ul></aside><footer>Filed under Iraq, Summit <span class='author'>"
+                "Jane Doe</span></footer></article>")
+    (piece,) = cut_html(html, OPTIONS)
+    assert piece.author == "Jane Doe" and len(piece.paragraphs) == 2 and piece.paragraphs[0].startswith("Leaders gathered")
+
+
 def test_cards_of_a_listing_page_are_teasers():
     cards = "".join(f"<article><h2>{h}</h2><p>{b}</p></article>" for h, b in [
         ("Berri calls session to elect a president", "Speaker Nabih Berri called a session to elect a president next week."),

@@ -12,7 +12,9 @@ Containers
     nested one is a piece of its own and is left out of its parent's text.
     A page with none of these but with two or more sibling elements of the
     same tag and class, each holding a heading and a paragraph, uses those.
-    A page with no container at all is read by trafilatura (main text) and
+    Navigation, forms, ``<aside>`` and ``<footer>`` inside a container give
+    no text (its metadata is still read from them); a ``<figcaption>`` is a
+    caption. A page with no container at all is read by trafilatura (main text) and
     cut like a text dump (:mod:`~pipeline.ingest.cutter`). On a page with
     several containers, one holding a single short paragraph (at most
     ``teaser_max_words``) is a listing card: a piece of kind 'teaser'.
@@ -76,7 +78,7 @@ ARTICLE_TYPES = {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle"
 BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "blockquote",
               "figure", "figcaption", "section", "header", "footer", "table", "tr", "td", "th", "pre", "address",
               "article", "main", "hr", "br", "caption", "details", "summary", "center"}
-DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label")
+DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label", "aside", "footer")  # no article text in these
 HEADINGS = ("h1", "h2", "h3")
 _ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
 _CONTAINER_XPATH = "//article | //*[@role='article'] | //*[@itemscope and @itemtype]"
@@ -340,11 +342,15 @@ def container_meta(container: Any, nested: set[Any], item: dict[str, Any] | None
 
 
 def _mark_markup_metadata(container: Any, nested: set[Any], lines: list[Line], units: list[Unit]) -> None:
-    """Lines made only of ``<time>`` and author elements ("Saturday", "2024-08-15 الميادين نت") are metadata."""
+    """``<figcaption>`` lines, and lines made only of ``<time>`` and author elements ("Saturday",
+    "2024-08-15 الميادين نت"), are metadata whatever their shape."""
     pieces = [(" ".join(e.text_content().split()), "date") for e in _own(container, ".//time", nested)]
     pieces += [(" ".join(e.text_content().split()), "byline") for e in _own(container, _AUTHOR_XPATH, nested)]
     pieces = [(text, kind) for text, kind in pieces if text]
     for line, unit in zip(lines, units, strict=True):
+        if line.tag == "figcaption":
+            unit.__dict__["meta_kind"] = "caption"
+            continue
         rest, kind = line.text, None
         for text, what in pieces:
             if text in rest:
