@@ -29,6 +29,8 @@ PieceStatus = Literal["ingested", "pending", "translated", "english", "not_route
 SourceStatus = Literal["ingested", "partial", "failed"]
 # A run of the pipeline over a store, as the runs table records it.
 RunStatus = Literal["running", "completed", "completed_with_errors", "pending", "failed", "interrupted"]
+# What ingest cut: an article, or one item of a list of headline teasers (pipeline/ingest/pieces.py).
+PieceKind = Literal["article", "teaser"]
 # What the aligner decided for a translated (or untranslated) piece.
 AlignmentStatus = Literal["matched", "no_coverage", "pending"]
 
@@ -72,6 +74,8 @@ class IngestedPiece(Record):
     lang_hint: str | None = None  # language the input declared (JSONL 'lang')
     external_translation: str | None = None  # a translation that came with the input
     external_model: str | None = None  # the system that made it
+    kind: PieceKind = "article"
+    notes: list[str] = Field(default_factory=list)  # what could not be read, and why (ingest_notes)
 
     @property
     def text(self) -> str:
@@ -225,6 +229,8 @@ class Piece(Record):
     status: PieceStatus = "ingested"
     reason: str | None = None  # why the piece is pending / not routed / failed
     position: int = 0  # order of the piece inside its source
+    kind: PieceKind = "article"  # a teaser is one item of a headline list (pipeline/ingest/pieces.py)
+    notes: list[str] = Field(default_factory=list)  # what ingest could not read, and why
 
 
 # -- align --------------------------------------------------------------------------------------

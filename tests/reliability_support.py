@@ -205,13 +205,13 @@ _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 def seed_arabic() -> tuple[list[str], list[str]]:
     """(titles, sentences) of the Arabic pieces in the seed dumps."""
-    from pipeline.ingest import segment_dump
+    from pipeline.ingest import cut_dump
     from pipeline.text.sentences import split_arabic
 
     titles: list[str] = []
     sentences: list[str] = []
     for path in sorted(SEEDS.glob("*.txt")):
-        for piece in segment_dump(path.read_text(encoding="utf-8")).pieces:
+        for piece in cut_dump(path.read_text(encoding="utf-8")).pieces:
             if "\u0627" not in piece.text[:60]:
                 continue
             titles.append(piece.title or "")
@@ -263,13 +263,13 @@ def write_external_translations(path: Path, count: int = 6) -> int:
     """
     import json
 
-    from pipeline.ingest import segment_dump
+    from pipeline.ingest import cut_dump
 
     _, arabic = seed_arabic()
     english = [
         piece
         for seed in sorted(SEEDS.glob("*.txt"))
-        for piece in segment_dump(seed.read_text(encoding="utf-8")).pieces
+        for piece in cut_dump(seed.read_text(encoding="utf-8")).pieces
         if "\u0627" not in piece.text[:60] and len(piece.paragraphs) >= 3
     ]
     lines = []

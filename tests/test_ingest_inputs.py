@@ -10,15 +10,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from reliability_support import (  # one copy of the sample articles
+    ARABIC_ARTICLE,
+    ENGLISH_ARTICLE,
+    SEEDS,
+)
 
 from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import IngestSettings, ingest_paths, read_source, segment_dump
+from pipeline.ingest import IngestSettings, cut_dump, ingest_paths, read_source
 from pipeline.ingest.readers import _os_reason
 from pipeline.records import content_id
 from pipeline.store import Store, open_store
-
-from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, SEEDS  # one copy of the sample articles
 
 
 def ingest(tmp_path: Path, paths: list, **ingest_settings):
@@ -40,7 +43,7 @@ def failed_sources(store: Store) -> dict[str, str]:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1256"])
 def test_same_arabic_text_in_any_encoding_gives_the_same_piece(tmp_path, encoding):
-    expected = content_id(segment_dump(ARABIC_ARTICLE).pieces[0].text)
+    expected = content_id(cut_dump(ARABIC_ARTICLE).pieces[0].text)
     raw = ARABIC_ARTICLE.encode(encoding)
     if encoding in ("utf-16-le", "utf-16-be"):  # with an explicit byte-order mark
         raw = ("\ufeff" + ARABIC_ARTICLE).encode(encoding)
@@ -56,7 +59,7 @@ def test_same_arabic_text_in_any_encoding_gives_the_same_piece(tmp_path, encodin
 
 
 def test_windows_line_endings_and_no_break_spaces_do_not_change_the_id(tmp_path):
-    plain = segment_dump(ENGLISH_ARTICLE).pieces[0]
+    plain = cut_dump(ENGLISH_ARTICLE).pieces[0]
     (tmp_path / "crlf.txt").write_bytes(ENGLISH_ARTICLE.replace("\n", "\r\n").replace("a regional", "a\u00a0regional").encode())
     store, _ = ingest(tmp_path, [tmp_path / "crlf.txt"])
     assert [r["id"] for r in store.rows("pieces")] == [content_id(plain.text)]
@@ -166,10 +169,10 @@ def test_gzipped_inputs_of_every_kind(tmp_path):
     assert kinds == ["html+gz utf-8", "jsonl+gz utf-8", "text+gz cp1256"]
 
 
-def test_read_source_and_segment_dump_work_without_a_store():
+def test_read_source_and_cut_dump_work_without_a_store():
     (document,) = read_source(next(SEEDS.glob("001_*.txt")))
     assert document.kind == "text" and document.encoding == "utf-8" and document.segment
-    pieces = segment_dump(document.text).pieces
+    pieces = cut_dump(document.text).pieces
     assert len(pieces) == 1 and pieces[0].outlet == "Shafaq News"
 
 

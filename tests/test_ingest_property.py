@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import SegmentOptions, segment_dump
+from pipeline.ingest import CutOptions, cut_dump
 from pipeline.ingest.chrome import DEFAULT_FILTER
-from pipeline.ingest.segment import accounting_problems
+from pipeline.ingest.cutter import accounting_problems
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED_LINES = sorted({line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()})
@@ -34,8 +34,8 @@ DOCUMENT = st.lists(st.tuples(LINE, st.sampled_from(["\n", "\n\n", "\r\n", "\n\n
 )
 
 
-def check(text: str, options: SegmentOptions) -> None:
-    result = segment_dump(text, options)
+def check(text: str, options: CutOptions) -> None:
+    result = cut_dump(text, options)
     assert accounting_problems(text, result) == []
     for piece in result.pieces:
         assert piece.paragraphs and all(p.strip() for p in piece.paragraphs)
@@ -50,17 +50,17 @@ def check(text: str, options: SegmentOptions) -> None:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENT)
-def test_segment_dump_never_crashes_and_accounts_for_every_line(text):
-    check(text, SegmentOptions(wrapped=False))
+def test_cut_dump_never_crashes_and_accounts_for_every_line(text):
+    check(text, CutOptions(wrapped=False))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENT)
 def test_same_with_hard_wrapped_blocks(text):
-    check(text, SegmentOptions(wrapped=True))
+    check(text, CutOptions(wrapped=True))
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=400))
 def test_any_unicode_at_all(text):
-    check(text, SegmentOptions())
+    check(text, CutOptions())

@@ -8,19 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import segment_dump
+from pipeline.ingest import cut_dump
 from pipeline.ingest.chrome import DEFAULT_FILTER
+from pipeline.ingest.cutter import accounting_problems
+from pipeline.ingest.pieces import CutResult
 from pipeline.ingest.script import arabic_share
-from pipeline.ingest.segment import SegmentResult, accounting_problems
 from pipeline.records import content_id
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 @lru_cache(maxsize=None)
-def seed(prefix: str) -> SegmentResult:
+def seed(prefix: str) -> CutResult:
     (path,) = SEEDS.glob(f"{prefix}_*.txt")
-    return segment_dump(path.read_text(encoding="utf-8"))
+    return cut_dump(path.read_text(encoding="utf-8"))
 
 
 def seed_text(prefix: str) -> str:
@@ -28,13 +29,13 @@ def seed_text(prefix: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def by_title(result: SegmentResult, start: str):
+def by_title(result: CutResult, start: str):
     found = [p for p in result.pieces if p.title and p.title.startswith(start)]
     assert len(found) == 1, f"expected one piece titled {start!r}, got {[p.title for p in result.pieces]}"
     return found[0]
 
 
-def assert_every_line_accounted(text: str, result: SegmentResult) -> None:
+def assert_every_line_accounted(text: str, result: CutResult) -> None:
     assert accounting_problems(text, result) == []
 
 
@@ -220,7 +221,7 @@ def test_hard_wrapped_text_is_joined_into_paragraphs():
         "The session was chaired by the oldest member, as the constitution\n"
         "requires, and was broadcast live on state television channels.\n"
     )
-    (piece,) = segment_dump(text).pieces
+    (piece,) = cut_dump(text).pieces
     assert piece.title == "Iraqi parliament meets to elect a speaker" and piece.date == "2021-07-27"
     assert len(piece.paragraphs) == 2
     assert piece.paragraphs[0].startswith("The Iraqi parliament met on Monday for the first session since the October")
@@ -237,7 +238,7 @@ def test_a_short_arabic_quote_inside_an_english_article_stays_in_it():
         "Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + ENGLISH_BODY
         + "«لن نقبل بأي تدخل خارجي»\n\n" + ENGLISH_BODY.replace("Monday", "Tuesday")
     )
-    (piece,) = segment_dump(text).pieces
+    (piece,) = cut_dump(text).pieces
     assert len(piece.paragraphs) == 3 and piece.script == "latin"
 
 
@@ -246,7 +247,7 @@ def test_an_arabic_article_after_an_english_one_starts_a_piece_even_without_a_he
         "قالت مصادر وثيقة الصلة بمطبخ صناعة القرار الإيراني بأنّ رئيس الوزراء العراقي مصطفى الكاظمي تلقى رسالة "
         "خاصة من فريق بايدن يطلب منه نقلها الى أصدقائه في طهران، وقد قام الكاظمي بإرسال موفد عنه الى طهران.\n"
     )
-    result = segment_dump("Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + ENGLISH_BODY * 2 + arabic)
+    result = cut_dump("Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + ENGLISH_BODY * 2 + arabic)
     assert [p.script for p in result.pieces] == ["latin", "ar"]
     assert result.pieces[1].start_rule == "script-switch" and result.pieces[1].title is None
 
@@ -256,7 +257,7 @@ def test_sub_headings_do_not_start_pieces_but_headline_plus_date_does():
         "First headline about the summit\n\n2021-08-28\n\n" + ENGLISH_BODY + "What now?\n\n" + ENGLISH_BODY
         + "Second headline about something else\n\n29 Aug 2022\n\n" + ENGLISH_BODY
     )
-    result = segment_dump(text)
+    result = cut_dump(text)
     assert [p.title for p in result.pieces] == ["First headline about the summit", "Second headline about something else"]
     assert "What now?" in result.pieces[0].paragraphs
     assert [p.date for p in result.pieces] == ["2021-08-28", "2022-08-29"]

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import Config
-from pipeline.ingest import ingest_paths, segment_dump
+from pipeline.ingest import cut_dump, ingest_paths
 from pipeline.records import content_id
 from pipeline.store import Store, open_store
 
@@ -29,7 +29,7 @@ def test_the_same_article_in_two_dumps_is_stored_once_and_linked_to_both(tmp_pat
     with open_store(tmp_path / "s.sqlite") as store:
         report = ingest_paths(store, Config({}), [seed("000"), seed("001")])
         assert (report.pieces_new, report.pieces_duplicate) == (10, 1)
-        shared = content_id(segment_dump(seed("001").read_text()).pieces[0].text)
+        shared = content_id(cut_dump(seed("001").read_text()).pieces[0].text)
         paths = {s.id: s.path for s in store.sources()}
         sources = [Path(paths[r["source_id"]]).name for r in sorted(store.rows("piece_sources"), key=lambda r: r["source_id"])
                    if r["piece_id"] == shared]

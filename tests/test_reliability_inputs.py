@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import segment_dump
+from pipeline.ingest import cut_dump
 from pipeline.records import content_id
 from reliability_support import (
     ARABIC_ARTICLE,
@@ -54,7 +54,7 @@ HTML_WITH_SCRIPTS = f"""<!DOCTYPE html><html><head><title>Summit | Example</titl
 def arabic_articles() -> list[str]:
     """Three distinct Arabic articles: the fixture one and two built from the seeds' Arabic pieces."""
     seed = (SEEDS / "003_d3a64df3fb8f3d34.txt").read_text(encoding="utf-8")
-    arabic = [p for p in segment_dump(seed).pieces if "\u0627" in p.text[:40]]
+    arabic = [p for p in cut_dump(seed).pieces if "\u0627" in p.text[:40]]
     articles = [ARABIC_ARTICLE]
     for piece in arabic[:2]:
         articles.append(f"{piece.title}\n\nالأربعاء 18 آب 2021\n\n" + "\n\n".join(piece.paragraphs[:3]) + "\n")
@@ -62,7 +62,7 @@ def arabic_articles() -> list[str]:
 
 
 def expected_piece_id(article: str) -> str:
-    (piece,) = segment_dump(article).pieces
+    (piece,) = cut_dump(article).pieces
     return content_id(piece.text)
 
 
@@ -173,7 +173,7 @@ def test_sixteen_kinds_of_bad_input_in_one_folder(tmp_path):
     assert linked == {"a_utf8.txt", "d_copy_cp1256.txt", "controls.txt"}
     (stored,) = [p["text"] for p in pieces if p["id"] == expected_piece_id(a)]
     assert any(ch in stored for ch in INVISIBLE)  # controls.txt is read first (sorted order), kept verbatim
-    assert _letters(stored) == _letters(segment_dump(a).pieces[0].text)
+    assert _letters(stored) == _letters(cut_dump(a).pieces[0].text)
     assert len(ids) == 3 + 4 + 1 + 1  # three Arabic articles, four JSONL lines, the HTML page, the English dump
 
     # HTML: the article's text, none of its scripts, handlers or styles
@@ -182,7 +182,7 @@ def test_sixteen_kinds_of_bad_input_in_one_folder(tmp_path):
     assert html_text.endswith("by the king of Jordan.")
 
     # a UTF-8 BOM and Windows line endings change nothing
-    assert content_id(segment_dump(ENGLISH_ARTICLE).pieces[0].text) in ids
+    assert content_id(cut_dump(ENGLISH_ARTICLE).pieces[0].text) in ids
 
     assert integrity(db) == "ok"
     # Again: nothing new, the same failures reported, the store unchanged.

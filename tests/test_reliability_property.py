@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import Config
-from pipeline.ingest import segment_dump
-from pipeline.ingest.segment import accounting_problems
+from pipeline.ingest import cut_dump
+from pipeline.ingest.cutter import accounting_problems
 from pipeline.translate.backends import load_translator
 from pipeline.translate.settings import TranslatorSettings
 from pipeline.text.normalise import for_model
@@ -72,7 +72,7 @@ _DUMP = st.lists(st.tuples(_LINE, st.sampled_from(["\n", "\n\n", "\r\n"])), min_
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(_DUMP)
 def test_from_dump_to_model_input_nothing_is_lost_but_invisible_marks(translator, dump):
-    result = segment_dump(dump)
+    result = cut_dump(dump)
     assert accounting_problems(dump, result) == []
     for piece in result.pieces:
         for paragraph in piece.paragraphs:

@@ -31,6 +31,7 @@ from pipeline.align.vectors import Doc, Vectors, build_vectors
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Match, Piece
+from pipeline.text.dates import iso_date as parse_date
 
 
 class ScoreWeights(Settings):
@@ -90,15 +91,6 @@ class AlignResult:
 
     def as_dict(self) -> dict:
         return {"matches": len(self.matches), "abstentions": len(self.abstentions), "scored_pairs": self.scored_pairs}
-
-
-def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
 
 
 def _text_key(piece: Piece) -> str:

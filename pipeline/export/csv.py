@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from pipeline.export.data import ExportData, MatchView
 from pipeline.output import OutputDir
-from pipeline.text.dates import iso_date_or_none
+from pipeline.text.dates import iso_text
 
 COLUMNS = [
     "match",
@@ -59,7 +59,7 @@ def rows_for(match: MatchView) -> list[dict[str, Any]]:
         "source_title": match.source.title,
         "target_title": match.target.title,
         "outlet": match.source.outlet,
-        "date": iso_date_or_none(match.source.date),
+        "date": iso_text(match.source.date),
         "model": match.source.model,
     }
     if not match.pairs:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline.export.data import ExportData, PieceView
 from pipeline.output import OutputDir
-from pipeline.text.dates import iso_date_or_none
+from pipeline.text.dates import iso_text
 
 
 def _text_and_spans(view: PieceView) -> tuple[str, list[list[int]]]:
@@ -45,7 +45,7 @@ def doccano_record(view: PieceView) -> dict[str, Any]:
         "title": p.title,
         "title_translation": p.title_translation,
         "outlet": p.outlet,
-        "date": iso_date_or_none(p.date),
+        "date": iso_text(p.date),
         "model": p.model,
         "arabic": [s.text for s in view.body] or [p.text],
         "sentence_spans": spans,

@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from pipeline.export.data import AlignedPair, ExportData, MatchView, PieceView, sentence_flags
 from pipeline.output import OutputDir
-from pipeline.text.dates import iso_date_or_none
+from pipeline.text.dates import iso_text
 
 
 def _asset(name: str) -> str:
@@ -54,7 +54,7 @@ def content_security_policy(css: str, js: str) -> str:
 
 
 def _day(view: PieceView) -> str:
-    iso = iso_date_or_none(view.piece.date)
+    iso = iso_text(view.piece.date)
     return iso[:10] if iso else ""
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.export.data import ExportData, PieceView, model_fields
 from pipeline.output import OutputDir
-from pipeline.text.dates import iso_date_or_none
+from pipeline.text.dates import iso_text
 
 
 def piece_record(view: PieceView) -> dict[str, Any]:
@@ -24,9 +24,10 @@ def piece_record(view: PieceView) -> dict[str, Any]:
         "source": p.source,
         "title": p.title,
         "title_translation": p.title_translation,
-        "date": iso_date_or_none(p.date),
+        "date": iso_text(p.date),
         "outlet": p.outlet,
         "author": p.author,
+        "kind": p.kind,
         "lang": p.lang,
         "text": p.text,
         "paragraphs": [{"lang": para.lang, "text": para.text, "translation": para.translation} for para in p.paragraphs],

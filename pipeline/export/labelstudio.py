@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeline.export.data import ExportData, MatchView, PieceView
 from pipeline.output import OutputDir
-from pipeline.text.dates import iso_date_or_none
+from pipeline.text.dates import iso_text
 
 ARABIC_FONTS = "'Noto Naskh Arabic', 'Amiri', 'DejaVu Sans', Arial, sans-serif"
 NO_COVERAGE = "(no English coverage of this event was found in the store)"
@@ -79,7 +79,7 @@ LABEL_CONFIG = f"""<View>
 
 def _meta(view: PieceView, score: float | None, target: Any = None) -> str:
     p = view.piece
-    parts = [f"piece {p.id}", p.outlet or "outlet unknown", iso_date_or_none(p.date) or "date unknown"]
+    parts = [f"piece {p.id}", p.outlet or "outlet unknown", iso_text(p.date) or "date unknown"]
     if p.model:
         parts.append(f"model {p.model}")
     if target is not None:
@@ -122,7 +122,7 @@ def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
             "alignment": _alignment(match),
             "evidence": json.dumps(match.match.evidence, ensure_ascii=False),
             "outlet": source.piece.outlet,
-            "date": iso_date_or_none(source.piece.date),
+            "date": iso_text(source.piece.date),
         }
     }
 
@@ -144,7 +144,7 @@ def unmatched_task(view: PieceView) -> dict[str, Any]:
             "alignment": "(no English piece to align with)",
             "evidence": "{}",
             "outlet": view.piece.outlet,
-            "date": iso_date_or_none(view.piece.date),
+            "date": iso_text(view.piece.date),
         }
     }
 

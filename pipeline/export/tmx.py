@@ -21,7 +21,7 @@ from lxml import etree
 from pipeline.export.data import ExportData, PieceView
 from pipeline.output import OutputDir
 from pipeline.records import Segment
-from pipeline.text.dates import iso_date_or_none
+from pipeline.text.dates import iso_text
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
@@ -63,7 +63,7 @@ def _tu(view: PieceView, sentence: Segment, where: str, now: str) -> etree._Elem
     _prop(tu, "x-model", sentence.model)
     _prop(tu, "x-piece", view.piece.id)
     _prop(tu, "x-outlet", view.piece.outlet)
-    _prop(tu, "x-date", iso_date_or_none(view.piece.date))
+    _prop(tu, "x-date", iso_text(view.piece.date))
     for lang, text in (("ar", sentence.text), ("en", sentence.translation or "")):
         tuv = etree.SubElement(tu, "tuv")
         tuv.set(XML_LANG, lang)

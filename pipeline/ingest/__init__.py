@@ -1,15 +1,22 @@
 """Ingest: files and folders of scraped news dumps → pieces in the store.
 
-The stage has four small parts, each usable on its own:
+The stage has small parts, each usable on its own:
 
 * :mod:`~pipeline.ingest.readers` finds, checks and decodes input files
   (plain-text dumps, HTML pages, JSONL, any of them gzipped) into
   :class:`RawDocument` objects (:func:`read_source`);
-* :mod:`~pipeline.ingest.chrome` knows page chrome ("Related News", share
-  buttons, forum furniture, cookie banners, image file names);
-* :mod:`~pipeline.ingest.segment` cuts a dump into one piece per article with
-  a few explainable rules (:func:`segment_dump`), accounting for every line;
-* :mod:`~pipeline.ingest.metadata` reads dates, bylines and outlets;
+* :mod:`~pipeline.ingest.html` keeps an HTML page's structure: one piece per
+  article container, metadata from the markup first;
+* :mod:`~pipeline.ingest.cutter` cuts a text dump into pieces
+  (:func:`cut_dump`; what a piece is: :mod:`~pipeline.ingest.pieces`),
+  accounting for every line, with
+  :mod:`~pipeline.ingest.lines` (line features),
+  :mod:`~pipeline.ingest.boundaries` (where pieces start),
+  :mod:`~pipeline.ingest.roles` (title, header, body) and
+  :mod:`~pipeline.ingest.metadata` (title, date, author, outlet);
+* :mod:`~pipeline.ingest.chrome` knows page chrome, and
+  :mod:`~pipeline.ingest.gazetteer` loads the rules data (outlets,
+  columnists, datelines, chrome, line words) from ``data/*.yaml``;
 
 and :mod:`~pipeline.ingest.stage` writes the pieces to the store, one
 transaction per file (:func:`ingest_paths`). Language detection is the next
@@ -17,38 +24,43 @@ stage's job: pieces leave here with status 'ingested' and no language.
 """
 
 from pipeline.ingest.chrome import ChromeFilter
-from pipeline.ingest.metadata import parse_date
-from pipeline.ingest.readers import RawDocument, read_source
-from pipeline.ingest.segment import (
+from pipeline.ingest.cutter import (
+    accounting_problems,
+    cut_dump,
+    iter_pieces,
+    split_paragraphs,
+)
+from pipeline.ingest.gazetteer import Gazetteer, load_gazetteer
+from pipeline.ingest.pieces import (
+    CutOptions,
+    CutPiece,
+    CutResult,
     PieceUnit,
     RemovedLine,
-    SegmentedPiece,
-    SegmentOptions,
-    SegmentResult,
-    iter_segments,
-    segment_dump,
-    split_paragraphs,
-    accounting_problems,
 )
+from pipeline.ingest.readers import RawDocument, read_source
 from pipeline.ingest.settings import IngestSettings
 from pipeline.ingest.stage import IngestReport, IngestStage, ingest_paths
+from pipeline.text.dates import parse_date
 
 __all__ = [
     "ChromeFilter",
+    "CutOptions",
+    "CutPiece",
+    "CutResult",
+    "Gazetteer",
     "IngestReport",
     "IngestStage",
     "IngestSettings",
     "PieceUnit",
     "RawDocument",
     "RemovedLine",
-    "SegmentOptions",
-    "SegmentResult",
-    "SegmentedPiece",
+    "accounting_problems",
+    "cut_dump",
     "ingest_paths",
-    "iter_segments",
+    "iter_pieces",
+    "load_gazetteer",
     "parse_date",
     "read_source",
-    "segment_dump",
     "split_paragraphs",
-    "accounting_problems",
 ]

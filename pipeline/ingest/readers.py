@@ -8,7 +8,8 @@ memory as bytes *and* text:
    stored), enforces ``max_file_mb`` and a cheap line-length bound, rejects
    binary files (NUL bytes, known magic numbers), and decides the encoding:
    a byte-order mark first (UTF-8, UTF-16 LE/BE), then strict UTF-8 over the
-   whole file, then Windows Arabic (cp1256) when its decoding is Arabic
+   whole file, then the charset an HTML page declares in ``<meta charset>``,
+   then Windows Arabic (cp1256) when its decoding is Arabic
    prose, then charset-normalizer, and finally cp1252 for English text with
    a few stray Windows quotes. Nothing is assumed: a file no candidate
    decodes is an error naming the first bad byte.
@@ -31,6 +32,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -39,10 +41,10 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pipeline.errors import InputError
-from pipeline.ingest.metadata import parse_date
+from pipeline.ingest.lines import split_lines
 from pipeline.ingest.script import arabic_share
-from pipeline.ingest.segment import split_lines
 from pipeline.ingest.settings import IngestSettings
+from pipeline.text.dates import parse_date
 
 Kind = Literal["text", "html", "jsonl"]
 
@@ -76,9 +78,10 @@ _KIND_BY_SUFFIX: dict[str, Kind] = {
 class RawDocument:
     """Text read from an input, before it is cut into pieces.
 
-    ``segment`` is True for dumps and pages (cut with the segmenter) and
-    False for a JSONL line, which is one piece already. The other fields are
-    hints the input gave (JSONL fields, HTML metadata).
+    ``segment`` is True for dumps and pages (to be cut into pieces) and
+    False for a JSONL line, which is one piece already. For an HTML page,
+    ``text`` is the page's markup (:mod:`pipeline.ingest.html` reads it).
+    The other fields are the hints a JSONL line gave.
     """
 
     source: str
@@ -312,7 +315,42 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
             utf8_error = (total - 1, exc.reason)
     if utf8_error is None:
         return _Scan(head, total, newlines, "utf-8")
+    declared = declared_html_charset(head)
+    if declared and _decodes(bytes(sample), declared):
+        return _Scan(head, total, newlines, declared)
     return _Scan(head, total, newlines, _fallback_encoding(bytes(sample), name, utf8_error))
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
+
+
+def declared_html_charset(head: bytes) -> str | None:
+    """The encoding an HTML page declares in ``<meta charset>`` (or http-equiv), when Python knows it.
+
+    Checked before any guess for files that are not UTF-8: a page in ISO-8859-6
+    also decodes as Windows Arabic, into the wrong letters.
+    """
+    if b"<" not in head[:4096] or not re.search(rb"<(?:!doctype html|html|head|meta)", head[:4096], re.IGNORECASE):
+        return None
+    match = _META_CHARSET.search(head[:8192])
+    if not match:
+        return None
+    try:
+        return codecs.lookup(match.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError:
+        # the sample may end inside a multi-byte character: judge all but the last few bytes
+        try:
+            sample[:-4].decode(encoding)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def _bomless_utf16(head: bytes) -> str | None:
@@ -496,7 +534,7 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         segment=False,
         line=number,
         title=field_str("title"),
-        date=(parse_date(date) or None) if date else None,
+        date=parse_date(date) if date else None,
         author=field_str("author"),
         outlet=field_str("outlet"),
         lang=field_str("lang", "language"),
@@ -509,63 +547,6 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
 # HTML --------------------------------------------------------------------------------------------
 
 
-_ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
-
-
-def _clean_html(html: str) -> Any:
-    """The page as an lxml tree without scripts, styles, <noscript>, frames or event-handler attributes.
-
-    trafilatura alone can fall back to taking a <noscript> block as text on
-    small or odd pages; removing active content first makes "no script in
-    the text" hold whatever path it takes.
-    """
-    from lxml import html as lxml_html
-
-    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
-    tree = lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
-    for element in tree.xpath(_ACTIVE_CONTENT):
-        element.drop_tree()
-    for element in tree.iter():
-        if isinstance(element.tag, str):
-            for name in [a for a in element.attrib if a.lower().startswith("on")]:
-                del element.attrib[name]
-    return tree
-
-
 def _html_document(info: Probe, html: str) -> RawDocument:
-    """Main text of a page with trafilatura (scripts, navigation and comments left out), plus its metadata."""
-    import trafilatura
-    from lxml import etree
-    from lxml import html as lxml_html
-
-    try:
-        tree = _clean_html(html)
-    except (etree.ParserError, ValueError):  # nothing parsable: no text
-        tree = None
-    clean = lxml_html.tostring(tree, encoding="unicode") if tree is not None else ""
-    text = trafilatura.extract(clean, output_format="txt", favor_recall=True, include_comments=False, include_tables=True) if clean else None
-    if not text and tree is not None:
-        text = _html_fallback_text(tree)
-    meta = trafilatura.extract_metadata(clean) if clean else None
-    title = getattr(meta, "title", None) if meta else None
-    date = getattr(meta, "date", None) if meta else None
-    return RawDocument(
-        str(info.path),
-        "html",
-        info.encoding,
-        segment=True,
-        title=title,
-        date=parse_date(date) if date else None,
-        author=getattr(meta, "author", None) if meta else None,
-        outlet=getattr(meta, "sitename", None) if meta else None,
-        _text=text or "",
-    )
-
-
-def _html_fallback_text(tree: Any) -> str:
-    """Text of headings and paragraphs when trafilatura finds no main content (tiny pages)."""
-    for bad in tree.xpath("//nav|//footer|//header|//form"):
-        bad.drop_tree()
-    blocks = tree.xpath("//h1|//h2|//h3|//p|//li|//blockquote")
-    texts = [" ".join(b.text_content().split()) for b in blocks] if blocks else [" ".join(tree.text_content().split())]
-    return "\n".join(t for t in texts if t)
+    """The page as it is: :mod:`pipeline.ingest.html` keeps its structure when cutting it into pieces."""
+    return RawDocument(str(info.path), "html", info.encoding, segment=True, _text=html)

@@ -5,30 +5,52 @@ from __future__ import annotations
 from pydantic import Field
 
 from pipeline.config import Settings
-from pipeline.ingest.metadata import DEFAULT_AUTHOR_OUTLETS
-from pipeline.ingest.segment import SegmentOptions
+from pipeline.ingest.gazetteer import Gazetteer, load_gazetteer
+from pipeline.ingest.pieces import CutOptions
 
 
 class IngestSettings(Settings):
-    """Limits and knobs of the ingest stage; see configs/default.yaml for what each one does."""
+    """Reading dumps (txt, html, jsonl, .gz) and cutting them into pieces."""
 
     max_file_mb: float = Field(512, gt=0)
+    """Larger files (after decompression) are refused with a clear error."""
     max_line_chars: int = Field(1_000_000, gt=0)
+    """A longer line fails its file (a 50 MB one-line file is not a news dump)."""
     follow_symlinks: bool = True
+    """Follow links inside folders (loops are detected and reported)."""
     skip_hidden: bool = True
+    """Skip .dotfiles and .folders when walking a folder."""
     extensions: list[str] = Field(
         default_factory=lambda: [".txt", ".text", ".md", ".html", ".htm", ".xhtml", ".jsonl", ".ndjson"]
     )
+    """File endings taken from folders (each also with .gz); files named on the command line are always read."""
     extra_chrome: list[str] = Field(default_factory=list)
+    """More full-line regular expressions (case-insensitive) to drop as page chrome."""
+    gazetteer: str | None = None
+    """A YAML file extending the built-in rules (outlets, columnists, datelines, chrome; see pipeline/ingest/data/)."""
     wrapped: bool | None = None
+    """Paragraphs wrapped over several lines? null: decided per file; true/false to force."""
     script_switch_words: int = Field(30, ge=1)
+    """An Arabic↔Latin run this long starts a new piece."""
     forum_min_words: int = Field(40, ge=0)
-    author_outlets: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTHOR_OUTLETS))
+    """Forum posts shorter than this are comments, not articles."""
+    teaser_max_words: int = Field(60, ge=1)
+    """A headline with one blurb this short, in a run of them, is a teaser (kind 'teaser')."""
+    teaser_min_items: int = Field(3, ge=2)
+    """Teasers in a row that make a headline list (2 right after "Related"/"Latest News")."""
+    max_title_chars: int = Field(300, ge=20)
+    """A longer heading is not a title: it is kept as text and the piece's notes say why."""
 
-    def segment_options(self) -> SegmentOptions:
-        return SegmentOptions(
+    def rules(self) -> Gazetteer:
+        return load_gazetteer(self.gazetteer)
+
+    def cut_options(self) -> CutOptions:
+        return CutOptions(
             script_switch_words=self.script_switch_words,
             forum_min_words=self.forum_min_words,
-            author_outlets=tuple(self.author_outlets.items()),
+            teaser_max_words=self.teaser_max_words,
+            teaser_min_items=self.teaser_min_items,
+            max_title_chars=self.max_title_chars,
             wrapped=self.wrapped,
+            gazetteer=self.rules(),
         )

@@ -21,7 +21,7 @@ status are left to the detect stage (status 'ingested').
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,9 +30,10 @@ from pydantic import Field
 from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
-from pipeline.ingest.metadata import canonical_outlet
+from pipeline.ingest.cutter import iter_pieces, split_paragraphs
+from pipeline.ingest.html import cut_html
+from pipeline.ingest.pieces import RemovedCounter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
-from pipeline.ingest.segment import RemovedCounter, iter_segments, split_paragraphs
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import QUIET, Reporter, Task
 from pipeline.records import IngestedPiece, SourceFile, content_id
@@ -72,7 +73,7 @@ class IngestStage(SectionStage[IngestSettings]):
     settings_type = IngestSettings
 
     def run(self, store: Store, settings: IngestSettings, ctx: RunContext) -> IngestReport:
-        chrome = ChromeFilter(settings.extra_chrome)
+        chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
         report = IngestReport()
         for item in discover(ctx.inputs, settings):
             if isinstance(item, InputError):
@@ -195,6 +196,8 @@ class _PieceRow:
     lang_hint: str | None = None
     translation: str | None = None
     model: str | None = None
+    kind: str = "article"
+    notes: list[str] = field(default_factory=list)
 
 
 def _pieces_of(
@@ -205,32 +208,17 @@ def _pieces_of(
         removed.count += dropped
         task.advance(1)
         yield _PieceRow(
-            paragraphs, document.title, document.date, document.author, canonical_outlet(document.outlet) or document.outlet,
+            paragraphs, document.title, document.date, document.author, settings.rules().canonical(document.outlet) or document.outlet,
             document.lang, document.translation, document.model,
         )
         return
-    if document.kind == "html":  # page metadata fills what the page's own lines did not say
-        page_removed = RemovedCounter()
-        found = list(iter_segments(_counting(document.lines(), task), settings.segment_options(), page_removed, chrome))
-        site = canonical_outlet(document.outlet) or document.outlet
-        if not found:  # a page is one document even when it is too short to look like an article
-            paragraphs, dropped = split_paragraphs(document.text, chrome)
-            removed.count += dropped
-            if paragraphs:
-                yield _PieceRow(paragraphs, document.title, document.date, document.author, site)
-            return
-        removed.count += page_removed.count
-        for piece in found:
-            row = _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet or site)
-            if len(found) == 1:
-                row.title = row.title or document.title
-                row.date = row.date or document.date
-                row.author = row.author or document.author
-            yield row
-        return
-    pieces = iter_segments(_counting(document.lines(), task), settings.segment_options(), removed, chrome)
+    if document.kind == "html":  # the page's structure: one piece per article container
+        pieces = cut_html(document.text, settings.cut_options(), chrome, removed)
+        task.advance(document.text.count("\n") + 1)
+    else:
+        pieces = iter_pieces(_counting(document.lines(), task), settings.cut_options(), removed, chrome)
     for piece in pieces:
-        yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet)
+        yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet, kind=piece.kind, notes=piece.notes)
 
 
 def _counting(lines: Iterator[str], task: Task, every: int = 2000) -> Iterator[str]:
@@ -253,7 +241,7 @@ def _write_piece(writer: SourceWriter, piece: _PieceRow, position: int) -> int:
         IngestedPiece(
             id=content_id("\n\n".join(paragraphs)), position=position, paragraphs=paragraphs, title=piece.title,
             date=piece.date, author=piece.author, outlet=piece.outlet, lang_hint=piece.lang_hint,
-            external_translation=piece.translation, external_model=piece.model,
+            external_translation=piece.translation, external_model=piece.model, kind=piece.kind, notes=piece.notes,
         )
     )
     return 1

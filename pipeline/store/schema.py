@@ -119,10 +119,13 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX piece_sources_source ON piece_sources(source_id)",
         "CREATE INDEX segments_untranslated ON segments(translation_key) WHERE translation_key IS NULL",
     ],
-    # 2: the thresholds a translation's diagnostics were computed with, as a column
-    # (rows without it are simply diagnosed again, which gives the same result)
+    # 2: the thresholds a translation's diagnostics were computed with, as a column (rows without it
+    # are simply diagnosed again, which gives the same result); what kind of piece ingest cut
+    # ('article' | 'teaser'), and why a field of it could not be read
     [
         "ALTER TABLE translations ADD COLUMN diagnostics_fingerprint TEXT",
+        "ALTER TABLE pieces ADD COLUMN kind TEXT NOT NULL DEFAULT 'article'",
+        "ALTER TABLE pieces ADD COLUMN ingest_notes TEXT",
     ],
 ]
 
@@ -133,7 +136,7 @@ TABLES: dict[str, set[str]] = {
     "sources": {"id", "path", "sha256", "size", "encoding", "kind", "status", "error", "ingested_at", "pieces",
                 "removed_lines", "run_id"},
     "pieces": {"id", "title", "date", "author", "outlet", "lang", "lang_score", "title_lang", "text", "status", "reason",
-               "external_translation", "external_model", "lang_hint", "created_at"},
+               "external_translation", "external_model", "lang_hint", "created_at", "kind", "ingest_notes"},
     "piece_sources": {"piece_id", "source_id", "position"},
     "paragraphs": {"piece_id", "idx", "text", "lang", "lang_score", "route", "reason"},
     "translations": {"key", "model", "revision", "backend", "settings", "source_text", "target_text", "logprob",

@@ -86,9 +86,9 @@ class SourceWriter:
             self.paragraphs_new += len(piece.paragraphs)
             db.execute(
                 "INSERT INTO pieces(id, title, date, author, outlet, text, status, external_translation, external_model, "
-                "lang_hint, created_at) VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)",
+                "lang_hint, created_at, kind, ingest_notes) VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?, ?, ?)",
                 (piece.id, piece.title, piece.date, piece.author, piece.outlet, piece.text, piece.external_translation,
-                 piece.external_model, piece.lang_hint, now_iso()),
+                 piece.external_model, piece.lang_hint, now_iso(), piece.kind, "\n".join(piece.notes) or None),
             )
             db.executemany(
                 "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",
@@ -611,5 +611,5 @@ def _piece(row: Row, paragraphs: list[Paragraph], title_translation: str | None,
         id=row["id"], source=row["source_path"] or "", title=row["title"], title_translation=title_translation,
         date=row["date"], author=row["author"], outlet=row["outlet"], lang=row["lang"], text=row["text"],
         paragraphs=paragraphs, translation=translation, model=chosen_model, external=external, status=row["status"],
-        reason=row["reason"],
+        reason=row["reason"], kind=row["kind"], notes=row["ingest_notes"].split("\n") if row["ingest_notes"] else [],
     )

@@ -1,0 +1,513 @@
+"""HTML pages keep their structure: one piece per article container, metadata from the markup first.
+
+Why not flatten the page to text and cut that: a roundup page with one
+``<article>`` per piece already says where each piece starts and ends, which
+line is its headline (``<h1>``) and when it was published (``<time
+datetime>``). Flattened, a photo caption or a "Support us" banner looks like
+a headline and a standfirst like the next piece.
+
+Containers
+    Every ``<article>`` element, element with ``role="article"`` or
+    schema.org ``Article``-type microdata (``itemtype``) is a container; a
+    nested one is a piece of its own and is left out of its parent's text.
+    A page with none of these but with two or more sibling elements of the
+    same tag and class, each holding a heading and a paragraph, uses those.
+    Navigation, forms, ``<aside>`` and ``<footer>`` inside a container give
+    no text (its metadata is still read from them); a ``<figcaption>`` is a
+    caption. A page with no container at all is read by trafilatura (main text) and
+    cut like a text dump (:mod:`~pipeline.ingest.cutter`). On a page with
+    several containers, one holding a single short paragraph (at most
+    ``teaser_max_words``) is a listing card: a piece of kind 'teaser'.
+
+Metadata, in order of trust (the first that gives a plausible value wins)
+    title   ``<h1>``–``<h3>`` before the body, microdata/JSON-LD ``headline``;
+            for a page with one container also ``og:title`` / the page title
+            (trafilatura); then the text rules (:mod:`~pipeline.ingest.roles`),
+            where an unmarked first line must share a content word with the
+            body to be a title ("Support truly" is not one).
+    date    the container's ``<time datetime>`` / ``itemprop=datePublished``,
+            its JSON-LD/microdata ``datePublished``; for a one-container page
+            ``article:published_time`` and htmldate (through trafilatura); then
+            dates in the text. The article's own date wins over the page's; a
+            disagreement is noted. A date in the future or before 1990 is
+            noted and not used.
+    author  ``rel="author"``, ``itemprop="author"``, the hAtom/microformat
+            ``author``/``byline`` class tokens, JSON-LD/microdata ``author``;
+            a one-container page's ``<meta name="author">``; then bylines.
+    outlet  JSON-LD/microdata ``publisher``, the domain of the container's
+            URL (``cite``/``data-*`` attributes, ``itemid``, canonical link)
+            looked up in ``data/outlets.yaml``, ``og:site_name`` for a
+            one-container page; then the text rules.
+
+Everything scraped is inert: JSON-LD is read as JSON (json/jstyleson through
+extruct), scripts, styles, frames and event-handler attributes are dropped
+before any text is taken, and nothing from the page is ever executed or
+fetched. What could not be read (broken JSON-LD, a heading too long to be a
+title, a date flagged as implausible) is said in each piece's ``notes``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import extruct
+from extruct.jsonld import JsonLdExtractor
+from lxml import etree
+from lxml import html as lxml_html
+
+from pipeline.ingest.chrome import ChromeFilter
+from pipeline.ingest.cutter import iter_pieces
+from pipeline.ingest.lines import Unit, split_lines
+from pipeline.ingest.metadata import checked_date, describe, outlet_name
+from pipeline.ingest.pieces import (
+    CutOptions,
+    CutPiece,
+    PieceUnit,
+    RemovedCounter,
+    RemovedLine,
+    RemovedSink,
+)
+from pipeline.ingest.roles import assign_roles
+from pipeline.text.dates import from_markup
+
+ARTICLE_TYPES = {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
+                 "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle", "Report", "LiveBlogPosting"}
+BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "blockquote",
+              "figure", "figcaption", "section", "header", "footer", "table", "tr", "td", "th", "pre", "address",
+              "article", "main", "hr", "br", "caption", "details", "summary", "center"}
+DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label", "aside", "footer")  # no article text in these
+HEADINGS = ("h1", "h2", "h3")
+_ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
+_CONTAINER_XPATH = "//article | //*[@role='article'] | //*[@itemscope and @itemtype]"
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse_page(html: str) -> Any | None:
+    """The page as an lxml tree (comments out), or None when nothing can be parsed."""
+    if not html.strip():
+        return None
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
+    try:
+        return lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def make_inert(tree: Any) -> Any:
+    """Drop scripts, styles, <noscript>, frames, embedded objects and event-handler attributes (in place)."""
+    for element in tree.xpath(_ACTIVE_CONTENT):
+        element.drop_tree()
+    for element in tree.iter():
+        if isinstance(element.tag, str):
+            for name in [a for a in element.attrib if a.lower().startswith("on")]:
+                del element.attrib[name]
+    return tree
+
+
+# -- page-level metadata ----------------------------------------------------------------------
+
+
+@dataclass
+class PageMeta:
+    """What the page as a whole says (used per container only where it can only mean that container)."""
+
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    site: str | None = None
+    url: str | None = None
+    articles: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD / microdata Article items, page order
+    notes: list[str] = field(default_factory=list)
+
+
+def _types(item: dict[str, Any]) -> set[str]:
+    kind = item.get("@type")
+    values = kind if isinstance(kind, list) else [kind]
+    return {str(v).rsplit("/", 1)[-1] for v in values if v}
+
+
+def _article_items(items: list[Any]) -> Iterator[dict[str, Any]]:
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if _types(item) & ARTICLE_TYPES:
+            yield item
+        graph = item.get("@graph")
+        if isinstance(graph, list):
+            yield from _article_items(graph)
+
+
+def json_ld(tree: Any, notes: list[str]) -> list[dict[str, Any]]:
+    """JSON-LD items of the page, one script at a time: a broken script is noted and skipped."""
+    items: list[dict[str, Any]] = []
+    extractor = JsonLdExtractor()
+    scripts = tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]')
+    for number, script in enumerate(scripts, 1):
+        holder = lxml_html.Element("div")
+        holder.append(copy.deepcopy(script))
+        try:
+            items.extend(i for i in extractor.extract_items(holder) if isinstance(i, dict))
+        except ValueError as exc:
+            notes.append(f"JSON-LD block {number} is not valid JSON ({str(exc).splitlines()[0][:80]}): ignored")
+    return items
+
+
+def page_meta(raw_tree: Any, clean_html: str) -> PageMeta:
+    """Page-level metadata: JSON-LD and microdata (extruct), OpenGraph, canonical link, trafilatura's metadata."""
+    import trafilatura
+
+    meta = PageMeta()
+    ld = json_ld(raw_tree, meta.notes)
+    found = extruct.extract(raw_tree, syntaxes=["microdata", "opengraph"], uniform=True, errors="strict")
+    meta.articles = list(_article_items(ld)) + list(_article_items(found.get("microdata", [])))
+    og: dict[str, Any] = {}
+    for block in found.get("opengraph", []):
+        og.update(block)
+    head = {m.get("property") or m.get("name"): m.get("content") for m in raw_tree.xpath("//meta[@content]")}
+    canonical = raw_tree.xpath("//link[@rel='canonical']/@href")
+    meta.url = (canonical[0] if canonical else None) or og.get("og:url")
+    meta.site = og.get("og:site_name") or (_name(meta.articles[0].get("publisher")) if meta.articles else None)
+    extracted = trafilatura.extract_metadata(clean_html) if clean_html else None
+    meta.title = og.get("og:title") or (extracted.title if extracted else None)
+    meta.date = from_markup(head.get("article:published_time")) or (from_markup(extracted.date) if extracted and extracted.date else None)
+    meta.author = head.get("author") or (extracted.author if extracted else None)
+    meta.site = meta.site or (extracted.sitename if extracted else None)
+    return meta
+
+
+def _name(value: Any) -> str | None:
+    """schema.org Person/Organization (or a list of them, or a plain string) → its name."""
+    if isinstance(value, list):
+        names = [n for n in (_name(v) for v in value) if n]
+        return ", ".join(names) if names else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+# -- containers --------------------------------------------------------------------------------
+
+
+def containers(tree: Any) -> list[Any]:
+    """Article containers in page order (see the module docstring)."""
+    found = []
+    for element in tree.xpath(_CONTAINER_XPATH):
+        if element.tag != "article" and element.get("role") != "article":
+            itemtype = element.get("itemtype", "")
+            if not any(itemtype.rstrip("/").endswith("/" + t) for t in ARTICLE_TYPES):
+                continue
+        found.append(element)
+    return found or _repeated_siblings(tree)
+
+
+def _repeated_siblings(tree: Any) -> list[Any]:
+    """Two or more same-tag, same-class siblings that each hold a heading and a paragraph."""
+    best: list[Any] = []
+    for parent in tree.iter():
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for child in parent:
+            if isinstance(child.tag, str) and child.tag in ("div", "section", "li"):
+                groups.setdefault((child.tag, child.get("class", "")), []).append(child)
+        for members in groups.values():
+            if len(members) >= 2 and all(m.xpath(".//h1|.//h2|.//h3|.//h4") and m.xpath(".//p") for m in members):
+                if len(members) > len(best):
+                    best = members
+    return best
+
+
+@dataclass
+class Line:
+    text: str
+    tag: str  # the block element it came from (h1, p, time, ...)
+    line: int  # source line of that element
+
+
+def block_lines(container: Any, nested: set[Any]) -> list[Line]:
+    """The container's text as lines, one per block element, without nested containers or navigation."""
+    lines: list[Line] = []
+    buffer: list[str] = []
+    owner: list[Any] = [container]
+
+    def flush() -> None:
+        text = " ".join(" ".join(buffer).split())
+        buffer.clear()
+        if text:
+            element = owner[-1]
+            lines.append(Line(text, element.tag if isinstance(element.tag, str) else "", element.sourceline or 0))
+
+    def walk(node: Any) -> None:
+        block = node.tag in BLOCK_TAGS
+        if block:
+            flush()
+            owner.append(node)
+        buffer.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str) and child not in nested and child.tag not in DROPPED_TAGS:
+                walk(child)
+            elif child in nested:
+                flush()
+            buffer.append(child.tail or "")
+        if block:
+            flush()
+            owner.pop()
+
+    walk(container)
+    flush()
+    return lines
+
+
+# -- one container → one piece -------------------------------------------------------------------
+
+
+def _first_attr(container: Any, xpath: str, attrs: tuple[str, ...]) -> str | None:
+    for element in container.xpath(xpath):
+        for attr in attrs:
+            value = element.get(attr)
+            if value and value.strip():
+                return value.strip()
+        text = " ".join(element.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _container_url(container: Any) -> str | None:
+    for name, value in container.attrib.items():
+        if name in ("cite", "itemid", "about") or name.startswith("data-"):
+            if value.startswith(("http://", "https://")):
+                return value
+    links = container.xpath(".//link[@itemprop='url' or @itemprop='mainEntityOfPage']/@href | .//a[@rel='bookmark']/@href")
+    return links[0] if links else None
+
+
+def _own(container: Any, xpath: str, nested: set[Any]) -> list[Any]:
+    """Elements matching `xpath` inside `container` but not inside a nested container."""
+    result = []
+    for element in container.xpath(xpath):
+        ancestor = element.getparent()
+        inside_nested = False
+        while ancestor is not None and ancestor is not container:
+            if ancestor in nested:
+                inside_nested = True
+                break
+            ancestor = ancestor.getparent()
+        if not inside_nested:
+            result.append(element)
+    return result
+
+
+@dataclass
+class MarkupMeta:
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+
+
+_AUTHOR_XPATH = (".//*[@rel='author' or contains(concat(' ', normalize-space(@rel), ' '), ' author ')"
+                 " or contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')"
+                 " or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+                 " or contains(concat(' ', normalize-space(@class), ' '), ' byline ')]")
+
+
+def container_meta(container: Any, nested: set[Any], item: dict[str, Any] | None, options: CutOptions) -> MarkupMeta:
+    meta = MarkupMeta()
+    gazetteer = options.gazetteer
+    times = _own(container, ".//time[@datetime] | .//*[@itemprop='datePublished']", nested)
+    times.sort(key=lambda e: (e.get("itemprop") != "datePublished" and e.get("pubdate") is None))
+    for element in times:
+        meta.date = from_markup(element.get("datetime") or element.get("content") or element.text_content())
+        if meta.date:
+            break
+    authors = _own(container, _AUTHOR_XPATH, nested)
+    for element in authors:
+        name = element.xpath(".//*[@itemprop='name']")
+        text = " ".join((name[0] if name else element).text_content().split()) or element.get("content", "")
+        if text and len(text) <= 80:
+            meta.author = text
+            break
+    if item:
+        meta.title = _name(item.get("headline"))
+        meta.date = meta.date or from_markup(str(item.get("datePublished") or "")) or None
+        meta.author = meta.author or _name(item.get("author"))
+        meta.outlet = _name(item.get("publisher"))
+    url = _container_url(container)
+    meta.outlet = outlet_name(meta.outlet, gazetteer) if meta.outlet else gazetteer.outlet_of_url(url)
+    return meta
+
+
+def _mark_markup_metadata(container: Any, nested: set[Any], lines: list[Line], units: list[Unit]) -> None:
+    """``<figcaption>`` lines, and lines made only of ``<time>`` and author elements ("Saturday",
+    "2024-08-15 الميادين نت"), are metadata whatever their shape."""
+    pieces = [(" ".join(e.text_content().split()), "date") for e in _own(container, ".//time", nested)]
+    pieces += [(" ".join(e.text_content().split()), "byline") for e in _own(container, _AUTHOR_XPATH, nested)]
+    pieces = [(text, kind) for text, kind in pieces if text]
+    for line, unit in zip(lines, units, strict=True):
+        if line.tag == "figcaption":
+            unit.__dict__["meta_kind"] = "caption"
+            continue
+        rest, kind = line.text, None
+        for text, what in pieces:
+            if text in rest:
+                rest, kind = rest.replace(text, " ", 1), kind or what
+        if kind and not rest.strip(" ,|-–—·•:"):
+            unit.__dict__["meta_kind"] = kind  # the markup says what this line is: it overrides the line's shape
+
+
+def _heading_index(lines: list[Line], units: list[Unit]) -> int | None:
+    """The first h1–h3 line before the body (h1 preferred over h2 over h3)."""
+    limit = next((i for i, u in enumerate(units) if u.body_like and lines[i].tag not in HEADINGS), len(units))
+    for tag in HEADINGS:
+        for index in range(limit):
+            if lines[index].tag == tag:
+                return index
+    return None
+
+
+def container_piece(
+    container: Any, nested: set[Any], item: dict[str, Any] | None, page: PageMeta | None,
+    options: CutOptions, chrome: ChromeFilter, removed: RemovedSink,
+) -> CutPiece | None:
+    """One container as one piece; `page` is given when the page has only this container."""
+    vocab = options.vocabulary
+    lines, units, kept = block_lines(container, nested), [], []
+    for line in lines:
+        match = chrome.match(line.text)
+        if match:
+            removed.append(RemovedLine(line.line, line.text, f"chrome:{match.rule}"))
+            continue
+        kept.append(line)
+        units.append(Unit((line.line,), line.text, None, vocab))
+    if not units:
+        return None
+    _mark_markup_metadata(container, nested, kept, units)
+    for index in range(1, len(units)):
+        units[index].repeat = any(units[index].repeats(p) for p in units[max(0, index - 3) : index] + units[:1])
+    notes: list[str] = list(page.notes) if page else []
+    markup = container_meta(container, nested, item, options)
+    title_at = _heading_index(kept, units)
+    if title_at is not None and len(units[title_at].text) > options.max_title_chars:
+        notes.append(f"<{kept[title_at].tag}> is {len(units[title_at].text):,} characters long: not a title, kept as text")
+        title_at = None
+    roles = assign_roles(units, vocab, markup_title=title_at, needs_support=title_at is None)
+    piece = CutPiece(units=roles, start_rule="html-container", script=_script(units), notes=notes)
+    if not piece.paragraphs:
+        if title_at is None:
+            return None
+        piece.units = [u if u.role != "title" else PieceUnit(u.lines, u.text, "body") for u in roles]
+    describe(piece, None, vocab, options.today)
+    text_title, text_date, text_author, text_outlet = piece.title, piece.date, piece.author, piece.outlet
+    piece.title = (" ".join(units[title_at].text.split()) if title_at is not None else None) or markup.title or text_title
+    if page and not piece.title and page.title and len(page.title) <= options.max_title_chars:
+        piece.title = page.title
+    own_date = checked_date(markup.date, piece.notes, "the article's date in the markup", options.today)
+    page_date = checked_date(page.date, piece.notes, "the page's date", options.today) if page else None
+    if own_date and page_date and own_date[:10] != page_date[:10]:
+        piece.notes.append(f"the page's date {page_date} differs from the article's own {own_date}: the article's is used")
+    piece.date = own_date or page_date or text_date
+    piece.author = markup.author or (page.author if page else None) or text_author
+    page_site = outlet_name(page.site, options.gazetteer) if page and page.site else None
+    piece.outlet = markup.outlet or page_site or text_outlet
+    return piece
+
+
+def _script(units: list[Unit]) -> str:
+    arabic = sum(u.letters[0] for u in units)
+    other = sum(u.letters[1] for u in units)
+    return "none" if arabic + other == 0 else ("ar" if arabic >= other else "latin")
+
+
+def _match_items(boxes: list[Any], items: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """JSON-LD/microdata Article items for each container: by headline, else by order when the counts agree."""
+    matched: list[dict[str, Any] | None] = [None] * len(boxes)
+    if len(boxes) == 1 and items:
+        return [items[0]]
+    heads = [" ".join((b.xpath(".//h1|.//h2|.//h3") or [b])[0].text_content().split()).casefold() for b in boxes]
+    for item in items:
+        headline = (_name(item.get("headline")) or "").casefold()
+        if headline and headline in heads:
+            matched[heads.index(headline)] = item
+    if not any(matched) and len(items) == len(boxes):
+        return list(items)
+    return matched
+
+
+# -- entry point -------------------------------------------------------------------------------------
+
+
+def cut_html(html: str, options: CutOptions | None = None, chrome: ChromeFilter | None = None,
+             removed: RemovedSink | None = None) -> list[CutPiece]:
+    """Pieces of one HTML page (see the module docstring); never raises on odd markup."""
+    options = options or CutOptions()
+    chrome = chrome or ChromeFilter(gazetteer=options.gazetteer)
+    removed = removed if removed is not None else RemovedCounter()
+    raw = parse_page(html)
+    if raw is None:
+        return []
+    clean_tree = make_inert(copy.deepcopy(raw))
+    clean_html = lxml_html.tostring(clean_tree, encoding="unicode")
+    page = page_meta(raw, clean_html)
+    boxes = containers(clean_tree)
+    if not boxes:
+        return _whole_page(clean_tree, clean_html, page, options, chrome, removed)
+    box_set = set(boxes)
+    items = _match_items(boxes, page.articles)
+    pieces = []
+    for box, item in zip(boxes, items, strict=True):
+        nested = {b for b in box_set if b is not box and _inside(b, box)}
+        piece = container_piece(box, nested, item, page if len(boxes) == 1 else None, options, chrome, removed)
+        if piece is not None:
+            if len(boxes) > 1 and len(piece.paragraphs) == 1 and len(piece.text.split()) <= options.teaser_max_words:
+                piece.kind = "teaser"  # a card of a listing page: a headline and a blurb
+            if nested:
+                piece.notes.append(f"{len(nested)} nested article container(s) are pieces of their own")
+            if len(boxes) > 1:
+                piece.notes.extend(page.notes)
+            pieces.append(piece)
+    return pieces
+
+
+def _inside(element: Any, ancestor: Any) -> bool:
+    parent = element.getparent()
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _whole_page(tree: Any, clean_html: str, page: PageMeta, options: CutOptions, chrome: ChromeFilter,
+                removed: RemovedSink) -> list[CutPiece]:
+    """A page with no article container: trafilatura's main text, cut like a text dump."""
+    import trafilatura
+
+    text = trafilatura.extract(clean_html, output_format="txt", favor_recall=True, include_comments=False, include_tables=True)
+    if not text:
+        text = "\n".join(line.text for line in block_lines(tree.find("body") if tree.find("body") is not None else tree, set()))
+    pieces = list(iter_pieces(split_lines(text or ""), options, removed, chrome))
+    if not pieces and text and text.strip():
+        pieces = [_loose_piece(text, options, chrome)]
+    note = "no article container: the page's main text was cut like a text dump"
+    for piece in pieces:
+        piece.notes = [note, *page.notes, *piece.notes]
+    if len(pieces) == 1:
+        only = pieces[0]
+        if page.title and len(page.title) <= options.max_title_chars:
+            only.title = only.title or page.title
+        only.date = only.date or checked_date(page.date, only.notes, "the page's date", options.today)
+        only.author = only.author or page.author
+        only.outlet = only.outlet or (outlet_name(page.site, options.gazetteer) if page.site else None) or options.gazetteer.outlet_of_url(page.url)
+    return pieces
+
+
+def _loose_piece(text: str, options: CutOptions, chrome: ChromeFilter) -> CutPiece:
+    """A page too short to look like an article is still one piece: its lines as paragraphs."""
+    units = [PieceUnit((n,), " ".join(line.split()), "body") for n, line in enumerate(split_lines(text), 1)
+             if line.strip() and chrome.match(line) is None]
+    return CutPiece(units=units, start_rule="html-page", script="none")
+

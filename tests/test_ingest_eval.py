@@ -1,0 +1,93 @@
+"""The segmentation-quality harness (benchmarks/eval_ingest.py) on the seeds, the dev dump and dumps in real shapes."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import IngestSettings, cut_dump
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "data" / "dev-dumps"
+SHAPES = ROOT / "tests" / "data" / "shapes"
+
+
+def _harness():
+    spec = importlib.util.spec_from_file_location("eval_ingest", ROOT / "benchmarks" / "eval_ingest.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["eval_ingest"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+eval_ingest = _harness()
+
+
+def rate(score, field: str) -> float:
+    return score.right[field] / score.gold
+
+
+def assert_cut_well(score) -> None:
+    assert (score.found, score.glued, score.split) == (score.gold, 0, 0), score.misses
+
+
+def test_seeds_nothing_regresses():
+    scores = eval_ingest.evaluate(ROOT / "seeds", ROOT / "tests" / "data" / "seeds-gold.json")
+    total = scores["total"]
+    assert_cut_well(total)
+    assert total.extra == 0
+    seed3 = scores["003_d3a64df3fb8f3d34.txt"]
+    assert seed3.found == seed3.gold == 24 and seed3.right["date"] == 24  # 18 dated pieces, 6 rightly without
+    for field in eval_ingest.FIELDS:
+        assert total.right[field] == total.gold, (field, [m for m in total.misses if f" {field}:" in m])
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="../shared/data/dev-dumps is not there")
+def test_dev_dump_every_piece_found_none_glued_or_split():
+    total = eval_ingest.evaluate(DEV, DEV / "gold.json")["total"]
+    assert_cut_well(total)
+    assert rate(total, "lang") == 1.0
+    assert rate(total, "title") >= 0.9 and rate(total, "date") >= 0.9, total.misses
+
+
+def test_dumps_in_the_shapes_of_real_aggregators():
+    total = eval_ingest.evaluate(SHAPES, SHAPES / "gold.json")["total"]
+    assert_cut_well(total)
+    assert total.extra == 0 and rate(total, "lang") == 1.0
+    assert rate(total, "date") >= 0.9 and rate(total, "title") >= 0.85, total.misses
+
+
+def test_the_harness_sees_glued_teasers():
+    """With teasers switched off, the Naharnet headline list glues into one piece: the harness must say so."""
+    total = eval_ingest.evaluate(SHAPES, SHAPES / "gold.json", IngestSettings(teaser_max_words=1))["total"]
+    assert total.glued >= 1 and total.found < total.gold
+
+
+def test_teasers_are_marked_and_chrome_is_never_a_title():
+    pieces = cut_dump((SHAPES / "naharnet_latest.txt").read_text(encoding="utf-8")).pieces
+    assert [p.kind for p in pieces] == ["article"] + ["teaser"] * 6 + ["article"]
+    assert all(p.title and len(p.paragraphs) == 1 for p in pieces if p.kind == "teaser")
+    titles = [p.title for path in SHAPES.glob("*.txt") for p in cut_dump(path.read_text(encoding="utf-8")).pieces]
+    for chrome in ("3 min read", "Printer Friendly", "Short Url", "A + A -", "اقرأ المزيد", "إيفا الشوفي", "Photo: Reuters",
+                   "Lebanon News", "أخبار محلية", "By:"):
+        assert not any(chrome in (t or "") for t in titles), chrome
+    article = next(p for p in cut_dump((SHAPES / "aljazeera_article.txt").read_text(encoding="utf-8")).pieces)
+    assert "3 min read" not in article.text and not any("Photo: Reuters" in para for para in article.paragraphs)
+
+
+def test_a_user_gazetteer_extends_outlets_and_columnists(tmp_path):
+    extra = tmp_path / "my-outlets.yaml"
+    extra.write_text("outlets:\n  Al-Modon:\n    aliases: [al-modon, المدن]\n    self_names: [المدن]\n"
+                     "columnists:\n  منير الربيع: Al-Modon\n", encoding="utf-8")
+    settings = IngestSettings(gazetteer=str(extra))
+    text = ("مستشفيات الجنوب تستنفر: نقص في الأدوية\n\nمنير الربيع\n\nالخميس 29 كانون الثاني 2015\n\n"
+            "تعيش مستشفيات الجنوب منذ أيام حالة استنفار بعد تزايد أعداد الجرحى الذين يصلون من القرى الحدودية، "
+            "فيما تعاني من نقص حاد في الأدوية والكادر التمريضي بحسب ما قال مدير أحد المستشفيات.\n")
+    (piece,) = cut_dump(text, settings.cut_options()).pieces
+    assert (piece.author, piece.outlet, piece.date) == ("منير الربيع", "Al-Modon", "2015-01-29")
+    (plain,) = cut_dump(text).pieces
+    assert plain.outlet is None
+    assert settings.rules().canonical("Al-Akhbar") == "Al-Akhbar"  # the built-in rules are still there
