@@ -144,8 +144,10 @@ def test_a_snapshot_in_the_hub_cache_is_used_without_the_network(tiny_model_dir,
     shutil.copytree(tiny_model_dir, repo / "snapshots" / sha)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(sha)
-    resolved = resolve_model(settings(hub_endpoint=silent_server, hub_timeout_s=30, cache_dir=str(tmp_path / "hf")))
+    # revision "main": the manifest pins a commit (and its weights' SHA-256, which the tiny model does not have)
+    resolved = resolve_model(settings(revision="main", hub_endpoint=silent_server, hub_timeout_s=30, cache_dir=str(tmp_path / "hf")))
     assert (resolved.model_id, resolved.revision, resolved.origin) == ("Helsinki-NLP/opus-mt-ar-en", sha, "hub cache")
+    assert resolved.ref == "main"
 
 
 def test_no_model_marks_pieces_pending_and_a_later_run_translates_exactly_those(tiny_model_dir, tmp_path, silent_server):

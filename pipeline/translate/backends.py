@@ -107,7 +107,7 @@ class Translator(ABC):
     def _numeric_record(self) -> dict[str, Any]: ...
 
     def describe(self) -> str:
-        return f"{self.model.model_id}@{self.model.revision} ({self.backend}, {json.dumps(self.settings_record, sort_keys=True)})"
+        return f"{self.model.describe()} ({self.backend}, {json.dumps(self.settings_record, sort_keys=True)})"
 
     # -- tokens -------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
