@@ -52,9 +52,16 @@ class StoreSettings(Settings):
     """Where the pipeline keeps everything it has done."""
 
     path: str = "pipeline.sqlite"
-    """The store: an SQLite file (`--db` sets it)."""
+    """The store: an SQLite file, or a postgresql:// URL (`--db` sets it and clears `url`)."""
+    url: str | None = None
+    """A PostgreSQL store, postgresql://USER@HOST/DB; wins over `path`. The password comes from ~/.pgpass or $PGPASSWORD."""
     busy_timeout_s: float = Field(30.0, gt=0)
     """How long a writer waits for another writer's transaction."""
+
+    @property
+    def location(self) -> str:
+        """Where the store is: `url` when set, else `path`."""
+        return self.url or self.path
 
 
 class OutputSettings(Settings):

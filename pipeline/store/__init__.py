@@ -2,14 +2,16 @@
 
 :class:`Store` is the protocol the stages rely on: typed methods per unit of
 work over the records of :mod:`pipeline.records`. :func:`open_store` picks
-the backend from the configured location. The queries live once in
-:mod:`.sql`; a backend (:mod:`.sqlite`) adds opening, checking, migrating and
-the run lock.
+the backend from the configured location: a file path is an SQLite store
+(:mod:`.sqlite`), a ``postgresql://`` URL a PostgreSQL one (:mod:`.postgres`,
+imported only then). The queries live once in :mod:`.sql`; a backend adds
+opening, checking, migrating and the run lock. :mod:`.copy` moves a store
+from one backend to the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,17 +97,38 @@ class Store(Protocol):
     def replace_references(self, references: Mapping[str, Sequence[str]]) -> int: ...
     def references(self) -> dict[str, list[str]]: ...
 
-    # inspection
+    # inspection and copying
     def rows(self, table: str) -> list[dict[str, Any]]: ...
+    def row_pages(self, table: str, size: int | None = 5000) -> Iterator[list[dict[str, Any]]]: ...
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def restart_numbering(self) -> None: ...
+
+
+def is_url(location: str | Path) -> bool:
+    """A database URL (``postgresql://...``), not a file path."""
+    return str(location).startswith(("postgresql://", "postgres://"))
 
 
 def open_store(location: str | Path, busy_timeout_s: float = 30.0, create: bool = True) -> Store:
-    """The store at `location` (a file path: SQLite), with its schema up to date.
+    """The store at `location` (a file path: SQLite; a ``postgresql://`` URL: PostgreSQL), with its schema up to date.
 
     `create=False` refuses a location that holds no store yet (readers such
     as `status` and `export` must not create an empty one).
     """
+    if is_url(location):
+        from pipeline.store.postgres import PostgresStore
+
+        return PostgresStore(str(location), busy_timeout_s, create=create)
     return SQLiteStore(location, busy_timeout_s, create=create)
 
 
-__all__ = ["SQLiteStore", "SourceWriter", "Store", "now_iso", "open_store"]
+def describe_location(location: str | Path) -> str:
+    """`location` as messages show it: a URL without its password."""
+    if is_url(location):
+        from pipeline.store.postgres import redact
+
+        return redact(str(location))
+    return str(location)
+
+
+__all__ = ["SQLiteStore", "SourceWriter", "Store", "describe_location", "is_url", "now_iso", "open_store"]

@@ -6,6 +6,13 @@ key, is the ``{serial}`` placeholder each backend fills in. A store records
 how many migrations it has applied, and opening an older store applies the
 rest, so an analyst's store is upgraded in place and never rebuilt.
 
+Column types are spelled so that both engines store the same values:
+``DOUBLE PRECISION`` (PostgreSQL's ``REAL`` has 4 bytes, SQLite's 8) and
+``BIGINT`` for ids, run ids and file sizes (PostgreSQL's ``INTEGER`` stops
+at 2**31). To SQLite these names mean exactly what ``REAL`` and
+``INTEGER`` meant when migration 1 was first written that way, so stores
+made before are the same as stores made now.
+
 :data:`TABLES` lists every table and its columns after the last migration:
 the store checks an opened file against it, so a damaged or foreign file is
 refused before anything is written to it.
@@ -28,7 +35,7 @@ MIGRATIONS: list[list[str]] = [
             id {serial},
             path TEXT NOT NULL,
             sha256 TEXT NOT NULL,
-            size INTEGER NOT NULL,
+            size BIGINT NOT NULL,
             encoding TEXT,
             kind TEXT,
             status TEXT NOT NULL,
@@ -36,7 +43,7 @@ MIGRATIONS: list[list[str]] = [
             ingested_at TEXT NOT NULL,
             pieces INTEGER,
             removed_lines INTEGER,
-            run_id INTEGER,
+            run_id BIGINT,
             UNIQUE (path, sha256)
         )""",
         """CREATE TABLE pieces (
@@ -46,7 +53,7 @@ MIGRATIONS: list[list[str]] = [
             author TEXT,
             outlet TEXT,
             lang TEXT,
-            lang_score REAL,
+            lang_score DOUBLE PRECISION,
             title_lang TEXT,
             text TEXT NOT NULL,
             status TEXT NOT NULL DEFAULT 'ingested',
@@ -58,7 +65,7 @@ MIGRATIONS: list[list[str]] = [
         )""",
         """CREATE TABLE piece_sources (
             piece_id TEXT NOT NULL REFERENCES pieces(id),
-            source_id INTEGER NOT NULL REFERENCES sources(id),
+            source_id BIGINT NOT NULL REFERENCES sources(id),
             position INTEGER NOT NULL,
             PRIMARY KEY (piece_id, source_id)
         )""",
@@ -67,7 +74,7 @@ MIGRATIONS: list[list[str]] = [
             idx INTEGER NOT NULL,
             text TEXT NOT NULL,
             lang TEXT,
-            lang_score REAL,
+            lang_score DOUBLE PRECISION,
             route TEXT,
             reason TEXT,
             PRIMARY KEY (piece_id, idx)
@@ -80,10 +87,10 @@ MIGRATIONS: list[list[str]] = [
             settings TEXT NOT NULL,
             source_text TEXT NOT NULL,
             target_text TEXT NOT NULL,
-            logprob REAL,
+            logprob DOUBLE PRECISION,
             diagnostics TEXT,
             created_at TEXT NOT NULL,
-            run_id INTEGER
+            run_id BIGINT
         )""",
         # paragraph_idx -1 holds the title's sentences
         """CREATE TABLE segments (
@@ -98,17 +105,17 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE matches (
             source_id TEXT NOT NULL REFERENCES pieces(id),
             target_id TEXT NOT NULL REFERENCES pieces(id),
-            score REAL NOT NULL,
+            score DOUBLE PRECISION NOT NULL,
             evidence TEXT NOT NULL,
             sentence_pairs TEXT NOT NULL,
-            run_id INTEGER,
+            run_id BIGINT,
             PRIMARY KEY (source_id, target_id)
         )""",
         """CREATE TABLE alignments (
             piece_id TEXT PRIMARY KEY REFERENCES pieces(id),
             status TEXT NOT NULL,
             reason TEXT,
-            run_id INTEGER
+            run_id BIGINT
         )""",
         """CREATE TABLE refs (
             piece_id TEXT NOT NULL REFERENCES pieces(id),

@@ -526,11 +526,42 @@ class SQLStore:
 
     # -- overview ------------------------------------------------------------------------------------
     def rows(self, table: str) -> list[dict[str, Any]]:
-        """Every row of one table as plain dicts, in key order: for inspection (tests, debugging, `store copy`)."""
+        """Every row of one table as plain dicts, in key order: for inspection (tests, debugging)."""
+        return [row for page in self.row_pages(table, size=None) for row in page]
+
+    def row_pages(self, table: str, size: int | None = 5000) -> Iterator[list[dict[str, Any]]]:
+        """Every row of one table, in key order, `size` rows at a time (`store copy` of a store of any size).
+
+        Pages follow the key (``WHERE (a, b) > (?, ?)``), not an OFFSET, so
+        each page costs the same however far into the table it is.
+        """
         if table not in TABLES:
             raise ValueError(f"unknown table {table!r}; tables: {', '.join(sorted(TABLES))}")
-        key = _TABLE_ORDER.get(table, "rowid")
-        return [dict(r) for r in self.db.query(f"SELECT * FROM {table} ORDER BY {key}")]
+        key = _TABLE_ORDER[table]
+        columns = [c.strip() for c in key.split(",")]
+        after: list[Any] | None = None
+        while True:
+            where = f" WHERE ({key}) > ({marks(columns)})" if after is not None else ""
+            limit = f" LIMIT {int(size)}" if size is not None else ""
+            page = [dict(r) for r in self.db.query(f"SELECT * FROM {table}{where} ORDER BY {key}{limit}", after or ())]
+            if page:
+                yield page
+            if size is None or len(page) < size:
+                return
+            after = [page[-1][c] for c in columns]
+
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows as :meth:`rows` returns them (ids included), in one transaction: `store copy` writes with it."""
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; tables: {', '.join(sorted(TABLES))}")
+        if not rows:
+            return
+        columns = sorted(TABLES[table])
+        with self.db.transaction():
+            self.db.executemany(
+                f"INSERT INTO {table}({', '.join(columns)}) VALUES ({marks(columns)})",
+                [tuple(row[c] for c in columns) for row in rows],
+            )
 
     def counts(self, schema_version: int) -> StoreCounts:
         def grouped(sql: str) -> dict[str | None, int]:

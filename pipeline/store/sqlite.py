@@ -251,6 +251,9 @@ class SQLiteStore(SQLStore):
     def counts(self, schema_version: int | None = None) -> Any:
         return super().counts(self.schema_version if schema_version is None else schema_version)
 
+    def restart_numbering(self) -> None:
+        """Nothing to do: SQLite numbers a new row after the largest id there is."""
+
 
 # -- opening checks ------------------------------------------------------------------------------
 
