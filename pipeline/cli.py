@@ -27,7 +27,7 @@ from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError
 from pipeline.progress import Reporter
 
-VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "config"]
+VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "store", "config"]
 
 
 class _OrderedGroup(TyperGroup):
@@ -67,7 +67,13 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", metavar="SECTION.KEY=VALUE", help="Change one setting, e.g. --set translate.num_beams=2 (repeatable; wins over --config)."),
 ]
-DbOpt = Annotated[str | None, typer.Option("--db", metavar="FILE", help="The store; same as --set store.path=FILE.")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", metavar="FILE|URL", help="The store: an SQLite file or a postgresql:// URL; same as --set store.path=FILE.")
+]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option("--executor", metavar="local|ray", help="Run the work here (local) or on a Ray cluster (ray); same as --set executor.kind=..."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder; same as --set output.dir=DIR.")]
 ModelOpt = Annotated[
@@ -110,6 +116,8 @@ def build_config(
     if out is not None:
         overrides["output.dir"] = str(out)
     cfg = Config.load(config, overrides)
+    if db is not None:
+        cfg.set("store.url", None)
     if model is not None:
         cfg.set("model.name", model)
         cfg.set("model.path", None)
@@ -143,8 +151,11 @@ def _print(line: str) -> None:
 
 
 def _require_store(cfg: Config) -> None:
-    if not Path(cfg.store.path).exists():
-        raise PipelineError(f"{cfg.store.path}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
+    """An SQLite file must exist (a database URL is checked when the store opens)."""
+    from pipeline.store import is_url
+
+    if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+        raise PipelineError(f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -164,6 +175,7 @@ def run(
     ] = None,
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Run every stage: ingest, detect, translate, diagnose, align, export.
 
@@ -179,7 +191,7 @@ def run(
 
     reporter = Reporter(quiet=quiet)
     with _errors():
-        cfg = build_config(config, sets, db=db, out=out, model=model)
+        cfg = build_config(config, sets, db=db, out=out, model=model, extra={"executor.kind": executor})
         every = [*inputs, *(english or [])]
         result = _run_stages(
             PIPELINE, cfg, reporter, command="run " + " ".join(map(str, every)), inputs=every, wait=wait
@@ -217,6 +229,7 @@ def ingest(
     detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Also detect languages and route the new pieces (the detect stage).")] = True,
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Read dumps into the store: one piece per article, page chrome removed, duplicates stored once.
 
@@ -233,7 +246,7 @@ def ingest(
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
-        cfg = build_config(config, sets, db=db)
+        cfg = build_config(config, sets, db=db, extra={"executor.kind": executor})
         names = ["ingest", "detect"] if detect else ["ingest"]
         result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(str, inputs)), inputs=inputs, wait=wait)
     report = result.reports["ingest"]
@@ -247,7 +260,10 @@ def ingest(
 
 
 @app.command()
-def detect(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False) -> None:
+def detect(
+    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False,
+    executor: ExecutorOpt = None,
+) -> None:
     """Detect the language of each new piece, paragraph and title, and route the paragraphs.
 
     Arabic paragraphs go to translation, English ones are kept, anything else
@@ -257,7 +273,7 @@ def detect(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
-        cfg = build_config(config, sets, db=db)
+        cfg = build_config(config, sets, db=db, extra={"executor.kind": executor})
         _require_store(cfg)
         result = _run_stages(["detect"], cfg, reporter, command="detect", wait=wait, create_store=False)
     report = result.reports["detect"]
@@ -273,7 +289,8 @@ def detect(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait
 
 @app.command()
 def translate(
-    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, model: ModelOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False
+    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, model: ModelOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Translate the Arabic paragraphs and titles in the store (after ingest and detect).
 
@@ -286,7 +303,7 @@ def translate(
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
-        cfg = build_config(config, sets, db=db, model=model)
+        cfg = build_config(config, sets, db=db, model=model, extra={"executor.kind": executor})
         _require_store(cfg)
         result = _run_stages(["translate"], cfg, reporter, command="translate", wait=wait, create_store=False)
     for message in result.messages:
@@ -304,7 +321,10 @@ def translate(
 
 
 @app.command()
-def diagnose(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False) -> None:
+def diagnose(
+    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False,
+    executor: ExecutorOpt = None,
+) -> None:
     """Check every translation in the store without references: Arabic left, not English, copied, length, loops, low log-probability.
 
     Only translations not diagnosed yet (or diagnosed under other thresholds)
@@ -313,7 +333,7 @@ def diagnose(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wa
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
-        cfg = build_config(config, sets, db=db)
+        cfg = build_config(config, sets, db=db, extra={"executor.kind": executor})
         _require_store(cfg)
         result = _run_stages(["diagnose"], cfg, reporter, command="diagnose", wait=wait, create_store=False)
     report = result.reports["diagnose"]
@@ -415,8 +435,10 @@ def evaluate(
             settings = cfg.section("evaluate", EvaluateSettings)
             result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
         else:
-            if not Path(cfg.store.path).exists():
-                raise InputError(str(cfg.store.path), "no store here; give --ref/--hyp files, or --db STORE")
+            from pipeline.store import is_url
+
+            if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+                raise InputError(str(cfg.store.location), "no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)
             result = run.reports["evaluate"].result
@@ -484,7 +506,8 @@ def status(
     with _errors():
         cfg = build_config(config, sets, db=db)
         _require_store(cfg)
-        with open_store(cfg.store.path, cfg.store.busy_timeout_s, create=False) as store, store.snapshot():
+        with open_store(cfg.store.location, cfg.store.busy_timeout_s, create=False) as store, store.snapshot():
+            where = store.location
             counts = store.counts().model_dump()
             pieces = store.load_pieces()
     limit = limit if limit is not None else (len(pieces) if as_json else 50)
@@ -496,7 +519,7 @@ def status(
         ]
         sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
         return
-    summary = Table(title=Text(f"store {cfg.store.path}"), show_header=False)
+    summary = Table(title=Text(f"store {where}"), show_header=False)
     for key, value in counts.items():
         summary.add_row(Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)))
     stdout.print(summary)
@@ -516,6 +539,36 @@ def status(
     for p in shown:
         listing.add_row(*(Text(x) for x in (p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or "")))
     stdout.print(listing)
+
+
+store_app = typer.Typer(name="store", help="Move a store: `pipeline store copy --from FILE.sqlite --to postgresql://...`.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(store_app)
+
+
+@store_app.command("copy")
+def store_copy(
+    source: Annotated[str, typer.Option("--from", metavar="FILE|URL", help="The store to copy (left unchanged).")],
+    target: Annotated[str, typer.Option("--to", metavar="FILE|URL", help="A new, empty store (an SQLite file or a postgresql:// URL).")],
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Copy every table of a store, translation cache included, into a new empty store of either backend.
+
+    Example:  pipeline store copy --from pipeline.sqlite --to postgresql://pipeline@db.internal/pipeline
+    """
+    from pipeline.store import open_store
+    from pipeline.store.copy import copy_store
+
+    with _errors():
+        cfg = build_config(config, sets)
+        timeout = cfg.store.busy_timeout_s
+        with open_store(source, timeout, create=False) as src, open_store(target, timeout) as dst:
+            copied = copy_store(src, dst)
+            where = dst.location
+    if not quiet:
+        _print(f"copied into {where}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
 
 
 @app.command("config")

@@ -43,7 +43,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import ClassVar
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
@@ -338,8 +338,8 @@ class DetectStage(SectionStage[DetectSettings]):
             k: Counter() for k in ("pieces_by_lang", "pieces_by_status", "paragraphs_by_lang", "paragraphs_by_route", "skipped")
         }
         with ctx.reporter.task("detect", total=len(ids), unit="pieces") as bar:
-            for batch in _batches(ids, settings.batch_size):
-                results = [detect_piece(piece, settings) for piece in store.piece_texts(batch)]
+            texts = (store.piece_texts(batch) for batch in _batches(ids, settings.batch_size))
+            for results in ctx.executor.map(partial(detect_pieces, settings=settings), texts):  # a task per batch
                 store.save_detections(results)
                 for result in results:
                     _tally(counters, result)
@@ -349,6 +349,10 @@ class DetectStage(SectionStage[DetectSettings]):
         for key, counter in counters.items():
             setattr(report, key, dict(sorted(counter.items())))
         return report
+
+
+def detect_pieces(pieces: list[PieceText], settings: DetectSettings) -> list[Detection]:
+    return [detect_piece(piece, settings) for piece in pieces]
 
 
 def detect_store(store: Store, config: Config, reporter: Reporter = QUIET) -> DetectReport:

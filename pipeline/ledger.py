@@ -11,7 +11,9 @@ over a list of stages. It owns what no stage should repeat:
   a run that dies is marked failed or interrupted);
 * timing, the exit code (the last stage that asked for one wins: 3 some
   inputs failed, 4 no model), the messages the user must see;
-* summary.json, written once at the end into the output folder.
+* summary.json, written once at the end into the output folder;
+* the executor the stages fan their work out with (``executor:``: this
+  process, or a Ray cluster), opened for the run and closed at its end.
 
 A stage that asks for an exit code does not stop the run: with no model the
 Arabic pieces stay pending and everything else (alignment of what is
@@ -23,12 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE, EXIT_OK, StoreBusy
+from pipeline.executor import Executor, ExecutorSettings, open_executor
 from pipeline.output import OutputDir
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import RunStatus
@@ -71,12 +74,13 @@ def execute(
     # records no run (a 'running' row without the lock would be taken for a killed run), so it works
     # beside a writing run, and it reads one snapshot, so its files and summary.json agree.
     writes_store = not all(stage.read_only for stage in stages)
-    with open_store(config.store.path, config.store.busy_timeout_s, create=create_store) as store:
+    executor = open_executor(config.section("executor", ExecutorSettings))
+    with open_store(config.store.location, config.store.busy_timeout_s, create=create_store) as store, _closing(executor):
         run_id: int | None = None
         if writes_store:
             _lock(store, wait, reporter)
             run_id = store.start_run(command)
-        ctx = RunContext(config, reporter, run_id, list(inputs), out)
+        ctx = RunContext(config, reporter, run_id, list(inputs), out, executor)
         reports: dict[str, Report] = {}
         timings: dict[str, float] = {}
         with contextlib.nullcontext() if writes_store else store.snapshot():
@@ -125,6 +129,15 @@ def _status(exit_code: int) -> RunStatus:
     if exit_code == EXIT_OK:
         return "completed"
     return "pending" if exit_code == EXIT_MODEL_UNAVAILABLE else "completed_with_errors"
+
+
+@contextlib.contextmanager
+def _closing(executor: Executor) -> Iterator[Executor]:
+    """The executor for the run's stages, closed at its end (a Ray started for the run stops with it)."""
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 def _lock(store: Store, wait: bool, reporter: Reporter) -> None:

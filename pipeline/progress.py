@@ -92,3 +92,4 @@ class Reporter:
 
 
 QUIET = Reporter(quiet=True)
+NO_TASK = Task(None, None)  # a bar nobody sees (work done where there is no terminal, e.g. in a worker)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config, Settings
 from pipeline.errors import EXIT_OK
+from pipeline.executor import LOCAL, Executor
 from pipeline.progress import QUIET, Reporter
 from pipeline.store import Store
 
@@ -45,13 +46,14 @@ class Report(BaseModel):
 
 @dataclass
 class RunContext:
-    """What a stage may need besides its settings: the whole config, progress, the run, inputs, outputs."""
+    """What a stage may need besides its settings: the whole config, progress, the run, inputs, outputs, the executor."""
 
     config: Config
     reporter: Reporter = QUIET
     run_id: int | None = None
     inputs: list[Path] = field(default_factory=list)
     out_dir: Path | None = None
+    executor: Executor = LOCAL  # how the stage fans its work out (pipeline.executor)
 
 
 S = TypeVar("S", bound=BaseModel)

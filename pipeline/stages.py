@@ -44,6 +44,7 @@ _SECTIONS: dict[str, str] = {
     "align": "pipeline.align.matcher:AlignSettings",
     "evaluate": "pipeline.evaluate.settings:EvaluateSettings",
     "export": "pipeline.export:ExportSettings",
+    "executor": "pipeline.executor.settings:ExecutorSettings",
 }
 SECTION_NAMES: tuple[str, ...] = tuple(_SECTIONS)
 

@@ -11,8 +11,11 @@ as in SQLite, so ``ORDER BY id`` gives the same order on both backends.
 Ray: ``ray start --head --block`` in a process group of its own, with token
 authentication (``RAY_AUTH_MODE=token`` and a token made for the session) —
 the mode a cluster runs in — so that a client given only ``RAY_ADDRESS``
-would fail exactly as on a real cluster. Stopping it signals that process
-group, and only it: the head, its raylet and every worker it started.
+would fail exactly as on a real cluster.
+
+Ray gives each worker a process group of its own, so what was started is
+found by its session (start_new_session): stopping Ray ends every process
+of that session and nothing else.
 
 Neither service is ever skipped: a test that needs one gets one, or fails
 saying why (scripts/test installs PostgreSQL and the `cluster` extra).
@@ -154,27 +157,41 @@ class RayHead:
     def stop(self) -> None:
         if self.proc is None:
             return
-        stop_process_group(self.proc.pid)
+        stop_session(self.proc.pid)
         self.proc.wait(timeout=30)
         self.proc = None
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def stop_process_group(pgid: int, grace_s: float = 10) -> None:
-    """SIGTERM the process group `pgid` (one we started with start_new_session), then SIGKILL what is left."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
+def session_members(sid: int) -> list[int]:
+    """Live processes of session `sid` (zombies excluded): a process started with start_new_session and all it spawned.
+
+    Ray puts each worker in a process group of its own, but they all stay in the session of the process that started Ray.
+    """
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def stop_session(sid: int, grace_s: float = 10) -> None:
+    """SIGTERM every process of session `sid` (one we started with start_new_session), then SIGKILL what is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in session_members(sid):
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace_s
+        while session_members(sid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not session_members(sid):
             return
-        time.sleep(0.1)
-    with suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def _free_port() -> int:

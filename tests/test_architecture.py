@@ -1,7 +1,7 @@
 """The shape of the code: layers that only import downward, no import circles, SQL only in the store.
 
 The layers, lowest first: text helpers, errors and records (the contract);
-configuration, progress and the output folder; the store; the stage shape;
+configuration, progress and the output folder; the store; the executors; the stage shape;
 the stages; the registry of stages; the run ledger; the command line. A
 module may import its own layer or lower ones, and the import graph (lazy
 imports inside functions included) has no cycle.
@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("pipeline", "pipeline.errors", "pipeline.text", "pipeline.records"),
     ("pipeline.config", "pipeline.progress", "pipeline.output"),
     ("pipeline.store",),
+    ("pipeline.executor",),
     ("pipeline.stage",),
     ("pipeline.ingest", "pipeline.detect", "pipeline.translate", "pipeline.evaluate", "pipeline.align", "pipeline.export",
      "pipeline.summary"),

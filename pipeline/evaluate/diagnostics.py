@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -28,7 +29,7 @@ from pipeline.config import Config
 from pipeline.detect import detect_language
 from pipeline.evaluate.settings import DiagnosticsSettings
 from pipeline.progress import QUIET, Reporter
-from pipeline.records import Diagnosis, Segment
+from pipeline.records import Diagnosis, Segment, Translation
 from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
 from pipeline.text.normalise import for_identity
@@ -150,21 +151,25 @@ class DiagnoseStage(SectionStage[DiagnosticsSettings]):
         todo = store.translations_to_diagnose(fingerprint)
         new_counts: Counter[str] = Counter()
         with ctx.reporter.task("diagnosing translations", len(todo), "sentences") as task:
-            for start in range(0, len(todo), BATCH):
-                batch = todo[start : start + BATCH]
-                diagnoses = [
-                    Diagnosis(key=t.key, diagnostics=diagnose(t.source_text, t.target_text, t.logprob, settings), fingerprint=fingerprint)
-                    for t in batch
-                ]
+            batches = (todo[start : start + BATCH] for start in range(0, len(todo), BATCH))
+            for diagnoses in ctx.executor.map(partial(diagnose_batch, settings=settings), batches):  # a task per batch
                 for d in diagnoses:
                     new_counts.update(d.diagnostics["flags"])
                 store.save_diagnoses(diagnoses)
-                task.advance(len(batch))
+                task.advance(len(diagnoses))
         report = _sums(store)
         report.diagnosed = len(todo)
         report.new_by_diagnostic = _ordered(new_counts)
         report.thresholds = {**settings.model_dump(), "fingerprint": fingerprint}
         return report
+
+
+def diagnose_batch(translations: list[Translation], settings: DiagnosticsSettings) -> list[Diagnosis]:
+    fingerprint = settings.fingerprint()
+    return [
+        Diagnosis(key=t.key, diagnostics=diagnose(t.source_text, t.target_text, t.logprob, settings), fingerprint=fingerprint)
+        for t in translations
+    ]
 
 
 def diagnose_store(store: Store, config: Config, reporter: Reporter = QUIET) -> DiagnosticsReport:

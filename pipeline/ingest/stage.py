@@ -20,8 +20,11 @@ status are left to the detect stage (status 'ingested').
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +38,7 @@ from pipeline.ingest.html import cut_html
 from pipeline.ingest.pieces import RemovedCounter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
 from pipeline.ingest.settings import IngestSettings
-from pipeline.progress import QUIET, Reporter, Task
+from pipeline.progress import NO_TASK, QUIET, Reporter, Task
 from pipeline.records import IngestedPiece, SourceFile, content_id
 from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import SourceWriter, Store
@@ -75,6 +78,9 @@ class IngestStage(SectionStage[IngestSettings]):
     def run(self, store: Store, settings: IngestSettings, ctx: RunContext) -> IngestReport:
         chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
         report = IngestReport()
+        if ctx.executor.fans_out:
+            _ingest_fanned_out(store, settings, chrome, report, ctx)
+            return report
         for item in discover(ctx.inputs, settings):
             if isinstance(item, InputError):
                 report.files_seen += 1
@@ -105,11 +111,13 @@ def _ingest_file(
     report: IngestReport,
     reporter: Reporter,
     run_id: int | None,
+    read: _ReadFile | None = None,
 ) -> None:
+    """Probe, read and store one file; `read`: what a worker already read of it (executor fanning out)."""
     report.files_seen += 1
     key = str(path.resolve())
     try:
-        info = probe(path, settings)
+        info = probe(path, settings) if read is None else read.probe()
     except InputError as error:
         _fail(store, report, reporter, error, None, run_id)
         return
@@ -121,16 +129,20 @@ def _ingest_file(
             report.errors.append({"path": key, "line": None, "reason": f"(as when first read) {line}"})
         reporter.info(f"{path}: unchanged since it was ingested, skipped")
         return
-    line_errors: list[InputError] = []
+    if read is not None and read.unchanged:  # the worker skipped it, but the store does not have it: read it here
+        read = None
+    line_errors: list[InputError] = [] if read is None else read.line_errors()
     removed = RemovedCounter()
+    removed.count = 0 if read is None else read.removed
     source = SourceFile(path=key, sha256=info.sha256, size=info.size, encoding=info.encoding,
                         kind=info.kind + ("+gz" if info.compressed else ""))
     try:
-        with store.writing_source(source, run_id) as writer, reporter.task(f"ingest {path.name}", total=info.newlines + 1, unit="lines") as task:
+        bar = reporter.task(f"ingest {path.name}", total=info.newlines + 1, unit="lines") if read is None else nullcontext(NO_TASK)
+        with store.writing_source(source, run_id) as writer, bar as task:
             positions = 0
-            for document in iter_source(info, settings, line_errors):
-                for piece in _pieces_of(document, settings, chrome, removed, task):
-                    positions += _write_piece(writer, piece, positions)
+            pieces = _read_pieces(info, settings, chrome, removed, task, line_errors) if read is None else read.replay()
+            for piece in pieces:
+                positions += _write_piece(writer, piece, positions)
             if positions == 0 and removed.count == 0 and not line_errors:
                 raise InputError(str(path), "empty file (no text, only whitespace)")
             if positions == 0:
@@ -183,6 +195,84 @@ def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputEr
     )
 
 
+# -- fanning out: workers read, the driver stores in input order ---------------------------------
+
+
+def _ingest_fanned_out(store: Store, settings: IngestSettings, chrome: ChromeFilter, report: IngestReport, ctx: RunContext) -> None:
+    """Files read by the executor's workers (a task per file), stored here one transaction each, in input order.
+
+    Reading — decoding, cutting pages into pieces, removing chrome — is the
+    work; storing a file's pieces is quick. Storing in the order of the
+    inputs gives every source the id, and every piece the position, a local
+    run gives them, so pieces.jsonl comes out in the same order. The workers
+    need the inputs at the same paths (a shared filesystem); files the store
+    already holds unchanged are only hashed, not read.
+    """
+    items = list(discover(ctx.inputs, settings))
+    known = frozenset((s.path, s.sha256) for s in store.sources() if s.status in ("ingested", "partial"))
+    reader = partial(_read_file, settings=settings, known=known, cwd=os.getcwd())
+    reads = ctx.executor.map(reader, [item for item in items if not isinstance(item, InputError)])
+    with ctx.reporter.task("ingest", total=len(items), unit="files") as bar:
+        for item in items:
+            if isinstance(item, InputError):
+                report.files_seen += 1
+                _fail(store, report, ctx.reporter, item, None, ctx.run_id)
+            else:
+                _ingest_file(store, item, settings, chrome, report, ctx.reporter, ctx.run_id, next(reads))
+            bar.advance(1)
+
+
+@dataclass
+class _ReadFile:
+    """What a worker read of one file: its probe, its pieces, or why it could not (picklable, no open handles)."""
+
+    info: Probe | None
+    error: tuple[str, str, int | None] | None = None  # (path, reason, line) of the InputError that stopped the read
+    unchanged: bool = False  # the store held these bytes already: not read
+    pieces: list[_PieceRow] = field(default_factory=list)
+    line_error_fields: list[tuple[str, str, int | None]] = field(default_factory=list)
+    removed: int = 0
+
+    def probe(self) -> Probe:
+        if self.info is None:
+            assert self.error is not None  # a worker returns a probe or the error that prevented it
+            raise InputError(*self.error)
+        return self.info
+
+    def line_errors(self) -> list[InputError]:
+        return [InputError(*fields) for fields in self.line_error_fields]
+
+    def replay(self) -> Iterator[_PieceRow]:
+        """The pieces in the order they were read, then the error that stopped the reading (as reading here would)."""
+        yield from self.pieces
+        if self.error is not None:
+            raise InputError(*self.error)
+
+
+def _read_file(path: Path, settings: IngestSettings, known: frozenset[tuple[str, str]], cwd: str) -> _ReadFile:
+    """A worker's task: probe `path` and, unless the store holds it unchanged, cut it into pieces."""
+    if not path.is_absolute():
+        os.chdir(cwd)  # relative inputs are relative to the driver's folder (one task at a time per worker process)
+    try:
+        info = probe(path, settings)
+    except InputError as error:
+        return _ReadFile(None, (error.path, error.reason, error.line))
+    if (str(path.resolve()), info.sha256) in known:
+        return _ReadFile(info, unchanged=True)
+    chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
+    removed, line_errors, read = RemovedCounter(), list[InputError](), _ReadFile(info)
+    try:
+        for piece in _read_pieces(info, settings, chrome, removed, NO_TASK, line_errors):
+            read.pieces.append(piece)
+    except InputError as error:
+        read.error = (error.path, error.reason, error.line)
+    except Exception as exc:  # reported as a local read's failure is; the other files go on
+        read.error = (str(path), f"internal error while reading it: {type(exc).__name__}: {exc}", None)
+    read.line_error_fields = [(e.path, e.reason, e.line) for e in line_errors]
+    read.removed = removed.count
+    return read
+
+
 # -- writing pieces ---------------------------------------------------------------------------
 
 
@@ -219,6 +309,14 @@ def _pieces_of(
         pieces = iter_pieces(_counting(document.lines(), task), settings.cut_options(), removed, chrome)
     for piece in pieces:
         yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet, kind=piece.kind, notes=piece.notes)
+
+
+def _read_pieces(
+    info: Probe, settings: IngestSettings, chrome: ChromeFilter, removed: RemovedCounter, task: Task, line_errors: list[InputError]
+) -> Iterator[_PieceRow]:
+    """The file's pieces as they are read (line errors appended to `line_errors`, removed lines counted)."""
+    for document in iter_source(info, settings, line_errors):
+        yield from _pieces_of(document, settings, chrome, removed, task)
 
 
 def _counting(lines: Iterator[str], task: Task, every: int = 2000) -> Iterator[str]:

@@ -124,14 +124,14 @@ class Translator(ABC):
     # -- translation -------------------------------------------------------------
     def translate(self, sentences: Sequence[str], on_batch: OnBatch | None = None) -> list[TranslationResult]:
         """Translate `sentences` (order kept); `on_batch(indices, results)` after each model call."""
-        encoded = [[self._encode(chunk) for chunk in self.chunks(s)] for s in sentences]
+        encoded = self._encode_sentences(sentences)
         results: list[TranslationResult | None] = [None] * len(sentences)
         empty = [i for i, chunks in enumerate(encoded) if not chunks]
         for i in empty:
             results[i] = TranslationResult("")
         if empty and on_batch:
             on_batch(empty, [TranslationResult("")] * len(empty))
-        for batch in self.plan([len(c) and max(map(len, c)) for c in encoded], [len(c) for c in encoded]):
+        for batch in self._plan_encoded(encoded):
             batch = [i for i in batch if encoded[i]]
             if not batch:
                 continue
@@ -149,6 +149,25 @@ class Translator(ABC):
             if on_batch:
                 on_batch(batch, done)
         return [r if r is not None else TranslationResult("") for r in results]
+
+    def batches(self, sentences: Sequence[str]) -> list[list[int]]:
+        """The batches `translate(sentences)` runs, as indices into `sentences` (those with nothing to translate first).
+
+        Translating one of these batches on its own makes the same model call
+        as translating it among the others: a pool of workers given these
+        batches computes what one process would, batch for batch.
+        """
+        encoded = self._encode_sentences(sentences)
+        empty = [i for i, chunks in enumerate(encoded) if not chunks]
+        planned = [[i for i in batch if encoded[i]] for batch in self._plan_encoded(encoded)]
+        return ([empty] if empty else []) + [batch for batch in planned if batch]
+
+    def _encode_sentences(self, sentences: Sequence[str]) -> list[list[list[int]]]:
+        """Each sentence as the token-id rows of its pieces (none when nothing is left to translate)."""
+        return [[self._encode(chunk) for chunk in self.chunks(s)] for s in sentences]
+
+    def _plan_encoded(self, encoded: list[list[list[int]]]) -> list[list[int]]:
+        return self.plan([len(c) and max(map(len, c)) for c in encoded], [len(c) for c in encoded])
 
     def plan(self, lengths: list[int], rows: list[int] | None = None) -> list[list[int]]:
         """Length-sorted batches: padded tokens (longest row × rows) within `batch_tokens`."""

@@ -6,8 +6,9 @@ checkpoint or an upgraded library converts again and nothing stale is used.
 We convert without quantization (float32) and let CTranslate2 quantize at
 load time, so one conversion serves int8 on CPU, float16 on GPU and float32
 for the equivalence tests. The conversion writes to a temporary folder and
-renames it into place, so a crash or a concurrent run never leaves a
-half-written model behind.
+renames it into place, so a crash never leaves a half-written model behind;
+it runs under a lock file beside the cache, so the workers of one machine
+starting together (Ray actors) convert once and the others wait for it.
 
 Checked with ctranslate2 4.8 and transformers 5.x: `TransformersConverter`
 converts MarianMT checkpoints as they are (it drops the <pad> row that
@@ -17,12 +18,15 @@ does), and the float32 output matches transformers token for token.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.translate.model import ResolvedModel
@@ -41,8 +45,6 @@ def ct2_cache_root(cache_dir: str | None) -> Path:
 def converted_model(model: ResolvedModel, cache_dir: str | None) -> Path:
     """The CTranslate2 folder for `model`, converting it on first use."""
     import ctranslate2
-    from ctranslate2.converters import TransformersConverter
-    from transformers.utils import logging as hf_logging
 
     key = hashlib.sha256(
         json.dumps([model.model_id, model.revision, model.fingerprint, ctranslate2.__version__]).encode()
@@ -53,7 +55,28 @@ def converted_model(model: ResolvedModel, cache_dir: str | None) -> Path:
     if (target / "model.bin").is_file():
         return target
     root.mkdir(parents=True, exist_ok=True)
-    scratch = root / f".{slug}-{key}.{os.getpid()}.tmp"
+    with _conversion_lock(root / f"{slug}-{key}.lock"):  # stays: removing a lock file others wait on races
+        if (target / "model.bin").is_file():  # converted by the process we waited for
+            return target
+        _convert(model, root / f".{slug}-{key}.{os.getpid()}.tmp", target)
+    return target
+
+
+@contextmanager
+def _conversion_lock(path: Path) -> Iterator[None]:
+    """One conversion at a time per cache folder (several workers of one machine start together)."""
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _convert(model: ResolvedModel, scratch: Path, target: Path) -> None:
+    from ctranslate2.converters import TransformersConverter
+    from transformers.utils import logging as hf_logging
+
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         hf_logging.disable_progress_bar()
@@ -73,4 +96,3 @@ def converted_model(model: ResolvedModel, cache_dir: str | None) -> Path:
         raise ConversionError(f"CTranslate2 conversion of {model.path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return target

@@ -12,6 +12,11 @@
    where it stopped, with no sentence lost or translated twice.
 4. Pieces whose routed paragraphs are all done become 'translated'; the
    rest stay 'pending' with the reason.
+
+With an executor that fans out (``--executor ray``), step 3's batches —
+the very batches a local run makes — go to a pool of workers that load the
+model once each and store their batches themselves, exactly once
+(:mod:`pipeline.translate.pool`); steps 1, 2 and 4 stay on the driver.
 """
 
 from __future__ import annotations
@@ -19,21 +24,25 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import PrivateAttr
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE, EXIT_OK, ModelUnavailable
-from pipeline.progress import QUIET, Reporter
+from pipeline.executor import Executor
+from pipeline.progress import QUIET, Reporter, Task
 from pipeline.records import TITLE_PARAGRAPH, Segment, SegmentRef, TextToSplit
 from pipeline.stage import Report, RunContext
 from pipeline.store import Store
 from pipeline.text.normalise import for_model
 from pipeline.text.script import is_arabic
 from pipeline.text.sentences import split_arabic
-from pipeline.translate.backends import TranslationResult, load_translator
+from pipeline.translate.backends import TranslationResult, Translator, load_translator
 from pipeline.translate.cache import TranslationCache
+from pipeline.translate.pool import TranslateActor, TranslateBatch, check_store_reachable, make_job
 from pipeline.translate.settings import TranslatorSettings
 
 EMPTY_PARAGRAPH = "empty paragraph"
@@ -80,7 +89,8 @@ class TranslateStage:
         return TranslatorSettings.from_config(config)
 
     def run(self, store: Store, settings: TranslatorSettings, ctx: RunContext) -> TranslateReport:
-        return _translate(store, settings, ctx.reporter, ctx.run_id, None)
+        pool = _Pool(ctx.executor, ctx.config.store.location, ctx.config.store.busy_timeout_s) if ctx.executor.fans_out else None
+        return _translate(store, settings, ctx.reporter, ctx.run_id, None, pool)
 
 
 def translate_store(
@@ -106,6 +116,7 @@ def _translate(
     reporter: Reporter,
     run_id: int | None,
     after_batch: Callable[[int], None] | None,
+    pool: _Pool | None = None,
 ) -> TranslateReport:
     started = time.perf_counter()
     report = TranslateReport()
@@ -140,6 +151,9 @@ def _translate(
             report.cache_hits += sum(len(by_key[k]) for k in known)
             task.advance(sum(len(by_key[k]) for k in known))
         todo = [k for k in by_key if k not in known]
+        if pool is not None:
+            sentences = _translate_on_pool(pool, translator, cache, settings, todo, by_key, source_of, report, task, run_id, reporter)
+            return _finish(store, report, started, sentences)
         batches = 0
 
         def commit(indices: list[int], results: list[TranslationResult]) -> None:
@@ -161,6 +175,59 @@ def _translate(
         translator.translate([source_of[k] for k in todo], on_batch=commit)
     report.model_calls = translator.model_calls
     return _finish(store, report, started, translator.sentences_translated)
+
+
+# -- in a pool of workers (executor.kind: ray) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pool:
+    executor: Executor
+    location: str  # the store as configured (workers open it themselves)
+    busy_timeout_s: float
+
+
+def _translate_on_pool(
+    pool: _Pool,
+    translator: Translator,
+    cache: TranslationCache,
+    settings: TranslatorSettings,
+    todo: list[str],
+    by_key: dict[str, list[SegmentRef]],
+    source_of: dict[str, str],
+    report: TranslateReport,
+    task: Task,
+    run_id: int | None,
+    reporter: Reporter,
+) -> int:
+    """The batches a local run would make, translated and stored by the pool's actors (pipeline.translate.pool).
+
+    Counts come from the keys each batch inserted, as in the local loop; returns the sentences sent to the model.
+    """
+    check_store_reachable(pool.location, pool.executor.nodes())
+    job = make_job(translator, cache, settings, pool.location, pool.busy_timeout_s, run_id)
+    batches = [
+        TranslateBatch([todo[i] for i in batch], [source_of[todo[i]] for i in batch], [by_key[todo[i]] for i in batch])
+        for batch in translator.batches([source_of[k] for k in todo])
+    ]
+    reporter.info(f"{len(batches)} batches to {pool.executor.kind} translation workers")
+    sentences = 0
+    workers: set[str] = set()
+    for done in pool.executor.map_pool(partial(TranslateActor, job), batches, name="TranslateActor"):
+        inserted = set(done.inserted)
+        for key in done.keys:
+            if key in inserted:
+                report.new_translations += 1
+                report.cache_hits += len(by_key[key]) - 1  # repeats of the sentence in this run
+            else:
+                report.cache_hits += len(by_key[key])
+        report.model_calls += done.model_calls
+        sentences += done.translated
+        workers.add(done.worker)
+        task.advance(sum(len(by_key[key]) for key in done.keys))
+    if workers:
+        reporter.info(f"translated by {len(workers)} worker(s): {', '.join(sorted(workers))}")
+    return sentences
 
 
 # -- segments ---------------------------------------------------------------------

@@ -1,0 +1,227 @@
+"""The Ray executor: tasks for independent items, a Ray Data actor pool for translation.
+
+Why Ray Data (docs/cluster.md and ../shared/docs/SCALE.md weigh Spark,
+Dask and Daft): its ``map_batches`` over a pool of actors is exactly "load
+the model once per worker, stream batches through it", with actor restarts
+and task retries built in; plain Ray tasks cover the rest.
+
+How it is used, and the pitfalls met on the way:
+
+* **Connecting.** ``executor.address`` or ``$RAY_ADDRESS`` names a cluster
+  to join; without one, a Ray is started on this machine for the run and
+  stopped at its end. Token authentication is Ray's default: a driver needs
+  ``RAY_AUTH_MODE=token`` and the cluster's ``RAY_AUTH_TOKEN`` (without
+  them Ray retries for ever), see docs/cluster.md.
+* **Tasks** (:meth:`RayExecutor.map`): the driver submits one task per item,
+  at most ``executor.tasks_in_flight`` at a time (so a million files do not
+  become a million pending results in the driver's memory), and reads the
+  results back in the order of the items, so the stage stores them in the
+  order a local run would.
+* **The actor pool** (:meth:`RayExecutor.map_pool`): the items are fed from
+  the driver (``from_items``: no read tasks, which hang when actors hold
+  every CPU, ray-project/ray#44687), one item per call, to a fixed pool of
+  ``executor.translate_actors`` actors, each reserving ``actor_cpus``
+  CPUs, ``actor_gpus`` GPUs and ``actor_memory_mb`` of memory (memory Ray
+  does not see, a model's, is otherwise never counted). The pool is checked
+  against the cluster's resources first, because a pool that cannot be
+  placed waits for ever. Items and results cross as pickles.
+* **Errors** raised by the pipeline inside a task or actor (a model that
+  does not load, a store that cannot be written) come back as that error,
+  with its message and exit code, not as a Ray traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.executor.settings import ExecutorSettings
+
+T = TypeVar("T")
+R = TypeVar("R")
+MB = 1024 * 1024
+
+
+class RayExecutor:
+    """Stages' items as Ray tasks, translation batches through a Ray Data actor pool."""
+
+    kind = "ray"
+    fans_out = True
+
+    def __init__(self, settings: ExecutorSettings):
+        self.settings = settings
+        self._connected = False
+        self._initialised_here = False
+
+    # -- connecting ------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigError(
+                "executor.kind is 'ray' but Ray is not installed: pip install 'arabic-press-pipeline[cluster]'"
+            ) from exc
+        if self._connected:
+            return ray
+        if not ray.is_initialized():
+            address = self.settings.address or os.environ.get("RAY_ADDRESS") or None
+            options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+            if address is None:
+                options.update(num_cpus=self.settings.local_cpus, include_dashboard=False)
+                if self.settings.local_object_store_mb:
+                    options["object_store_memory"] = self.settings.local_object_store_mb * MB
+            try:
+                ray.init(address=address, **options)
+            except ConnectionError as exc:
+                raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}") from exc
+            self._initialised_here = True
+        import ray.data
+
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the pipeline draws its own, from the results
+        context.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its warnings are about its own bars and logs
+        self._connected = True
+        return ray
+
+    def nodes(self) -> int:
+        ray = self._connect()
+        return sum(1 for node in ray.nodes() if node.get("Alive"))
+
+    def close(self) -> None:
+        if self._initialised_here:
+            import ray
+
+            ray.shutdown()
+        self._connected = self._initialised_here = False
+
+    # -- tasks -------------------------------------------------------------------------------
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        ray = self._connect()
+        window = self.settings.tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        task = ray.remote(_apply).options(num_cpus=self.settings.task_cpus)
+        shared_fn = ray.put(fn)
+
+        def results() -> Iterator[R]:
+            pending: deque[Any] = deque()
+            try:
+                for item in items:
+                    pending.append(task.remote(shared_fn, item))
+                    if len(pending) >= window:
+                        yield self._get(pending.popleft())
+                while pending:
+                    yield self._get(pending.popleft())
+            finally:
+                for ref in pending:  # the stage stopped reading (an error): do not leave work running
+                    ray.cancel(ref)
+
+        return results()
+
+    def _get(self, ref: Any) -> Any:
+        import ray
+
+        with pipeline_errors():
+            return ray.get(ref)
+
+    # -- the actor pool ------------------------------------------------------------------------
+    def map_pool(self, actor: Callable[[], Callable[[T], R]], items: Iterable[T], *, name: str) -> Iterator[R]:
+        ray = self._connect()
+        from ray.data import ActorPoolStrategy
+
+        self._check_pool_fits(ray)
+        s = self.settings
+        rows = [{"item": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)} for item in items]
+        if not rows:
+            return iter(())
+        dataset = ray.data.from_items(rows).map_batches(
+            _pool_class(actor, name),
+            batch_size=1,
+            batch_format="numpy",
+            compute=ActorPoolStrategy(size=s.translate_actors),
+            num_cpus=s.actor_cpus,
+            num_gpus=s.actor_gpus or None,
+            memory=s.actor_memory_mb * MB,
+        )
+
+        def results() -> Iterator[R]:
+            with pipeline_errors():
+                for row in dataset.iter_rows():
+                    yield pickle.loads(row["result"])
+
+        return results()
+
+    def _check_pool_fits(self, ray: Any) -> None:
+        s = self.settings
+        total = ray.cluster_resources()
+        needs = {"CPU": s.translate_actors * s.actor_cpus, "GPU": s.translate_actors * s.actor_gpus,
+                 "memory": s.translate_actors * s.actor_memory_mb * MB}
+        short = [key for key, amount in needs.items() if amount > total.get(key, 0) + 1e-9]
+        if short:
+            have = ", ".join(f"{key} {_amount(key, total.get(key, 0))}" for key in short)
+            want = ", ".join(f"{key} {_amount(key, needs[key])}" for key in short)
+            raise ConfigError(
+                f"the Ray cluster has {have} but {s.translate_actors} translation actor(s) need {want} "
+                "(executor.translate_actors × executor.actor_cpus / actor_gpus / actor_memory_mb); "
+                "lower them or add nodes"
+            )
+
+
+def _apply(fn: Callable[[T], R], item: T) -> R:
+    return fn(item)
+
+
+def _pool_class(factory: Callable[[], Callable[[Any], Any]], name: str) -> type:
+    """A callable class Ray Data can pool: it builds the worker once, then takes one pickled item per call."""
+    import numpy as np
+
+    class PoolWorker:
+        def __init__(self) -> None:
+            self.worker = factory()
+
+        def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+            out = np.empty(len(batch["item"]), dtype=object)
+            for i, raw in enumerate(batch["item"]):
+                out[i] = pickle.dumps(self.worker(pickle.loads(raw)), protocol=pickle.HIGHEST_PROTOCOL)
+            return {"result": out}
+
+    PoolWorker.__name__ = PoolWorker.__qualname__ = name  # what `ray list actors` and ps show
+    return PoolWorker
+
+
+@contextmanager
+def pipeline_errors() -> Iterator[None]:
+    """Re-raise a pipeline error that happened inside Ray as itself (message and exit code), not as Ray's wrapper."""
+    try:
+        yield
+    except Exception as exc:
+        found = _pipeline_error(exc)
+        if found is not None and found is not exc:
+            raise found from None
+        raise
+
+
+def _pipeline_error(exc: BaseException) -> PipelineError | None:
+    from ray.exceptions import RayError
+
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, PipelineError) and not isinstance(current, RayError):
+            return current
+        cause = getattr(current, "cause", None)
+        stack += [cause if isinstance(cause, BaseException) else None, current.__cause__, current.__context__]
+    return None
+
+
+def _amount(key: str, value: float) -> str:
+    return f"{value / MB / 1024:.1f} GB" if key == "memory" else f"{value:g}"

@@ -1,0 +1,34 @@
+"""The `executor:` config section: where the stages' work runs (docs/cluster.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.config import Settings
+
+
+class ExecutorSettings(Settings):
+    """Where the stages' work runs: in this process, or on a Ray cluster (docs/cluster.md)."""
+
+    kind: Literal["local", "ray"] = "local"
+    """local: everything in this process; ray: ingest, detect, diagnose and translation fan out over Ray (`--executor`)."""
+    address: str | None = None
+    """Ray cluster to join (HOST:PORT); null: $RAY_ADDRESS, and without it a Ray started on this machine for the run."""
+    translate_actors: int = Field(default=1, ge=1)
+    """Translation actors; each loads the model once and translates one batch at a time."""
+    actor_cpus: float = Field(default=1.0, gt=0)
+    """CPUs Ray gives each translation actor; its CTranslate2/torch threads are this many (translate.threads is not used)."""
+    actor_gpus: float = Field(default=0.0, ge=0)
+    """GPUs per translation actor (0: CPU only)."""
+    actor_memory_mb: int = Field(default=1024, ge=64)
+    """Memory Ray reserves per translation actor: the model and its batches (CTranslate2 int8 opus-mt needs 0.4-1 GB)."""
+    task_cpus: float = Field(default=1.0, gt=0)
+    """CPUs per ingest, detect and diagnose task."""
+    tasks_in_flight: int | None = Field(default=None, ge=1)
+    """Most tasks of a stage queued at once (bounds the driver's memory); null: twice the cluster's CPUs."""
+    local_cpus: int | None = Field(default=None, ge=1)
+    """CPUs of a Ray started on this machine (no address given); null: every core."""
+    local_object_store_mb: int | None = Field(default=None, ge=64)
+    """Object store of a Ray started on this machine; null: Ray's default (30% of memory)."""
