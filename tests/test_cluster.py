@@ -261,3 +261,11 @@ def test_the_drivers_process_group_killed_mid_translation_then_the_rerun_transla
     assert result["pieces_by_status"] == {"translated": 40}
     with open_store(pg_url, create=False) as store:
         assert [run.status for run in store.runs()] == ["interrupted", "completed"]
+
+
+def test_joining_a_cluster_without_its_token_fails_with_what_to_set(tmp_path, ray_cluster):
+    env = {"RAY_ADDRESS": ray_cluster.address, "RAY_AUTH_MODE": "disabled"}  # the token left out
+    proc = subprocess.run(pipeline_argv("ingest", SEEDS / "004_c6526bbb5c2cd36d.txt", "--executor", "ray", "--db", tmp_path / "s.sqlite"),
+                          capture_output=True, text=True, env=child_env(env), timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN" in proc.stderr

@@ -12,6 +12,7 @@ backend reads back the same.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -200,3 +201,16 @@ def test_postgres_messages_never_show_the_password(postgres_cluster: PostgresClu
         open_store(url)
     assert "s3cret-pw" not in str(raised.value)
     assert "postgresql://postgres:***@/no_such_db" in str(raised.value) and "createdb" in str(raised.value)
+
+
+def test_store_copy_on_the_command_line_and_status_of_the_copy(pg_url, tmp_path):
+    from reliability_support import cli
+
+    seeds_like_store(tmp_path / "source.sqlite").close()
+    copied = cli("store", "copy", "--from", tmp_path / "source.sqlite", "--to", pg_url)
+    assert copied.returncode == 0, copied.stderr
+    assert "translations 8" in copied.stdout
+    status = [json.loads(cli("status", "--db", db, "--json").stdout) for db in (tmp_path / "source.sqlite", pg_url)]
+    assert status[1] == status[0]
+    again = cli("store", "copy", "--from", tmp_path / "source.sqlite", "--to", pg_url)
+    assert again.returncode == 6 and "not empty" in again.stderr

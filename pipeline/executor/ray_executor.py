@@ -79,7 +79,7 @@ class RayExecutor:
             try:
                 ray.init(address=address, **options)
             except ConnectionError as exc:
-                raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}") from exc
+                raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}{_connect_hint(exc)}") from exc
             self._initialised_here = True
         import ray.data
 
@@ -221,6 +221,15 @@ def _pipeline_error(exc: BaseException) -> PipelineError | None:
         cause = getattr(current, "cause", None)
         stack += [cause if isinstance(cause, BaseException) else None, current.__cause__, current.__context__]
     return None
+
+
+def _connect_hint(exc: BaseException) -> str:
+    """Why Ray could not connect, when it says so only in the cause (token authentication, most often)."""
+    cause = exc.__cause__
+    if cause is not None and "InvalidAuthToken" in str(cause):
+        return (" — the cluster wants token authentication: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN to the "
+                "cluster's token (docs/cluster.md)")
+    return f" ({str(cause).splitlines()[0]})" if cause is not None and str(cause) else ""
 
 
 def _amount(key: str, value: float) -> str:
