@@ -114,13 +114,15 @@ class RayHead:
     Its files go to a new short folder under /tmp (Ray's socket paths must stay under 108 bytes).
     """
 
-    def __init__(self, cpus: int = 2, object_store_mb: int = 300, port: int = 0):
+    def __init__(self, cpus: int = 2, object_store_mb: int = 300, port: int = 0, resources: str | None = None):
         self.root = Path(tempfile.mkdtemp(prefix="pipeline-ray-"))
         self.cpus = cpus
         self.object_store_mb = object_store_mb
+        self.resources = resources
         self.port = port or _free_port()
         self.token = secrets.token_hex(16)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
 
     @property
     def address(self) -> str:
@@ -136,7 +138,8 @@ class RayHead:
         argv = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", f"--port={self.port}",
                 "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus}", "--num-gpus=0",
                 f"--object-store-memory={self.object_store_mb * 1024 * 1024}", "--include-dashboard=false",
-                "--disable-usage-stats", f"--temp-dir={self.root / 'ray'}", *(extra or [])]
+                "--disable-usage-stats", f"--temp-dir={self.root / 'ray'}",
+                *([f"--resources={self.resources}"] if self.resources else []), *(extra or [])]
         log = open(self.root / "ray-head.log", "wb")  # noqa: SIM115 - the child writes it for its whole life
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         log.close()
@@ -154,7 +157,33 @@ class RayHead:
         path = self.root / "ray-head.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def add_worker(self, cpus: int = 1, resources: str | None = None, timeout: float = 120) -> subprocess.Popen[bytes]:
+        """A second node on this machine: `ray start --address=HEAD --block` (its own raylet), stopped with the head."""
+        env = {**os.environ, **self.client_env(), "RAY_USAGE_STATS_ENABLED": "0"}
+        env.pop("RAY_ADDRESS")
+        argv = [str(Path(sys.executable).with_name("ray")), "start", f"--address={self.address}", "--block",
+                "--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", "--num-gpus=0",
+                f"--object-store-memory={self.object_store_mb * 1024 * 1024}", "--disable-usage-stats",
+                *([f"--resources={resources}"] if resources else [])]
+        log_path = self.root / f"ray-worker-{len(self.workers)}.log"
+        with open(log_path, "wb") as log:
+            worker = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.workers.append(worker)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = log_path.read_text(errors="replace")
+            if worker.poll() is not None:
+                raise RuntimeError(f"ray start (worker) failed ({worker.returncode}):\n{text[-3000:]}")
+            if "Ray runtime started" in text or "This command will now block" in text:
+                return worker
+            time.sleep(0.2)
+        raise RuntimeError(f"the worker node did not come up in {timeout} s")
+
     def stop(self) -> None:
+        for worker in self.workers:
+            stop_session(worker.pid)
+            worker.wait(timeout=30)
+        self.workers = []
         if self.proc is None:
             return
         stop_session(self.proc.pid)

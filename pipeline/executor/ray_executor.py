@@ -32,6 +32,7 @@ How it is used, and the pitfalls met on the way:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import pickle
@@ -46,6 +47,7 @@ from pipeline.executor.settings import ExecutorSettings
 T = TypeVar("T")
 R = TypeVar("R")
 MB = 1024 * 1024
+_NOTHING: Any = object()
 
 
 class RayExecutor:
@@ -103,15 +105,18 @@ class RayExecutor:
 
     # -- tasks -------------------------------------------------------------------------------
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        ray = self._connect()
-        window = self.settings.tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
-        task = ray.remote(_apply).options(num_cpus=self.settings.task_cpus)
-        shared_fn = ray.put(fn)
-
         def results() -> Iterator[R]:
+            iterator = iter(items)
+            first = next(iterator, _NOTHING)
+            if first is _NOTHING:  # nothing to do: no Ray to start or join
+                return
+            ray = self._connect()
+            window = self.settings.tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+            task = ray.remote(_apply).options(num_cpus=self.settings.task_cpus)
+            shared_fn = ray.put(fn)
             pending: deque[Any] = deque()
             try:
-                for item in items:
+                for item in itertools.chain([first], iterator):
                     pending.append(task.remote(shared_fn, item))
                     if len(pending) >= window:
                         yield self._get(pending.popleft())
@@ -131,14 +136,14 @@ class RayExecutor:
 
     # -- the actor pool ------------------------------------------------------------------------
     def map_pool(self, actor: Callable[[], Callable[[T], R]], items: Iterable[T], *, name: str) -> Iterator[R]:
+        rows = [{"item": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)} for item in items]
+        if not rows:
+            return iter(())
         ray = self._connect()
         from ray.data import ActorPoolStrategy
 
         self._check_pool_fits(ray)
         s = self.settings
-        rows = [{"item": pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)} for item in items]
-        if not rows:
-            return iter(())
         dataset = ray.data.from_items(rows).map_batches(
             _pool_class(actor, name),
             batch_size=1,

@@ -34,6 +34,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.records import SegmentRef
@@ -119,7 +120,8 @@ class TranslateActor:
                 f"translations as {job.identity}: every node must have the same model files and libraries"
             )
         self.store: Store = open_store(job.store, job.busy_timeout_s, create=False)
-        self.worker = f"{socket.gethostname()} pid {os.getpid()}"
+        node = _ray_node()
+        self.worker = f"{socket.gethostname()} pid {os.getpid()}" + (f" node {node[:8]}" if node else "")
 
     def __call__(self, batch: TranslateBatch) -> BatchDone:
         existing = self.store.existing_translations(batch.keys)
@@ -131,10 +133,19 @@ class TranslateActor:
         return BatchDone(batch.keys, sorted(inserted), len(todo), self.translator.model_calls - calls, self.worker)
 
 
+def _ray() -> Any:
+    """The ray module when this process is a Ray worker (already imported there), else None."""
+    ray = sys.modules.get("ray")
+    return ray if ray is not None and ray.is_initialized() else None
+
+
 def _assigned_cpus() -> int | None:
     """Whole CPUs Ray assigned to this actor (None outside Ray)."""
-    ray = sys.modules.get("ray")  # imported already in a Ray worker; not there means not in Ray
-    if ray is None or not ray.is_initialized():
-        return None
-    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 0)
+    ray = _ray()
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 0) if ray else 0
     return max(1, int(cpus)) if cpus else None
+
+
+def _ray_node() -> str | None:
+    ray = _ray()
+    return str(ray.get_runtime_context().get_node_id()) if ray else None

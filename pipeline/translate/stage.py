@@ -204,6 +204,8 @@ def _translate_on_pool(
 
     Counts come from the keys each batch inserted, as in the local loop; returns the sentences sent to the model.
     """
+    if not todo:
+        return 0
     check_store_reachable(pool.location, pool.executor.nodes())
     job = make_job(translator, cache, settings, pool.location, pool.busy_timeout_s, run_id)
     batches = [
