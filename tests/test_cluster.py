@@ -269,3 +269,33 @@ def test_joining_a_cluster_without_its_token_fails_with_what_to_set(tmp_path, ra
                           capture_output=True, text=True, env=child_env(env), timeout=300)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN" in proc.stderr
+
+
+def test_a_batch_run_twice_by_the_pool_costs_one_model_call_and_is_counted_once(tmp_path, tiny_model_dir, pg_url):
+    """What a retried batch does (no Ray needed to see it): it asks the store first, calls no model, inserts nothing."""
+    from pipeline.config import Config
+    from pipeline.translate.backends import load_translator
+    from pipeline.translate.cache import TranslationCache
+    from pipeline.translate.pool import TranslateActor, TranslateBatch, make_job
+    from pipeline.translate.settings import TranslatorSettings
+    from pipeline.translate.stage import _new_segments
+
+    run_cli("ingest", SEEDS / "003_d3a64df3fb8f3d34.txt", "--db", pg_url, "-q", env=local_env())
+    settings = TranslatorSettings.from_config(Config.load(overrides={"model.path": str(tiny_model_dir)}))
+    with open_store(pg_url, create=False) as store:
+        store.save_segments(_new_segments(store.texts_to_split()))
+        pending = store.pending_segments()[:12]
+    translator = load_translator(settings)
+    cache = TranslationCache(translator, run_id=None)
+    refs: dict[str, list] = {}
+    for segment in pending:
+        refs.setdefault(cache.key(for_model(segment.text)), []).append(segment.ref)
+    keys = list(refs)
+    sources = {cache.key(for_model(s.text)): for_model(s.text) for s in pending}
+    batch = TranslateBatch(keys, [sources[k] for k in keys], [refs[k] for k in keys])
+    actor = TranslateActor(make_job(translator, cache, settings, pg_url, 30.0, None))
+    first, again = actor(batch), actor(batch)
+    assert sorted(first.inserted) == sorted(keys) and first.translated == len(keys) and first.model_calls >= 1
+    assert (again.inserted, again.translated, again.model_calls) == ([], 0, 0)
+    counts = check_exactly_once(pg_url)
+    assert counts["translations"] == counts["linked_sources"] == len(keys)

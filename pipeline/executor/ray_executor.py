@@ -144,7 +144,8 @@ class RayExecutor:
 
         self._check_pool_fits(ray)
         s = self.settings
-        dataset = ray.data.from_items(rows).map_batches(
+        # one item a block: a block is what Ray retries when an actor dies, so a retry repeats one item
+        dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _pool_class(actor, name),
             batch_size=1,
             batch_format="numpy",

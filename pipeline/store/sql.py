@@ -354,6 +354,10 @@ class SQLStore:
         )[0]
         return SegmentCounts(total=r["total"], translated=r["translated"], pending=r["pending"], skipped=r["skipped"])
 
+    def translations_made_by(self, run_id: int) -> int:
+        """How many translations run `run_id` stored: each row once, whichever attempt of a retried batch stored it."""
+        return int(self.db.query("SELECT COUNT(*) AS n FROM translations WHERE run_id = ?", (run_id,))[0]["n"])
+
     def translations_of_sources(self, sources: Collection[str]) -> list[Translation]:
         """Every cached translation of these source sentences (all models), oldest first."""
         out: list[Translation] = []

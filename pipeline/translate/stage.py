@@ -152,7 +152,7 @@ def _translate(
             task.advance(sum(len(by_key[k]) for k in known))
         todo = [k for k in by_key if k not in known]
         if pool is not None:
-            sentences = _translate_on_pool(pool, translator, cache, settings, todo, by_key, source_of, report, task, run_id, reporter)
+            sentences = _translate_on_pool(store, pool, translator, cache, settings, todo, by_key, source_of, report, task, run_id, reporter)
             return _finish(store, report, started, sentences)
         batches = 0
 
@@ -188,6 +188,7 @@ class _Pool:
 
 
 def _translate_on_pool(
+    store: Store,
     pool: _Pool,
     translator: Translator,
     cache: TranslationCache,
@@ -202,7 +203,12 @@ def _translate_on_pool(
 ) -> int:
     """The batches a local run would make, translated and stored by the pool's actors (pipeline.translate.pool).
 
-    Counts come from the keys each batch inserted, as in the local loop; returns the sentences sent to the model.
+    New translations are the rows this run stored. Each batch reports the
+    keys it inserted, but an actor that died after committing a batch never
+    reports it, and the batch's retry finds it stored: so the count is taken
+    from the store (rows with this run's id), and cache hits are the other
+    segments the batches linked, as in the local loop. Returns the sentences
+    sent to the model.
     """
     if not todo:
         return 0
@@ -213,20 +219,20 @@ def _translate_on_pool(
         for batch in translator.batches([source_of[k] for k in todo])
     ]
     reporter.info(f"{len(batches)} batches to {pool.executor.kind} translation workers")
-    sentences = 0
+    sentences = reported = segments = 0
     workers: set[str] = set()
     for done in pool.executor.map_pool(partial(TranslateActor, job), batches, name="TranslateActor"):
-        inserted = set(done.inserted)
-        for key in done.keys:
-            if key in inserted:
-                report.new_translations += 1
-                report.cache_hits += len(by_key[key]) - 1  # repeats of the sentence in this run
-            else:
-                report.cache_hits += len(by_key[key])
+        reported += len(done.inserted)
+        segments += sum(len(by_key[key]) for key in done.keys)
         report.model_calls += done.model_calls
         sentences += done.translated
         workers.add(done.worker)
         task.advance(sum(len(by_key[key]) for key in done.keys))
+    new = store.translations_made_by(run_id) if run_id is not None else reported
+    if new != reported:
+        reporter.info(f"{new - reported} translation(s) were stored by a worker that died before it could report them")
+    report.new_translations += new
+    report.cache_hits += segments - new
     if workers:
         reporter.info(f"translated by {len(workers)} worker(s): {', '.join(sorted(workers))}")
     return sentences
