@@ -20,7 +20,7 @@ status are left to the detect stage (status 'ingested').
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,7 +32,7 @@ from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.cutter import iter_pieces, split_paragraphs
 from pipeline.ingest.html import cut_html
-from pipeline.ingest.pieces import RemovedCounter
+from pipeline.ingest.pieces import CutPiece, RemovedCounter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import QUIET, Reporter, Task
@@ -212,6 +212,7 @@ def _pieces_of(
             document.lang, document.translation, document.model,
         )
         return
+    pieces: Iterable[CutPiece]
     if document.kind == "html":  # the page's structure: one piece per article container
         pieces = cut_html(document.text, settings.cut_options(), chrome, removed)
         task.advance(document.text.count("\n") + 1)
