@@ -49,6 +49,7 @@ class Piece(BaseModel):
     model: str | None = None  # "model@revision" or the external system name
     status: str = "ingested"
     position: int = 0  # order of the piece inside its source
+    kind: str = "article"  # "article" | "teaser" (a short item pointing to a story: align needs more evidence)
 
 
 class Segment(BaseModel):

@@ -12,6 +12,7 @@ an abstention with its reason → sentence pairs inside each match
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -20,31 +21,52 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import Field
 
+from pipeline.align import calibration
 from pipeline.align import entities as ents
 from pipeline.align.candidates import candidates as find_candidates
-from pipeline.align.scoring import Components, combine, date_proximity, shared_sentence_evidence
-from pipeline.align.sentences import Link, best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links
+from pipeline.align.scoring import (
+    Components,
+    combine,
+    date_proximity,
+    shared_sentence_evidence,
+)
+from pipeline.align.sentences import (
+    WORD_SHARE,
+    Link,
+    best_pairs,
+    merged_similarity,
+    monotonic_pairs,
+    similarity,
+    strong_links,
+)
 from pipeline.align.text import normalise, numbers, split_sentences, words
-from pipeline.align.vectors import Doc, Vectors, build_vectors
+from pipeline.align.vectors import Doc, PieceVectors, Vectors, build_vectors, stack
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Match, Piece
 
 
-class ScoreWeights(Settings):
-    """Weights of the fixed logistic combination (see scoring.py)."""
+def _calibrated(name: str) -> float:
+    return float(calibration.table()["weights"][name])
 
-    bias: float = -7.0
-    sentences: float = 7.0
-    lexical: float = 6.0
-    entities: float = 1.0
-    date: float = 2.0
+
+class ScoreWeights(Settings):
+    """Weights of the fixed logistic combination (see scoring.py); defaults: the calibration table's fit."""
+
+    bias: float = Field(default_factory=lambda: _calibrated("bias"))
+    sentences: float = Field(default_factory=lambda: _calibrated("sentences"))
+    lexical: float = Field(default_factory=lambda: _calibrated("lexical"))
+    entities: float = Field(default_factory=lambda: _calibrated("entities"))
+    date: float = 2.0  # not fitted (FLORES has no dates): same day +1, a month apart -0.8
 
 
 class AlignSettings(Settings):
     """The `align:` section of the config; defaults here, justified values in configs/default.yaml."""
 
-    threshold: float = 0.5  # a pair scoring below this is not a match
+    threshold: float | None = None  # a pair scoring below this is not a match; None: derived from max_false_match_rate
+    max_false_match_rate: float = Field(0.02, gt=0.0, lt=1.0)  # share of uncovered pieces allowed to match (calibration.json)
+    short_sentences: int = 2  # a translation with at most this many sentences is short (as is kind "teaser")
+    short_words: int = 25  # ... or one with fewer content words than this
     max_matches: int = 3  # English matches kept per translation (top-k with the threshold as floor)
     candidates: int = 20  # English candidates re-ranked per translation
     candidate_floor: float = 0.02  # minimum query cosine to become a candidate
@@ -54,6 +76,7 @@ class AlignSettings(Settings):
     sentence_threshold: float = 0.38  # a sentence pair this similar counts as a shared fact (half-weight)
     sentence_softness: float = 0.06  # width of that soft step
     min_shared_sentences: int = 2  # shared facts that make full sentence evidence
+    passage_weight: float = 0.25  # a link continuing a shared passage (next sentence to next sentence) counts this much
     pair_threshold: float = 0.35  # sentence pairs reported inside a match need this similarity
     entity_scale: float = 10.0  # summed rarity of shared names at which entity evidence is 63%
     length_exponent: float = 0.25  # shared-fact similarity × (shorter/longer sentence length) ** this
@@ -76,6 +99,7 @@ class Candidate:
     shared_entities: list[ents.EntityMatch]
     strong: list[Link]  # one-to-one shared facts: (source, target, similarity, n source, n target sentences)
     target_index: int
+    short: bool = False  # the translated piece is short (higher evidence bar)
 
 
 @dataclass
@@ -85,6 +109,7 @@ class AlignResult:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # kept English id -> identical ids dropped
     scored_pairs: int = 0
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # only with collect_candidates
+    excluded: dict[str, list[int]] = field(default_factory=dict)  # piece id -> flagged sentence indices left out of the evidence
 
     def as_dict(self) -> dict:
         return {"matches": len(self.matches), "abstentions": len(self.abstentions), "scored_pairs": self.scored_pairs}
@@ -142,18 +167,57 @@ class _Prepared:
         flat = [x for ss in self.sents for x in ss]
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
         self.numbers = _number_matrix(flat)
-        self.adjacent, self.norms2 = _neighbours(self.v.sent_char)  # for merged (1-2 / 2-1) sentence links
         self.lexical: dict[tuple[int, int], float] = {}
         self._entities: dict[int, ents.EntitySet] = {}
+        self._pieces: dict[int, PieceVectors] = {}  # character vectors of the pieces being scored (see load/evict)
+        self.op = calibration.operating_point(s.threshold, s.max_false_match_rate, s.weights.model_dump())
+        self.short: list[str | None] = [None] * len(src)  # why each translated piece is short, None if not
+        self.excluded: list[list[int]] = [[] for _ in src]  # flagged sentences left out of each piece's evidence
 
     def rows(self, doc: int) -> slice:
         return self.v.sentences_of(doc)
+
+    def load(self, docs: list[int]) -> None:
+        """Compute the vectors of the pieces in `docs` that are not cached yet, in one batch."""
+        missing = sorted({d for d in docs if d not in self._pieces})
+        self._pieces.update(zip(missing, self.v.pieces(missing)))
+
+    def piece(self, doc: int) -> PieceVectors:
+        if doc not in self._pieces:
+            self.load([doc])
+        return self._pieces[doc]
+
+    def evict(self, docs: list[int]) -> None:
+        """Drop the vectors and entities of `docs` (memory stays bounded by the pieces in reach)."""
+        for d in docs:
+            self._pieces.pop(d, None)
+            self._entities.pop(d, None)
+
+    def cached(self) -> list[int]:
+        return list(self._pieces)
 
     def entities(self, doc: int) -> ents.EntitySet:
         if doc not in self._entities:
             extra = [self.titles[doc]] if self.titles[doc] else []
             self._entities[doc] = ents.extract(self.sents[doc] + extra)
         return self._entities[doc]
+
+
+def is_short(piece: Piece, sentences: list[str], settings: AlignSettings) -> str | None:
+    """Why the piece is short (a teaser, one or two sentences, few words), or None when it is not."""
+    n_sent = sum(1 for x in sentences if x.strip())
+    n_words = sum(len(words(x)) for x in sentences)
+    if piece.kind == "teaser":
+        return "a teaser"
+    if n_sent <= settings.short_sentences:
+        return f"{n_sent} sentence{'s' if n_sent != 1 else ''}"
+    if n_words < settings.short_words:
+        return f"{n_words} content words"
+    return None
+
+
+def _excluded_note(excluded: list[int]) -> str:
+    return f" (sentences {', '.join(map(str, excluded))} left out: flagged by diagnostics)" if excluded else ""
 
 
 def align_pieces(
@@ -163,27 +227,40 @@ def align_pieces(
     source_sentences: dict[str, list[str]] | None = None,
     reporter: Reporter = QUIET,
     collect_candidates: bool = False,
+    *,
+    flagged: Mapping[str, Collection[int]] | None = None,
 ) -> AlignResult:
     """Match each translated piece to the English pieces that cover the same event, or abstain.
 
     `source_sentences[piece_id]` gives the translated sentences in the order
     of the source segments (so pair indices map back to the Arabic); pieces
-    without it have `translation` split into sentences.
+    without it have `translation` split into sentences. `flagged[piece_id]`
+    holds indices into those sentences that reference-free diagnostics
+    flagged (a looping output, Arabic left in, not English): they are left
+    out of all the evidence (they keep their index, so pairs still map to
+    segment i), and the match or abstention says so.
     """
     result = AlignResult()
     source_sentences = source_sentences or {}
-    src, src_sents = [], []
+    flagged = flagged or {}
+    op = calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
+    src, src_sents, shorts = [], [], []
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)
         # segment sentences are kept as they are, empty ones included: index i must stay Arabic segment i
-        sents = [s or "" for s in sents] if sents is not None else split_sentences(p.translation)
-        n_words = sum(len(words(s)) for s in sents)
+        sents = [normalise(x or "") for x in sents] if sents is not None else split_sentences(p.translation)
+        excluded = sorted({int(k) for k in flagged.get(p.id, ()) if 0 <= int(k) < len(sents)})
+        if excluded:
+            result.excluded[p.id] = excluded
+            sents = ["" if k in excluded else x for k, x in enumerate(sents)]
+        n_words = sum(len(words(x)) for x in sents)
         if n_words < settings.min_words:
             what = "empty translation" if n_words == 0 else f"translation too short to match ({n_words} content word{'s' if n_words != 1 else ''}; need {settings.min_words})"
-            result.abstentions[p.id] = what
+            result.abstentions[p.id] = what + _excluded_note(excluded)
             continue
         src.append(p)
         src_sents.append(sents)
+        shorts.append(is_short(p, sents, settings))
     tgt, result.duplicates = dedupe_english(english)
     if not src:
         return result
@@ -193,6 +270,8 @@ def align_pieces(
         return result
     tgt_sents = [split_sentences(p.text) for p in tgt]
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
+    prep.op, prep.short = op, shorts
+    prep.excluded = [result.excluded.get(p.id, []) for p in src]
     n = len(src)
     src_dates = [parse_date(p.date) for p in src]
     tgt_dates = [parse_date(p.date) for p in tgt]
@@ -200,22 +279,53 @@ def align_pieces(
         prep.v.doc_word[:n], prep.v.doc_word[n:], src_dates, tgt_dates,
         settings.candidates, settings.candidate_floor, settings.query_terms, settings.date_window_days,
     )
-    prep.lexical = _pair_cosines(prep.v, cands, n)
-    all_scored: list[list[Candidate]] = []
+    all_scored: list[list[Candidate]] = [[] for _ in src]
+    t_ord = np.array([d.toordinal() if d else -1 for d in tgt_dates])
     with reporter.task("aligning", total=n, unit="pieces") as bar:
-        for i, piece in enumerate(src):
-            scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings)
-            result.scored_pairs += len(scored)
-            if collect_candidates:
-                result.candidates[piece.id] = scored
-            if settings.one_to_one:
-                all_scored.append(scored)
-            else:
-                _decide(piece, scored, prep, i, settings, result, src_dates[i] is not None)
-            bar.advance()
+        for block, reach in _blocks(src_dates, settings.date_window_days):
+            prep.load(list(block) + sorted({n + t for i in block for t, _ in cands[i]}))
+            in_block = set(block)
+            prep.lexical = _pair_cosines(prep, [cands[i] if i in in_block else [] for i in range(max(block) + 1)], n)
+            for i in block:
+                scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings)
+                for c in scored:
+                    c.short = shorts[i] is not None
+                result.scored_pairs += len(scored)
+                if collect_candidates:
+                    result.candidates[src[i].id] = scored
+                all_scored[i] = scored
+                if not settings.one_to_one:
+                    _decide(src[i], scored, prep, i, settings, result, src_dates[i] is not None)
+                bar.advance()
+            # English pieces dated before everything still to come (minus the window) are out of reach
+            prep.evict(list(block) + [d for d in prep.cached() if d >= n and 0 <= t_ord[d - n] < reach])
     if settings.one_to_one:
         _decide_one_to_one(src, all_scored, prep, settings, result, [d is not None for d in src_dates])
+    result.matches.sort(key=lambda m: m.source_id)  # stable: each piece's matches stay best first
+    result.abstentions = dict(sorted(result.abstentions.items()))
     return result
+
+
+BLOCK = 256  # translated pieces scored per block (their candidates' vectors are computed together)
+
+
+def _blocks(dates: list[date | None], window_days: int) -> list[tuple[list[int], int]]:
+    """Translated pieces in date order (undated last), in blocks, each with the earliest date still in reach after it.
+
+    English pieces dated before that ordinal can no longer be a candidate of
+    a later block (candidates are within `window_days`), so their vectors can go.
+    """
+    ords = np.array([d.toordinal() if d else np.iinfo(np.int64).max for d in dates])
+    order = [int(i) for i in np.argsort(ords, kind="stable")]
+    blocks = [order[k : k + BLOCK] for k in range(0, len(order), BLOCK)]
+    out = []
+    for k, block in enumerate(blocks):
+        nxt = blocks[k + 1][0] if k + 1 < len(blocks) else None
+        reach = -1
+        if nxt is not None and dates[nxt] is not None and window_days >= 0:
+            reach = int(ords[nxt]) - window_days
+        out.append((block, reach))
+    return out
 
 
 def _decide_one_to_one(src: list[Piece], scored: list[list[Candidate]], prep: _Prepared, s: AlignSettings, result: AlignResult, dated: list[bool]) -> None:
@@ -260,18 +370,21 @@ def _decide_one_to_one(src: list[Piece], scored: list[list[Candidate]], prep: _P
             )
 
 
-def _pair_cosines(v: Vectors, cands: list[list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
+def _pair_cosines(prep: _Prepared, cands: list[list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
     """Whole-piece lexical similarity (mean of stem and character cosines) of every candidate pair, in one pass."""
     pairs = [(i, t) for i, row in enumerate(cands) for t, _ in row]
     if not pairs:
         return {}
+    v = prep.v
     a = np.array([i for i, _ in pairs])
     b = np.array([n + t for _, t in pairs])
     out: dict[tuple[int, int], float] = {}
     for lo in range(0, len(pairs), 2048):  # chunks: gathered rows of long pieces are large
         sl = slice(lo, lo + 2048)
         word = np.asarray(v.doc_word[a[sl]].multiply(v.doc_word[b[sl]]).sum(axis=1)).ravel()
-        char = np.asarray(v.doc_char[a[sl]].multiply(v.doc_char[b[sl]]).sum(axis=1)).ravel()
+        ca = stack([prep.piece(int(d)).doc_char for d in a[sl]])
+        cb = stack([prep.piece(int(d)).doc_char for d in b[sl]])
+        char = np.asarray(ca.multiply(cb).sum(axis=1)).ravel()
         out.update({p: float(np.clip((w + c) / 2, 0, 1)) for p, w, c in zip(pairs[sl], word, char)})
     return out
 
@@ -279,17 +392,21 @@ def _pair_cosines(v: Vectors, cands: list[list[tuple[int, float]]], n: int) -> d
 def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], tgt: list[Piece], d_src: date | None, tgt_dates: list[date | None], s: AlignSettings) -> list[Candidate]:
     if not cands:
         return []
-    v, n = prep.v, prep.n_src
+    n = prep.n_src
     t_docs = [n + t for t, _ in cands]
     src_rows = prep.rows(i)
     t_rows = [prep.rows(d) for d in t_docs]
     stacked = np.concatenate([np.arange(r.start, r.stop) for r in t_rows])
-    sims = similarity(v.sent_word[src_rows], v.sent_char[src_rows], v.sent_word[stacked], v.sent_char[stacked])
-    lexical = getattr(prep, "lexical", {})
+    sv, tvs = prep.piece(i), [prep.piece(d) for d in t_docs]
+    t_char = stack([x.char for x in tvs])
+    t_word = stack([x.word for x in tvs]) if WORD_SHARE else t_char  # stems only enter when WORD_SHARE mixes them in
+    sims = similarity(sv.word, sv.char, t_word, t_char)
+    lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):
-        lexical = _pair_cosines(v, [cands if k == i else [] for k in range(i + 1)], n)
+        lexical = _pair_cosines(prep, [cands if k == i else [] for k in range(i + 1)], n)
     n_src = src_rows.stop - src_rows.start
-    one, one_two, two_one = fact_links(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s)
+    t_adj = (np.concatenate([x.adjacent for x in tvs]), np.concatenate([x.norms2 for x in tvs]))
+    one, one_two, two_one = fact_links(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj)
     floor = s.sentence_threshold - 4 * s.sentence_softness
     out, col = [], 0
     for c, ((t, _), rows) in enumerate(zip(cands, t_rows)):
@@ -297,7 +414,7 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
         block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
         col += width
         strong = strong_links(*block, floor)
-        evidence, count = shared_sentence_evidence([x for _, _, x, _, _ in strong], n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences)
+        evidence, count = shared_sentence_evidence(strong, n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight)
         shared = ents.match(prep.entities(i), prep.entities(n + t))
         proximity, gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)
         comp = Components(
@@ -329,17 +446,12 @@ def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray,
     return np.clip(adj, 0.0, 1.0)
 
 
-def _neighbours(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """(row k · row k+1 for each k, 0 for the last row; squared norm of each row) of a sparse matrix."""
-    n2 = np.asarray(m.multiply(m).sum(axis=1)).ravel()
-    adjacent = np.zeros(m.shape[0])
-    for lo in range(0, m.shape[0] - 1, 4096):  # in chunks: 4x faster than one product of two huge slices
-        block = m[lo : min(lo + 4097, m.shape[0])]
-        adjacent[lo : lo + block.shape[0] - 1] = np.asarray(block[:-1].multiply(block[1:]).sum(axis=1)).ravel()
-    return adjacent, n2
+Neighbours = tuple[np.ndarray, np.ndarray]  # (row k · row k+1, 0 for a piece's last row; squared norm of each row)
 
 
-def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fact_links(
+    prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings, src_nb: Neighbours, tgt_nb: Neighbours,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shared-fact similarities of 1-1, 1-2 and 2-1 sentence links (see :func:`~pipeline.align.sentences.strong_links`).
 
     `tgt_rows` may hold several English pieces one after the other; a 1-2
@@ -353,8 +465,8 @@ def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows
     agree = (ns @ nt.T).toarray() > 0 if has_s.any() and has_t.any() else None
     one = _adjust(sims, ls, lt, has_s, has_t, agree, s)
     # neighbours in the whole matrix: wrong only across a piece boundary, a column the caller cuts off
-    t_adj, t_n2 = prep.adjacent[tgt_rows[:-1]], prep.norms2[tgt_rows]
-    s_adj, s_n2 = prep.adjacent[src_rows[:-1]], prep.norms2[src_rows]
+    t_adj, t_n2 = tgt_nb[0][:-1], tgt_nb[1]
+    s_adj, s_n2 = src_nb[0][:-1], src_nb[1]
     one_two = _adjust(
         merged_similarity(sims, t_adj, t_n2, axis=1), ls, lt[:-1] + lt[1:], has_s, has_t[:-1] | has_t[1:],
         None if agree is None else agree[:, :-1] | agree[:, 1:], s,
@@ -367,18 +479,33 @@ def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows
 
 
 def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: AlignSettings, result: AlignResult, dated: bool) -> None:
+    note = _excluded_note(prep.excluded[i])
     if not scored:
         window = f" within {s.date_window_days} days" if dated and s.date_window_days >= 0 else ""
-        result.abstentions[piece.id] = f"no English piece{window} shares enough vocabulary to be a candidate"
+        result.abstentions[piece.id] = f"no English piece{window} shares enough vocabulary to be a candidate{note}"
         return
-    accepted = [c for c in scored if c.score >= s.threshold][: s.max_matches]
+    short = prep.short[i]
+    op = prep.op
+    floor = op.short_threshold if short else op.threshold
+    eligible = [c for c in scored if not short or c.components.shared_sentences >= 1]
+    accepted = [c for c in eligible if c.score >= floor][: s.max_matches]
     if not accepted:
         best = scored[0]
+        rate = "" if op.rate is None else f", set for a false-match rate of {op.rate:g}"
+        if short and best.components.shared_sentences < 1:
+            names = ", ".join(sorted({m.target for m in best.shared_entities})[:5])
+            why = f"; shared names alone ({names}) are not evidence of the same event" if names else ""
+            result.abstentions[piece.id] = (
+                f"no English coverage found: short piece ({short}): best candidate {best.target_id} ({best.score:.3f}) "
+                f"shares no sentence with it{why}{note}"
+            )
+            return
+        what = f"short-piece threshold {floor} (short piece: {short}{rate}; " if short else f"threshold {floor} ({rate[2:]}; " if rate else f"threshold {floor} ("
         result.abstentions[piece.id] = (
             f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
-            f"< threshold {s.threshold} (shared facts {best.components.shared_sentences:.1f}, "
+            f"< {what}shared facts {best.components.shared_sentences:.1f}, "
             f"sentence evidence {best.components.sentences:.2f}, lexical {best.components.lexical:.2f}, "
-            f"entities {best.components.entities:.2f})"
+            f"entities {best.components.entities:.2f}){note}"
         )
         return
     for rank, c in enumerate(accepted, start=1):
@@ -386,17 +513,21 @@ def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: A
 
 
 def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: AlignSettings, duplicates: list[str]) -> Match:
-    v, t_doc = prep.v, prep.n_src + c.target_index
-    sr, tr = prep.rows(i), prep.rows(t_doc)
+    t_doc = prep.n_src + c.target_index
+    a, b = prep.piece(i), prep.piece(t_doc)
     if s.sentence_mode == "monotonic":
-        pairs = monotonic_pairs(v.sent_word[sr], v.sent_char[sr], v.sent_word[tr], v.sent_char[tr], s.monotonic_skip_cost, s.monotonic_merge_penalty)
+        pairs = monotonic_pairs(a.word, a.char, b.word, b.char, s.monotonic_skip_cost, s.monotonic_merge_penalty)
     else:
-        pairs = best_pairs(similarity(v.sent_word[sr], v.sent_char[sr], v.sent_word[tr], v.sent_char[tr]), s.pair_threshold)
+        pairs = best_pairs(similarity(a.word, a.char, b.word, b.char), s.pair_threshold)
     src_s, tgt_s = prep.sents[i], prep.sents[t_doc]
+    point = prep.op.as_evidence(prep.short[i] is not None)
+    if s.one_to_one:
+        point = {"threshold": s.one_to_one_threshold, "false_match_rate": None, "operating_point": "one-to-one mining floor"}
     evidence = {
         "components": c.components.as_dict(),
         "weights": s.weights.model_dump(),
-        "threshold": s.threshold,
+        **point,
+        "short_piece": prep.short[i],
         "rank": rank,
         "shared_sentences": round(c.components.shared_sentences, 3),
         "shared_entities": [
@@ -415,6 +546,8 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
         "target_sentences": len(tgt_s),
         "sentence_mode": s.sentence_mode,
     }
+    if prep.excluded[i]:
+        evidence["excluded_sentences"] = prep.excluded[i]
     if duplicates:
         evidence["identical_english_pieces"] = duplicates
     return Match(source_id=piece.id, target_id=c.target_id, score=c.score, evidence=evidence, sentence_pairs=pairs)

@@ -166,6 +166,7 @@ def read_pieces_jsonl(path: Path, default_lang: str | None) -> list[Piece]:
                     text=text or translation or "",
                     translation=translation,
                     model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+                    kind=str(obj.get("kind") or "article"),
                 )
             )
     return pieces
