@@ -7,6 +7,14 @@ evidence (:mod:`~pipeline.align.scoring`) → pairs at or above the threshold
 become matches (at most `max_matches` per translation), everything else is
 an abstention with its reason → sentence pairs inside each match
 (:mod:`~pipeline.align.sentences`).
+
+The threshold stands for a false-match rate (:mod:`~pipeline.align.calibration`);
+short pieces (teasers, one or two sentences) need a shared sentence and a
+higher threshold, so a single shared name never makes a match. Sentences
+that diagnostics flagged (loops, Arabic left, not English) are left out of
+the evidence but keep their index. Translations are scored in blocks of
+`BLOCK`, in date order, so the character vectors of only the pieces within
+reach are held at a time.
 """
 
 from __future__ import annotations
