@@ -47,7 +47,7 @@ from pipeline.align.sentences import (
     similarity,
     strong_links,
 )
-from pipeline.align.text import normalise, numbers, split_sentences, words
+from pipeline.align.text import line_numbers, normalise, numbers, split_sentences, words
 from pipeline.align.vectors import Doc, PieceVectors, Vectors, build_vectors, stack
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
@@ -176,6 +176,7 @@ class _Prepared:
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
         self.numbers = _number_matrix(flat)
         self.lexical: dict[tuple[int, int], float] = {}
+        self.lines: list[list[int] | None] = [None] * len(self.sents)  # line of each sentence (split texts); None: each its own
         self._entities: dict[int, ents.EntitySet] = {}
         self._pieces: dict[int, PieceVectors] = {}  # character vectors of the pieces being scored (see load/evict)
         self.op = calibration.operating_point(s.threshold, s.max_false_match_rate, s.weights.model_dump())
@@ -278,6 +279,7 @@ def align_pieces(
         return result
     tgt_sents = [split_sentences(p.text) for p in tgt]
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
+    prep.lines = [None if p.id in source_sentences else line_numbers(p.translation) for p in src] + [line_numbers(p.text) for p in tgt]
     prep.op, prep.short = op, shorts
     prep.excluded = [result.excluded.get(p.id, []) for p in src]
     n = len(src)
@@ -301,8 +303,9 @@ def align_pieces(
                 result.scored_pairs += len(scored)
                 if collect_candidates:
                     result.candidates[src[i].id] = scored
-                all_scored[i] = scored
-                if not settings.one_to_one:
+                if settings.one_to_one:  # kept only here: all pairs' candidates would take ~1 GB per 30k pieces
+                    all_scored[i] = scored
+                else:
                     _decide(src[i], scored, prep, i, settings, result, src_dates[i] is not None)
                 bar.advance()
             # English pieces dated before everything still to come (minus the window) are out of reach
@@ -422,7 +425,10 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
         block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
         col += width
         strong = strong_links(*block, floor)
-        evidence, count = shared_sentence_evidence(strong, n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight)
+        evidence, count = shared_sentence_evidence(
+            strong, n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight,
+            _lines(prep, i), _lines(prep, n + t),
+        )
         shared = ents.match(prep.entities(i), prep.entities(n + t))
         proximity, gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)
         comp = Components(
@@ -437,6 +443,12 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
         out.append(Candidate(tgt[t].id, comp, score, shared, strong, t))
     out.sort(key=lambda c: (-c.score, c.target_id))
     return out
+
+
+def _lines(prep: _Prepared, doc: int) -> list[int]:
+    """The line of each sentence of `doc`; given sentences (segments) are each a line of their own."""
+    lines = prep.lines[doc]
+    return lines if lines is not None else list(range(len(prep.sents[doc])))
 
 
 def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray, has_t: np.ndarray, agree: np.ndarray | None, s: AlignSettings) -> np.ndarray:
@@ -565,6 +577,7 @@ def pair_components(translated: Piece, english: Piece, settings: AlignSettings, 
     """Score one pair directly (no candidate generation): used by tests and the harness."""
     src_sents = sentences if sentences is not None else split_sentences(translated.translation)
     prep = _Prepared([translated], [src_sents], [english], [split_sentences(english.text)], settings)
+    prep.lines = [None if sentences is not None else line_numbers(translated.translation), line_numbers(english.text)]
     scored = _score_candidates(prep, 0, [(0, 1.0)], [english], parse_date(translated.date), [parse_date(english.date)], settings)
     return scored[0] if scored else None
 

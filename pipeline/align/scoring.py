@@ -66,6 +66,7 @@ def sigmoid(x: float) -> float:
 
 def shared_sentence_evidence(
     links: list[tuple[int, int, float, int, int]], n_src: int, n_tgt: int, threshold: float, softness: float, needed: int, passage_weight: float = 1.0,
+    src_lines: list[int] | None = None, tgt_lines: list[int] | None = None,
 ) -> tuple[float, float]:
     """(evidence in 0..1, count of links at or above threshold) from one-to-one sentence links.
 
@@ -74,15 +75,23 @@ def shared_sentence_evidence(
     that continue one another on both sides (the next source sentence linked
     to the next target sentence) form one *passage*: its strongest link
     counts fully, every other one `passage_weight`. So one long sentence
-    split in two on both sides is one shared fact and a half, not two, while
-    a whole shared article still adds up. Only the `k = min(needed, n_src,
+    split in two on both sides is one shared fact and a quarter, not two,
+    while a whole shared article still adds up. A passage never crosses a
+    line (paragraph) break on either side (`src_lines` / `tgt_lines`: the
+    line of each sentence): two paragraphs that each share a fact are two
+    facts, even when they follow one another. Only the `k = min(needed, n_src,
     n_tgt)` strongest passages count, and evidence = min(1, their sum / k):
     summing over all links would let the long tail of weak pairs in two long
     unrelated articles add up to "shared facts".
     """
     k = max(1, min(needed, n_src, n_tgt))
     soft = {(a, b): sigmoid((x - threshold) / softness) for a, b, x, _, _ in links}
-    ends = {(a + na, b + nb): (a, b) for a, b, _, na, nb in links}  # the link a continuation would follow
+    def same_line(lines: list[int] | None, k: int) -> bool:
+        return lines is None or (0 < k < len(lines) and lines[k - 1] == lines[k])
+
+    ends = {  # the link a continuation would follow
+        (a + na, b + nb): (a, b) for a, b, _, na, nb in links if same_line(src_lines, a + na) and same_line(tgt_lines, b + nb)
+    }
     passages: dict[tuple[int, int], list[float]] = {}
     for a, b, _, _, _ in sorted(links):
         head = (a, b)
