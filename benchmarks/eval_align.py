@@ -39,12 +39,16 @@ them, a half in near-miss, have no English counterpart):
   on this construction;
 * ``mining`` — single sentences against single reference sentences.
 
+Translations are split into sentences as `pipeline align --source` splits
+them (the CLI view, default); ``--segments`` passes one translated sentence
+per FLORES line instead, as store mode passes one per Arabic segment.
+
 Reported per system and construction: P@1 on items with a counterpart (the
 top match is the counterpart; abstaining is a miss), abstention
 precision/recall/F1 and the false-match rate (uncovered items matched to
 anything) on items without one.
 
-    python benchmarks/eval_align.py                       # the held-out table (all systems, 3 seeds)
+    python benchmarks/eval_align.py --seeds 2             # the held-out table (all systems; --segments: store view)
     python benchmarks/eval_align.py --systems opusmt --seeds 1
     python benchmarks/eval_align.py --calibrate           # regenerate pipeline/align/calibration.json
     python benchmarks/eval_align.py --cli-check           # shipped defaults through `pipeline align` on the check half
