@@ -167,7 +167,8 @@ def _external_sentences(piece: Piece) -> list[Segment]:
 
 
 def _units(view: PieceView) -> list[TranslatedUnit]:
-    """The current translation's units with both sides (see :class:`TranslatedUnit`); pending sentences are left out."""
+    """The current translation's units with both sides (see :class:`TranslatedUnit`); a sentence without a
+    translation (pending, or nothing to translate) has an empty one."""
     piece = view.piece
     if piece.external and piece.external_translations:
         current = piece.external_translations[0]
@@ -178,9 +179,8 @@ def _units(view: PieceView) -> list[TranslatedUnit]:
             ]
         return [TranslatedUnit("piece", "piece", piece.text, current.text, current.raw, current.system)]
     return [
-        TranslatedUnit(f"body:{i}", "sentence", s.text, s.translation, s.raw_translation, s.model, s.created_at)
+        TranslatedUnit(f"body:{i}", "sentence", s.text, s.translation or "", s.raw_translation, s.model, s.created_at)
         for i, s in enumerate(view.body)
-        if s.translation and s.text.strip()
     ]
 
 

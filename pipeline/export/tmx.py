@@ -100,12 +100,14 @@ def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
     body = etree.SubElement(root, "body")
     seen: set[tuple[str, str, str | None]] = set()
     for view in data.pieces:
-        units = [
-            TranslatedUnit(f"title:{s.sentence_index}", "sentence", s.text, s.translation, s.raw_translation, s.model, s.created_at)
+        titles = [
+            TranslatedUnit(f"title:{s.sentence_index}", "sentence", s.text, s.translation or "", s.raw_translation, s.model,
+                           s.created_at)
             for s in view.title
-            if s.translation and s.text.strip()  # pending sentences are not translation memory
         ] if include_titles else []
-        for unit in units + view.units:
+        for unit in titles + view.units:
+            if not unit.translation or not unit.arabic.strip():
+                continue  # pending sentences are not translation memory
             key = (unit.arabic, unit.translation, unit.model)
             if key in seen:
                 continue
