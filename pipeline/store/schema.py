@@ -219,7 +219,7 @@ def _readable_and_external(db: Database) -> None:
     legacy = db.query(
         "SELECT p.id, p.external_translation, p.external_model, p.created_at, ps.source_id, ps.position FROM pieces p "
         "LEFT JOIN piece_sources ps ON ps.piece_id = p.id AND ps.source_id = "
-        "(SELECT MIN(first.source_id) FROM piece_sources first WHERE first.piece_id = p.id) "
+        "(SELECT MIN(earliest.source_id) FROM piece_sources earliest WHERE earliest.piece_id = p.id) "
         "WHERE p.external_translation IS NOT NULL"
     )
     db.executemany(
