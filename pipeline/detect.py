@@ -297,6 +297,7 @@ def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
     The status follows the paragraphs: 'pending' when any paragraph is to be
     translated ('translated' when the input carried a translation of the
     piece: it needs no model), 'english' when every routed paragraph is English,
+    'translated' for a piece in another language whose input carried a translation,
     'not_routed' (with the reason) when nothing is Arabic or English.
     """
     guesses = [(idx, detect_language(text, settings)) for idx, text in piece.paragraphs]
@@ -311,6 +312,8 @@ def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
         status = "translated" if piece.translated else "pending"
     elif "english" in routes:
         status = "english"
+    elif piece.translated:  # a language the model does not translate, translated by the system it came with
+        status = "translated"
     else:
         status = "not_routed"
         # the reason of the paragraph with most letters: "language fa is not routed: ..."

@@ -213,3 +213,17 @@ def test_model_output_is_stored_readable_with_the_raw_output_beside_it(tmp_path:
         store.save_translations([record], {record.key: [SegmentRef(piece_id="p", paragraph_index=0, sentence_index=0)]})
         [segment] = store.segments(["p"])["p"]
         assert segment.translation == readable(OPUS[4]) and segment.raw_translation == OPUS[4]
+
+
+def test_detect_calls_a_piece_that_came_with_its_translation_translated():
+    from pipeline.detect import DetectSettings, detect_piece
+    from pipeline.records import PieceText
+
+    settings = Config.load().section("detect", DetectSettings)
+    arabic = [(0, AR[0]), (1, AR[1])]
+    persian = [(0, "کتابخانه‌ی ملی ایران پیش از این گفته بود که این نسخه‌ها را به زودی منتشر می‌کند.")]
+    assert detect_piece(PieceText(id="a", title=None, paragraphs=arabic), settings).status == "pending"
+    assert detect_piece(PieceText(id="a", title=None, paragraphs=arabic, translated=True), settings).status == "translated"
+    assert detect_piece(PieceText(id="f", title=None, paragraphs=persian), settings).status == "not_routed"
+    found = detect_piece(PieceText(id="f", title=None, paragraphs=persian, translated=True), settings)
+    assert found.status == "translated" and found.lang == "fa" and found.paragraphs[0].route == "skip"
