@@ -227,3 +227,38 @@ def test_detect_calls_a_piece_that_came_with_its_translation_translated():
     assert detect_piece(PieceText(id="f", title=None, paragraphs=persian), settings).status == "not_routed"
     found = detect_piece(PieceText(id="f", title=None, paragraphs=persian, translated=True), settings)
     assert found.status == "translated" and found.lang == "fa" and found.paragraphs[0].route == "skip"
+
+
+def test_a_conversion_pull_request_is_recorded_with_the_translations_and_exported(tmp_path: Path, tiny_model_dir: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch):
+    """Main publishes pickle only, the conversion bot's refs/pr/1 the safetensors (the fake hub, tests/fake_hub.py)."""
+    from fake_hub import FakeHub, FakeRepo
+    from tiny_model import pickled_weights
+
+    from pipeline.export import export_store
+    from pipeline.translate.model import CONVERSION_BOT
+
+    monkeypatch.delenv("PIPELINE_MODEL_PATH", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    files = {p.name: p.read_bytes() for p in tiny_model_dir.iterdir() if p.is_file()}
+    name = "tiny-org/opus-mt-tiny"
+    repo = FakeRepo(name)
+    main = repo.commit({**{k: v for k, v in files.items() if k != "model.safetensors"},
+                        "pytorch_model.bin": pickled_weights(tiny_model_dir)}, "initial commit")
+    repo.pull_request({"model.safetensors": files["model.safetensors"]}, main, CONVERSION_BOT)
+    config = make_config(tmp_path, None, backend="transformers", num_beams=1)
+    for key, value in {"name": name, "cache_dir": str(tmp_path / "hf"), "hub_timeout_s": 2}.items():
+        config.set(f"model.{key}", value)
+    jsonl = _jsonl(tmp_path / "in.jsonl", [{"text": "\n".join(AR[40:42])}])
+    with FakeHub(repo) as hub, open_store(config.store.path) as store:
+        config.set("model.hub_endpoint", hub.endpoint)
+        ingest_paths(store, config, [jsonl])
+        detect_store(store, config)
+        report = translate_store(store, config)
+        export_store(store, config, tmp_path / "out", ["jsonl"])
+    expected = {"id": name, "revision": repo.refs["refs/pr/1"], "ref": "refs/pr/1", "weights": "safetensors",
+                "weights_sha256": {"model.safetensors": hashlib.sha256(files["model.safetensors"]).hexdigest()},
+                "converted_from": main, "origin": "hub download"}
+    assert report.provenance == expected
+    [piece] = [json.loads(line) for line in (tmp_path / "out" / "pieces.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert piece["status"] == "translated" and piece["model"] == {**expected, "external": False}
