@@ -12,6 +12,18 @@
    where it stopped, with no sentence lost or translated twice.
 4. Pieces whose routed paragraphs are all done become 'translated'; the
    rest stay 'pending' with the reason.
+
+A piece whose input carried a translation (another MT system's, see
+pipeline/ingest/stage.py) is 'translated' already and is not sent to the
+model, unless `translate.retranslate_external` asks for ours too; so a run
+over other systems' translations needs no model at all. Without that
+setting, segments of such pieces the model had not finished are dropped
+(their finished translations stay in the cache).
+
+Model outputs are stored readable (entities unescaped, Moses tokenisation
+repaired: pipeline/text/readable.py) with the raw output beside them, and
+the model's provenance (ResolvedModel.provenance()) goes into the store's
+`models` table and this stage's report.
 """
 
 from __future__ import annotations
@@ -21,12 +33,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE, EXIT_OK, ModelUnavailable
 from pipeline.progress import QUIET, Reporter
-from pipeline.records import TITLE_PARAGRAPH, Segment, SegmentRef, TextToSplit
+from pipeline.records import TITLE_PARAGRAPH, ModelProvenance, Segment, SegmentRef, TextToSplit
 from pipeline.stage import Report, RunContext
 from pipeline.store import Store
 from pipeline.text.normalise import for_model
@@ -49,9 +61,12 @@ class TranslateReport(Report):
     backend: str | None = None
     settings: dict[str, Any] | None = None
     fallback_reason: str | None = None  # why `auto` did not use CTranslate2
+    provenance: dict[str, Any] | None = None  # the model loaded: ResolvedModel.provenance() (ref, weights, sha256, ...)
     pieces: int = 0  # pieces with paragraphs routed to translation
     pieces_translated: int = 0
     pieces_pending: int = 0
+    external: dict[str, int] = Field(default_factory=dict)  # system -> pieces whose input carried its translation
+    external_segments_dropped: int = 0  # unfinished segments of such pieces, dropped (retranslate_external off)
     segments: int = 0  # sentences of those pieces (titles included)
     segments_skipped: int = 0  # recorded with a reason (empty, invisible characters only)
     cache_hits: int = 0  # segments served without a model call
@@ -109,7 +124,10 @@ def _translate(
 ) -> TranslateReport:
     started = time.perf_counter()
     report = TranslateReport()
-    store.save_segments(_new_segments(store.texts_to_split()))
+    with_external = settings.translate.retranslate_external
+    if not with_external:
+        report.external_segments_dropped = store.drop_unfinished_external_segments()
+    store.save_segments(_new_segments(store.texts_to_split(with_external)))
     pending = store.pending_segments()
     if not pending:
         report.status = "nothing_to_translate"
@@ -121,6 +139,9 @@ def _translate(
         report._problem = str(exc)
         return _finish(store, report, started, None, f"model unavailable: {exc.reason}")
     cache = TranslationCache(translator, run_id)
+    provenance = translator.model.provenance()
+    store.save_model(ModelProvenance(**provenance), run_id)
+    report.provenance = provenance
     report.model, report.revision = translator.model.model_id, translator.model.revision
     report.backend, report.settings = translator.backend, translator.settings_record
     report.fallback_reason = translator.fallback_reason
@@ -194,6 +215,7 @@ def _finish(
     """Piece statuses brought up to date ('pending' with `reason` when given), and the counts filled in."""
     report.pieces_translated, report.pieces_pending = store.refresh_translation_status(reason)
     report.pieces = report.pieces_translated + report.pieces_pending
+    report.external = store.external_systems()
     counts = store.segment_counts()
     report.segments, report.segments_skipped, report.pending = counts.total, counts.skipped, counts.pending
     report.seconds = round(time.perf_counter() - started, 3)
