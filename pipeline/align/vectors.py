@@ -65,8 +65,9 @@ def _finish(counts: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
     data += 1.0
     data *= weights[m.indices]
     row_len = np.diff(m.indptr)
-    norms = np.sqrt(np.add.reduceat(data * data, m.indptr[:-1])) if len(data) else np.zeros(m.shape[0])
-    norms = np.where(row_len > 0, norms, 1.0)
+    # bincount, not add.reduceat: reduceat fails on trailing empty rows (an offset equal to len(data))
+    rows = np.repeat(np.arange(m.shape[0]), row_len)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=m.shape[0]))
     norms[norms == 0] = 1.0
     data /= np.repeat(norms, row_len)
     return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
