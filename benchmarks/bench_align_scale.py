@@ -9,9 +9,14 @@ half have no English coverage.
 
 Each size runs in a fresh subprocess, so the peak memory (ru_maxrss) is that
 size's own. Cost growth is printed against the size and against the product
-of the two sides (what all-pairs comparison would cost).
+of the two sides (what all-pairs comparison would cost). Beside each size
+stand the figures of the previous aligner (character n-gram vectors of every
+sentence held for the whole run; README table before issue 13), and with
+``--baseline DIR`` (a tree of another version, e.g. ``git archive f0a0661
+pipeline configs | tar -x -C DIR``) that version runs the same corpus in the
+same session, side by side.
 
-    python benchmarks/bench_align_scale.py [--sizes 1000 10000 100000] [--threads 2]
+    python benchmarks/bench_align_scale.py [--sizes 10000 30000 100000] [--threads 2] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 
 SEED = 7
+# The previous aligner on this benchmark (README, commit f0a0661): seconds, peak GB.
+PREVIOUS = {1000: (4.5, 0.45), 10000: (44.0, 1.4), 100000: (579.0, 10.8)}
 SENTENCES = 12
 WORDS_PER_SENTENCE = 18
 
@@ -120,9 +128,20 @@ def run_one(size: int) -> dict:
     }
 
 
+def _measure(size: int, env: dict, tree: Path | None) -> dict | None:
+    """One size in a fresh process, with this tree's pipeline or `tree`'s."""
+    env = {**env, "PYTHONPATH": str(tree.resolve()) if tree else env.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, __file__, "--one", str(size)], env=env, capture_output=True, text=True, cwd=tree or None)
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
+    ap.add_argument("--sizes", nargs="+", type=int, default=[10000, 30000, 100000])
+    ap.add_argument("--baseline", type=Path, help="tree of another version (pipeline/ and configs/) to run side by side")
     ap.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads (the goal is for 2 cores)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -132,14 +151,20 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "OPENBLAS_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     rows = []
     for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(size)], env=env, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stderr, file=sys.stderr)
-            return out.returncode
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        r = rows[-1]
-        print(f"{r['size']:>7} × {r['size']:<7} {r['seconds']:>8.2f} s  peak {r['peak_rss_mb']:>8.1f} MB  "
-              f"pairs scored {r['scored_pairs']:>9}  covered found {r['covered_found']:.3f}  uncovered matched {r['uncovered_matched']:.3f}", flush=True)
+        r = _measure(size, env, None)
+        if r is None:
+            return 1
+        rows.append(r)
+        prev = PREVIOUS.get(size)
+        before = f"  | previous: {prev[0]:.0f} s, {prev[1]:.2f} GB" if prev else "  | previous: not measured"
+        print(f"{r['size']:>7} × {r['size']:<7} {r['seconds']:>8.2f} s  peak {r['peak_rss_mb'] / 1024:>6.2f} GB  "
+              f"pairs scored {r['scored_pairs']:>9}  covered found {r['covered_found']:.3f}  uncovered matched {r['uncovered_matched']:.3f}{before}", flush=True)
+        if args.baseline:
+            b = _measure(size, env, args.baseline)
+            if b is None:
+                return 1
+            print(f"{'':>17} baseline {b['seconds']:>8.2f} s  peak {b['peak_rss_mb'] / 1024:>6.2f} GB  "
+                  f"pairs scored {b['scored_pairs']:>9}  covered found {b['covered_found']:.3f}  uncovered matched {b['uncovered_matched']:.3f}", flush=True)
     for a, b in zip(rows, rows[1:]):
         size_ratio = b["size"] / a["size"]
         print(f"{a['size']} → {b['size']}: time ×{b['seconds'] / a['seconds']:.1f} for size ×{size_ratio:.0f} "

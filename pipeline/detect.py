@@ -295,7 +295,9 @@ def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
     """Languages and routes of one piece's paragraphs, and the piece's language and status.
 
     The status follows the paragraphs: 'pending' when any paragraph is to be
-    translated, 'english' when every routed paragraph is English,
+    translated ('translated' when the input carried a translation of the
+    piece: it needs no model), 'english' when every routed paragraph is English,
+    'translated' for a piece in another language whose input carried a translation,
     'not_routed' (with the reason) when nothing is Arabic or English.
     """
     guesses = [(idx, detect_language(text, settings)) for idx, text in piece.paragraphs]
@@ -307,9 +309,11 @@ def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
     routes = {p.route for p in routed}
     reason = None
     if "translate" in routes:
-        status = "pending"
+        status = "translated" if piece.translated else "pending"
     elif "english" in routes:
         status = "english"
+    elif piece.translated:  # a language the model does not translate, translated by the system it came with
+        status = "translated"
     else:
         status = "not_routed"
         # the reason of the paragraph with most letters: "language fa is not routed: ..."

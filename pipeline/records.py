@@ -33,6 +33,11 @@ RunStatus = Literal["running", "completed", "completed_with_errors", "pending", 
 PieceKind = Literal["article", "teaser"]
 # What the aligner decided for a translated (or untranslated) piece.
 AlignmentStatus = Literal["matched", "no_coverage", "pending"]
+# What one translation is paired with on the Arabic side: this pipeline translates sentence by sentence; a
+# translation that came with the input is paired paragraph by paragraph when the paragraph counts agree,
+# else it is one translation of the whole piece.
+TranslationUnit = Literal["sentence", "paragraph", "piece"]
+ExternalUnit = Literal["paragraph", "piece"]
 
 TITLE_PARAGRAPH = -1  # paragraph index under which a title's segments are kept
 
@@ -61,6 +66,30 @@ class SourceFile(Record):
     removed_lines: int | None = None  # chrome lines dropped while cutting it
 
 
+class ExternalTranslation(Record):
+    """A translation that came with the input (another MT system's); the store keeps one per (piece, system).
+
+    `parts` are the readable text (pipeline/text/readable.py), `raw_parts`
+    the same parts exactly as the input gave them. With unit 'paragraph'
+    part i translates the piece's paragraph i; with unit 'piece' the one
+    part translates the whole piece.
+    """
+
+    system: str
+    unit: ExternalUnit
+    parts: list[str]
+    raw_parts: list[str]
+    input_id: str | None = None  # the id the input line gave the piece
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.parts)
+
+    @property
+    def raw(self) -> str:
+        return "\n\n".join(self.raw_parts)
+
+
 class IngestedPiece(Record):
     """A piece as ingest hands it to the store: its paragraphs and what the input said about it."""
 
@@ -72,8 +101,8 @@ class IngestedPiece(Record):
     author: str | None = None
     outlet: str | None = None
     lang_hint: str | None = None  # language the input declared (JSONL 'lang')
-    external_translation: str | None = None  # a translation that came with the input
-    external_model: str | None = None  # the system that made it
+    input_id: str | None = None  # the id the input gave the piece (JSONL 'id'); `id` stays the content id
+    external: ExternalTranslation | None = None  # a translation that came with the input
     kind: PieceKind = "article"
     notes: list[str] = Field(default_factory=list)  # what could not be read, and why (ingest_notes)
 
@@ -91,6 +120,7 @@ class PieceText(Record):
     id: str
     title: str | None
     paragraphs: list[tuple[int, str]]  # (paragraph index, text)
+    translated: bool = False  # the input carried a translation of it (another MT system's)
 
 
 class RoutedParagraph(Record):
@@ -110,7 +140,7 @@ class Detection(Record):
     lang: str
     score: float  # share of the piece's letters that are in `lang`
     title_lang: str | None
-    status: PieceStatus  # 'pending' | 'english' | 'not_routed'
+    status: PieceStatus  # 'pending' | 'translated' (the input carried a translation) | 'english' | 'not_routed'
     reason: str | None
     paragraphs: list[RoutedParagraph]
 
@@ -136,7 +166,8 @@ class Segment(Record):
     text: str
     reason: str | None = None  # why it needs no translation (empty, invisible characters only)
     translation_key: str | None = None
-    translation: str | None = None
+    translation: str | None = None  # readable (pipeline/text/readable.py)
+    raw_translation: str | None = None  # the model's output as it came
     model: str | None = None  # "model@revision" of the translation
     logprob: float | None = None
     created_at: str | None = None
@@ -166,11 +197,12 @@ class Translation(Record):
 
     key: str
     source_text: str
-    target_text: str
+    target_text: str  # readable (pipeline/text/readable.py)
     model: str
     revision: str
     backend: str
     settings: dict[str, Any]
+    raw_text: str | None = None  # the model's output as it came; None: the same as target_text
     logprob: float | None = None
     created_at: str | None = None
     run_id: int | None = None
@@ -210,6 +242,29 @@ class Paragraph(Record):
     translation: str | None = None
 
 
+class ModelProvenance(Record):
+    """Which system made a translation: this pipeline's model, with where its weights came from, or an external one.
+
+    For a model the fields are those of ``ResolvedModel.provenance()``
+    (pipeline/translate/model.py), as the store recorded them when the
+    translate stage loaded it; an external system has only its name.
+    """
+
+    id: str  # hub id, "local:<folder>", or the external system's name
+    revision: str | None = None  # commit (or "sha256:..." of a local folder); None for an external system
+    external: bool = False
+    ref: str | None = None  # hub ref the files came from ("main", "refs/pr/1")
+    weights: str | None = None  # "safetensors" | "pickle"
+    weights_sha256: dict[str, str] = Field(default_factory=dict)
+    converted_from: str | None = None  # the pickle-only commit a safetensors conversion was made from
+    origin: str | None = None  # "local folder" | "hub cache" | "hub download"
+
+    @property
+    def name(self) -> str:
+        """'model@revision', or the external system's name: how evaluate and the exports name the system."""
+        return f"{self.id}@{self.revision}" if self.revision else self.id
+
+
 class Piece(Record):
     """One article (or forum post carrying an article) cut out of a dump."""
 
@@ -217,15 +272,21 @@ class Piece(Record):
     source: str  # path of the first source file it came from
     title: str | None = None
     title_translation: str | None = None
+    title_translation_raw: str | None = None  # the model's output as it came
     date: str | None = None  # ISO 8601 date (YYYY-MM-DD) or datetime
     author: str | None = None
     outlet: str | None = None
     lang: str | None = None
     text: str
     paragraphs: list[Paragraph] = Field(default_factory=list)
-    translation: str | None = None  # whole-piece translation, None for English
+    translation: str | None = None  # the piece's current translation (readable), None for English
+    translation_raw: str | None = None  # the same as its system wrote it
+    translation_unit: TranslationUnit | None = None
     model: str | None = None  # "model@revision" or the external system name
-    external: bool = False  # the translation came with the input (another MT system)
+    provenance: ModelProvenance | None = None  # who made `translation`
+    external: bool = False  # the current translation came with the input (another MT system)
+    external_translations: list[ExternalTranslation] = Field(default_factory=list)  # every system's, first arrived first
+    input_id: str | None = None  # the id the input gave it (the first source that gave one)
     status: PieceStatus = "ingested"
     reason: str | None = None  # why the piece is pending / not routed / failed
     position: int = 0  # order of the piece inside its source

@@ -51,3 +51,27 @@ def cap_size(store: SQLiteStore, extra_pages: int) -> None:
     conn = store.sqlite.conn
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages + int(extra_pages)}")
+
+
+def store_at_version(db: Path, version: int, rows: dict[str, list[dict[str, object]]]) -> None:
+    """A store file as a pipeline of schema `version` left it: its migrations only, and these rows.
+
+    For tests of what opening an older store does to the rows it holds
+    (the current pipeline migrates it in place).
+    """
+    from pipeline.store.schema import statements
+    from pipeline.store.sqlite import SERIAL
+
+    conn = sqlite3.connect(db)
+    try:
+        for number in range(1, version + 1):
+            for sql in statements(number, SERIAL):
+                conn.execute(sql)
+        for table, items in rows.items():
+            for item in items:
+                columns = ", ".join(item)
+                conn.execute(f"INSERT INTO {table}({columns}) VALUES ({', '.join('?' * len(item))})", list(item.values()))
+        conn.execute(f"PRAGMA user_version={int(version)}")
+        conn.commit()
+    finally:
+        conn.close()

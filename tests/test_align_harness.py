@@ -1,75 +1,109 @@
-"""The evaluation harness on real MT output (FLORES dev): the aligner's goals, per system.
+"""The aligner's held-out goals on real MT output (FLORES dev), and the shipped defaults through the CLI.
 
 Reads ../shared/data/flores-dev relative to the repo (never copied into it).
-The floors are the issue's goals (NLLB and Argos: within 0.02 of them), all
-met with one set of settings; task 3 runs in mining mode (`one_to_one`), as
-the harness does. The score alone (no mining mode) is pinned separately so a
-regression of the pairwise score cannot hide behind the one-to-one decision.
+Everything here is held out: weights and thresholds are fitted on one half
+of the lines and measured on the other (benchmarks/eval_align.py), and the
+shipped defaults (pipeline/align/calibration.json, fitted on the first half
+of cut 0) are checked through `pipeline align --source --target` on the
+second half, which they never saw.
+
+Issue 13's goals for task 2 (2 own + 3 foreign lines) are P@1 >= 0.98 and
+abstention F1 >= 0.95 for every system, and near-miss false matches <= 5%.
+Reached over 7 systems × 2 cuts (benchmarks/README.md), in the CLI's view
+(translations split into sentences) at a 2% false-match rate: near misses
+0.000 everywhere; task 2 P@1 0.936-0.984 and F1 0.933-0.974, so the task-2
+goal is met for Google and Microsoft only. The floors below pin what is reached, on one cut and two
+systems (opus-mt and the weakest, Argos), to keep the test near a minute;
+the full table is the benchmark's.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import eval_align  # noqa: E402
 
 from pipeline.align import AlignSettings  # noqa: E402
+from pipeline.cli import app  # noqa: E402
 from pipeline.config import Config  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not eval_align.FLORES.exists(), reason=f"FLORES dev not found at {eval_align.FLORES}")
 
 SETTINGS = Config.load().section("align", AlignSettings)
-
-# (task, P@1 floor, abstention F1 floor): the issue's goals.
-GOALS = [(1, 1.00, 0.98), (2, 0.97, 0.90), (3, 0.985, 0.97)]
-WITHIN = [(task, p1 - 0.02 if task > 1 else p1, f1 - 0.02) for task, p1, f1 in GOALS]  # NLLB, Argos: within 0.02
-FLOORS = {"opusmt": GOALS, "nllb": WITHIN, "argos": WITHIN}
+# (2+3 P@1, 2+3 abstention F1) floors on cut 0, held out; false matches are pinned for all alike
+FLOORS = {"opusmt": (0.94, 0.93), "argos": (0.91, 0.89)}
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, dict]:
-    return {system: eval_align.evaluate(system, [1, 2, 3], SETTINGS, with_baseline=False) for system in FLOORS}
+def held_out() -> dict:
+    items = eval_align.collect(list(FLOORS), [0], eval_align.FITTED_ON, SETTINGS, draws=2)
+    cv = eval_align.cross_validate(items, 0.02)
+    return {key: {name: sum(v) / len(v) for name, v in row.items()} for key, row in cv.items()}
 
 
 @pytest.mark.parametrize("system", list(FLOORS))
-def test_harness_goals(results, system):
-    for task, p1, f1 in FLOORS[system]:
-        row = results[system][str(task)]
-        assert row["p@1"] >= p1, (system, task, row)
-        assert row["abst_f1"] >= f1, (system, task, row)
-    assert results[system]["1"]["sent_acc"] >= 0.98  # monotonic sentence alignment against the known 1-1 links
+def test_held_out_figures(held_out, system):
+    p1, f1 = FLOORS[system]
+    partial, near, parallel = (held_out[(system, k)] for k in ("2+3", "near-miss", "parallel"))
+    assert partial["p@1"] >= p1 and partial["abst_f1"] >= f1, partial
+    assert partial["false_match"] <= 0.05, partial  # fitted for 2%: held out it stays near that
+    assert near["false_match"] <= 0.05, near  # the issue's goal: the same article's other sentences are no match
+    assert parallel["p@1"] == 1.0 and parallel["false_match"] <= 0.02, parallel
 
 
-def test_aligner_beats_the_tuned_tfidf_baseline_on_partial_coverage():
+def test_halves_are_contiguous_runs_of_lines_that_do_not_overlap():
+    n = len(eval_align.load_lines("en"))
+    for seed in range(3):
+        a, b = eval_align.halves(n, seed)
+        assert sorted(a + b) == list(range(n))
+        # circular contiguity: each half is one run, possibly wrapping around the end
+        for half in (a, b):
+            steps = [(y - x) % n for x, y in zip(half, half[1:])]
+            assert steps == [1] * len(steps)
+
+
+def test_near_miss_documents_hold_the_same_run_but_none_of_the_own_lines():
     ref, hyp = eval_align.load_lines("en"), eval_align.load_lines("opusmt.en")
-    data = eval_align.build_task(2, hyp, ref)
-    base = eval_align.baseline(data)  # threshold tuned on the test data itself: an upper bound for it
-    _, top = eval_align.run_aligner(data, SETTINGS)
-    ours = eval_align.metrics(data.truth, top)
-    assert ours["p@1"] > base["p@1"] + 0.05 and ours["abst_f1"] > base["abst_f1"] + 0.1
+    lines, _ = eval_align.halves(len(ref), 0)
+    data = eval_align.near_miss_task(hyp, ref, lines, 0)
+    english = {p.id: set(p.text.split("\n")) for p in data.english}
+    for pid, near in data.near.items():
+        k = int(pid[1:])
+        block = lines[k * 9 : k * 9 + 9]
+        own, context = {ref[i] for i in block[2:7]}, {ref[i] for i in block[:2] + block[7:]}
+        assert english[near] == context and not english[near] & own
+    assert len(data.near) == len(data.translated) // 2
 
 
-def test_task_construction_is_fixed_by_the_seed():
+def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
+    """`pipeline align --source --target` with the default config on lines the defaults were never fitted on."""
     ref, hyp = eval_align.load_lines("en"), eval_align.load_lines("opusmt.en")
-    a, b = eval_align.build_task(2, hyp, ref), eval_align.build_task(2, hyp, ref)
-    assert [p.text for p in a.english] == [p.text for p in b.english]
-    uncovered = [k for k, v in a.truth.items() if v is None]
-    assert len(uncovered) == len(a.truth) // 3
-    # every English document keeps exactly 2 of its own 5 reference sentences
-    doc = a.english[0]
-    own = set(ref[int(doc.id[1:]) * 5 : int(doc.id[1:]) * 5 + 5])
-    assert sum(line in own for line in doc.text.split("\n")) == 2
-
-
-def test_the_score_alone_mines_sentences_at_the_level_reached():
-    """Task 3 without mining mode: the pairwise score decides alone (reached 0.976 / 0.963 on opus-mt)."""
-    ref, hyp = eval_align.load_lines("en"), eval_align.load_lines("opusmt.en")
-    data = eval_align.build_task(3, hyp, ref)
-    _, top = eval_align.run_aligner(data, eval_align.task_settings(3, SETTINGS, mining=False))
-    ours = eval_align.metrics(data.truth, top)
-    assert ours["p@1"] >= 0.97 and ours["abst_f1"] >= 0.955
+    _, check = eval_align.halves(len(ref), eval_align.CALIBRATION_SEED)
+    runner = CliRunner()
+    pooled: dict[str, list] = {"2+3": [], "near-miss": []}
+    for kind, draw in ((k, d) for k in pooled for d in (7, 8, 9)):
+        data = eval_align.build(kind, hyp, ref, check, draw)
+        src, tgt = tmp_path / f"{kind}{draw}-src.jsonl", tmp_path / f"{kind}{draw}-tgt.jsonl"
+        src.write_text("".join(json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n" for p in data.translated))
+        tgt.write_text("".join(json.dumps({"id": p.id, "lang": "en", "text": p.text}) + "\n" for p in data.english))
+        out = tmp_path / f"{kind}{draw}"
+        result = runner.invoke(app, ["align", "--source", str(src), "--target", str(tgt), "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+        best: dict[str, tuple[float, str]] = {}
+        for line in (out / "matches.jsonl").read_text().splitlines():
+            m = json.loads(line)
+            assert m["evidence"]["false_match_rate"] == 0.02  # every match says which rate its threshold stands for
+            if m["score"] > best.get(m["source_id"], (-1.0, ""))[0]:
+                best[m["source_id"]] = (m["score"], m["target_id"])
+        pooled[kind] += [(t, best[k][1] if k in best else None) for k, t in data.truth.items()]
+    for kind, pairs in pooled.items():  # three draws pooled: ~100 uncovered documents each
+        row = eval_align.metrics(pairs)
+        assert row["false_match"] <= 0.05, (kind, row)  # calibrated for 2%
+        assert row["p@1"] >= 0.8, (kind, row)

@@ -100,3 +100,13 @@ def test_strong_links_take_a_split_sentence_as_one_fact_and_stay_one_to_one():
     used_src = [r + k for r, _, _, nr, _ in links for k in range(nr)]
     used_tgt = [c + k for _, c, _, _, nc in links for k in range(nc)]
     assert len(used_src) == len(set(used_src)) and len(used_tgt) == len(set(used_tgt))
+
+
+def test_sentences_without_words_at_the_end_of_a_block_have_zero_vectors():
+    """A piece whose last sentences hold no words (digits, punctuation) must not break the norms (CI regression)."""
+    v = build_vectors([Doc(["The minister met the envoy in Beirut.", "123", "..."]), Doc(["The envoy met the minister."])])
+    char = v.sentence_char(slice(0, 3)).toarray()
+    assert np.isclose(np.linalg.norm(char[0]), 1.0)
+    word = v.sentence_word(slice(0, 3)).toarray()
+    assert np.isclose(np.linalg.norm(word[0]), 1.0)
+    assert np.allclose(np.linalg.norm(word[2]), 0.0)

@@ -20,7 +20,7 @@ from pipeline.evaluate import (
     similarity_for_matches,
 )
 from pipeline.evaluate.store_eval import NothingToEvaluate
-from pipeline.records import Translation
+from pipeline.records import ExternalTranslation, Translation
 from pipeline.store import Store
 from store_factory import AR_NO_COVERAGE, AR_PENDING, AR_SUMMIT, EN_SUMMIT, MODEL, REVISION, ingest_pieces, ingested, seeds_like_store
 
@@ -130,7 +130,9 @@ def test_all_cached_models_are_compared_on_the_pieces_they_share(store: Store, r
 def test_external_translations_are_their_own_system(store: Store, refs_file: Path) -> None:
     import_refs(store, refs_file)
     # the same article arrives again in another input, this time with another system's translation
-    again = ingested(AR_SUMMIT.id, ["(paragraphs of a known piece are kept)"], external_translation=" ".join(SUMMIT_REF), external_model="google")
+    again = ingested(AR_SUMMIT.id, ["(paragraphs of a known piece are kept)"],
+                     external=ExternalTranslation(system="google", unit="piece", parts=[" ".join(SUMMIT_REF)],
+                                                  raw_parts=[" ".join(SUMMIT_REF)]))
     ingest_pieces(store, "google-translated.jsonl", [again])
     result = evaluate_store(store, Config(FAST), systems="all")
     assert result.system("google").scores["BLEU"].score == pytest.approx(100.0)

@@ -72,11 +72,18 @@ class ParagraphOut(Strict):
 class ModelOut(Strict):
     id: StrictStr
     revision: StrictStr | None
+    external: bool
+    ref: StrictStr | None
+    weights: StrictStr | None
+    weights_sha256: dict[str, str]
+    converted_from: StrictStr | None
+    origin: StrictStr | None
 
 
 class PieceOut(Strict):
     model_config = ConfigDict(extra="allow", strict=True)  # additions are allowed, contract fields are required
     id: StrictStr
+    input_id: StrictStr | None
     source: StrictStr
     title: StrictStr | None
     date: StrictStr | None
@@ -86,7 +93,10 @@ class PieceOut(Strict):
     text: StrictStr
     paragraphs: list[ParagraphOut]
     translation: StrictStr | None
+    translation_raw: StrictStr | None
+    translation_unit: StrictStr | None
     model: ModelOut | None
+    other_translations: list[dict]
     status: StrictStr
 
     @field_validator("date")
@@ -125,7 +135,10 @@ def test_pieces_jsonl_follows_the_contract(out):
     assert len(rows) == 5
     ar = by_id[AR_SUMMIT.id]
     assert ar.lang == "ar" and ar.date == "2021-08-18" and ar.outlet == "Al-Akhbar"
-    assert ar.model == ModelOut(id=MODEL, revision=REVISION)
+    # the store recorded no provenance for this model (no translate stage loaded it): id and revision only
+    assert ar.model == ModelOut(id=MODEL, revision=REVISION, external=False, ref=None, weights=None, weights_sha256={},
+                                converted_from=None, origin=None)
+    assert ar.translation_unit == "sentence" and ar.translation_raw == ar.translation and ar.input_id is None
     # the whole translation: translated paragraphs, English paragraphs kept as they are
     assert ar.translation == "\n\n".join([
         " ".join(AR_SUMMIT.paragraphs[0].translations), " ".join(AR_SUMMIT.paragraphs[1].translations), "Photo: SANA."
@@ -311,12 +324,15 @@ def test_tmx_survives_control_characters_and_duplicates(tmp_path):
 # -- CSV -----------------------------------------------------------------------------------------------
 
 
-def test_csv_reads_back_with_bom_one_row_per_sentence_pair(out):
+def test_csv_reads_back_with_bom_one_row_per_sentence_pair_and_every_translated_piece(out):
     raw = (out / "pairs.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8
     with open(out / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(SUMMIT_MATCH.pairs)
+    # the matched piece's sentence pairs, then the translated piece without coverage, with the aligner's reason
+    assert [(r["source_id"], r["alignment"]) for r in rows] == [(AR_SUMMIT.id, "matched")] * len(SUMMIT_MATCH.pairs) + [
+        (AR_NO_COVERAGE.id, "no_coverage")]
+    assert rows[-1]["target_id"] == "" and rows[-1]["alignment_reason"] == "no English piece within 14 days shares its named entities"
     first = rows[0]
     assert first["arabic"] == AR_SUMMIT.paragraphs[0].sentences[0]
     assert first["translation"] == AR_SUMMIT.paragraphs[0].translations[0]

@@ -85,10 +85,10 @@ def test_jsonl_broken_line_in_the_middle_is_reported_and_the_others_kept(tmp_pat
     rows = {r["text"]: r for r in store.rows("pieces")}
     first = rows["First article body. It has two sentences."]
     assert (first["title"], first["date"], first["lang_hint"], first["lang"]) == ("First", "2021-07-27", "en", None)
-    assert rows["المقال الثاني باللغة العربية."]["external_translation"] == "The second article in Arabic."
-    assert rows["المقال الثاني باللغة العربية."]["external_model"] == "nllb-200"
-    assert rows["Third one."]["external_model"] == "google"
-    assert rows["Fourth one."]["external_model"] == "external"
+    external = {rows_id: [(e.system, e.text) for e in found] for rows_id, found in store.external_translations().items()}
+    assert external[rows["المقال الثاني باللغة العربية."]["id"]] == [("nllb-200", "The second article in Arabic.")]
+    assert external[rows["Third one."]["id"]] == [("google", "Troisième.")]
+    assert external[rows["Fourth one."]["id"]] == [("external", "Quatrième.")]
     assert [s.status for s in store.sources()] == ["partial"]
     # the bad lines are reported again on a re-run, and nothing is added twice
     again = ingest_paths(store, Config({}), [tmp_path / "p.jsonl"])

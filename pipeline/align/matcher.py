@@ -7,11 +7,20 @@ evidence (:mod:`~pipeline.align.scoring`) → pairs at or above the threshold
 become matches (at most `max_matches` per translation), everything else is
 an abstention with its reason → sentence pairs inside each match
 (:mod:`~pipeline.align.sentences`).
+
+The threshold stands for a false-match rate (:mod:`~pipeline.align.calibration`);
+short pieces (teasers, one or two sentences) need a shared sentence and a
+higher threshold, so a single shared name never makes a match. Sentences
+that diagnostics flagged (loops, Arabic left, not English) are left out of
+the evidence but keep their index. Translations are scored in blocks of
+`BLOCK`, in date order, so the character vectors of only the pieces within
+reach are held at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -20,55 +29,113 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import Field
 
+from pipeline.align import calibration
 from pipeline.align import entities as ents
 from pipeline.align.candidates import candidates as find_candidates
-from pipeline.align.scoring import Components, combine, date_proximity, shared_sentence_evidence
-from pipeline.align.sentences import Link, best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links
+from pipeline.align.scoring import (
+    Components,
+    combine,
+    date_proximity,
+    shared_sentence_evidence,
+)
+from pipeline.align.sentences import (
+    WORD_SHARE,
+    Link,
+    best_pairs,
+    merged_similarity,
+    monotonic_pairs,
+    similarity,
+    strong_links,
+)
 from pipeline.align.text import numbers, words
-from pipeline.text.normalise import fold_typography
-from pipeline.text.sentences import split_english
-from pipeline.align.vectors import Doc, Vectors, build_vectors
+from pipeline.align.vectors import Doc, PieceVectors, Vectors, build_vectors, stack
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Match, Piece
 from pipeline.text.dates import iso_date as parse_date
+from pipeline.text.normalise import fold_typography
+from pipeline.text.sentences import english_line_numbers, split_english
+
+
+def _calibrated(name: str) -> float:
+    return float(calibration.table()["weights"][name])
 
 
 class ScoreWeights(Settings):
-    """Weights of the fixed logistic combination (see scoring.py)."""
+    """score = sigmoid(bias + Σ weight·component); the defaults are the calibration table's fit (calibration.json)."""
 
-    bias: float = -7.0
-    sentences: float = 7.0
-    lexical: float = 6.0
-    entities: float = 1.0
+    bias: float = Field(default_factory=lambda: _calibrated("bias"))
+    """Fitted with the others on half of FLORES dev (`python benchmarks/eval_align.py --calibrate`)."""
+    sentences: float = Field(default_factory=lambda: _calibrated("sentences"))
+    """Weight of shared facts (soft one-to-one strong sentence links)."""
+    lexical: float = Field(default_factory=lambda: _calibrated("lexical"))
+    """Weight of the whole-piece cosine (stems + character n-grams)."""
+    entities: float = Field(default_factory=lambda: _calibrated("entities"))
+    """Weight of transliteration-tolerant shared names."""
     date: float = 2.0
+    """Weight of × (exp(-gap/14) - 0.5); not fitted (FLORES has no dates): same day +1, a month apart -0.8."""
 
 
 class AlignSettings(Settings):
-    """The `align:` section of the config; defaults here, justified values in configs/default.yaml."""
+    """`pipeline align`: translated pieces × English pieces → matches; figures in benchmarks/README.md (held out)."""
 
-    threshold: float = 0.5  # a pair scoring below this is not a match
-    max_matches: int = 3  # English matches kept per translation (top-k with the threshold as floor)
-    candidates: int = 20  # English candidates re-ranked per translation
-    candidate_floor: float = 0.02  # minimum query cosine to become a candidate
-    query_terms: int = 40  # heaviest stems of a translation used as its query
-    date_window_days: int = 30  # candidates must be this close in date when both dates are known
-    date_scale_days: float = 14.0  # date component = exp(-gap / scale)
-    sentence_threshold: float = 0.38  # a sentence pair this similar counts as a shared fact (half-weight)
-    sentence_softness: float = 0.06  # width of that soft step
-    min_shared_sentences: int = 2  # shared facts that make full sentence evidence
-    pair_threshold: float = 0.35  # sentence pairs reported inside a match need this similarity
-    entity_scale: float = 10.0  # summed rarity of shared names at which entity evidence is 63%
-    length_exponent: float = 0.25  # shared-fact similarity × (shorter/longer sentence length) ** this
-    number_bonus: float = 0.05  # ± to a sentence pair's shared-fact similarity when both hold numbers that agree / disagree
-    min_words: int = 3  # translations with fewer content words abstain (too short to match)
+    threshold: float | None = None
+    """A pair scoring below this is no match; null: derived from max_false_match_rate (matches record the rate it stands for)."""
+    max_false_match_rate: float = Field(0.02, gt=0.0, lt=1.0)
+    """Share of translations without English coverage allowed to match; the threshold comes from the calibration table
+    (pipeline/align/calibration.json, fitted on half of FLORES dev; held-out rates listed there)."""
+    short_sentences: int = 2
+    """A translation of at most this many sentences (or kind "teaser") is short: it needs a shared sentence."""
+    short_words: int = 25
+    """... as is one with fewer content words; short pieces use the short-piece threshold (the teaser curve)."""
+    max_matches: int = 3
+    """English matches kept per translation (best first, all at or above the threshold)."""
+    candidates: int = 20
+    """English candidates re-ranked per translation (from the sparse stem index)."""
+    candidate_floor: float = 0.02
+    """Minimum query cosine to become a candidate."""
+    query_terms: int = 40
+    """Heaviest stems of a translation used as its query (keeps the index lookup sub-quadratic)."""
+    date_window_days: int = 30
+    """When both dates are known, candidates must be this close (-1: no date blocking)."""
+    date_scale_days: float = 14.0
+    """Date component = exp(-gap_days / scale): analysis pieces often follow the news by a week or two."""
+    sentence_threshold: float = 0.38
+    """Character n-gram cosine at which a sentence pair counts as half a shared fact."""
+    sentence_softness: float = 0.06
+    """Width of that soft step."""
+    min_shared_sentences: int = 2
+    """Shared facts that make full sentence evidence (1 for one-sentence items)."""
+    passage_weight: float = 0.25
+    """A link continuing a shared passage (next sentence to next sentence on both sides) counts this much of a fact."""
+    pair_threshold: float = 0.35
+    """Sentence pairs reported inside a match (best mode) need this similarity."""
+    entity_scale: float = 10.0
+    """Summed rarity of shared names at which entity evidence reaches 63% (one unseen name: 5.8)."""
+    length_exponent: float = 0.25
+    """Shared-fact similarity × (shorter/longer sentence length) ** this."""
+    number_bonus: float = 0.05
+    """± to a sentence pair's shared-fact similarity when both hold numbers that agree / all differ."""
+    min_words: int = 3
+    """Translations with fewer content words abstain as too short."""
     sentence_mode: Literal["best", "monotonic"] = "best"
+    """best: each translated sentence to its best English one (coverage); monotonic: dynamic programming for parallel text."""
     monotonic_skip_cost: float = 0.15
+    """Monotonic mode: a link must beat this similarity."""
     monotonic_merge_penalty: float = 0.05
-    char_min_weight: float = 0.0  # character n-grams for words at least this rare (0 = all words)
-    one_to_one: bool = False  # mining mode: each English piece backs at most one translation (greedy, best score first)
-    one_to_one_threshold: float = 0.02  # score floor in mining mode (competition, not the score alone, rules out near misses)
+    """Monotonic mode: extra cost of a 1-2 / 2-1 link."""
+    char_min_weight: float = 0.0
+    """Character n-grams for all words (0) or only words at least this rare."""
+    one_to_one: bool = False
+    """Mining mode (bitext mining): each English piece backs at most one translation, greedy best score first; off for
+    news, where several outlets' translations may match one English article."""
+    one_to_one_threshold: float = 0.02
+    """Score floor in mining mode (competition, not the score alone, rules out near misses)."""
+    exclude_flags: list[str] = Field(default_factory=lambda: ["repetition", "arabic_script", "not_english", "copied_source"])
+    """Diagnostics flags that leave a translated sentence out of the matching evidence (a loop or untranslated text
+    must not hide a piece's coverage); the match records which sentences were left out."""
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
+    """The logistic combination's weights."""
 
 
 @dataclass
@@ -79,6 +146,7 @@ class Candidate:
     shared_entities: list[ents.EntityMatch]
     strong: list[Link]  # one-to-one shared facts: (source, target, similarity, n source, n target sentences)
     target_index: int
+    short: bool = False  # the translated piece is short (higher evidence bar)
 
 
 @dataclass
@@ -88,6 +156,7 @@ class AlignResult:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # kept English id -> identical ids dropped
     scored_pairs: int = 0
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # only with collect_candidates
+    excluded: dict[str, list[int]] = field(default_factory=dict)  # piece id -> flagged sentence indices left out of the evidence
 
     def as_dict(self) -> dict:
         return {"matches": len(self.matches), "abstentions": len(self.abstentions), "scored_pairs": self.scored_pairs}
@@ -136,18 +205,58 @@ class _Prepared:
         flat = [x for ss in self.sents for x in ss]
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
         self.numbers = _number_matrix(flat)
-        self.adjacent, self.norms2 = _neighbours(self.v.sent_char)  # for merged (1-2 / 2-1) sentence links
         self.lexical: dict[tuple[int, int], float] = {}
+        self.lines: list[list[int] | None] = [None] * len(self.sents)  # line of each sentence (split texts); None: each its own
         self._entities: dict[int, ents.EntitySet] = {}
+        self._pieces: dict[int, PieceVectors] = {}  # character vectors of the pieces being scored (see load/evict)
+        self.op = calibration.operating_point(s.threshold, s.max_false_match_rate, s.weights.model_dump())
+        self.short: list[str | None] = [None] * len(src)  # why each translated piece is short, None if not
+        self.excluded: list[list[int]] = [[] for _ in src]  # flagged sentences left out of each piece's evidence
 
     def rows(self, doc: int) -> slice:
         return self.v.sentences_of(doc)
+
+    def load(self, docs: list[int]) -> None:
+        """Compute the vectors of the pieces in `docs` that are not cached yet, in one batch."""
+        missing = sorted({d for d in docs if d not in self._pieces})
+        self._pieces.update(zip(missing, self.v.pieces(missing)))
+
+    def piece(self, doc: int) -> PieceVectors:
+        if doc not in self._pieces:
+            self.load([doc])
+        return self._pieces[doc]
+
+    def evict(self, docs: list[int]) -> None:
+        """Drop the vectors and entities of `docs` (memory stays bounded by the pieces in reach)."""
+        for d in docs:
+            self._pieces.pop(d, None)
+            self._entities.pop(d, None)
+
+    def cached(self) -> list[int]:
+        return list(self._pieces)
 
     def entities(self, doc: int) -> ents.EntitySet:
         if doc not in self._entities:
             extra = [self.titles[doc]] if self.titles[doc] else []
             self._entities[doc] = ents.extract(self.sents[doc] + extra)
         return self._entities[doc]
+
+
+def is_short(piece: Piece, sentences: list[str], settings: AlignSettings) -> str | None:
+    """Why the piece is short (a teaser, one or two sentences, few words), or None when it is not."""
+    n_sent = sum(1 for x in sentences if x.strip())
+    n_words = sum(len(words(x)) for x in sentences)
+    if piece.kind == "teaser":
+        return "a teaser"
+    if n_sent <= settings.short_sentences:
+        return f"{n_sent} sentence{'s' if n_sent != 1 else ''}"
+    if n_words < settings.short_words:
+        return f"{n_words} content words"
+    return None
+
+
+def _excluded_note(excluded: list[int]) -> str:
+    return f" (sentences {', '.join(map(str, excluded))} left out: flagged by diagnostics)" if excluded else ""
 
 
 def align_pieces(
@@ -157,27 +266,43 @@ def align_pieces(
     source_sentences: dict[str, list[str]] | None = None,
     reporter: Reporter = QUIET,
     collect_candidates: bool = False,
+    *,
+    flagged: Mapping[str, Collection[int]] | None = None,
 ) -> AlignResult:
     """Match each translated piece to the English pieces that cover the same event, or abstain.
 
     `source_sentences[piece_id]` gives the translated sentences in the order
     of the source segments (so pair indices map back to the Arabic); pieces
-    without it have `translation` split into sentences.
+    without it have `translation` split into sentences. `flagged[piece_id]`
+    holds indices into those sentences that reference-free diagnostics
+    flagged (a looping output, Arabic left in, not English): they are left
+    out of all the evidence (they keep their index, so pairs still map to
+    segment i), and the match or abstention says so.
     """
     result = AlignResult()
     source_sentences = source_sentences or {}
-    src, src_sents = [], []
+    flagged = flagged or {}
+    op = calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
+    src, src_sents, shorts = [], [], []
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)
         # segment sentences are kept as they are, empty ones included: index i must stay Arabic segment i
-        sents = [s or "" for s in sents] if sents is not None else split_english(p.translation)
-        n_words = sum(len(words(s)) for s in sents)
+        sents = [fold_typography(x or "") for x in sents] if sents is not None else split_english(p.translation)
+        excluded = sorted({int(k) for k in flagged.get(p.id, ()) if 0 <= int(k) < len(sents)})
+        if excluded:
+            result.excluded[p.id] = excluded
+            sents = ["" if k in excluded else x for k, x in enumerate(sents)]
+        n_words = sum(len(words(x)) for x in sents)
         if n_words < settings.min_words:
+            if excluded and len(excluded) == len(sents):
+                result.abstentions[p.id] = f"nothing left to match: all {len(sents)} sentences of the translation are flagged by diagnostics"
+                continue
             what = "empty translation" if n_words == 0 else f"translation too short to match ({n_words} content word{'s' if n_words != 1 else ''}; need {settings.min_words})"
-            result.abstentions[p.id] = what
+            result.abstentions[p.id] = what + _excluded_note(excluded)
             continue
         src.append(p)
         src_sents.append(sents)
+        shorts.append(is_short(p, sents, settings))
     tgt, result.duplicates = dedupe_english(english)
     if not src:
         return result
@@ -187,6 +312,9 @@ def align_pieces(
         return result
     tgt_sents = [split_english(p.text) for p in tgt]
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
+    prep.lines = [None if p.id in source_sentences else english_line_numbers(p.translation) for p in src] + [english_line_numbers(p.text) for p in tgt]
+    prep.op, prep.short = op, shorts
+    prep.excluded = [result.excluded.get(p.id, []) for p in src]
     n = len(src)
     src_dates = [parse_date(p.date) for p in src]
     tgt_dates = [parse_date(p.date) for p in tgt]
@@ -194,22 +322,54 @@ def align_pieces(
         prep.v.doc_word[:n], prep.v.doc_word[n:], src_dates, tgt_dates,
         settings.candidates, settings.candidate_floor, settings.query_terms, settings.date_window_days,
     )
-    prep.lexical = _pair_cosines(prep.v, cands, n)
-    all_scored: list[list[Candidate]] = []
+    all_scored: list[list[Candidate]] = [[] for _ in src]
+    t_ord = np.array([d.toordinal() if d else -1 for d in tgt_dates])
     with reporter.task("aligning", total=n, unit="pieces") as bar:
-        for i, piece in enumerate(src):
-            scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings)
-            result.scored_pairs += len(scored)
-            if collect_candidates:
-                result.candidates[piece.id] = scored
-            if settings.one_to_one:
-                all_scored.append(scored)
-            else:
-                _decide(piece, scored, prep, i, settings, result, src_dates[i] is not None)
-            bar.advance()
+        for block, reach in _blocks(src_dates, settings.date_window_days):
+            prep.load(list(block) + sorted({n + t for i in block for t, _ in cands[i]}))
+            in_block = set(block)
+            prep.lexical = _pair_cosines(prep, [cands[i] if i in in_block else [] for i in range(max(block) + 1)], n)
+            for i in block:
+                scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings)
+                for c in scored:
+                    c.short = shorts[i] is not None
+                result.scored_pairs += len(scored)
+                if collect_candidates:
+                    result.candidates[src[i].id] = scored
+                if settings.one_to_one:  # kept only here: all pairs' candidates would take ~1 GB per 30k pieces
+                    all_scored[i] = scored
+                else:
+                    _decide(src[i], scored, prep, i, settings, result, src_dates[i] is not None)
+                bar.advance()
+            # English pieces dated before everything still to come (minus the window) are out of reach
+            prep.evict(list(block) + [d for d in prep.cached() if d >= n and 0 <= t_ord[d - n] < reach])
     if settings.one_to_one:
         _decide_one_to_one(src, all_scored, prep, settings, result, [d is not None for d in src_dates])
+    result.matches.sort(key=lambda m: m.source_id)  # stable: each piece's matches stay best first
+    result.abstentions = dict(sorted(result.abstentions.items()))
     return result
+
+
+BLOCK = 256  # translated pieces scored per block (their candidates' vectors are computed together)
+
+
+def _blocks(dates: list[date | None], window_days: int) -> list[tuple[list[int], int]]:
+    """Translated pieces in date order (undated last), in blocks, each with the earliest date still in reach after it.
+
+    English pieces dated before that ordinal can no longer be a candidate of
+    a later block (candidates are within `window_days`), so their vectors can go.
+    """
+    ords = np.array([d.toordinal() if d else np.iinfo(np.int64).max for d in dates])
+    order = [int(i) for i in np.argsort(ords, kind="stable")]
+    blocks = [order[k : k + BLOCK] for k in range(0, len(order), BLOCK)]
+    out = []
+    for k, block in enumerate(blocks):
+        nxt = blocks[k + 1][0] if k + 1 < len(blocks) else None
+        reach = -1
+        if nxt is not None and dates[nxt] is not None and window_days >= 0:
+            reach = int(ords[nxt]) - window_days
+        out.append((block, reach))
+    return out
 
 
 def _decide_one_to_one(src: list[Piece], scored: list[list[Candidate]], prep: _Prepared, s: AlignSettings, result: AlignResult, dated: list[bool]) -> None:
@@ -254,18 +414,21 @@ def _decide_one_to_one(src: list[Piece], scored: list[list[Candidate]], prep: _P
             )
 
 
-def _pair_cosines(v: Vectors, cands: list[list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
+def _pair_cosines(prep: _Prepared, cands: list[list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
     """Whole-piece lexical similarity (mean of stem and character cosines) of every candidate pair, in one pass."""
     pairs = [(i, t) for i, row in enumerate(cands) for t, _ in row]
     if not pairs:
         return {}
+    v = prep.v
     a = np.array([i for i, _ in pairs])
     b = np.array([n + t for _, t in pairs])
     out: dict[tuple[int, int], float] = {}
     for lo in range(0, len(pairs), 2048):  # chunks: gathered rows of long pieces are large
         sl = slice(lo, lo + 2048)
         word = np.asarray(v.doc_word[a[sl]].multiply(v.doc_word[b[sl]]).sum(axis=1)).ravel()
-        char = np.asarray(v.doc_char[a[sl]].multiply(v.doc_char[b[sl]]).sum(axis=1)).ravel()
+        ca = stack([prep.piece(int(d)).doc_char for d in a[sl]])
+        cb = stack([prep.piece(int(d)).doc_char for d in b[sl]])
+        char = np.asarray(ca.multiply(cb).sum(axis=1)).ravel()
         out.update({p: float(np.clip((w + c) / 2, 0, 1)) for p, w, c in zip(pairs[sl], word, char)})
     return out
 
@@ -273,17 +436,21 @@ def _pair_cosines(v: Vectors, cands: list[list[tuple[int, float]]], n: int) -> d
 def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], tgt: list[Piece], d_src: date | None, tgt_dates: list[date | None], s: AlignSettings) -> list[Candidate]:
     if not cands:
         return []
-    v, n = prep.v, prep.n_src
+    n = prep.n_src
     t_docs = [n + t for t, _ in cands]
     src_rows = prep.rows(i)
     t_rows = [prep.rows(d) for d in t_docs]
     stacked = np.concatenate([np.arange(r.start, r.stop) for r in t_rows])
-    sims = similarity(v.sent_word[src_rows], v.sent_char[src_rows], v.sent_word[stacked], v.sent_char[stacked])
-    lexical = getattr(prep, "lexical", {})
+    sv, tvs = prep.piece(i), [prep.piece(d) for d in t_docs]
+    t_char = stack([x.char for x in tvs])
+    t_word = stack([x.word for x in tvs]) if WORD_SHARE else t_char  # stems only enter when WORD_SHARE mixes them in
+    sims = similarity(sv.word, sv.char, t_word, t_char)
+    lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):
-        lexical = _pair_cosines(v, [cands if k == i else [] for k in range(i + 1)], n)
+        lexical = _pair_cosines(prep, [cands if k == i else [] for k in range(i + 1)], n)
     n_src = src_rows.stop - src_rows.start
-    one, one_two, two_one = fact_links(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s)
+    t_adj = (np.concatenate([x.adjacent for x in tvs]), np.concatenate([x.norms2 for x in tvs]))
+    one, one_two, two_one = fact_links(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj)
     floor = s.sentence_threshold - 4 * s.sentence_softness
     out, col = [], 0
     for c, ((t, _), rows) in enumerate(zip(cands, t_rows)):
@@ -291,7 +458,10 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
         block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
         col += width
         strong = strong_links(*block, floor)
-        evidence, count = shared_sentence_evidence([x for _, _, x, _, _ in strong], n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences)
+        evidence, count = shared_sentence_evidence(
+            strong, n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight,
+            _lines(prep, i), _lines(prep, n + t),
+        )
         shared = ents.match(prep.entities(i), prep.entities(n + t))
         proximity, gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)
         comp = Components(
@@ -306,6 +476,12 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
         out.append(Candidate(tgt[t].id, comp, score, shared, strong, t))
     out.sort(key=lambda c: (-c.score, c.target_id))
     return out
+
+
+def _lines(prep: _Prepared, doc: int) -> list[int]:
+    """The line of each sentence of `doc`; given sentences (segments) are each a line of their own."""
+    lines = prep.lines[doc]
+    return lines if lines is not None else list(range(len(prep.sents[doc])))
 
 
 def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray, has_t: np.ndarray, agree: np.ndarray | None, s: AlignSettings) -> np.ndarray:
@@ -323,17 +499,12 @@ def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray,
     return np.clip(adj, 0.0, 1.0)
 
 
-def _neighbours(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """(row k · row k+1 for each k, 0 for the last row; squared norm of each row) of a sparse matrix."""
-    n2 = np.asarray(m.multiply(m).sum(axis=1)).ravel()
-    adjacent = np.zeros(m.shape[0])
-    for lo in range(0, m.shape[0] - 1, 4096):  # in chunks: 4x faster than one product of two huge slices
-        block = m[lo : min(lo + 4097, m.shape[0])]
-        adjacent[lo : lo + block.shape[0] - 1] = np.asarray(block[:-1].multiply(block[1:]).sum(axis=1)).ravel()
-    return adjacent, n2
+Neighbours = tuple[np.ndarray, np.ndarray]  # (row k · row k+1, 0 for a piece's last row; squared norm of each row)
 
 
-def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fact_links(
+    prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings, src_nb: Neighbours, tgt_nb: Neighbours,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shared-fact similarities of 1-1, 1-2 and 2-1 sentence links (see :func:`~pipeline.align.sentences.strong_links`).
 
     `tgt_rows` may hold several English pieces one after the other; a 1-2
@@ -347,8 +518,8 @@ def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows
     agree = (ns @ nt.T).toarray() > 0 if has_s.any() and has_t.any() else None
     one = _adjust(sims, ls, lt, has_s, has_t, agree, s)
     # neighbours in the whole matrix: wrong only across a piece boundary, a column the caller cuts off
-    t_adj, t_n2 = prep.adjacent[tgt_rows[:-1]], prep.norms2[tgt_rows]
-    s_adj, s_n2 = prep.adjacent[src_rows[:-1]], prep.norms2[src_rows]
+    t_adj, t_n2 = tgt_nb[0][:-1], tgt_nb[1]
+    s_adj, s_n2 = src_nb[0][:-1], src_nb[1]
     one_two = _adjust(
         merged_similarity(sims, t_adj, t_n2, axis=1), ls, lt[:-1] + lt[1:], has_s, has_t[:-1] | has_t[1:],
         None if agree is None else agree[:, :-1] | agree[:, 1:], s,
@@ -361,18 +532,33 @@ def fact_links(prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows
 
 
 def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: AlignSettings, result: AlignResult, dated: bool) -> None:
+    note = _excluded_note(prep.excluded[i])
     if not scored:
         window = f" within {s.date_window_days} days" if dated and s.date_window_days >= 0 else ""
-        result.abstentions[piece.id] = f"no English piece{window} shares enough vocabulary to be a candidate"
+        result.abstentions[piece.id] = f"no English piece{window} shares enough vocabulary to be a candidate{note}"
         return
-    accepted = [c for c in scored if c.score >= s.threshold][: s.max_matches]
+    short = prep.short[i]
+    op = prep.op
+    floor = op.short_threshold if short else op.threshold
+    eligible = [c for c in scored if not short or c.components.shared_sentences >= 1]
+    accepted = [c for c in eligible if c.score >= floor][: s.max_matches]
     if not accepted:
         best = scored[0]
+        rate = "" if op.rate is None else f", set for a false-match rate of {op.rate:g}"
+        if short and best.components.shared_sentences < 1:
+            names = ", ".join(sorted({m.target for m in best.shared_entities})[:5])
+            why = f"; shared names alone ({names}) are not evidence of the same event" if names else ""
+            result.abstentions[piece.id] = (
+                f"no English coverage found: short piece ({short}): best candidate {best.target_id} ({best.score:.3f}) "
+                f"shares no sentence with it{why}{note}"
+            )
+            return
+        what = f"short-piece threshold {floor} (short piece: {short}{rate}; " if short else f"threshold {floor} ({rate[2:]}; " if rate else f"threshold {floor} ("
         result.abstentions[piece.id] = (
             f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
-            f"< threshold {s.threshold} (shared facts {best.components.shared_sentences:.1f}, "
+            f"< {what}shared facts {best.components.shared_sentences:.1f}, "
             f"sentence evidence {best.components.sentences:.2f}, lexical {best.components.lexical:.2f}, "
-            f"entities {best.components.entities:.2f})"
+            f"entities {best.components.entities:.2f}){note}"
         )
         return
     for rank, c in enumerate(accepted, start=1):
@@ -380,17 +566,21 @@ def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: A
 
 
 def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: AlignSettings, duplicates: list[str]) -> Match:
-    v, t_doc = prep.v, prep.n_src + c.target_index
-    sr, tr = prep.rows(i), prep.rows(t_doc)
+    t_doc = prep.n_src + c.target_index
+    a, b = prep.piece(i), prep.piece(t_doc)
     if s.sentence_mode == "monotonic":
-        pairs = monotonic_pairs(v.sent_word[sr], v.sent_char[sr], v.sent_word[tr], v.sent_char[tr], s.monotonic_skip_cost, s.monotonic_merge_penalty)
+        pairs = monotonic_pairs(a.word, a.char, b.word, b.char, s.monotonic_skip_cost, s.monotonic_merge_penalty)
     else:
-        pairs = best_pairs(similarity(v.sent_word[sr], v.sent_char[sr], v.sent_word[tr], v.sent_char[tr]), s.pair_threshold)
+        pairs = best_pairs(similarity(a.word, a.char, b.word, b.char), s.pair_threshold)
     src_s, tgt_s = prep.sents[i], prep.sents[t_doc]
+    point = prep.op.as_evidence(prep.short[i] is not None)
+    if s.one_to_one:
+        point = {"threshold": s.one_to_one_threshold, "false_match_rate": None, "operating_point": "one-to-one mining floor"}
     evidence = {
         "components": c.components.as_dict(),
         "weights": s.weights.model_dump(),
-        "threshold": s.threshold,
+        **point,
+        "short_piece": prep.short[i],
         "rank": rank,
         "shared_sentences": round(c.components.shared_sentences, 3),
         "shared_entities": [
@@ -409,6 +599,8 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
         "target_sentences": len(tgt_s),
         "sentence_mode": s.sentence_mode,
     }
+    if prep.excluded[i]:
+        evidence["excluded_sentences"] = prep.excluded[i]
     if duplicates:
         evidence["identical_english_pieces"] = duplicates
     return Match(source_id=piece.id, target_id=c.target_id, score=c.score, evidence=evidence, sentence_pairs=pairs)
@@ -418,6 +610,7 @@ def pair_components(translated: Piece, english: Piece, settings: AlignSettings, 
     """Score one pair directly (no candidate generation): used by tests and the harness."""
     src_sents = sentences if sentences is not None else split_english(translated.translation)
     prep = _Prepared([translated], [src_sents], [english], [split_english(english.text)], settings)
+    prep.lines = [None if sentences is not None else english_line_numbers(translated.translation), english_line_numbers(english.text)]
     scored = _score_candidates(prep, 0, [(0, 1.0)], [english], parse_date(translated.date), [parse_date(english.date)], settings)
     return scored[0] if scored else None
 

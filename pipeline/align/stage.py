@@ -99,17 +99,25 @@ class AlignStage(SectionStage[AlignSettings]):
         untranslated = [p for p in others if not (p.translation and p.translation.strip())]
         ours = [p.id for p in translated if not p.external]
         sentences: dict[str, list[str]] = {}
+        flagged: dict[str, list[int]] = {}
+        excluding = set(settings.exclude_flags)
         for piece_id, segments in store.segments(ours, with_titles=False).items():
             if segments and all(s.translation is not None for s in segments):
                 sentences[piece_id] = [s.translation or "" for s in segments]
+                flagged[piece_id] = [i for i, s in enumerate(segments) if excluding & set(_flags(s.diagnostics))]
         ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
-        result = align_pieces(translated, english, settings, sentences, ctx.reporter)
+        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
         alignments = [Alignment(piece_id=p.id, status=status, reason=reason) for p in translated for status, reason in [_status_reason(p.id, result)]]
         alignments += [Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')") for p in untranslated]
         store.replace_alignments(result.matches, alignments, ctx.run_id)
         return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
+
+
+def _flags(diagnostics: dict[str, Any] | None) -> list[str]:
+    flags = (diagnostics or {}).get("flags")
+    return [str(f) for f in flags] if isinstance(flags, list) else []
 
 
 def align_store(store: Store, config: Config, reporter: Reporter = QUIET, run_id: int | None = None) -> AlignReport:
@@ -154,6 +162,7 @@ def read_pieces_jsonl(path: Path, default_lang: str | None) -> list[Piece]:
                     text=text or translation or "",
                     translation=translation,
                     model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+                    kind="teaser" if obj.get("kind") == "teaser" else "article",
                 )
             )
     return pieces

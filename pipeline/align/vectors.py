@@ -1,9 +1,9 @@
 """Sparse weighted vectors for sentences and whole pieces, in one shared feature space.
 
-Texts are tokenised once; everything after that is sparse-matrix algebra
-(scipy), so the cost is in C, not in Python loops over tokens:
+Texts are tokenised once into ``W``, the counts of each lower-cased word per
+text row (a sentence or a title); everything after that is sparse-matrix
+algebra (scipy), so the cost is in C, not in Python loops over tokens:
 
-* ``W``: counts of each lower-cased word per text row (a sentence or a title);
 * word features = ``W @ P`` where ``P`` maps each word to its stem;
 * character features = ``W @ C`` where ``C`` holds each word's character
   3-5-grams (all words, stopwords included, unless ``char_min_weight`` limits
@@ -15,17 +15,24 @@ of :class:`~pipeline.align.text.Background`; character n-grams: uniform, like
 chrF — measured better on FLORES than background-weighted grams), and L2
 normalisation, so the dot product of two rows is their cosine. The column
 numbering depends on the batch, the values of any dot product do not.
+
+**Memory.** Only ``W`` (one entry per distinct word of a sentence) and the
+pieces' stem vectors (the candidate index) are kept for the whole batch.
+Character n-gram vectors are ten times larger (a 100k × 100k batch: ~430M
+entries, most of the 10.8 GB it used to take), so they are computed for the
+pieces that are being scored, a block at a time (:meth:`Vectors.pieces`),
+and dropped when the block moves on (see the matcher's cache).
 """
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from pipeline.align.text import Background, char_ngrams, is_content, stem, words
-
 
 GRAM_WEIGHTS = False  # background-weighted character n-grams (True) or uniform (False, the default)
 
@@ -39,16 +46,14 @@ class Doc:
 
 
 @dataclass
-class Vectors:
-    sent_word: sp.csr_matrix  # one row per sentence, all docs in order
-    sent_char: sp.csr_matrix
-    doc_word: sp.csr_matrix  # one row per doc
-    doc_char: sp.csr_matrix
-    offsets: np.ndarray  # sentences of doc d are rows offsets[d]:offsets[d+1]
-    sent_tokens: np.ndarray  # content words per sentence (for length checks)
+class PieceVectors:
+    """One piece's sentence vectors (stems and characters), neighbour products and whole-piece character vector."""
 
-    def sentences_of(self, d: int) -> slice:
-        return slice(int(self.offsets[d]), int(self.offsets[d + 1]))
+    word: sp.csr_matrix  # sentences × stems
+    char: sp.csr_matrix  # sentences × character n-grams
+    adjacent: np.ndarray  # char row k · row k+1 (0 for the last row): merged 1-2 / 2-1 links
+    norms2: np.ndarray  # squared norm of each char row (1, or 0 for an empty sentence)
+    doc_char: sp.csr_matrix  # 1 × character n-grams, the whole piece (title included)
 
 
 def _finish(counts: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
@@ -60,17 +65,103 @@ def _finish(counts: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
     data += 1.0
     data *= weights[m.indices]
     row_len = np.diff(m.indptr)
-    norms = np.sqrt(np.add.reduceat(data * data, m.indptr[:-1])) if len(data) else np.zeros(m.shape[0])
-    norms = np.where(row_len > 0, norms, 1.0)
+    # bincount, not add.reduceat: reduceat fails on trailing empty rows (an offset equal to len(data))
+    rows = np.repeat(np.arange(m.shape[0]), row_len)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=m.shape[0]))
     norms[norms == 0] = 1.0
     data /= np.repeat(norms, row_len)
     return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
 
 
+def _adjacent(m: sp.csr_matrix) -> np.ndarray:
+    """row k · row k+1 for each k, 0 for the last row (in chunks: 4x faster than one product of two huge slices)."""
+    out = np.zeros(m.shape[0])
+    for lo in range(0, m.shape[0] - 1, 4096):
+        block = m[lo : min(lo + 4097, m.shape[0])]
+        out[lo : lo + block.shape[0] - 1] = np.asarray(block[:-1].multiply(block[1:]).sum(axis=1)).ravel()
+    return out
+
+
+def rows_of(m: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
+    """Rows a:b of a CSR matrix, copied straight from its arrays (scipy's slicing is slow for many small slices).
+
+    A copy, not a view: a cached piece must not keep its whole block's arrays alive.
+    """
+    lo, hi = m.indptr[a], m.indptr[b]
+    return sp.csr_matrix((m.data[lo:hi].copy(), m.indices[lo:hi].copy(), m.indptr[a : b + 1] - lo), shape=(b - a, m.shape[1]), copy=False)
+
+
+def stack(mats: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """Row-wise concatenation of CSR matrices with the same columns, straight from their arrays."""
+    if not mats:
+        return sp.csr_matrix((0, 0))
+    indptr = [np.zeros(1, dtype=np.int64)]
+    at = 0
+    for m in mats:
+        indptr.append(m.indptr[1:].astype(np.int64) + at)
+        at += m.indptr[-1]
+    return sp.csr_matrix(
+        (np.concatenate([m.data for m in mats]), np.concatenate([m.indices for m in mats]), np.concatenate(indptr)),
+        shape=(sum(m.shape[0] for m in mats), mats[0].shape[1]), copy=False,
+    )
+
+
+@dataclass
+class Vectors:
+    counts: sp.csr_matrix  # W: text rows × words (float32 counts)
+    stems: sp.csr_matrix  # P: words × stems
+    grams: sp.csr_matrix  # C: words × character n-grams
+    stem_w: np.ndarray
+    gram_w: np.ndarray
+    doc_word: sp.csr_matrix  # one stem row per doc (the candidate index)
+    offsets: np.ndarray  # sentences of doc d are sentence rows offsets[d]:offsets[d+1]
+    sentence_rows: np.ndarray  # sentence row -> its row in `counts`
+    doc_rows: sp.csr_matrix  # docs × text rows (which rows, titles included, make a doc)
+    sent_tokens: np.ndarray  # content words per sentence (for length checks)
+
+    def sentences_of(self, d: int) -> slice:
+        return slice(int(self.offsets[d]), int(self.offsets[d + 1]))
+
+    def sentence_word(self, rows: np.ndarray | slice) -> sp.csr_matrix:
+        return _finish(self.counts[self.sentence_rows[rows]] @ self.stems, self.stem_w)
+
+    def sentence_char(self, rows: np.ndarray | slice) -> sp.csr_matrix:
+        return _finish(self.counts[self.sentence_rows[rows]] @ self.grams, self.gram_w)
+
+    @property
+    def sent_word(self) -> sp.csr_matrix:
+        """Every sentence's stem vector (small batches and tests; the matcher works per piece)."""
+        return self.sentence_word(slice(None))
+
+    @property
+    def sent_char(self) -> sp.csr_matrix:
+        return self.sentence_char(slice(None))
+
+    def pieces(self, docs: list[int]) -> list[PieceVectors]:
+        """Sentence and whole-piece vectors of `docs`, computed in one product each."""
+        if not docs:
+            return []
+        bounds = [(int(self.offsets[d]), int(self.offsets[d + 1])) for d in docs]
+        rows = np.concatenate([np.arange(a, b) for a, b in bounds])
+        word, char = self.sentence_word(rows), self.sentence_char(rows)
+        adjacent = _adjacent(char)  # across a piece boundary too: cut below
+        norms2 = np.asarray(char.multiply(char).sum(axis=1)).ravel()
+        doc_char = _finish((self.doc_rows[docs] @ self.counts) @ self.grams, self.gram_w)
+        out, at = [], 0
+        for k, (a, b) in enumerate(bounds):
+            end = at + b - a
+            adj = adjacent[at:end].copy()
+            if len(adj):
+                adj[-1] = 0.0
+            out.append(PieceVectors(rows_of(word, at, end), rows_of(char, at, end), adj, norms2[at:end], rows_of(doc_char, k, k + 1)))
+            at = end
+        return out
+
+
 def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
     bg = Background.get()
     vocab: dict[str, int] = {}
-    indptr, indices = [0], []
+    indices, indptr = array("i"), array("q", [0])
     n_tokens: list[int] = []
     sentence_rows: list[int] = []
     doc_of_row: list[int] = []
@@ -78,15 +169,16 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
         texts = [(s, True) for s in doc.sentences] + ([(doc.extra, False)] if doc.extra else [])
         for text, is_sentence in texts:
             toks = words(text, keep_stopwords=True)
-            for w in toks:
-                indices.append(vocab.setdefault(w, len(vocab)))
+            indices.extend(vocab.setdefault(w, len(vocab)) for w in toks)
             indptr.append(len(indices))
             doc_of_row.append(d)
             if is_sentence:
                 sentence_rows.append(len(indptr) - 2)
                 n_tokens.append(sum(map(is_content, toks)))
     n_rows, n_words = len(indptr) - 1, len(vocab)
-    W = sp.csr_matrix((np.ones(len(indices)), np.array(indices, dtype=np.int64), np.array(indptr)), shape=(n_rows, n_words))
+    idx = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, dtype=np.int32)
+    W = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), idx, np.frombuffer(indptr, dtype=np.int64)), shape=(n_rows, n_words))
+    W.sum_duplicates()
 
     # word -> stem and word -> char n-gram maps, built over unique words only
     stems: dict[str, int] = {}
@@ -101,8 +193,8 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
             for g in char_ngrams(w):
                 c_rows.append(i)
                 c_cols.append(grams.setdefault(g, len(grams)))
-    P = sp.csr_matrix((np.ones(len(p_rows)), (p_rows, p_cols)), shape=(n_words, max(len(stems), 1)))
-    C = sp.csr_matrix((np.ones(len(c_rows)), (c_rows, c_cols)), shape=(n_words, max(len(grams), 1)))
+    P = sp.csr_matrix((np.ones(len(p_rows), dtype=np.float32), (p_rows, p_cols)), shape=(n_words, max(len(stems), 1)))
+    C = sp.csr_matrix((np.ones(len(c_rows), dtype=np.float32), (c_rows, c_cols)), shape=(n_words, max(len(grams), 1)))
     stem_w = np.zeros(max(len(stems), 1))
     for s, j in stems.items():
         stem_w[j] = bg.stem_weight.get(s, bg.unseen_stem)
@@ -110,16 +202,18 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
     for g, j in grams.items():
         gram_w[j] = bg.gram(g) if GRAM_WEIGHTS else 1.0
 
-    A = sp.csr_matrix((np.ones(n_rows), (np.array(doc_of_row, dtype=np.int64), np.arange(n_rows))), shape=(len(docs), n_rows))
-    S = sp.csr_matrix(W[sentence_rows]) if sentence_rows else sp.csr_matrix((0, n_words))
-    doc_counts = A @ W
+    A = sp.csr_matrix((np.ones(n_rows, dtype=np.float32), (np.array(doc_of_row, dtype=np.int64), np.arange(n_rows))), shape=(len(docs), n_rows))
     offsets = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum([len(doc.sentences) for doc in docs], out=offsets[1:])
     return Vectors(
-        sent_word=_finish(S @ P, stem_w),
-        sent_char=_finish(S @ C, gram_w),
-        doc_word=_finish(doc_counts @ P, stem_w),
-        doc_char=_finish(doc_counts @ C, gram_w),
+        counts=W,
+        stems=P,
+        grams=C,
+        stem_w=stem_w,
+        gram_w=gram_w,
+        doc_word=_finish((A @ W) @ P, stem_w),
         offsets=offsets,
+        sentence_rows=np.array(sentence_rows, dtype=np.int64),
+        doc_rows=A,
         sent_tokens=np.array(n_tokens, dtype=np.int64),
     )

@@ -94,6 +94,9 @@ def _clip(text: str, limit: int = 160) -> str:
 
 def print_result(result: EvaluationResult, console: Console) -> None:
     console.print(scores_table(result))
+    if result.text_form is not None:
+        form = "readable (entities unescaped, Moses spacing repaired)" if result.text_form == "readable" else "raw (as each system wrote it)"
+        console.print(f"Scored the {form} form of the stored translations (evaluate.store_text).", markup=False, highlight=False)
     for system in result.systems:
         for note in system.notes:
             console.print(f"{system.name}: {note}", markup=False, highlight=False)

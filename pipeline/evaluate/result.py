@@ -90,6 +90,9 @@ class EvaluationResult(BaseModel):
     comet: CometInfo
     warnings: list[str] = Field(default_factory=list)
     skipped: dict[str, str] = Field(default_factory=dict)  # store mode: piece id → why not scored
+    # store mode: which form of the stored translations was scored ('readable': entities unescaped, Moses spacing
+    # repaired; 'raw': as each system wrote it); None for files, which are scored exactly as given
+    text_form: Literal["readable", "raw"] | None = None
 
     def system(self, name: str) -> SystemResult:
         for system in self.systems:

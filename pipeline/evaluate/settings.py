@@ -50,7 +50,11 @@ class EvaluateSettings(Settings):
     baseline: str | None = None
     """The system the others are tested against (`--baseline`); null: no paired tests."""
     store_systems: Literal["current", "all"] = "current"
-    """Store mode: the 'current' translation of each piece, or 'all' models in the cache (`--systems`)."""
+    """Store mode: each piece's current model translation, or 'all' models in the cache (`--systems`); every
+    external system's translations are scored in both."""
+    store_text: Literal["readable", "raw"] = "readable"
+    """Store mode: score the readable form of the stored translations, or the raw output as each system wrote it
+    (escapes and Moses spacing as they came: what published scores of those outputs were computed on)."""
     comet_model: str | None = None
     """Folder of a COMET checkpoint (needs the `comet` extra); null: COMET is skipped."""
     comet_batch_size: int = Field(8, ge=1)

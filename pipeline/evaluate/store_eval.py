@@ -13,15 +13,25 @@ and segment-level scores become per-piece scores. Titles are not scored.
 
 Which translations form a "system":
 
-* ``current`` (default): what each piece carries now (what the latest run
-  left, as in pieces.jsonl), one system per model (``model@revision``, or the
-  external system's name for imported translations);
-* ``all``: every model in the translation cache that translated all of a
-  piece's sentences, so several models (or revisions) can be compared with
-  significance tests on the same pieces.
+* every system whose translations came with the input (JSONL ``translation``
+  with ``model``/``system``) is a system of its own, named as the input named
+  it, whichever translation is a piece's current one: one store holds and
+  compares several systems' translations of the same pieces;
+* the pipeline's own translations: with ``current`` (default), what each
+  piece carries now (what the latest run left), one system per model
+  (``model@revision``); with ``all``, every model in the translation cache
+  that translated all of a piece's sentences, so several models (or
+  revisions) can be compared with significance tests on the same pieces.
 
 Systems are compared on the pieces that every one of them translated; the
 other pieces are listed in ``skipped`` with the reason.
+
+Which text: translations are stored twice, readable (entities unescaped,
+Moses spacing repaired: pipeline/text/readable.py) and raw (as the system
+wrote it). ``evaluate.store_text`` says which is scored (readable by
+default; raw reproduces scores published on the raw outputs), and the
+result says which was (``text_form``). `evaluate` on files scores the
+files exactly as given.
 """
 
 from __future__ import annotations
@@ -116,20 +126,34 @@ def _references(store: Store) -> dict[str, str]:
     return {k: _flat(" ".join(v)) for k, v in store.references().items()}
 
 
-def _current_systems(pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
+def _text(readable: str | None, raw: str | None, form: str) -> str | None:
+    return raw if form == "raw" and raw is not None else readable
+
+
+def _external_systems(pieces: Sequence[Piece], form: str) -> dict[str, dict[str, str]]:
+    """Every external system's translation of every piece (not only the current one)."""
     systems: dict[str, dict[str, str]] = {}
     for piece in pieces:
-        if piece.translation and piece.translation.strip():
-            systems.setdefault(piece.model or "unknown", {})[piece.id] = _flat(piece.translation)
+        for external in piece.external_translations:
+            text = _text(external.text, external.raw, form)
+            if text and text.strip():
+                systems.setdefault(external.system, {})[piece.id] = _flat(text)
     return systems
 
 
-def _cached_systems(store: Store, pieces: Sequence[Piece]) -> dict[str, dict[str, str]]:
-    """Rebuild each piece's body translation from every model in the cache that covers it."""
+def _current_systems(pieces: Sequence[Piece], form: str) -> dict[str, dict[str, str]]:
+    """Each piece's current translation when the pipeline made it, one system per model."""
     systems: dict[str, dict[str, str]] = {}
     for piece in pieces:
-        if piece.external and piece.translation and piece.translation.strip():
-            systems.setdefault(piece.model or "external", {})[piece.id] = _flat(piece.translation)
+        text = _text(piece.translation, piece.translation_raw, form)
+        if not piece.external and text and text.strip():
+            systems.setdefault(piece.model or "unknown", {})[piece.id] = _flat(text)
+    return systems
+
+
+def _cached_systems(store: Store, pieces: Sequence[Piece], form: str) -> dict[str, dict[str, str]]:
+    """Rebuild each piece's body translation from every model in the cache that covers it."""
+    systems: dict[str, dict[str, str]] = {}
     body = store.segments([p.id for p in pieces], with_titles=False)
     for piece in pieces:
         segments = [(s.paragraph_index, s.text) for s in body.get(piece.id, [])]
@@ -137,7 +161,8 @@ def _cached_systems(store: Store, pieces: Sequence[Piece]) -> dict[str, dict[str
             continue
         by_model: dict[str, dict[str, str]] = {}
         for t in store.translations_of_sources({text for _, text in segments}):
-            by_model.setdefault(f"{t.model}@{t.revision}", {})[t.source_text] = t.target_text  # newest settings win
+            # newest settings win
+            by_model.setdefault(f"{t.model}@{t.revision}", {})[t.source_text] = _text(t.target_text, t.raw_text, form) or ""
         for name, table in by_model.items():
             if all(text in table for _, text in segments):
                 systems.setdefault(name, {})[piece.id] = _flat(_assemble(piece, segments, table))
@@ -202,7 +227,10 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         raise NothingToEvaluate("no references in the store: import them with `pipeline evaluate --import-refs REFS.jsonl`")
     pieces = store.load_pieces(refs)
     text = {p.id: p.text for p in pieces}
-    found = _cached_systems(store, pieces) if settings.store_systems == "all" else _current_systems(pieces)
+    form = settings.store_text
+    found = _cached_systems(store, pieces, form) if settings.store_systems == "all" else _current_systems(pieces, form)
+    for name, hyps in _external_systems(pieces, form).items():
+        found.setdefault(name, {}).update(hyps)
     if not found:
         raise NothingToEvaluate(f"none of the {len(refs)} piece(s) with references has a translation yet")
     common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
@@ -217,6 +245,7 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         ids=common, unit="piece", reference_names=["store"], reporter=reporter,
     )
     result.skipped = skipped
+    result.text_form = form
     if skipped:
         result.warnings.append(f"{len(skipped)} piece(s) with references not scored (see `skipped`)")
     return result

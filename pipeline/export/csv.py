@@ -1,11 +1,16 @@
-"""pairs.csv: one row per aligned sentence pair, for spreadsheets.
+"""pairs.csv: every translated piece with its matches, one row per aligned sentence pair, for spreadsheets.
 
-Rows: every sentence pair of every match (Arabic sentence, its machine
-translation, the English sentence it was aligned to, the pair's and the
-match's scores, and the evaluate stage's chrF wording similarity of the
-match, which is not a quality score). A match
+Rows, piece by piece in source order: every sentence pair of every match of
+the piece (Arabic sentence, its machine translation, the English sentence it
+was aligned to, the pair's and the match's scores, and the evaluate stage's
+chrF wording similarity of the match, which is not a quality score). A match
 without sentence pairs still gets one row (empty sentence columns), so every
-match appears. UTF-8 with a byte-order mark, because Excel otherwise opens
+match appears; a translated piece without a match gets one row too, with no
+target and the aligner's reason (`alignment` 'no_coverage', or 'unaligned'
+when align has not run since it was translated), so the file lists every
+translated piece. A translation that came with the input has no Arabic
+sentence of its own (it is paired by paragraph at best): its `arabic` cells
+are empty. UTF-8 with a byte-order mark, because Excel otherwise opens
 UTF-8 as a legacy code page and the Arabic turns to mojibake; CRLF line ends
 (RFC 4180). Text cells that start like a formula (=, +, -, @, tab, CR) get a
 leading apostrophe: scraped text must not run as a formula in a spreadsheet.
@@ -17,7 +22,7 @@ import csv
 from pathlib import Path
 from typing import IO, Any
 
-from pipeline.export.data import ExportData, MatchView
+from pipeline.export.data import ExportData, MatchView, PieceView
 from pipeline.output import OutputDir
 from pipeline.text.dates import iso_text
 
@@ -38,6 +43,8 @@ COLUMNS = [
     "outlet",
     "date",
     "model",
+    "alignment",
+    "alignment_reason",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,6 +68,7 @@ def rows_for(match: MatchView) -> list[dict[str, Any]]:
         "outlet": match.source.outlet,
         "date": iso_text(match.source.date),
         "model": match.source.model,
+        "alignment": "matched",
     }
     if not match.pairs:
         return [base]
@@ -78,12 +86,42 @@ def rows_for(match: MatchView) -> list[dict[str, Any]]:
     ]
 
 
+def unmatched_row(view: PieceView) -> dict[str, Any]:
+    """The one row of a translated piece without a match: who it is, and why it has none."""
+    p = view.piece
+    return {
+        "source_id": p.id,
+        "source_title": p.title,
+        "outlet": p.outlet,
+        "date": iso_text(p.date),
+        "model": p.model,
+        "alignment": view.alignment if view.alignment == "no_coverage" else "unaligned",
+        "alignment_reason": view.alignment_reason,
+    }
+
+
+def rows(data: ExportData) -> list[dict[str, Any]]:
+    """Every translated piece with its matches (or why it has none), then matches of pieces no longer translated."""
+    out: list[dict[str, Any]] = []
+    listed: set[str] = set()
+    for view in data.translated:
+        listed.add(view.piece.id)
+        own = [m for m in view.matches if m.match.source_id == view.piece.id]
+        if not own:
+            out.append(unmatched_row(view))
+        for match in own:
+            out += rows_for(match)
+    for match in data.matches:
+        if match.match.source_id not in listed:
+            out += rows_for(match)
+    return out
+
+
 def _fill(data: ExportData, handle: IO[str]) -> None:
     writer = csv.DictWriter(handle, fieldnames=COLUMNS, dialect="excel")
     writer.writeheader()
-    for match in data.matches:
-        for row in rows_for(match):
-            writer.writerow({k: cell(row.get(k)) for k in COLUMNS})
+    for row in rows(data):
+        writer.writerow({k: cell(row.get(k)) for k in COLUMNS})
 
 
 def write_csv(data: ExportData, out: OutputDir) -> dict[str, Path]:

@@ -34,6 +34,26 @@ class AlignedPair:
 
 
 @dataclass
+class TranslatedUnit:
+    """An Arabic text and its translation at the unit they are paired at.
+
+    The pipeline's translations pair sentence by sentence (`unit` 'sentence',
+    `where` "body:i", i indexing the piece's body segments); a translation that
+    came with the input pairs paragraph by paragraph ('paragraph', "paragraph:i")
+    or only as a whole ('piece', "piece"). This is what translation memories and
+    annotation tools need: both sides of every unit.
+    """
+
+    where: str
+    unit: str
+    arabic: str
+    translation: str
+    raw: str | None  # the translation as its system wrote it
+    model: str | None
+    created_at: str | None = None
+
+
+@dataclass
 class MatchView:
     number: int  # 1-based, stable within one export: used for anchors and task ids
     match: Match
@@ -57,6 +77,7 @@ class PieceView:
     alignment_reason: str | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     matches: list[MatchView] = field(default_factory=list)
+    units: list[TranslatedUnit] = field(default_factory=list)  # the body's translated units (see TranslatedUnit)
 
     @property
     def best_score(self) -> float | None:
@@ -79,6 +100,11 @@ class ExportData:
         """Translated pieces with no English coverage (the aligner abstained or never ran)."""
         return [v for v in self.pieces if v.piece.translation and not v.matches and v.piece.lang != "en"]
 
+    @property
+    def translated(self) -> list[PieceView]:
+        """Every non-English piece with a translation, matched or not, in source order."""
+        return [v for v in self.pieces if v.piece.translation and v.piece.lang != "en"]
+
 
 def load_export_data(store: Store) -> ExportData:
     pieces = store.load_pieces()
@@ -86,17 +112,19 @@ def load_export_data(store: Store) -> ExportData:
     alignments = store.alignments()
     views = {}
     for number, piece in enumerate(pieces, start=1):
-        sentences = segments.get(piece.id) or _external_sentences(piece)
+        own = segments.get(piece.id, [])
         alignment = alignments.get(piece.id)
         view = PieceView(
             piece=piece,
             number=number,
-            body=[s for s in sentences if s.paragraph_index >= 0],
-            title=[s for s in sentences if s.paragraph_index < 0],
+            # the body the aligner's sentence pairs index: the current translation's sentences
+            body=_external_sentences(piece) if piece.external else [s for s in own if s.paragraph_index >= 0],
+            title=[s for s in own if s.paragraph_index < 0],
             reason=piece.reason,
             alignment=alignment.status if alignment else None,
             alignment_reason=alignment.reason if alignment else None,
         )
+        view.units = _units(view)
         view.diagnostics = _diagnostics_of(view)
         views[piece.id] = view
     data = ExportData(list(views.values()), [], datetime.now(UTC).isoformat(timespec="seconds"))
@@ -135,6 +163,24 @@ def _external_sentences(piece: Piece) -> list[Segment]:
     return [
         Segment(piece_id=piece.id, paragraph_index=0, sentence_index=i, text="", translation=sentence, model=piece.model)
         for i, sentence in enumerate(split_english(piece.translation))
+    ]
+
+
+def _units(view: PieceView) -> list[TranslatedUnit]:
+    """The current translation's units with both sides (see :class:`TranslatedUnit`); a sentence without a
+    translation (pending, or nothing to translate) has an empty one."""
+    piece = view.piece
+    if piece.external and piece.external_translations:
+        current = piece.external_translations[0]
+        if current.unit == "paragraph" and len(current.parts) == len(piece.paragraphs):
+            return [
+                TranslatedUnit(f"paragraph:{p.index}", "paragraph", p.text, part, raw, current.system)
+                for p, part, raw in zip(piece.paragraphs, current.parts, current.raw_parts)
+            ]
+        return [TranslatedUnit("piece", "piece", piece.text, current.text, current.raw, current.system)]
+    return [
+        TranslatedUnit(f"body:{i}", "sentence", s.text, s.translation or "", s.raw_translation, s.model, s.created_at)
+        for i, s in enumerate(view.body)
     ]
 
 
@@ -180,3 +226,11 @@ def model_fields(model: str | None) -> dict[str, str | None] | None:
         return None
     name, sep, revision = model.rpartition("@")
     return {"id": name, "revision": revision} if sep and name else {"id": model, "revision": None}
+
+
+def provenance_fields(piece: Piece) -> dict[str, Any] | None:
+    """The `model` object of pieces.jsonl: who made the piece's translation (docs/output-contract.md)."""
+    if piece.provenance is not None:
+        return piece.provenance.model_dump(mode="json")
+    fields = model_fields(piece.model)
+    return None if fields is None else {**fields, "external": piece.external}

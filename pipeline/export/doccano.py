@@ -5,8 +5,10 @@ doccano's import format for sequence labelling is ``{"text": ..., "label":
 "label": ["LABEL"]}``; every other key becomes the example's metadata. The
 text is the machine translation (what annotators mark errors in), so
 ``label`` starts empty; the Arabic original, the matched English pieces and
-each sentence's character span in the text travel as metadata, so a marked
-span can be traced back to its Arabic sentence.
+each unit's character span in the text travel as metadata, so a marked
+span can be traced back to its Arabic. A unit is a sentence for this
+pipeline's translations, a paragraph (or the whole piece) for a translation
+that came with the input (``translation_unit`` says which).
 """
 
 from __future__ import annotations
@@ -21,16 +23,16 @@ from pipeline.text.dates import iso_text
 
 
 def _text_and_spans(view: PieceView) -> tuple[str, list[list[int]]]:
-    """The translation with one sentence per line, and each sentence's [start, end) offsets."""
-    if not view.body:
+    """The translation with one unit per line, and each unit's [start, end) offsets."""
+    if not view.units:
         text = view.piece.translation or ""
         return text, [[0, len(text)]] if text else []
     text, spans = "", []
-    for sentence in view.body:
+    for unit in view.units:
         if text:
             text += "\n"
         start = len(text)
-        text += sentence.translation or ""
+        text += unit.translation
         spans.append([start, len(text)])
     return text, spans
 
@@ -42,12 +44,14 @@ def doccano_record(view: PieceView) -> dict[str, Any]:
         "text": text,
         "label": [],
         "piece_id": p.id,
+        "input_id": p.input_id,
         "title": p.title,
         "title_translation": p.title_translation,
         "outlet": p.outlet,
         "date": iso_text(p.date),
         "model": p.model,
-        "arabic": [s.text for s in view.body] or [p.text],
+        "translation_unit": p.translation_unit,
+        "arabic": [u.arabic for u in view.units] or [p.text],
         "sentence_spans": spans,
         "matches": [
             {"target_id": m.match.target_id, "score": round(m.match.score, 4), "title": m.target.title}

@@ -1,9 +1,11 @@
 """pieces.jsonl and matches.jsonl: the output contract downstream tools rely on.
 
-One JSON object per line, UTF-8 (Arabic written as is, not \\u-escaped). The
-fields are the contract in DESIGN.md; `title_translation` and `reason` are
-additions a consumer may ignore. pieces.jsonl is also what `align --source`
-reads back, so it carries each piece's whole translation.
+One JSON object per line, UTF-8 (Arabic written as is, not \\u-escaped).
+Every field is described in docs/output-contract.md. pieces.jsonl is also
+what `align --source` reads back, so it carries each piece's whole
+translation; `model` says who made it (this pipeline's model with where its
+weights came from, or the external system that came with the input), and
+`other_translations` holds the other systems' translations of the piece.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export.data import ExportData, PieceView, model_fields
+from pipeline.export.data import ExportData, PieceView, provenance_fields
 from pipeline.output import OutputDir
 from pipeline.text.dates import iso_text
 
 
 def piece_record(view: PieceView) -> dict[str, Any]:
     p = view.piece
+    translated = p.lang != "en" and p.translation is not None
     return {
         "id": p.id,
+        "input_id": p.input_id,
         "source": p.source,
         "title": p.title,
         "title_translation": p.title_translation,
@@ -31,8 +35,16 @@ def piece_record(view: PieceView) -> dict[str, Any]:
         "lang": p.lang,
         "text": p.text,
         "paragraphs": [{"lang": para.lang, "text": para.text, "translation": para.translation} for para in p.paragraphs],
-        "translation": None if p.lang == "en" else p.translation,
-        "model": model_fields(p.model),
+        "translation": p.translation if translated else None,
+        "translation_raw": p.translation_raw if translated else None,
+        "translation_unit": p.translation_unit if translated else None,
+        "model": provenance_fields(p) if translated else None,
+        "other_translations": [
+            {"model": {"id": e.system, "revision": None, "external": True}, "translation": e.text, "translation_raw": e.raw,
+             "translation_unit": e.unit}
+            for i, e in enumerate(p.external_translations)
+            if not (p.external and i == 0)
+        ],
         "status": p.status,
         "reason": view.reason,
     }

@@ -81,14 +81,17 @@ def _meta(view: PieceView, score: float | None, target: Any = None) -> str:
     p = view.piece
     parts = [f"piece {p.id}", p.outlet or "outlet unknown", iso_text(p.date) or "date unknown"]
     if p.model:
-        parts.append(f"model {p.model}")
+        parts.append(f"{'system' if p.external else 'model'} {p.model}")
     if target is not None:
         parts.append(f"matched English piece {target.id} ({target.outlet or 'outlet unknown'}, score {score:.2f})")
     return " · ".join(parts)
 
 
 def _sentences(view: PieceView) -> tuple[str, str]:
-    """Arabic and translation, one sentence per line, so annotators can follow by line."""
+    """Arabic and translation, one unit per line (a sentence, or a paragraph of a translation that came with the
+    input), so annotators can follow by line."""
+    if view.piece.external and view.units:
+        return "\n".join(u.arabic for u in view.units), "\n".join(u.translation for u in view.units)
     if view.body:
         arabic = "\n".join(s.text for s in view.body)
         translation = "\n".join(s.translation or "[translation pending]" for s in view.body)
@@ -111,6 +114,7 @@ def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
         "data": {
             "kind": "match",
             "source_id": match.match.source_id,
+            "input_id": source.piece.input_id,
             "target_id": match.match.target_id,
             "score": round(match.match.score, 4),
             "title_ar": source.piece.title or "(untitled)",
@@ -133,6 +137,7 @@ def unmatched_task(view: PieceView) -> dict[str, Any]:
         "data": {
             "kind": "no_coverage" if view.alignment == "no_coverage" else "unaligned",
             "source_id": view.piece.id,
+            "input_id": view.piece.input_id,
             "target_id": None,
             "score": None,
             "title_ar": view.piece.title or "(untitled)",

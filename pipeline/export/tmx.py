@@ -1,12 +1,18 @@
-"""pairs.tmx: the translated Arabic sentences as a TMX 1.4 translation memory.
+"""pairs.tmx: the translated Arabic texts as a TMX 1.4 translation memory.
 
 Each translation unit is one Arabic sentence (``xml:lang="ar"``) and its
 machine translation (``en``), with the model (``x-model``), the piece, its
 outlet and date as ``<prop>`` and the time the translation was made as the
-unit's ``creationdate``. TM tools (OmegaT, Trados, memoQ, Okapi) import it
-as is; identical sentence/translation pairs from repeated pieces are written
-once. Characters XML 1.0 forbids (control characters from scraped pages) are
-dropped, since one of them would make the whole file unreadable.
+unit's ``creationdate``. A translation that came with the input (another MT
+system) is paired with the Arabic by paragraph, or only as a whole piece:
+its units are those paragraphs (``segtype="paragraph"``) or the whole piece
+(``segtype="block"``), as TMX 1.4 allows per unit. The text is the readable
+translation; when the system wrote it otherwise (escapes, Moses spacing) the
+raw output travels as ``<prop type="x-raw">``. TM tools (OmegaT, Trados,
+memoQ, Okapi) import it as is; identical source/translation pairs from
+repeated pieces are written once. Characters XML 1.0 forbids (control
+characters from scraped pages) are dropped, since one of them would make the
+whole file unreadable.
 """
 
 from __future__ import annotations
@@ -18,12 +24,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.export.data import ExportData, PieceView
+from pipeline.export.data import ExportData, PieceView, TranslatedUnit
 from pipeline.output import OutputDir
-from pipeline.records import Segment
 from pipeline.text.dates import iso_text
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+SEGTYPE = {"paragraph": "paragraph", "piece": "block"}  # TMX segtype of a unit coarser than the header's sentences
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -57,14 +63,18 @@ def _prop(parent: etree._Element, kind: str, value: str | None) -> None:
         etree.SubElement(parent, "prop", type=kind).text = xml_text(value)
 
 
-def _tu(view: PieceView, sentence: Segment, where: str, now: str) -> etree._Element:
-    tu = etree.Element("tu", tuid=f"{view.piece.id}:{where}", creationdate=tmx_date(sentence.created_at, now))
+def _tu(view: PieceView, unit: TranslatedUnit, now: str) -> etree._Element:
+    tu = etree.Element("tu", tuid=f"{view.piece.id}:{unit.where}", creationdate=tmx_date(unit.created_at, now))
     tu.set("srclang", "ar")
-    _prop(tu, "x-model", sentence.model)
+    if unit.unit in SEGTYPE:
+        tu.set("segtype", SEGTYPE[unit.unit])
+    _prop(tu, "x-model", unit.model)
     _prop(tu, "x-piece", view.piece.id)
     _prop(tu, "x-outlet", view.piece.outlet)
     _prop(tu, "x-date", iso_text(view.piece.date))
-    for lang, text in (("ar", sentence.text), ("en", sentence.translation or "")):
+    if unit.raw is not None and unit.raw != unit.translation:
+        _prop(tu, "x-raw", unit.raw)
+    for lang, text in (("ar", unit.arabic), ("en", unit.translation)):
         tuv = etree.SubElement(tu, "tuv")
         tuv.set(XML_LANG, lang)
         etree.SubElement(tuv, "seg").text = xml_text(text)
@@ -90,16 +100,19 @@ def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
     body = etree.SubElement(root, "body")
     seen: set[tuple[str, str, str | None]] = set()
     for view in data.pieces:
-        places = [(s, f"title:{s.sentence_index}") for s in view.title] if include_titles else []
-        places += [(s, f"body:{i}") for i, s in enumerate(view.body)]
-        for sentence, where in places:
-            if not sentence.translation or not sentence.text.strip():
+        titles = [
+            TranslatedUnit(f"title:{s.sentence_index}", "sentence", s.text, s.translation or "", s.raw_translation, s.model,
+                           s.created_at)
+            for s in view.title
+        ] if include_titles else []
+        for unit in titles + view.units:
+            if not unit.translation or not unit.arabic.strip():
                 continue  # pending sentences are not translation memory
-            key = (sentence.text, sentence.translation, sentence.model)
+            key = (unit.arabic, unit.translation, unit.model)
             if key in seen:
                 continue
             seen.add(key)
-            body.append(_tu(view, sentence, where, now))
+            body.append(_tu(view, unit, now))
     # The declaration is written by hand: lxml's uses single quotes, which some TM tools reject.
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE)
 

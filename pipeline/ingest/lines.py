@@ -231,7 +231,7 @@ class Unit:
     def _outlet_dateline(self) -> bool:
         """"Outlet – City": a known outlet, a dash and a place."""
         match = self.vocab.gazetteer.leading_outlet.match(self.text)
-        return bool(match) and len(self.text[match.end() :].split()) <= 3
+        return match is not None and len(self.text[match.end() :].split()) <= 3
 
     @cached_property
     def title_shaped(self) -> bool:

@@ -94,8 +94,9 @@ class RawDocument:
     author: str | None = None
     outlet: str | None = None
     lang: str | None = None
-    translation: str | None = None
-    model: str | None = None
+    input_id: str | None = None  # the line's own id ('id')
+    translation: str | list[str] | None = None  # a translation that came with it: text, or one string per paragraph
+    model: str | None = None  # the system that made the translation
     _text: str | None = field(default=None, repr=False)
     _open_lines: Callable[[], Iterator[str]] | None = field(default=None, repr=False)
 
@@ -512,6 +513,13 @@ def _jsonl_documents(info: Probe, settings: IngestSettings, errors: list[InputEr
 
 
 def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocument:
+    """One JSONL line as a piece: `text`, and the optional fields the output contract names (docs/output-contract.md).
+
+    `translation` (a string, or a list with one string per paragraph) is a
+    translation that came with the piece, made by the system named in `model`
+    or `system` ("external" when neither is given); `id` is the input's own
+    id of the piece, kept beside the content id.
+    """
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
     text = obj.get("text")
@@ -526,7 +534,7 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         return None
 
     date = field_str("date")
-    translation = field_str("translation")
+    translation = _translation_field(obj.get("translation"))
     return RawDocument(
         name,
         "jsonl",
@@ -538,10 +546,33 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         author=field_str("author"),
         outlet=field_str("outlet"),
         lang=field_str("lang", "language"),
+        input_id=_id_field(obj.get("id")),
         translation=translation,
         model=(field_str("model", "system") or "external") if translation else None,
         _text=text,
     )
+
+
+def _translation_field(value: Any) -> str | list[str] | None:
+    """A translation given as text or as paragraphs; None when absent or empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        parts = [part.strip() for part in value if part.strip()]
+        return parts or None
+    raise ValueError("'translation' must be a string or a list of strings (one per paragraph)")
+
+
+def _id_field(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError("'id' must be a string or an integer")
 
 
 # HTML --------------------------------------------------------------------------------------------

@@ -16,12 +16,16 @@ only its new pieces are added ("duplicate" counts the rest).
 Paragraph rows are the body paragraphs in order (idx from 0) and
 ``pieces.text`` is exactly ``"\\n\\n".join`` of them. Language, route and
 status are left to the detect stage (status 'ingested').
+
+A JSONL line may carry its own ``id`` (kept as the piece's ``input_id``) and
+a ``translation`` from another MT system (kept per system, readable and raw,
+see :func:`external_translation`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,13 +39,14 @@ from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.cutter import iter_pieces, split_paragraphs
 from pipeline.ingest.html import cut_html
-from pipeline.ingest.pieces import RemovedCounter
+from pipeline.ingest.pieces import CutPiece, RemovedCounter
 from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import NO_TASK, QUIET, Reporter, Task
-from pipeline.records import IngestedPiece, SourceFile, content_id
+from pipeline.records import ExternalTranslation, IngestedPiece, SourceFile, content_id
 from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import SourceWriter, Store
+from pipeline.text.readable import readable
 
 
 class IngestReport(Report):
@@ -284,8 +289,9 @@ class _PieceRow:
     author: str | None = None
     outlet: str | None = None
     lang_hint: str | None = None
-    translation: str | None = None
+    translation: str | list[str] | None = None
     model: str | None = None
+    input_id: str | None = None
     kind: str = "article"
     notes: list[str] = field(default_factory=list)
 
@@ -299,9 +305,10 @@ def _pieces_of(
         task.advance(1)
         yield _PieceRow(
             paragraphs, document.title, document.date, document.author, settings.rules().canonical(document.outlet) or document.outlet,
-            document.lang, document.translation, document.model,
+            document.lang, document.translation, document.model, document.input_id,
         )
         return
+    pieces: Iterable[CutPiece]
     if document.kind == "html":  # the page's structure: one piece per article container
         pieces = cut_html(document.text, settings.cut_options(), chrome, removed)
         task.advance(document.text.count("\n") + 1)
@@ -335,11 +342,35 @@ def _write_piece(writer: SourceWriter, piece: _PieceRow, position: int) -> int:
     paragraphs = [p for p in piece.paragraphs if p.strip()]
     if not paragraphs:
         return 0
+    external = None
+    if piece.translation is not None:
+        external = external_translation(paragraphs, piece.translation, piece.model or "external", piece.input_id)
     writer.add_piece(
         IngestedPiece(
             id=content_id("\n\n".join(paragraphs)), position=position, paragraphs=paragraphs, title=piece.title,
-            date=piece.date, author=piece.author, outlet=piece.outlet, lang_hint=piece.lang_hint,
-            external_translation=piece.translation, external_model=piece.model, kind=piece.kind, notes=piece.notes,
+            date=piece.date, author=piece.author, outlet=piece.outlet, lang_hint=piece.lang_hint, input_id=piece.input_id,
+            external=external, kind=piece.kind, notes=piece.notes,
         )
     )
     return 1
+
+
+def external_translation(paragraphs: list[str], translation: str | list[str], system: str, input_id: str | None = None) -> ExternalTranslation:
+    """A translation that came with a piece, paired with its paragraphs when the counts agree.
+
+    The translation is cut into paragraphs as the piece's text is (a list is
+    taken as its paragraphs already). When there are as many as the piece
+    has, paragraph i translates paragraph i (unit 'paragraph'); otherwise
+    nothing says which part translates which, and it is kept whole, one
+    translation of the whole piece (unit 'piece'). Each part is stored
+    readable (pipeline/text/readable.py) and raw, as the system wrote it.
+    """
+    if isinstance(translation, list):
+        parts = [part for part in translation if part.strip()]
+    else:
+        parts = [part for part in split_paragraphs(translation)[0] if part.strip()]
+    if len(parts) == len(paragraphs):
+        return ExternalTranslation(system=system, unit="paragraph", parts=[readable(p) for p in parts], raw_parts=parts,
+                                   input_id=input_id)
+    whole = "\n\n".join(parts) if isinstance(translation, list) else translation
+    return ExternalTranslation(system=system, unit="piece", parts=[readable(whole)], raw_parts=[whole], input_id=input_id)

@@ -4,7 +4,10 @@ A migration is a list of SQL statements written once in the SQL that SQLite
 and PostgreSQL share; the only thing that differs, an auto-numbered integer
 key, is the ``{serial}`` placeholder each backend fills in. A store records
 how many migrations it has applied, and opening an older store applies the
-rest, so an analyst's store is upgraded in place and never rebuilt.
+rest, so an analyst's store is upgraded in place and never rebuilt. A
+migration that must rewrite rows, not only reshape tables, has a Python
+data step (:data:`DATA_MIGRATIONS`) that every backend runs right after its
+statements, in the same transaction.
 
 Column types are spelled so that both engines store the same values:
 ``DOUBLE PRECISION`` (PostgreSQL's ``REAL`` has 4 bytes, SQLite's 8) and
@@ -19,6 +22,12 @@ refused before anything is written to it.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from pipeline.store.database import Database
+from pipeline.text.readable import readable
 
 MIGRATIONS: list[list[str]] = [
     # 1: the initial schema
@@ -134,6 +143,43 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE pieces ADD COLUMN kind TEXT NOT NULL DEFAULT 'article'",
         "ALTER TABLE pieces ADD COLUMN ingest_notes TEXT",
     ],
+    # 3: translations as people read them, the output as it came beside them (translations.raw_text; see
+    # pipeline/text/readable.py); the id an input gave each piece; translations that came with the input kept
+    # per (piece, system), so one store holds several systems' translations of the same piece; and the model
+    # behind the pipeline's own translations, with where its weights came from. The rows already there are
+    # brought over by `_readable_and_external` below (pieces.external_translation/external_model are no longer
+    # written: they are emptied, their content moved to external_translations).
+    [
+        "ALTER TABLE translations ADD COLUMN raw_text TEXT",
+        "ALTER TABLE piece_sources ADD COLUMN input_id TEXT",
+        # unit 'paragraph': parts[i] translates paragraph i; unit 'piece': one part, the whole piece.
+        # parts and raw_parts are JSON lists of strings; source_id and position say which arrived first.
+        """CREATE TABLE external_translations (
+            piece_id TEXT NOT NULL REFERENCES pieces(id),
+            system TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            parts TEXT NOT NULL,
+            raw_parts TEXT NOT NULL,
+            input_id TEXT,
+            source_id BIGINT,
+            position INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (piece_id, system)
+        )""",
+        # ResolvedModel.provenance() of every model that translated into this store; weights_sha256 is JSON
+        """CREATE TABLE models (
+            model TEXT NOT NULL,
+            revision TEXT NOT NULL,
+            ref TEXT,
+            weights TEXT,
+            weights_sha256 TEXT NOT NULL,
+            converted_from TEXT,
+            origin TEXT,
+            created_at TEXT NOT NULL,
+            run_id BIGINT,
+            PRIMARY KEY (model, revision)
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -144,17 +190,59 @@ TABLES: dict[str, set[str]] = {
                 "removed_lines", "run_id"},
     "pieces": {"id", "title", "date", "author", "outlet", "lang", "lang_score", "title_lang", "text", "status", "reason",
                "external_translation", "external_model", "lang_hint", "created_at", "kind", "ingest_notes"},
-    "piece_sources": {"piece_id", "source_id", "position"},
+    "piece_sources": {"piece_id", "source_id", "position", "input_id"},
     "paragraphs": {"piece_id", "idx", "text", "lang", "lang_score", "route", "reason"},
     "translations": {"key", "model", "revision", "backend", "settings", "source_text", "target_text", "logprob",
-                     "diagnostics", "created_at", "run_id", "diagnostics_fingerprint"},
+                     "diagnostics", "created_at", "run_id", "diagnostics_fingerprint", "raw_text"},
     "segments": {"piece_id", "paragraph_idx", "sentence_idx", "text", "translation_key", "reason"},
     "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id"},
     "alignments": {"piece_id", "status", "reason", "run_id"},
     "refs": {"piece_id", "idx", "text"},
+    "external_translations": {"piece_id", "system", "unit", "parts", "raw_parts", "input_id", "source_id", "position",
+                              "created_at"},
+    "models": {"model", "revision", "ref", "weights", "weights_sha256", "converted_from", "origin", "created_at", "run_id"},
 }
 
 
 def statements(version: int, serial: str) -> list[str]:
     """The statements of migration number `version` (1-based) with the backend's auto-numbered key."""
     return [sql.replace("{serial}", serial) for sql in MIGRATIONS[version - 1]]
+
+
+# -- rows a migration must rewrite, not only reshape ---------------------------------------------
+
+
+def _readable_and_external(db: Database) -> None:
+    """Migration 3's rows: the readable form of every stored translation, and the older external translations.
+
+    A model output stored before was the raw output: it is kept as raw_text,
+    and target_text becomes its readable form. A translation that came with
+    the input was one column of its piece: it becomes that piece's row in
+    external_translations, as one translation of the whole piece (unit
+    'piece': how its paragraphs paired with the Arabic was not recorded),
+    arrived with the first source of the piece.
+    """
+    db.execute("UPDATE translations SET raw_text = target_text WHERE raw_text IS NULL")
+    rows = db.query("SELECT key, target_text FROM translations WHERE target_text LIKE ?", ("%&%",))
+    db.executemany("UPDATE translations SET target_text = ? WHERE key = ?",
+                   [(readable(r["target_text"]), r["key"]) for r in rows if readable(r["target_text"]) != r["target_text"]])
+    legacy = db.query(
+        "SELECT p.id, p.external_translation, p.external_model, p.created_at, ps.source_id, ps.position FROM pieces p "
+        "LEFT JOIN piece_sources ps ON ps.piece_id = p.id AND ps.source_id = "
+        "(SELECT MIN(earliest.source_id) FROM piece_sources earliest WHERE earliest.piece_id = p.id) "
+        "WHERE p.external_translation IS NOT NULL"
+    )
+    db.executemany(
+        "INSERT INTO external_translations(piece_id, system, unit, parts, raw_parts, source_id, position, created_at) "
+        "VALUES (?, ?, 'piece', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            (r["id"], r["external_model"] or "external", json.dumps([readable(r["external_translation"])], ensure_ascii=False),
+             json.dumps([r["external_translation"]], ensure_ascii=False), r["source_id"], r["position"] or 0, r["created_at"])
+            for r in legacy
+        ],
+    )
+    db.execute("UPDATE pieces SET external_translation = NULL, external_model = NULL WHERE external_translation IS NOT NULL")
+
+
+# Python steps of a migration, run by every backend right after that migration's statements, in its transaction.
+DATA_MIGRATIONS: dict[int, Callable[[Database], None]] = {3: _readable_and_external}

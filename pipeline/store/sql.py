@@ -26,8 +26,10 @@ from pipeline.records import (
     Alignment,
     Detection,
     Diagnosis,
+    ExternalTranslation,
     IngestedPiece,
     Match,
+    ModelProvenance,
     Paragraph,
     Piece,
     PieceText,
@@ -49,7 +51,8 @@ from pipeline.store.schema import TABLES
 _TABLE_ORDER = {
     "runs": "id", "sources": "id", "pieces": "id", "piece_sources": "piece_id, source_id", "paragraphs": "piece_id, idx",
     "translations": "key", "segments": "piece_id, paragraph_idx, sentence_idx", "matches": "source_id, target_id",
-    "alignments": "piece_id", "refs": "piece_id, idx",
+    "alignments": "piece_id", "refs": "piece_id, idx", "external_translations": "piece_id, system",
+    "models": "model, revision",
 }
 
 
@@ -68,37 +71,57 @@ class SourceWriter:
         self.paragraphs_new = 0
 
     def add_piece(self, piece: IngestedPiece) -> bool:
-        """Store `piece` (or fill what an earlier copy of it lacked) and link it to this source; True when new."""
+        """Store `piece` (or fill what an earlier copy of it lacked) and link it to this source; True when new.
+
+        A translation that came with it is stored under its system: a second
+        system's translation of a known piece is kept beside the first, the
+        same system's again replaces its text (a corrected file) but keeps
+        when it first arrived.
+        """
         db = self._db
         known = bool(db.query("SELECT 1 FROM pieces WHERE id = ?", (piece.id,)))
         if known:
             self.pieces_known += 1
             db.execute(
                 "UPDATE pieces SET title = COALESCE(title, ?), date = COALESCE(date, ?), author = COALESCE(author, ?), "
-                "outlet = COALESCE(outlet, ?), lang_hint = COALESCE(lang_hint, ?), "
-                "external_translation = COALESCE(external_translation, ?), external_model = COALESCE(external_model, ?) "
-                "WHERE id = ?",
-                (piece.title, piece.date, piece.author, piece.outlet, piece.lang_hint, piece.external_translation,
-                 piece.external_model, piece.id),
+                "outlet = COALESCE(outlet, ?), lang_hint = COALESCE(lang_hint, ?) WHERE id = ?",
+                (piece.title, piece.date, piece.author, piece.outlet, piece.lang_hint, piece.id),
             )
         else:
             self.pieces_new += 1
             self.paragraphs_new += len(piece.paragraphs)
             db.execute(
-                "INSERT INTO pieces(id, title, date, author, outlet, text, status, external_translation, external_model, "
-                "lang_hint, created_at, kind, ingest_notes) VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?, ?, ?)",
-                (piece.id, piece.title, piece.date, piece.author, piece.outlet, piece.text, piece.external_translation,
-                 piece.external_model, piece.lang_hint, now_iso(), piece.kind, "\n".join(piece.notes) or None),
+                "INSERT INTO pieces(id, title, date, author, outlet, text, status, lang_hint, created_at, kind, ingest_notes) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)",
+                (piece.id, piece.title, piece.date, piece.author, piece.outlet, piece.text, piece.lang_hint, now_iso(),
+                 piece.kind, "\n".join(piece.notes) or None),
             )
             db.executemany(
                 "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",
                 [(piece.id, idx, paragraph) for idx, paragraph in enumerate(piece.paragraphs)],
             )
         db.execute(
-            "INSERT INTO piece_sources(piece_id, source_id, position) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (piece.id, self.source_id, piece.position),
+            "INSERT INTO piece_sources(piece_id, source_id, position, input_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (piece.id, self.source_id, piece.position, piece.input_id),
         )
+        if piece.external is not None:
+            self._add_external(piece.id, piece.external, piece.position, known)
         return not known
+
+    def _add_external(self, piece_id: str, external: ExternalTranslation, position: int, known: bool) -> None:
+        if known and external.unit == "paragraph":
+            # paired with this input's paragraphs: the stored copy of the piece must have as many
+            stored = self._db.query("SELECT COUNT(*) AS n FROM paragraphs WHERE piece_id = ?", (piece_id,))[0]["n"]
+            if stored != len(external.parts):
+                external = as_whole_piece(external)
+        self._db.execute(
+            "INSERT INTO external_translations(piece_id, system, unit, parts, raw_parts, input_id, source_id, position, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (piece_id, system) DO UPDATE SET unit = excluded.unit, "
+            "parts = excluded.parts, raw_parts = excluded.raw_parts, "
+            "input_id = COALESCE(excluded.input_id, external_translations.input_id)",
+            (piece_id, external.system, external.unit, json.dumps(external.parts, ensure_ascii=False),
+             json.dumps(external.raw_parts, ensure_ascii=False), external.input_id, self.source_id, position, now_iso()),
+        )
 
     def finish(self, status: str, error: str | None, pieces: int, removed_lines: int) -> None:
         self._db.execute(
@@ -192,14 +215,18 @@ class SQLStore:
     def piece_texts(self, ids: Sequence[str]) -> list[PieceText]:
         titles: dict[str, str | None] = {}
         paragraphs: dict[str, list[tuple[int, str]]] = {pid: [] for pid in ids}
+        translated: set[str] = set()
         for chunk in chunks(ids):
             for r in self.db.query(f"SELECT id, title FROM pieces WHERE id IN ({marks(chunk)})", chunk):
                 titles[r["id"]] = r["title"]
+            translated.update(r["piece_id"] for r in self.db.query(
+                f"SELECT DISTINCT piece_id FROM external_translations WHERE piece_id IN ({marks(chunk)})", chunk
+            ))
             for r in self.db.query(
                 f"SELECT piece_id, idx, text FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
             ):
                 paragraphs[r["piece_id"]].append((r["idx"], r["text"]))
-        return [PieceText(id=pid, title=titles.get(pid), paragraphs=paragraphs[pid]) for pid in ids]
+        return [PieceText(id=pid, title=titles.get(pid), paragraphs=paragraphs[pid], translated=pid in translated) for pid in ids]
 
     def save_detections(self, detections: Sequence[Detection]) -> None:
         with self.db.transaction():
@@ -215,13 +242,18 @@ class SQLStore:
                 )
 
     # -- translate: segments -------------------------------------------------------------------
-    def texts_to_split(self) -> list[TextToSplit]:
-        """Routed paragraphs without segments, then titles of pieces with routed paragraphs and no title segments."""
+    def texts_to_split(self, with_external: bool = False) -> list[TextToSplit]:
+        """Routed paragraphs without segments, then titles of pieces with routed paragraphs and no title segments.
+
+        Pieces whose input carried a translation are left out unless `with_external`.
+        """
+        external = "" if with_external else " AND NOT EXISTS (SELECT 1 FROM external_translations e WHERE e.piece_id = {})"
         out = [
             TextToSplit(piece_id=r["piece_id"], paragraph_index=r["idx"], text=r["text"])
             for r in self.db.query(
                 "SELECT p.piece_id, p.idx, p.text FROM paragraphs p WHERE p.route = 'translate' AND NOT EXISTS "
                 "(SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx)"
+                + external.format("p.piece_id")
             )
         ]
         out += [
@@ -230,9 +262,25 @@ class SQLStore:
                 "SELECT pc.id, pc.title, pc.title_lang FROM pieces pc WHERE pc.title IS NOT NULL AND TRIM(pc.title) != '' "
                 "AND EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate') "
                 "AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id AND s.paragraph_idx = -1)"
+                + external.format("pc.id")
             )
         ]
         return out
+
+    def drop_unfinished_external_segments(self) -> int:
+        """Forget the segments of pieces whose input carried a translation and that the model has not finished.
+
+        For when our own translation of those pieces is no longer asked for: the
+        translations already made stay in the cache (asking again links them at
+        no cost), and no sentence of such a piece is left pending. A piece the
+        model finished keeps its segments. Returns the segments dropped.
+        """
+        with self.db.transaction():
+            return self.db.execute(
+                "DELETE FROM segments WHERE EXISTS (SELECT 1 FROM external_translations e WHERE e.piece_id = segments.piece_id) "
+                "AND EXISTS (SELECT 1 FROM segments unfinished WHERE unfinished.piece_id = segments.piece_id "
+                "AND unfinished.translation_key IS NULL AND unfinished.reason IS NULL)"
+            )
 
     def save_segments(self, segments: Sequence[Segment]) -> None:
         """Store new segments; segments of paragraphs no longer routed to translation (detect ran again) go."""
@@ -262,7 +310,7 @@ class SQLStore:
         """Segments with their translations and diagnostics, per piece in reading order (titles first)."""
         sql = (
             "SELECT s.piece_id, s.paragraph_idx, s.sentence_idx, s.text, s.reason, s.translation_key, t.target_text, "
-            "t.model, t.revision, t.logprob, t.created_at, t.diagnostics FROM segments s "
+            "t.raw_text, t.model, t.revision, t.logprob, t.created_at, t.diagnostics FROM segments s "
             "LEFT JOIN translations t ON t.key = s.translation_key"
         )
         where = "" if with_titles else " s.paragraph_idx >= 0"
@@ -302,10 +350,11 @@ class SQLStore:
         with self.db.transaction():
             for t in translations:
                 changed = self.db.execute(
-                    "INSERT INTO translations(key, model, revision, backend, settings, source_text, target_text, "
-                    "logprob, created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    "INSERT INTO translations(key, model, revision, backend, settings, source_text, target_text, raw_text, "
+                    "logprob, created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (t.key, t.model, t.revision, t.backend, json.dumps(t.settings, sort_keys=True), t.source_text,
-                     t.target_text, t.logprob, t.created_at or now_iso(), t.run_id),
+                     t.target_text, t.target_text if t.raw_text is None else t.raw_text, t.logprob,
+                     t.created_at or now_iso(), t.run_id),
                 )
                 if changed == 1:
                     inserted.add(t.key)
@@ -320,7 +369,8 @@ class SQLStore:
         )
 
     def refresh_translation_status(self, reason: str | None) -> tuple[int, int]:
-        """'translated' where every routed paragraph (and the title) is done, else 'pending' with a reason.
+        """'translated' where every routed paragraph (and the title) is done, or where the input carried a
+        translation; else 'pending' with a reason.
 
         Returns (translated, pending) piece counts.
         """
@@ -329,13 +379,14 @@ class SQLStore:
             "(SELECT COUNT(*) FROM segments s WHERE s.piece_id = pc.id AND s.translation_key IS NULL AND s.reason IS NULL) "
             "AS open_segments, "
             "(SELECT COUNT(*) FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate' AND NOT EXISTS "
-            "   (SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx)) AS unsegmented "
+            "   (SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx)) AS unsegmented, "
+            "(SELECT COUNT(*) FROM external_translations e WHERE e.piece_id = pc.id) AS external "
             "FROM pieces pc WHERE EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id AND p.route = 'translate')"
         )
         updates: list[tuple[str, str | None, str]] = []
         translated = pending = 0
         for r in rows:
-            if r["open_segments"] == 0 and r["unsegmented"] == 0:
+            if (r["open_segments"] == 0 and r["unsegmented"] == 0) or r["external"]:
                 translated += 1
                 updates.append(("translated", None, r["id"]))
             else:
@@ -404,10 +455,18 @@ class SQLStore:
 
     # -- pieces ------------------------------------------------------------------------------------
     def load_pieces(self, ids: Iterable[str] | None = None, lang: str | None = None) -> list[Piece]:
-        """Pieces with their paragraphs and current translations, in source order."""
+        """Pieces with their paragraphs and current translations, in source order.
+
+        The current translation of a piece is the pipeline's own when the model
+        has translated all of it; else the translation that came with the input
+        first (see :func:`_piece`). Every system's translation that came with the
+        input is in `external_translations`.
+        """
         sql = (
             "SELECT p.*, (SELECT s.path FROM piece_sources ps JOIN sources s ON s.id = ps.source_id "
             "WHERE ps.piece_id = p.id ORDER BY s.id LIMIT 1) AS source_path, "
+            "(SELECT ps.input_id FROM piece_sources ps WHERE ps.piece_id = p.id AND ps.input_id IS NOT NULL "
+            "ORDER BY ps.source_id LIMIT 1) AS input_id, "
             "(SELECT MIN(CAST(ps.source_id AS BIGINT) * 1000000 + ps.position) FROM piece_sources ps WHERE ps.piece_id = p.id) AS ord "
             "FROM pieces p"
         )
@@ -424,55 +483,116 @@ class SQLStore:
         translations = self._paragraph_translations(piece_ids)
         paragraphs = self._paragraphs_by_piece(piece_ids, translations)
         models = self._models_of(piece_ids)
-        return [
-            _piece(row, paragraphs.get(row["id"], []), translations.get((row["id"], -1)), models.get(row["id"]))
-            for row in rows
-        ]
+        externals = self.external_translations(piece_ids) if piece_ids else {}
+        known_models = {(m.id, m.revision): m for m in self.models()}
+        raw: dict[str, dict[int, str]] = {}
+        for (piece_id, idx), (_, raw_text) in translations.items():
+            raw.setdefault(piece_id, {})[idx] = raw_text
+        out = []
+        for row in rows:
+            model = models.get(row["id"])
+            provenance = None if model is None else known_models.get(model, ModelProvenance(id=model[0], revision=model[1]))
+            out.append(_piece(row, paragraphs.get(row["id"], []), raw.get(row["id"], {}), translations.get((row["id"], -1)), provenance,
+                              externals.get(row["id"], [])))
+        return out
 
     def piece_ids(self) -> set[str]:
         return {r["id"] for r in self.db.query("SELECT id FROM pieces")}
 
-    def _paragraphs_by_piece(self, piece_ids: list[str], translations: dict[tuple[str, int], str]) -> dict[str, list[Paragraph]]:
+    def external_systems(self) -> dict[str, int]:
+        """How many pieces carry each external system's translation."""
+        return {r["system"]: r["n"] for r in self.db.query(
+            "SELECT system, COUNT(*) AS n FROM external_translations GROUP BY system ORDER BY system"
+        )}
+
+    def external_translations(self, piece_ids: Collection[str] | None = None) -> dict[str, list[ExternalTranslation]]:
+        """The translations that came with the input, per piece: first arrived first (source, then line)."""
+        sql = "SELECT * FROM external_translations"
+        order = " ORDER BY piece_id, source_id NULLS LAST, position, system"
+        rows: list[Row] = []
+        if piece_ids is None:
+            rows = self.db.query(sql + order)
+        else:
+            for chunk in chunks(sorted(piece_ids)):
+                rows += self.db.query(f"{sql} WHERE piece_id IN ({marks(chunk)}){order}", chunk)
+        out: dict[str, list[ExternalTranslation]] = {}
+        for r in rows:
+            out.setdefault(r["piece_id"], []).append(
+                ExternalTranslation(system=r["system"], unit=r["unit"], parts=json.loads(r["parts"]),
+                                    raw_parts=json.loads(r["raw_parts"]), input_id=r["input_id"])
+            )
+        return out
+
+    def _paragraphs_by_piece(
+        self, piece_ids: list[str], translations: dict[tuple[str, int], tuple[str, str]]
+    ) -> dict[str, list[Paragraph]]:
         result: dict[str, list[Paragraph]] = {}
         for chunk in chunks(piece_ids):
             for r in self.db.query(
                 f"SELECT * FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
             ):
+                translated = translations.get((r["piece_id"], r["idx"]))
                 result.setdefault(r["piece_id"], []).append(
                     Paragraph(
                         index=r["idx"], text=r["text"], lang=r["lang"], lang_score=r["lang_score"], route=r["route"],
-                        reason=r["reason"], translation=translations.get((r["piece_id"], r["idx"])),
+                        reason=r["reason"], translation=translated[0] if translated else None,
                     )
                 )
         return result
 
-    def _paragraph_translations(self, piece_ids: list[str]) -> dict[tuple[str, int], str]:
-        """Each paragraph's translated sentences joined; only fully translated paragraphs count (-1: the title)."""
-        out: dict[tuple[str, int], list[str | None]] = {}
+    def _paragraph_translations(self, piece_ids: list[str]) -> dict[tuple[str, int], tuple[str, str]]:
+        """Each paragraph's translated sentences joined, (readable, raw); only fully translated paragraphs count
+        (-1: the title)."""
+        out: dict[tuple[str, int], list[tuple[str | None, str | None]]] = {}
         for chunk in chunks(piece_ids):
             rows = self.db.query(
                 # a segment skipped with a reason (nothing to translate) counts as done, empty
                 "SELECT s.piece_id, s.paragraph_idx, "
-                "COALESCE(t.target_text, CASE WHEN s.reason IS NOT NULL THEN '' END) AS target FROM segments s "
+                "COALESCE(t.target_text, CASE WHEN s.reason IS NOT NULL THEN '' END) AS target, "
+                "COALESCE(t.raw_text, t.target_text, CASE WHEN s.reason IS NOT NULL THEN '' END) AS raw FROM segments s "
                 "LEFT JOIN translations t ON t.key = s.translation_key "
                 f"WHERE s.piece_id IN ({marks(chunk)}) ORDER BY s.piece_id, s.paragraph_idx, s.sentence_idx",
                 chunk,
             )
             for r in rows:
-                out.setdefault((r["piece_id"], r["paragraph_idx"]), []).append(r["target"])
-        return {k: " ".join(t for t in v if t) for k, v in out.items() if all(t is not None for t in v)}
+                out.setdefault((r["piece_id"], r["paragraph_idx"]), []).append((r["target"], r["raw"]))
+        return {
+            k: (" ".join(t for t, _ in v if t), " ".join(raw for _, raw in v if raw))
+            for k, v in out.items()
+            if all(t is not None for t, _ in v)
+        }
 
-    def _models_of(self, piece_ids: list[str]) -> dict[str, str]:
-        """'model@revision' of one translation of each piece that has any."""
-        out: dict[str, str] = {}
+    def _models_of(self, piece_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(model, revision) of one translation of each piece that has any (the first in name order)."""
+        out: dict[str, tuple[str, str]] = {}
         for chunk in chunks(piece_ids):
             for r in self.db.query(
-                "SELECT s.piece_id, MIN(t.model || '@' || t.revision) AS model FROM segments s "
-                f"JOIN translations t ON t.key = s.translation_key WHERE s.piece_id IN ({marks(chunk)}) GROUP BY s.piece_id",
+                "SELECT DISTINCT s.piece_id, t.model, t.revision FROM segments s JOIN translations t ON t.key = s.translation_key "
+                f"WHERE s.piece_id IN ({marks(chunk)}) ORDER BY s.piece_id, t.model, t.revision",
                 chunk,
             ):
-                out[r["piece_id"]] = r["model"]
+                out.setdefault(r["piece_id"], (r["model"], r["revision"]))
         return out
+
+    # -- models ----------------------------------------------------------------------------------------
+    def save_model(self, model: ModelProvenance, run_id: int | None) -> None:
+        """Record a model that translates into this store (kept as first recorded: a revision is fixed files)."""
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO models(model, revision, ref, weights, weights_sha256, converted_from, origin, created_at, run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (model.id, model.revision or "", model.ref, model.weights, json.dumps(model.weights_sha256, sort_keys=True),
+                 model.converted_from, model.origin, now_iso(), run_id),
+            )
+
+    def models(self) -> list[ModelProvenance]:
+        """Every model recorded by the translate stage, with where its weights came from."""
+        return [
+            ModelProvenance(id=r["model"], revision=r["revision"], ref=r["ref"], weights=r["weights"],
+                            weights_sha256=json.loads(r["weights_sha256"]), converted_from=r["converted_from"],
+                            origin=r["origin"])
+            for r in self.db.query("SELECT * FROM models ORDER BY model, revision")
+        ]
 
     # -- align ---------------------------------------------------------------------------------------
     def replace_alignments(self, matches: Sequence[Match], alignments: Sequence[Alignment], run_id: int | None) -> None:
@@ -621,6 +741,7 @@ def _segment(r: Row) -> Segment:
     return Segment(
         piece_id=r["piece_id"], paragraph_index=r["paragraph_idx"], sentence_index=r["sentence_idx"], text=r["text"],
         reason=r["reason"], translation_key=r["translation_key"], translation=r["target_text"],
+        raw_translation=r["raw_text"] if r["raw_text"] is not None else r["target_text"],
         model=f"{r['model']}@{r['revision']}" if r["model"] is not None else None, logprob=r["logprob"],
         created_at=r["created_at"], diagnostics=_json_or_none(r["diagnostics"]),
     )
@@ -629,22 +750,55 @@ def _segment(r: Row) -> Segment:
 def _translation(r: Row) -> Translation:
     return Translation(
         key=r["key"], source_text=r["source_text"], target_text=r["target_text"], model=r["model"], revision=r["revision"],
-        backend=r["backend"], settings=json.loads(r["settings"]), logprob=r["logprob"], created_at=r["created_at"],
+        backend=r["backend"], settings=json.loads(r["settings"]), raw_text=r["raw_text"], logprob=r["logprob"],
+        created_at=r["created_at"],
         run_id=r["run_id"], diagnostics=_json_or_none(r["diagnostics"]),
     )
 
 
-def _piece(row: Row, paragraphs: list[Paragraph], title_translation: str | None, model: str | None) -> Piece:
-    translation = row["external_translation"]
-    external = translation is not None
-    chosen_model = row["external_model"]
+def as_whole_piece(external: ExternalTranslation) -> ExternalTranslation:
+    """The same translation as one translation of the whole piece (unit 'piece')."""
+    return external.model_copy(update={"unit": "piece", "parts": [external.text], "raw_parts": [external.raw]})
+
+
+def _piece(
+    row: Row,
+    paragraphs: list[Paragraph],
+    raw: dict[int, str],
+    title: tuple[str, str] | None,
+    model: ModelProvenance | None,
+    externals: list[ExternalTranslation],
+) -> Piece:
+    """A piece with its current translation: the pipeline's own when complete, else the first external one.
+
+    The pipeline's translation is complete when every paragraph routed to
+    translation is translated (English paragraphs of a mixed piece are kept
+    as they are in it). Otherwise, when the input carried translations, the
+    first that arrived is the current one; its paragraphs are paired with the
+    piece's when its unit is 'paragraph', and no paragraph has a translation
+    of its own when it translates the whole piece.
+    """
+    fields: dict[str, Any] = {}
     routed = [p for p in paragraphs if p.route == "translate"]
-    if translation is None and routed and all(p.translation is not None for p in routed):
-        translation = "\n\n".join(p.translation if p.route == "translate" and p.translation is not None else p.text for p in paragraphs)
-        chosen_model = model
+    if routed and all(p.translation is not None for p in routed):
+        fields = {
+            "translation": "\n\n".join(p.translation if p.route == "translate" and p.translation is not None else p.text
+                                        for p in paragraphs),
+            "translation_raw": "\n\n".join(raw.get(p.index, "") if p.route == "translate" else p.text for p in paragraphs),
+            "translation_unit": "sentence", "provenance": model, "model": model.name if model else None,
+        }
+    elif externals:
+        current = externals[0]
+        fields = {
+            "translation": current.text, "translation_raw": current.raw, "translation_unit": current.unit,
+            "provenance": ModelProvenance(id=current.system, external=True), "model": current.system, "external": True,
+        }
+        pairs = current.parts if current.unit == "paragraph" and len(current.parts) == len(paragraphs) else None
+        paragraphs = [p.model_copy(update={"translation": pairs[i] if pairs else None}) for i, p in enumerate(paragraphs)]
     return Piece(
-        id=row["id"], source=row["source_path"] or "", title=row["title"], title_translation=title_translation,
-        date=row["date"], author=row["author"], outlet=row["outlet"], lang=row["lang"], text=row["text"],
-        paragraphs=paragraphs, translation=translation, model=chosen_model, external=external, status=row["status"],
-        reason=row["reason"], kind=row["kind"], notes=row["ingest_notes"].split("\n") if row["ingest_notes"] else [],
+        id=row["id"], source=row["source_path"] or "", title=row["title"], title_translation=title[0] if title else None,
+        title_translation_raw=title[1] if title else None, date=row["date"], author=row["author"], outlet=row["outlet"],
+        lang=row["lang"], text=row["text"], paragraphs=paragraphs, status=row["status"], reason=row["reason"],
+        kind=row["kind"], notes=row["ingest_notes"].split("\n") if row["ingest_notes"] else [],
+        external_translations=externals, input_id=row["input_id"], **fields,
     )

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from pipeline.errors import StorageError, StoreBusy
 from pipeline.store.database import Params, Row
-from pipeline.store.schema import SCHEMA_VERSION, TABLES, statements
+from pipeline.store.schema import DATA_MIGRATIONS, SCHEMA_VERSION, TABLES, statements
 from pipeline.store.sql import SQLStore
 
 SERIAL = "INTEGER PRIMARY KEY"
@@ -203,6 +203,8 @@ class SQLiteStore(SQLStore):
                     continue
                 for sql in statements(number, SERIAL):
                     self.sqlite.conn.execute(sql)
+                if number in DATA_MIGRATIONS:
+                    DATA_MIGRATIONS[number](self.db)
                 self.sqlite.conn.execute(f"PRAGMA user_version={number}")
 
     # -- the run lock ------------------------------------------------------------------------

@@ -5,7 +5,9 @@ source sentence as the model sees it), so re-running a dump, or a dump that
 repeats old sentences, costs no model call; changing any of those inputs
 gives new keys and old translations are simply not reused. The store keeps
 each translation under its key with its provenance (model, revision,
-backend, settings, created_at, run_id) and the mean log-probability.
+backend, settings, created_at, run_id) and the mean log-probability, and
+the output twice: readable (what every export shows, pipeline/text/readable.py)
+and raw, exactly as the model wrote it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 from typing import Any
 
 from pipeline.records import Translation
+from pipeline.text.readable import readable
 from pipeline.translate.backends import TranslationResult, Translator
 
 
@@ -39,6 +42,6 @@ class TranslationCache:
     def record(self, key: str, source: str, result: TranslationResult) -> Translation:
         """The record the store keeps for one model output."""
         return Translation(
-            key=key, source_text=source, target_text=result.text, model=self.model, revision=self.revision,
-            backend=self.backend, settings=self.settings, logprob=result.logprob, run_id=self.run_id,
+            key=key, source_text=source, target_text=readable(result.text), raw_text=result.text, model=self.model,
+            revision=self.revision, backend=self.backend, settings=self.settings, logprob=result.logprob, run_id=self.run_id,
         )

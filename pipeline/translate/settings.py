@@ -72,6 +72,9 @@ class TranslateSettings(Settings):
     """CTranslate2 conversions; null: ~/.cache/arabic-press-pipeline/ct2."""
     ct2_patience: float | None = Field(default=None, gt=0)
     """CTranslate2 beam patience; null: 1 with early_stopping true, else 4."""
+    retranslate_external: bool = False
+    """Also translate pieces whose input carried a translation (another MT system's), to compare with ours;
+    false: those pieces need no model. The pipeline's own translation, once complete, becomes the current one."""
 
 
 class TranslatorSettings(Settings):

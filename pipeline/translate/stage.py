@@ -17,6 +17,18 @@ With an executor that fans out (``--executor ray``), step 3's batches —
 the very batches a local run makes — go to a pool of workers that load the
 model once each and store their batches themselves, exactly once
 (:mod:`pipeline.translate.pool`); steps 1, 2 and 4 stay on the driver.
+
+A piece whose input carried a translation (another MT system's, see
+pipeline/ingest/stage.py) is 'translated' already and is not sent to the
+model, unless `translate.retranslate_external` asks for ours too; so a run
+over other systems' translations needs no model at all. Without that
+setting, segments of such pieces the model had not finished are dropped
+(their finished translations stay in the cache).
+
+Model outputs are stored readable (entities unescaped, Moses tokenisation
+repaired: pipeline/text/readable.py) with the raw output beside them, and
+the model's provenance (ResolvedModel.provenance()) goes into the store's
+`models` table and this stage's report.
 """
 
 from __future__ import annotations
@@ -28,13 +40,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE, EXIT_OK, ModelUnavailable
 from pipeline.executor import Executor
 from pipeline.progress import QUIET, Reporter, Task
-from pipeline.records import TITLE_PARAGRAPH, Segment, SegmentRef, TextToSplit
+from pipeline.records import TITLE_PARAGRAPH, ModelProvenance, Segment, SegmentRef, TextToSplit
 from pipeline.stage import Report, RunContext
 from pipeline.store import Store
 from pipeline.text.normalise import for_model
@@ -58,9 +70,12 @@ class TranslateReport(Report):
     backend: str | None = None
     settings: dict[str, Any] | None = None
     fallback_reason: str | None = None  # why `auto` did not use CTranslate2
+    provenance: dict[str, Any] | None = None  # the model loaded: ResolvedModel.provenance() (ref, weights, sha256, ...)
     pieces: int = 0  # pieces with paragraphs routed to translation
     pieces_translated: int = 0
     pieces_pending: int = 0
+    external: dict[str, int] = Field(default_factory=dict)  # system -> pieces whose input carried its translation
+    external_segments_dropped: int = 0  # unfinished segments of such pieces, dropped (retranslate_external off)
     segments: int = 0  # sentences of those pieces (titles included)
     segments_skipped: int = 0  # recorded with a reason (empty, invisible characters only)
     cache_hits: int = 0  # segments served without a model call
@@ -120,7 +135,10 @@ def _translate(
 ) -> TranslateReport:
     started = time.perf_counter()
     report = TranslateReport()
-    store.save_segments(_new_segments(store.texts_to_split()))
+    with_external = settings.translate.retranslate_external
+    if not with_external:
+        report.external_segments_dropped = store.drop_unfinished_external_segments()
+    store.save_segments(_new_segments(store.texts_to_split(with_external)))
     pending = store.pending_segments()
     if not pending:
         report.status = "nothing_to_translate"
@@ -132,6 +150,9 @@ def _translate(
         report._problem = str(exc)
         return _finish(store, report, started, None, f"model unavailable: {exc.reason}")
     cache = TranslationCache(translator, run_id)
+    provenance = translator.model.provenance()
+    store.save_model(ModelProvenance(**provenance), run_id)
+    report.provenance = provenance
     report.model, report.revision = translator.model.model_id, translator.model.revision
     report.backend, report.settings = translator.backend, translator.settings_record
     report.fallback_reason = translator.fallback_reason
@@ -269,6 +290,7 @@ def _finish(
     """Piece statuses brought up to date ('pending' with `reason` when given), and the counts filled in."""
     report.pieces_translated, report.pieces_pending = store.refresh_translation_status(reason)
     report.pieces = report.pieces_translated + report.pieces_pending
+    report.external = store.external_systems()
     counts = store.segment_counts()
     report.segments, report.segments_skipped, report.pending = counts.total, counts.skipped, counts.pending
     report.seconds = round(time.perf_counter() - started, 3)

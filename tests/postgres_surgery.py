@@ -1,0 +1,33 @@
+"""Raw access to a store's PostgreSQL database, for the few tests that need a store the pipeline would not write.
+
+The PostgreSQL counterpart of tests/sqlite_surgery.py: a test of what
+opening an older store does to the rows it holds needs a database exactly
+as an older pipeline left it, which the current store never produces
+itself. So the raw SQL lives here, as small as that needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import psycopg
+
+
+def store_at_version(url: str, version: int, rows: Mapping[str, Sequence[Mapping[str, object]]]) -> None:
+    """A store database as a pipeline of schema `version` left it: its migrations only, and these rows."""
+    from pipeline.store.postgres import SERIAL
+    from pipeline.store.schema import statements
+
+    with psycopg.connect(url) as conn:  # one transaction, committed on leaving
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version(version) VALUES (%s)", (version,))
+        for number in range(1, version + 1):
+            for sql in statements(number, SERIAL):
+                conn.execute(sql)
+        for table, items in rows.items():
+            for item in items:
+                columns = ", ".join(item)
+                conn.execute(f"INSERT INTO {table}({columns}) VALUES ({', '.join(['%s'] * len(item))})",
+                             list(item.values()))
+            if items and isinstance(items[0].get("id"), int):  # numbering goes on after the ids given, as in SQLite
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
