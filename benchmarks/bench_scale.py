@@ -55,6 +55,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -91,7 +92,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     dump = write_dump(scratch / "dump", args.sentences)
     base = scratch / "base.sqlite"
-    pipeline("ingest", dump, "--db", base, "-q")
+    pipeline("ingest", dump, "--db", base, "-q")  # the ingest verb detects too; not timed
     load_before = os.getloadavg()
     results: list[dict] = []
     postgres = PostgresCluster().start()
@@ -140,17 +141,25 @@ def write_dump(folder: Path, sentences: int) -> Path:
     return folder
 
 
-def pipeline(*args: object, env: dict[str, str] | None = None) -> float:
-    """Run `pipeline ARGS` to success; returns its wall time."""
+def pipeline(*args: object, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Run `pipeline ARGS` to success; returns its wall time and what it wrote to stderr."""
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **(env or {})})
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "500",
+                               **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"pipeline {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     elapsed = time.perf_counter() - started
     if "translated by" in proc.stderr:
         print("  " + next(line for line in proc.stderr.splitlines() if "translated by" in line), file=sys.stderr)
-    return elapsed
+    return elapsed, proc.stderr
+
+
+def worker_nodes(stderr: str) -> tuple[int, int]:
+    """(actors, Ray nodes) that translated, from the run's "translated by N worker(s): HOST pid P node ID, ..." line."""
+    line = " ".join(stderr.split("translated by", 1)[1].split())  # the message, however the console wrapped it
+    workers = re.findall(r"pid (\d+) node ([0-9a-f]+)", line)
+    return len(workers), len({node for _, node in workers})
 
 
 def decoding(args: argparse.Namespace, model: Path) -> list[str]:
@@ -166,8 +175,8 @@ def run_local(name: str, args: argparse.Namespace, model: Path, base: Path, scra
     pipeline("store", "copy", "--from", base, "--to", store, "-q")
     print(f"{name}: translating ...", file=sys.stderr, flush=True)
     cpu = CpuMeter([postgres_session(postgres)])
-    wall = pipeline("translate", "--db", store, *decoding(args, model), "--set", f"translate.threads={threads}", "-q",
-                    env={"RAY_ADDRESS": ""})
+    wall, _ = pipeline("translate", "--db", store, *decoding(args, model), "--set", f"translate.threads={threads}", "-q",
+                       env={"RAY_ADDRESS": ""})
     return measure(name, "postgresql" if name.endswith("pg") else "sqlite", threads, store, wall, cpu.seconds(), args)
 
 
@@ -177,10 +186,12 @@ def run_ray(name: str, args: argparse.Namespace, model: Path, base: Path, postgr
     print(f"{name}: translating ...", file=sys.stderr, flush=True)
     assert head.proc is not None
     cpu = CpuMeter([postgres_session(postgres), head.proc.pid, *(worker.pid for worker in head.workers)])
-    wall = pipeline("translate", "--db", store, *decoding(args, model), "--executor", "ray",
-                    "--set", f"executor.translate_actors={actors}", "--set", "executor.actor_cpus=1",
-                    env=head.client_env())
-    return measure(name, "postgresql", actors, store, wall, cpu.seconds(), args)
+    wall, stderr = pipeline("translate", "--db", store, *decoding(args, model), "--executor", "ray",
+                            "--set", f"executor.translate_actors={actors}", "--set", "executor.actor_cpus=1",
+                            env=head.client_env())
+    result = measure(name, "postgresql", actors, store, wall, cpu.seconds(), args)
+    result["actors_used"], result["nodes_used"] = worker_nodes(stderr)
+    return result
 
 
 class CpuMeter:
@@ -246,6 +257,10 @@ def report(results: list[dict], args: argparse.Namespace, load_before: tuple[flo
         speed_ratio = f"{r['tokens_per_s'] / base['tokens_per_s']:.2f}" if base else "—"
         print(f"| {r['name']} | {r['store']} | {r['cpus']} | {r['cpu_s']} | {r['cpu_ms_per_1k_tokens']:,.0f} | {cpu_ratio} | "
               f"{r['translate_s']} | {r['tokens_per_s']:,.0f} | {speed_ratio} |")
+    print()
+    for r in results:
+        if "nodes_used" in r:
+            print(f"{r['name']}: translated by {r['actors_used']} actor(s) on {r['nodes_used']} Ray node(s)")
     print()
 
 
