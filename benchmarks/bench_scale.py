@@ -28,9 +28,9 @@ Contenders:
 What is measured, per contender:
 
 * CPU seconds: every process the run used — the `pipeline translate`
-  process (the driver), the Ray head's and worker node's processes (actors,
-  raylets, GCS; actors that ended are counted through their raylet) and the
-  PostgreSQL server — from /proc and getrusage, before and after. This is
+  process (the driver, through getrusage), the Ray head's and worker node's
+  processes (actors, raylets, GCS) and the PostgreSQL server's (sampled from
+  /proc while the run lasts, see CpuMeter). This is
   the work done, which the load of a shared machine hardly moves; "CPU
   ms/1k tok" is it per thousand generated tokens, and "Ray/local CPU" divides
   a Ray contender's by the local one with the same CPUs for the model
@@ -60,6 +60,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -174,10 +175,10 @@ def run_local(name: str, args: argparse.Namespace, model: Path, base: Path, scra
     store = postgres.create_database() if name.endswith("pg") else str(scratch / f"{name}.sqlite")
     pipeline("store", "copy", "--from", base, "--to", store, "-q")
     print(f"{name}: translating ...", file=sys.stderr, flush=True)
-    cpu = CpuMeter([postgres_session(postgres)])
-    wall, _ = pipeline("translate", "--db", store, *decoding(args, model), "--set", f"translate.threads={threads}", "-q",
-                       env={"RAY_ADDRESS": ""})
-    return measure(name, "postgresql" if name.endswith("pg") else "sqlite", threads, store, wall, cpu.seconds(), args)
+    with CpuMeter([postgres_session(postgres)]) as cpu:
+        wall, _ = pipeline("translate", "--db", store, *decoding(args, model), "--set", f"translate.threads={threads}", "-q",
+                           env={"RAY_ADDRESS": ""})
+    return measure(name, "postgresql" if name.endswith("pg") else "sqlite", threads, store, wall, cpu.seconds, args)
 
 
 def run_ray(name: str, args: argparse.Namespace, model: Path, base: Path, postgres: PostgresCluster, head: RayHead, actors: int) -> dict:
@@ -185,43 +186,69 @@ def run_ray(name: str, args: argparse.Namespace, model: Path, base: Path, postgr
     pipeline("store", "copy", "--from", base, "--to", store, "-q")
     print(f"{name}: translating ...", file=sys.stderr, flush=True)
     assert head.proc is not None
-    cpu = CpuMeter([postgres_session(postgres), head.proc.pid, *(worker.pid for worker in head.workers)])
-    wall, stderr = pipeline("translate", "--db", store, *decoding(args, model), "--executor", "ray",
-                            "--set", f"executor.translate_actors={actors}", "--set", "executor.actor_cpus=1",
-                            env=head.client_env())
-    result = measure(name, "postgresql", actors, store, wall, cpu.seconds(), args)
+    with CpuMeter([postgres_session(postgres), head.proc.pid, *(worker.pid for worker in head.workers)]) as cpu:
+        wall, stderr = pipeline("translate", "--db", store, *decoding(args, model), "--executor", "ray",
+                                "--set", f"executor.translate_actors={actors}", "--set", "executor.actor_cpus=1",
+                                env=head.client_env())
+    result = measure(name, "postgresql", actors, store, wall, cpu.seconds, args)
     result["actors_used"], result["nodes_used"] = worker_nodes(stderr)
     return result
 
 
 class CpuMeter:
-    """CPU seconds used from now on by this process's children and by the processes of some sessions."""
+    """CPU seconds used while it runs by this process's children and by the processes of some sessions.
 
-    def __init__(self, sessions: list[int]):
-        self.sessions = sessions
-        self.start = self._now()
+    The children (the `pipeline` command) are counted through getrusage once
+    reaped. The sessions' processes (Ray's actors and raylets, PostgreSQL's
+    backends) are sampled from /proc every `every_s` seconds: each process's
+    own user+system time, keyed by pid and start time, the last sample
+    counting. Their reaped children's time (cutime) cannot be used: the
+    raylet does not wait for the actors it ends, so theirs never reaches it.
+    A process that lives less than `every_s` is missed (a few ticks).
+    """
 
-    def _now(self) -> float:
+    def __init__(self, sessions: list[int], every_s: float = 0.2):
+        self.sessions = set(sessions)
+        self.every_s = every_s
+        self.start: dict[tuple[int, int], int] = {}
+        self.last: dict[tuple[int, int], int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._children = 0.0
+        self.seconds = 0.0
+
+    def __enter__(self) -> CpuMeter:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return children.ru_utime + children.ru_stime + sum(session_cpu(sid) for sid in self.sessions)
+        self._children = children.ru_utime + children.ru_stime
+        self.start = self._sample()
+        self._thread.start()
+        return self
 
-    def seconds(self) -> float:
-        return self._now() - self.start
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.last.update(self._sample())
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ticks = sum(used - self.start.get(key, 0) for key, used in self.last.items())
+        self.seconds = children.ru_utime + children.ru_stime - self._children + ticks / os.sysconf("SC_CLK_TCK")
 
+    def _poll(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.last.update(self._sample())
 
-def session_cpu(sid: int) -> float:
-    """CPU seconds of session `sid`'s processes, with their reaped children's (utime+stime+cutime+cstime)."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid:
-            ticks += sum(int(f) for f in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    def _sample(self) -> dict[tuple[int, int], int]:
+        """(pid, start time) → utime+stime ticks of every live process of the sessions."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) in self.sessions:
+                found[(int(entry.name), int(fields[19]))] = int(fields[11]) + int(fields[12])
+        return found
 
 
 def postgres_session(postgres: PostgresCluster) -> int:
