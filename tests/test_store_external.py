@@ -12,8 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
 import postgres_surgery
+import pytest
 import sqlite_surgery
 from store_factory import ingest_pieces
 from translate_support import make_config
