@@ -25,6 +25,7 @@ from typer.core import TyperArgument, TyperGroup
 from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError
+from pipeline.files import path_text
 from pipeline.progress import Reporter
 
 VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "config"]
@@ -182,7 +183,7 @@ def run(
         cfg = build_config(config, sets, db=db, out=out, model=model)
         every = [*inputs, *(english or [])]
         result = _run_stages(
-            PIPELINE, cfg, reporter, command="run " + " ".join(map(str, every)), inputs=every, wait=wait
+            PIPELINE, cfg, reporter, command="run " + " ".join(map(path_text, every)), inputs=every, wait=wait
         )
     for message in result.messages:
         reporter.error(message)
@@ -204,7 +205,7 @@ def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
              f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"),
     )
     table.add_row("matches", Text(f"{summary['matches']}, no English coverage for {summary['abstentions']}"))
-    table.add_row("output", Text(str(out_dir)))
+    table.add_row("output", Text(path_text(out_dir)))
     return table
 
 
@@ -235,7 +236,7 @@ def ingest(
     with _errors():
         cfg = build_config(config, sets, db=db)
         names = ["ingest", "detect"] if detect else ["ingest"]
-        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(str, inputs)), inputs=inputs, wait=wait)
+        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(path_text, inputs)), inputs=inputs, wait=wait)
     report = result.reports["ingest"]
     if not quiet:
         _print(
@@ -465,7 +466,7 @@ def export(
         result = _run_stages(["export"], cfg, reporter, command="export", create_store=False)
     if not quiet:
         for path in result.outputs:
-            _print(str(path))
+            _print(path_text(path))
 
 
 @app.command()
@@ -496,7 +497,7 @@ def status(
         ]
         sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
         return
-    summary = Table(title=Text(f"store {cfg.store.path}"), show_header=False)
+    summary = Table(title=Text(f"store {path_text(cfg.store.path)}"), show_header=False)
     for key, value in counts.items():
         summary.add_row(Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)))
     stdout.print(summary)
