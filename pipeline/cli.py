@@ -117,13 +117,22 @@ def build_config(
     return cfg
 
 
+INTERRUPTED = "interrupted; what was committed is kept, run the same command again to resume"
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """A PipelineError ends the verb with its one-line message and its exit code."""
+    """A PipelineError ends the verb with its one-line message and its exit code; Ctrl-C with exit 130 and what it kept.
+
+    (typer would turn Ctrl-C into a bare exit 130 before `main()` could say anything.)
+    """
     try:
         yield
     except PipelineError as exc:
         fail(exc)
+    except KeyboardInterrupt:
+        Reporter(quiet=False).error(INTERRUPTED)
+        raise typer.Exit(130) from None
 
 
 def fail(exc: PipelineError) -> NoReturn:
@@ -544,7 +553,7 @@ def main() -> None:
         Reporter(quiet=False).error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        Reporter(quiet=False).error("interrupted; what was committed is kept, run the same command again to resume")
+        Reporter(quiet=False).error(INTERRUPTED)
         sys.exit(130)
     except Exception as exc:
         Reporter(quiet=False).error(f"unexpected {type(exc).__name__}: {exc} (please report it; rerun with PIPELINE_DEBUG=1 for the traceback)")
