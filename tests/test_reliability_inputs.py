@@ -388,3 +388,22 @@ def test_an_html_page_over_max_html_mb_is_refused_with_the_reason_and_the_rest_i
     (error,) = stderr_lines(proc)
     assert error.startswith(f"error: {folder / 'big.html'}: HTML page is 0.2 MB, over max_html_mb 0.1: a page is parsed whole")
     assert counts(db).pieces == 1
+
+
+def test_pathological_lines_in_other_jsonl_inputs_are_one_line_errors(tmp_path):
+    """The JSONL that evaluate --import-refs and align --source/--target read: all or nothing, never a traceback."""
+    db = tmp_path / "store.sqlite"
+    dump = tmp_path / "english.txt"
+    dump.write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    assert cli("ingest", dump, "--db", db, "--quiet").returncode == 0
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"text": "The summit in Baghdad was held on Saturday.", "lang": "en"}) + "\n", encoding="utf-8")
+    for line, reason in (("[" * 100_000 + "]" * 100_000, "nested too deeply"), ('{"piece_id": "x", "text": "\\ud800"}', "lone surrogate")):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(line + "\n", encoding="utf-8")
+        refs = cli("evaluate", "--db", db, "--import-refs", bad)
+        assert refs.returncode == 3 and "Traceback" not in refs.stderr, refs.stderr
+        assert stderr_lines(refs)[0].startswith(f"error: {bad}:1: ") and reason in stderr_lines(refs)[0]
+        aligned = cli("align", "--source", bad, "--target", good, "--out", tmp_path / "out")
+        assert aligned.returncode == 3 and "Traceback" not in aligned.stderr, aligned.stderr
+        assert stderr_lines(aligned) == [stderr_lines(aligned)[0]] and reason in stderr_lines(aligned)[0]
