@@ -25,7 +25,7 @@ from typer.core import TyperArgument, TyperGroup
 from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError
-from pipeline.files import path_text
+from pipeline.files import file_kind, path_text
 from pipeline.progress import Reporter
 
 VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "config"]
@@ -433,6 +433,9 @@ def evaluate(
         payload = result.to_json()
         if out_file is not None:
             try:
+                kind = file_kind(out_file.stat().st_mode) if out_file.exists() else None
+                if kind is not None:  # a FIFO would block the write until something reads it
+                    raise StorageError(f"{out_file}: is {kind}, not a regular file; --out takes a file to write")
                 out_file.write_text(payload + "\n", encoding="utf-8")
             except OSError as exc:
                 raise StorageError(f"{out_file}: cannot write the JSON result: {exc.strerror or exc}") from exc

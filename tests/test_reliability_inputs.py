@@ -319,6 +319,9 @@ def test_evaluate_and_align_refuse_a_fifo_or_a_device_without_waiting(tmp_path):
         assert stderr_lines(proc) == [f"error: {named}: the {role} path is {kind}, not a regular file"]
     proc = cli("align", "--source", fifo, "--target", good, "--out", tmp_path / "out", timeout=60)
     assert proc.returncode == 3 and stderr_lines(proc) == [f"error: {fifo}: cannot read: is a FIFO (named pipe), not a regular file"]
+    written = cli("evaluate", "--ref", good, "--hyp", f"a={good}", "--paired", "none", "--out", fifo, timeout=60)
+    assert written.returncode == 6  # writing the result into a FIFO would wait for a reader forever
+    assert stderr_lines(written) == [f"error: {fifo}: is a FIFO (named pipe), not a regular file; --out takes a file to write"]
 
 
 PATHOLOGICAL_JSONL = {

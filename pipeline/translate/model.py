@@ -198,7 +198,7 @@ def file_digests(path: Path) -> dict[str, str]:
     digests = {}
     for file in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
         with open(file, "rb") as handle:
-            digests[file.name] = hashlib.file_digest(handle, "sha256").hexdigest()
+            digests[path_text(file.name)] = hashlib.file_digest(handle, "sha256").hexdigest()  # a name as text
     return digests
 
 
