@@ -60,7 +60,10 @@ def test_a_yaml_alias_bomb_in_a_gazetteer_file_is_refused_too(tmp_path):
     ("make", "reason"),
     [
         (lambda p: p.mkdir(), "is a folder, not a regular file; the config file must be a YAML file"),
-        (lambda p: p.write_bytes("store:\n  path: أخبار.sqlite\n".encode("cp1256")), "the config file is not UTF-8 (byte 15); save it as UTF-8"),
+        (
+            lambda p: p.write_bytes("store:\n  path: أخبار.sqlite\n".encode("cp1256")),
+            "the config file is not UTF-8 (byte 15); save it as UTF-8",
+        ),
         (lambda p: os.mkfifo(p), "is a FIFO (named pipe), not a regular file; the config file must be a YAML file"),
         (lambda p: p.write_text("storee:\n  path: x.sqlite\n", encoding="utf-8"), "unknown section(s) storee; known: align,"),
         (lambda p: p.write_text("translate:\n  num_beams: [\n", encoding="utf-8"), "not valid YAML"),
@@ -91,5 +94,7 @@ def test_an_invalid_regular_expression_in_extra_chrome_names_the_key(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text("ingest:\n  extra_chrome:\n    - '[a-'\n", encoding="utf-8")
     proc = run_ingest(tmp_path, "--config", config)
-    assert proc.returncode == 2 and "ingest.extra_chrome" in proc.stderr and "'[a-' is not a valid regular expression" in proc.stderr
+    assert (
+        proc.returncode == 2 and "ingest.extra_chrome" in proc.stderr and "'[a-' is not a valid regular expression" in proc.stderr
+    )
     assert counts(db) == before

@@ -54,7 +54,10 @@ def ingested(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("translate.max_new_tokens=25", f"translate.max_new_tokens 25 is impossible: this model's decoder has {POSITIONS} positions"),
+        (
+            "translate.max_new_tokens=25",
+            f"translate.max_new_tokens 25 is impossible: this model's decoder has {POSITIONS} positions",
+        ),
         ("translate.max_length=26", f"translate.max_length 26 is impossible: this model's decoder has {POSITIONS} positions"),
         ("translate.min_new_tokens=30", f"translate.min_new_tokens 30 is more than the {POSITIONS} tokens an output may have"),
     ],
@@ -75,9 +78,21 @@ def test_an_output_that_never_ends_stops_at_the_models_positions_and_is_recorded
     """A checkpoint asking for 200 tokens of a 24-position decoder, and outputs forced never to end early."""
     db = ingested(tmp_path)
     model = short_model(tiny_model_dir, tmp_path / "model", checkpoint_max_length=200)
-    proc = cli("translate", "--db", db, "--model", model, "--set", f"translate.backend={backend}",
-               "--set", "translate.num_beams=1", "--set", f"translate.min_new_tokens={POSITIONS}",
-               "--set", f"translate.cache_dir={tmp_path / 'ct2'}")
+    proc = cli(
+        "translate",
+        "--db",
+        db,
+        "--model",
+        model,
+        "--set",
+        f"translate.backend={backend}",
+        "--set",
+        "translate.num_beams=1",
+        "--set",
+        f"translate.min_new_tokens={POSITIONS}",
+        "--set",
+        f"translate.cache_dir={tmp_path / 'ct2'}",
+    )
     assert proc.returncode == 0, proc.stderr
     assert counts(db).segments_pending == 0
     rows = table(db, "translations")
@@ -118,8 +133,11 @@ def test_diagnosing_a_900k_character_translation_is_bounded():
 
 
 def test_a_dump_that_never_starts_a_new_piece_is_cut_at_max_piece_chars_keeping_every_line(tmp_path):
-    paragraphs = [f"In part {n}, the delegates of the regional summit in Baghdad discussed the plan for the {n}th time, "
-                  "and the talks went on late into the night without any agreement being announced." for n in range(1, 601)]
+    paragraphs = [
+        f"In part {n}, the delegates of the regional summit in Baghdad discussed the plan for the {n}th time, "
+        "and the talks went on late into the night without any agreement being announced."
+        for n in range(1, 601)
+    ]
     dump = tmp_path / "endless.txt"
     dump.write_text("An endless report on the summit\n\n27 Jul 2021\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
     db = tmp_path / "store.sqlite"

@@ -108,8 +108,12 @@ def test_scraped_markup_is_printed_as_text_by_every_verb(tmp_path, tiny_model_di
     """Titles, file names and output paths holding rich markup: printed as they are, never interpreted."""
     folder = tmp_path / "in[" / "]dumps"  # a path holding "[/]": the folder ']dumps' in 'in['
     folder.mkdir(parents=True)
-    lines = [json.dumps({"text": f"Article {i}: {t} The summit in Baghdad was held on Saturday with many leaders.",
-                         "title": t, "lang": "en"}) for i, t in enumerate(MARKUP_TITLES)]
+    lines = [
+        json.dumps(
+            {"text": f"Article {i}: {t} The summit in Baghdad was held on Saturday with many leaders.", "title": t, "lang": "en"}
+        )
+        for i, t in enumerate(MARKUP_TITLES)
+    ]
     (folder / "[bold]pieces.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "[red]arabic.txt").write_text(ARABIC_ARTICLE, encoding="utf-8")
     (folder / "[i]empty[link=x].txt").write_bytes(b"")

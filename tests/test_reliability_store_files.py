@@ -58,8 +58,15 @@ def side_files(db: Path) -> list[str]:
 def test_a_store_moved_away_between_batches_stops_the_run_and_keeps_every_committed_batch(tmp_path, tiny_model_dir):
     db, moved = tmp_path / "store.sqlite", tmp_path / "moved.sqlite"
     write_arabic_dumps(tmp_path / "dumps", sentences=120, pieces=6, files=2)
-    config = Config.load(None, {"store.path": str(db), "model.name": str(tiny_model_dir), "translate.max_batch_size": 8,
-                                "translate.backend": "transformers"})
+    config = Config.load(
+        None,
+        {
+            "store.path": str(db),
+            "model.name": str(tiny_model_dir),
+            "translate.max_batch_size": 8,
+            "translate.backend": "transformers",
+        },
+    )
     committed: list[int] = []
 
     def move_after_second(batch: int) -> None:
@@ -77,8 +84,17 @@ def test_a_store_moved_away_between_batches_stops_the_run_and_keeps_every_commit
     assert integrity(moved) == "ok"
     assert counts(moved).translations_cached == committed[-1]  # every batch committed before the move, nothing after
     # the same command on the moved store carries on where it stopped
-    proc = cli("translate", "--db", moved, "--model", tiny_model_dir, "--set", "translate.backend=transformers",
-               "--set", "translate.max_batch_size=8")
+    proc = cli(
+        "translate",
+        "--db",
+        moved,
+        "--model",
+        tiny_model_dir,
+        "--set",
+        "translate.backend=transformers",
+        "--set",
+        "translate.max_batch_size=8",
+    )
     assert proc.returncode == 0, proc.stderr
     assert counts(moved).segments_pending == 0 and integrity(moved) == "ok"
 
@@ -112,7 +128,10 @@ def test_a_store_deleted_during_a_cli_run_is_exit_6_naming_it(tmp_path, tiny_mod
     assert cli("ingest", tmp_path / "dumps", "--db", db).returncode == 0
     proc = subprocess.Popen(
         pipeline_argv("translate", "--db", db, "--model", tiny_model_dir, "--set", "translate.max_batch_size=4"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
     )
     try:
         while counts(db).translations_cached == 0 and proc.poll() is None:
@@ -151,7 +170,9 @@ def test_a_store_with_one_corrupt_page_is_refused_before_anything_is_written(tmp
     assert proc.returncode == 6, proc.stderr
     assert "Traceback" not in proc.stderr
     (error,) = set(stderr_lines(proc))
-    assert error.startswith(f"error: {db}: the store is damaged (") and error.endswith("restore it from a copy, nothing was written")
+    assert error.startswith(f"error: {db}: the store is damaged (") and error.endswith(
+        "restore it from a copy, nothing was written"
+    )
     assert sha256(db) == before and side_files(db) == ["store.sqlite.lock"]
 
 
@@ -211,7 +232,9 @@ def test_a_lock_file_that_is_a_folder_is_exit_6_and_the_store_untouched(tmp_path
     before = counts(db)
     proc = cli("ingest", SEED, "--db", db)
     assert proc.returncode == 6
-    assert stderr_lines(proc) == [f"error: {tmp_path / 'store.sqlite.lock'}: the store's lock file is a folder, not a regular file; remove it and run again"]
+    assert stderr_lines(proc) == [
+        f"error: {tmp_path / 'store.sqlite.lock'}: the store's lock file is a folder, not a regular file; remove it and run again"
+    ]
     assert counts(db) == before and run_statuses(db) == ["completed"]
 
 
@@ -222,11 +245,16 @@ def test_a_lock_file_this_user_cannot_open_is_exit_6(tmp_path):
     try:
         if not cannot_read_as_child(lock):
             pytest.skip("this environment cannot take away the right to open a mode-000 file (root without CAP_SETPCAP)")
-        proc = subprocess.run(pipeline_argv("ingest", SEED, "--db", db), capture_output=True, text=True, timeout=120,
-                              env=child_env(), preexec_fn=drop_file_read_override)
+        proc = subprocess.run(
+            pipeline_argv("ingest", SEED, "--db", db),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=child_env(),
+            preexec_fn=drop_file_read_override,
+        )
     finally:
         lock.chmod(0o644)
     assert proc.returncode == 6, proc.stderr
     assert stderr_lines(proc) == [f"error: {lock}: cannot open the store's lock file: Permission denied"]
     assert run_statuses(db) == ["completed"] and integrity(db) == "ok"
-
