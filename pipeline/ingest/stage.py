@@ -33,11 +33,12 @@ from pydantic import Field
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
+from pipeline.files import path_text
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.cutter import iter_pieces, split_paragraphs
 from pipeline.ingest.html import cut_html
 from pipeline.ingest.pieces import CutPiece, RemovedCounter
-from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
+from pipeline.ingest.readers import Probe, RawDocument, Skipped, discover, iter_source, probe
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import QUIET, Reporter, Task
 from pipeline.records import ExternalTranslation, IngestedPiece, SourceFile, content_id
@@ -80,13 +81,34 @@ class IngestStage(SectionStage[IngestSettings]):
     def run(self, store: Store, settings: IngestSettings, ctx: RunContext) -> IngestReport:
         chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
         report = IngestReport()
-        for item in discover(ctx.inputs, settings):
+        for item in discover(ctx.inputs, settings, _not_inputs(ctx)):
+            if isinstance(item, Skipped):
+                ctx.reporter.warn(f"{path_text(item.path)}: {item.reason}")
+                report.files.append({"path": path_text(item.path), "status": "skipped", "reason": item.reason})
+                continue
             if isinstance(item, InputError):
                 report.files_seen += 1
                 _fail(store, report, ctx.reporter, item, None, ctx.run_id)
                 continue
             _ingest_file(store, item, settings, chrome, report, ctx.reporter, ctx.run_id)
         return report
+
+
+def _not_inputs(ctx: RunContext) -> dict[tuple[int, int], str]:
+    """(device, inode) → why, of what a walk must never read: this run's output folder and the store's own files."""
+    store = Path(ctx.config.store.path)
+    places = {store: "the store itself: not read as input"}
+    places |= {store.with_name(store.name + suffix): "a file of the store: not read as input" for suffix in ("-wal", "-shm", "-journal", ".lock")}
+    if ctx.out_dir is not None:
+        places[ctx.out_dir] = "the output folder (output.dir): not read as input"
+    found = {}
+    for path, why in places.items():
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        found[(st.st_dev, st.st_ino)] = why
+    return found
 
 
 def ingest_paths(
@@ -112,7 +134,8 @@ def _ingest_file(
     run_id: int | None,
 ) -> None:
     report.files_seen += 1
-    key = str(path.resolve())
+    key = path_text(path.resolve())
+    shown = path_text(path)
     try:
         info = probe(path, settings)
     except InputError as error:
@@ -124,22 +147,22 @@ def _ingest_file(
         report.files.append({"path": key, "status": "unchanged"})
         for line in (known.error or "").splitlines() if known.status == "partial" else []:
             report.errors.append({"path": key, "line": None, "reason": f"(as when first read) {line}"})
-        reporter.info(f"{path}: unchanged since it was ingested, skipped")
+        reporter.info(f"{shown}: unchanged since it was ingested, skipped")
         return
     line_errors: list[InputError] = []
     removed = RemovedCounter()
     source = SourceFile(path=key, sha256=info.sha256, size=info.size, encoding=info.encoding,
                         kind=info.kind + ("+gz" if info.compressed else ""))
     try:
-        with store.writing_source(source, run_id) as writer, reporter.task(f"ingest {path.name}", total=info.newlines + 1, unit="lines") as task:
+        with store.writing_source(source, run_id) as writer, reporter.task(f"ingest {path_text(path.name)}", total=info.newlines + 1, unit="lines") as task:
             positions = 0
             for document in iter_source(info, settings, line_errors):
                 for piece in _pieces_of(document, settings, chrome, removed, task):
                     positions += _write_piece(writer, piece, positions)
             if positions == 0 and removed.count == 0 and not line_errors:
-                raise InputError(str(path), "empty file (no text, only whitespace)")
+                raise InputError(shown, "empty file (no text, only whitespace)")
             if positions == 0:
-                reporter.warn(f"{path}: no article found, only page chrome ({removed.count} lines)")
+                reporter.warn(f"{shown}: no article found, only page chrome ({removed.count} lines)")
             writer.finish("partial" if line_errors else "ingested", "\n".join(str(e) for e in line_errors) or None,
                           positions, removed.count)
     except InputError as error:
@@ -147,8 +170,8 @@ def _ingest_file(
         return
     except (StorageError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
-        _fail(store, report, reporter, InputError(str(path), f"internal error while reading it: {type(exc).__name__}: {exc}"), info, run_id)
+    except Exception as exc:
+        _fail(store, report, reporter, InputError(shown, f"internal error while reading it: {type(exc).__name__}: {exc}"), info, run_id)
         return
     for line_error in line_errors:
         report.add_error(line_error)
@@ -169,7 +192,7 @@ def _ingest_file(
             "removed_lines": removed.count,
         }
     )
-    reporter.info(f"{path}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed")
+    reporter.info(f"{shown}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed")
 
 
 def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputError, info: Probe | None, run_id: int | None) -> None:
@@ -178,7 +201,7 @@ def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputEr
     report.add_error(error)
     report.files.append({"path": error.path, "status": "failed", "reason": error.reason})
     reporter.error(str(error))
-    path = str(Path(error.path).resolve()) if info is not None else error.path
+    path = path_text(info.path.resolve()) if info is not None else error.path
     store.record_failed_source(
         SourceFile(
             path=path, sha256=info.sha256 if info else "", size=info.size if info else 0,
