@@ -25,6 +25,7 @@ from typer.core import TyperArgument, TyperGroup
 from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError
+from pipeline.files import file_kind, path_text
 from pipeline.progress import Reporter
 
 VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "store", "config"]
@@ -124,13 +125,22 @@ def build_config(
     return cfg
 
 
+INTERRUPTED = "interrupted; what was committed is kept, run the same command again to resume"
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """A PipelineError ends the verb with its one-line message and its exit code."""
+    """A PipelineError ends the verb with its one-line message and its exit code; Ctrl-C with exit 130 and what it kept.
+
+    (typer would turn Ctrl-C into a bare exit 130 before `main()` could say anything.)
+    """
     try:
         yield
     except PipelineError as exc:
         fail(exc)
+    except KeyboardInterrupt:
+        Reporter(quiet=False).error(INTERRUPTED)
+        raise typer.Exit(130) from None
 
 
 def fail(exc: PipelineError) -> NoReturn:
@@ -194,7 +204,7 @@ def run(
         cfg = build_config(config, sets, db=db, out=out, model=model, extra={"executor.kind": executor})
         every = [*inputs, *(english or [])]
         result = _run_stages(
-            PIPELINE, cfg, reporter, command="run " + " ".join(map(str, every)), inputs=every, wait=wait
+            PIPELINE, cfg, reporter, command="run " + " ".join(map(path_text, every)), inputs=every, wait=wait
         )
     for message in result.messages:
         reporter.error(message)
@@ -216,7 +226,7 @@ def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
              f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"),
     )
     table.add_row("matches", Text(f"{summary['matches']}, no English coverage for {summary['abstentions']}"))
-    table.add_row("output", Text(str(out_dir)))
+    table.add_row("output", Text(path_text(out_dir)))
     return table
 
 
@@ -248,7 +258,7 @@ def ingest(
     with _errors():
         cfg = build_config(config, sets, db=db, extra={"executor.kind": executor})
         names = ["ingest", "detect"] if detect else ["ingest"]
-        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(str, inputs)), inputs=inputs, wait=wait)
+        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(path_text, inputs)), inputs=inputs, wait=wait)
     report = result.reports["ingest"]
     if not quiet:
         _print(
@@ -445,6 +455,9 @@ def evaluate(
         payload = result.to_json()
         if out_file is not None:
             try:
+                kind = file_kind(out_file.stat().st_mode) if out_file.exists() else None
+                if kind is not None:  # a FIFO would block the write until something reads it
+                    raise StorageError(f"{out_file}: is {kind}, not a regular file; --out takes a file to write")
                 out_file.write_text(payload + "\n", encoding="utf-8")
             except OSError as exc:
                 raise StorageError(f"{out_file}: cannot write the JSON result: {exc.strerror or exc}") from exc
@@ -487,7 +500,7 @@ def export(
         result = _run_stages(["export"], cfg, reporter, command="export", create_store=False)
     if not quiet:
         for path in result.outputs:
-            _print(str(path))
+            _print(path_text(path))
 
 
 @app.command()
@@ -519,7 +532,7 @@ def status(
         ]
         sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
         return
-    summary = Table(title=Text(f"store {where}"), show_header=False)
+    summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
     for key, value in counts.items():
         summary.add_row(Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)))
     stdout.print(summary)
@@ -568,7 +581,7 @@ def store_copy(
             copied = copy_store(src, dst)
             where = dst.location
     if not quiet:
-        _print(f"copied into {where}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
+        _print(f"copied into {path_text(where)}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
 
 
 @app.command("config")
@@ -596,7 +609,7 @@ def main() -> None:
         Reporter(quiet=False).error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        Reporter(quiet=False).error("interrupted; what was committed is kept, run the same command again to resume")
+        Reporter(quiet=False).error(INTERRUPTED)
         sys.exit(130)
     except Exception as exc:
         Reporter(quiet=False).error(f"unexpected {type(exc).__name__}: {exc} (please report it; rerun with PIPELINE_DEBUG=1 for the traceback)")

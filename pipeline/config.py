@@ -17,7 +17,10 @@ Each stage declares a pydantic settings model and reads its section through
 :meth:`Config.section`; unknown keys are errors (a typo must not pass
 silently), and so is an unknown section (:meth:`Config.check_sections`).
 YAML aliases are refused: a configuration needs none, and expanding them is
-how a small file becomes gigabytes.
+how a small file becomes gigabytes. A YAML file the user names (the config,
+a gazetteer) is read by :func:`read_config_file`: a regular file of at most
+``MAX_CONFIG_BYTES`` in UTF-8 (a FIFO is refused, not waited on), and every
+problem with it is one line naming the file (and the line and column).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import ConfigError
+from pipeline.files import FileTooLarge, NotRegularFile, read_bounded
 
 DEFAULT_CONFIG_NAME = "default_config.yaml"
 # Environment variables that set a config key (layer 3).
@@ -82,32 +86,44 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 def read_yaml(text: str, where: str) -> Any:
-    """YAML text as Python values, aliases refused; errors name `where`."""
+    """YAML text as Python values, aliases refused; errors name `where` (and the line and column) on one line."""
     try:
         return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise ConfigError(f"{where}{at}: not valid YAML: {' '.join(what.split())}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{where}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    except RecursionError as exc:  # thousands of nested [ or {
+        raise ConfigError(f"{where}: not valid YAML: nested too deeply") from exc
 
 
 def default_config_text() -> str:
     return (files("pipeline") / DEFAULT_CONFIG_NAME).read_text(encoding="utf-8")
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path, what: str = "config file") -> str:
+    """The text of a YAML file the user names: a regular UTF-8 file of at most MAX_CONFIG_BYTES; ConfigError otherwise."""
     try:
-        if path.is_dir():
-            raise ConfigError(f"{path}: is a folder; --config takes a YAML file")
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: {size:,} bytes is too large for a config file")
-        text = path.read_bytes().decode("utf-8-sig")
+        data = read_bounded(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: config file is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+        raise ConfigError(f"{path}: {what} not found") from None
+    except NotRegularFile as exc:
+        raise ConfigError(f"{path}: {exc}; the {what} must be a YAML file") from None
+    except FileTooLarge as exc:
+        raise ConfigError(f"{path}: {exc.size:,} bytes is too large for a {what} (at most {MAX_CONFIG_BYTES:,})") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
-    raw = read_yaml(text, str(path)) or {}
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: the {what} is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    raw = read_yaml(read_config_file(path), str(path)) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections (store:, translate:, ...)")
     return raw

@@ -5,6 +5,8 @@ Exit codes are part of the CLI contract: scripts branch on them.
 
 from __future__ import annotations
 
+from pipeline.files import as_text, path_text
+
 EXIT_OK = 0
 EXIT_FAILURE = 1  # unexpected error
 EXIT_USAGE = 2  # bad command line (typer's own code)
@@ -15,9 +17,16 @@ EXIT_STORAGE = 6  # the store or the output folder cannot be written
 
 
 class PipelineError(Exception):
-    """Base class: a message meant for the user, and the exit code to use."""
+    """Base class: a message meant for the user, and the exit code to use.
+
+    The message is text any terminal, JSON file or database takes: a path
+    in it whose name is not UTF-8 shows its odd bytes as ``\\xNN``.
+    """
 
     exit_code = EXIT_FAILURE
+
+    def __init__(self, *args: object):
+        super().__init__(*(as_text(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(PipelineError):
@@ -30,8 +39,8 @@ class InputError(PipelineError):
     exit_code = EXIT_INPUT_ERRORS
 
     def __init__(self, path: str, reason: str, line: int | None = None):
-        self.path, self.reason, self.line = path, reason, line
-        where = f"{path}:{line}" if line is not None else path
+        self.path, self.reason, self.line = path_text(path), as_text(reason), line
+        where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {reason}")
 
 
@@ -41,7 +50,7 @@ class ModelUnavailable(PipelineError):
     exit_code = EXIT_MODEL_UNAVAILABLE
 
     def __init__(self, reason: str, hint: str = ""):
-        self.reason = reason
+        self.reason = as_text(reason)
         super().__init__(f"{reason}. {hint}" if hint else reason)
 
 

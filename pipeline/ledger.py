@@ -11,7 +11,9 @@ over a list of stages. It owns what no stage should repeat:
   a run that dies is marked failed or interrupted);
 * timing, the exit code (the last stage that asked for one wins: 3 some
   inputs failed, 4 no model), the messages the user must see;
-* summary.json, written once at the end into the output folder;
+* summary.json, written once at the end into the output folder, after the
+  run's row is committed (that commit also checks the store file is still
+  the one opened: a store deleted or moved away fails the run, exit 6);
 * the executor the stages fan their work out with (``executor:``: this
   process, or a Ray cluster), opened for the run and closed at its end.
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE, EXIT_OK, StoreBusy
 from pipeline.executor import Executor, ExecutorSettings, open_executor
+from pipeline.files import as_text
 from pipeline.output import OutputDir
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import RunStatus
@@ -79,7 +82,7 @@ def execute(
         run_id: int | None = None
         if writes_store:
             _lock(store, wait, reporter)
-            run_id = store.start_run(command)
+            run_id = store.start_run(as_text(command))
         ctx = RunContext(config, reporter, run_id, list(inputs), out, executor)
         reports: dict[str, Report] = {}
         timings: dict[str, float] = {}
@@ -102,12 +105,14 @@ def execute(
                     exit_code = report.exit_code()
                 messages += report.messages()
             summary = build_summary(store, run_id, reports, timings, exit_code, messages)
+        if run_id is not None:
+            # Committed before summary.json is written: the commit checks that the store file is still the
+            # one opened, so a store deleted or moved during the run fails the run, not a summary of lost work.
+            store.finish_run(run_id, _status(exit_code), summary)
         outputs: list[Path] = []
         if writes_files:
             write_summary(OutputDir(out), summary)
             outputs = [path for report in reports.values() for path in report.output_paths()]
-        if run_id is not None:
-            store.finish_run(run_id, _status(exit_code), summary)
     return RunResult(exit_code, summary, reports, messages, outputs)
 
 

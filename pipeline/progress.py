@@ -79,7 +79,7 @@ class Reporter:
             yield Task(None, None)
             return
         columns = (
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a file name is text, never markup
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),

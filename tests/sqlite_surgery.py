@@ -75,3 +75,51 @@ def store_at_version(db: Path, version: int, rows: dict[str, list[dict[str, obje
         conn.commit()
     finally:
         conn.close()
+
+
+def page_size(db: Path) -> int:
+    """The page size of the file, from its header (bytes 16–17, big-endian; 1 means 65536)."""
+    with open(db, "rb") as handle:
+        header = handle.read(18)
+    size = int.from_bytes(header[16:18], "big")
+    return 65536 if size == 1 else size
+
+
+def table_root_page(db: Path, table: str) -> int:
+    """The first page of a table's b-tree (sqlite_master.rootpage)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def corrupt_page(db: Path, page: int) -> None:
+    """Overwrite page `page` (1-based) of the file with bytes no b-tree page can start with, as a bad disk sector would."""
+    size = page_size(db)
+    with open(db, "r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(bytes([0xFF, 0x13, 0x37]) * (size // 3) + b"\xff" * (size % 3))
+
+
+def drop_table(db: Path, table: str) -> None:
+    """Remove one table of the store, as a hand edit or a half-copied file would leave it."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(f"DROP TABLE {table}")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def foreign_database(path: Path, tables: dict[str, str], user_version: int = 0) -> None:
+    """An SQLite file of another program: `tables` (name → column list) with a row each, rollback journal."""
+    conn = sqlite3.connect(path)
+    try:
+        for name, columns in tables.items():
+            conn.execute(f"CREATE TABLE {name} ({columns})")
+            conn.execute(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns.split(',')))})", [1] * len(columns.split(",")))
+        conn.execute(f"PRAGMA user_version={int(user_version)}")
+        conn.commit()
+    finally:
+        conn.close()

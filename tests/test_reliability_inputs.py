@@ -18,9 +18,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from pipeline.ingest import cut_dump
-from pipeline.records import content_id
 from reliability_support import (
     ARABIC_ARTICLE,
     ENGLISH_ARTICLE,
@@ -31,6 +28,7 @@ from reliability_support import (
     cli,
     counts,
     drop_file_read_override,
+    pieces_per_source,
     pipeline_argv,
     reading,
     stderr_lines,
@@ -38,6 +36,9 @@ from reliability_support import (
     table,
 )
 from sqlite_surgery import integrity
+
+from pipeline.ingest import cut_dump
+from pipeline.records import content_id
 
 INVISIBLE = "\u200f\u200e\u202b\u202c\u200b\u200d\u2066\u2069\ufeff"
 SCRIPT_MARK = "SECRET_JS_PAYLOAD"
@@ -279,3 +280,133 @@ def test_the_same_folder_through_pipeline_run(tmp_path, tiny_model_dir):
     assert sources and not any(ch in s for s in sources for ch in INVISIBLE)
     assert counts(db).segments_pending == 0
     assert integrity(db) == "ok"
+
+
+# -- round two (issue 14): files that are not files, lines that are not text, the pipeline's own outputs ----------
+
+
+def test_a_fifo_or_a_device_named_as_an_input_is_refused_without_waiting(tmp_path):
+    """Opening a FIFO waits for a writer and /dev/zero never ends: both are refused by their type, at once."""
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.txt")  # inside a folder, with a wanted name
+    os.mkfifo(tmp_path / "named.txt")  # named on the command line
+    (folder / "good.txt").write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", tmp_path / "named.txt", "/dev/zero", folder, "--db", db, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    assert sorted(stderr_lines(proc)) == sorted([
+        f"error: {tmp_path / 'named.txt'}: is a FIFO (named pipe), not a regular file",
+        "error: /dev/zero: is a character device, not a regular file",
+        f"error: {folder / 'pipe.txt'}: is a FIFO (named pipe), not a regular file",
+    ])
+    assert counts(db).pieces == 1
+    assert sources_by_name(db)["named.txt"][0] == "failed"
+
+
+def test_evaluate_and_align_refuse_a_fifo_or_a_device_without_waiting(tmp_path):
+    fifo = tmp_path / "hyp.en"
+    os.mkfifo(fifo)
+    good = tmp_path / "ref.en"
+    good.write_text("the summit was held\n", encoding="utf-8")
+    for args, named, kind, role in (
+        (("--ref", "/dev/zero", "--hyp", f"a={good}"), "/dev/zero", "a character device", "reference"),
+        (("--ref", good, "--hyp", f"a={fifo}"), str(fifo), "a FIFO (named pipe)", "hypothesis (a)"),
+        (("--ref", tmp_path, "--hyp", f"a={good}"), str(tmp_path), "a folder", "reference"),
+    ):
+        proc = cli("evaluate", *args, timeout=60)
+        assert proc.returncode == 3, proc.stderr
+        assert stderr_lines(proc) == [f"error: {named}: the {role} path is {kind}, not a regular file"]
+    proc = cli("align", "--source", fifo, "--target", good, "--out", tmp_path / "out", timeout=60)
+    assert proc.returncode == 3 and stderr_lines(proc) == [f"error: {fifo}: cannot read: is a FIFO (named pipe), not a regular file"]
+    written = cli("evaluate", "--ref", good, "--hyp", f"a={good}", "--paired", "none", "--out", fifo, timeout=60)
+    assert written.returncode == 6  # writing the result into a FIFO would wait for a reader forever
+    assert stderr_lines(written) == [f"error: {fifo}: is a FIFO (named pipe), not a regular file; --out takes a file to write"]
+
+
+PATHOLOGICAL_JSONL = {
+    2: ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    4: ('{"text": "The summit \\ud800 in Baghdad was held on Saturday."}', "field 'text' holds a lone surrogate (\\ud800)"),
+    5: ('{"text": "Article five.", "title": "\\udfff"}', "field 'title' holds a lone surrogate (\\udfff)"),
+    6: ('{"text": "Article six about the summit.", "n": ' + "9" * 5000 + "}", "Exceeds the limit"),
+}
+
+
+def test_one_pathological_jsonl_line_fails_that_line_only(tmp_path):
+    """Deep nesting (RecursionError), a lone surrogate (valid JSON, not text), a 5,000-digit number: per line."""
+    lines = [json.dumps({"text": f"Article {i} about the summit in Baghdad. It has two sentences.", "lang": "en"}) for i in range(1, 9)]
+    for number, (line, _) in PATHOLOGICAL_JSONL.items():
+        lines[number - 1] = line
+    path = tmp_path / "pieces.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", path, "--db", db)
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = stderr_lines(proc)
+    assert len(errors) == len(PATHOLOGICAL_JSONL)
+    for (number, (_, reason)), error in zip(sorted(PATHOLOGICAL_JSONL.items()), errors):
+        assert error.startswith(f"error: {path}:{number}: ") and reason in error, error
+    texts = sorted(p["text"] for p in table(db, "pieces"))
+    assert texts == [f"Article {i} about the summit in Baghdad. It has two sentences." for i in (1, 3, 7, 8)]
+    assert sources_by_name(db)["pieces.jsonl"][0] == "partial"
+    assert integrity(db) == "ok"
+
+
+def test_an_output_folder_inside_the_input_folder_is_never_read_back(tmp_path, tiny_model_dir):
+    """--out inside an input folder: the next run does not ingest the pipeline's own exports (nor an older run's)."""
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "arabic.txt").write_text(ARABIC_ARTICLE, encoding="utf-8")
+    (folder / "english.txt").write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    db = folder / "store.txt"  # the store inside the input folder too, under a name the walk would take
+    first = cli("run", folder, "--db", db, "--out", folder / "out", "--model", tiny_model_dir)
+    assert first.returncode == 0, first.stderr
+    assert (folder / "out" / "pieces.jsonl").is_file() and (folder / "out" / "report.html").is_file()
+    before = store_snapshot(db)
+    again = cli("run", folder, "--db", db, "--out", folder / "out", "--model", tiny_model_dir)
+    assert again.returncode == 0, again.stderr
+    warnings = stderr_lines(again, "warning: ")
+    assert f"warning: {folder / 'out'}: the output folder (output.dir): not read as input" in warnings
+    assert f"warning: {db}: the store itself: not read as input" in warnings
+    assert store_snapshot(db) == before  # still two pieces, from the two dumps only
+    # the folder of an earlier run, under another name now: recognised by its summary.json
+    (folder / "out").rename(folder / "old-out")
+    third = cli("ingest", folder, "--db", db)
+    assert third.returncode == 0, third.stderr
+    assert f"warning: {folder / 'old-out'}: an output folder of this pipeline (it holds its summary.json): not read as input" in stderr_lines(third, "warning: ")
+    assert store_snapshot(db) == before
+    assert sorted(Path(s).name for s in pieces_per_source(db)) == ["arabic.txt", "english.txt"]
+
+
+def test_an_html_page_over_max_html_mb_is_refused_with_the_reason_and_the_rest_is_read(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    paragraph = "<p>Leaders gathered in Baghdad on Saturday for a regional summit aimed at easing tensions.</p>\n"
+    (folder / "big.html").write_text("<html><body><article><h1>Big</h1>" + paragraph * 2000 + "</article></body></html>", encoding="utf-8")
+    (folder / "small.html").write_text(HTML_WITH_SCRIPTS, encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", folder, "--db", db, "--set", "ingest.max_html_mb=0.1")
+    assert proc.returncode == 3, proc.stderr
+    (error,) = stderr_lines(proc)
+    assert error.startswith(f"error: {folder / 'big.html'}: HTML page is 0.2 MB, over max_html_mb 0.1: a page is parsed whole")
+    assert counts(db).pieces == 1
+
+
+def test_pathological_lines_in_other_jsonl_inputs_are_one_line_errors(tmp_path):
+    """The JSONL that evaluate --import-refs and align --source/--target read: all or nothing, never a traceback."""
+    db = tmp_path / "store.sqlite"
+    dump = tmp_path / "english.txt"
+    dump.write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    assert cli("ingest", dump, "--db", db, "--quiet").returncode == 0
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"text": "The summit in Baghdad was held on Saturday.", "lang": "en"}) + "\n", encoding="utf-8")
+    for line, reason in (("[" * 100_000 + "]" * 100_000, "nested too deeply"), ('{"piece_id": "x", "text": "\\ud800"}', "lone surrogate")):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(line + "\n", encoding="utf-8")
+        refs = cli("evaluate", "--db", db, "--import-refs", bad)
+        assert refs.returncode == 3 and "Traceback" not in refs.stderr, refs.stderr
+        assert stderr_lines(refs)[0].startswith(f"error: {bad}:1: ") and reason in stderr_lines(refs)[0]
+        aligned = cli("align", "--source", bad, "--target", good, "--out", tmp_path / "out")
+        assert aligned.returncode == 3 and "Traceback" not in aligned.stderr, aligned.stderr
+        assert stderr_lines(aligned) == [stderr_lines(aligned)[0]] and reason in stderr_lines(aligned)[0]

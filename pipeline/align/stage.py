@@ -8,16 +8,18 @@ an interrupted run leaves the old results intact.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
+from pipeline.files import open_regular, path_text
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Alignment, Match, Piece, content_id
 from pipeline.stage import Report, RunContext, SectionStage
@@ -129,43 +131,70 @@ def align_store(store: Store, config: Config, reporter: Reporter = QUIET, run_id
 # -- JSONL mode -------------------------------------------------------------------
 
 def read_pieces_jsonl(path: Path, default_lang: str | None) -> list[Piece]:
-    """Pieces from a JSONL file (the pieces.jsonl contract, or any objects with text/translation)."""
-    if not path.exists():
-        raise InputError(str(path), "file not found")
+    """Pieces from a JSONL file (the pieces.jsonl contract, or any objects with text/translation).
+
+    Only a regular file is read (a FIFO is refused, never waited on); a line
+    that is not UTF-8, nested too deeply, holds a lone surrogate or a field of
+    the wrong type fails the file with the line number, never a traceback.
+    """
+    try:
+        raw = open_regular(path)
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     pieces: list[Piece] = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(str(path), f"not valid JSON: {exc.msg}", number) from exc
-            if not isinstance(obj, dict):
-                raise InputError(str(path), "each line must be a JSON object", number)
-            text = obj.get("text") or ""
-            translation = obj.get("translation")
-            if not isinstance(text, str) or (translation is not None and not isinstance(translation, str)):
-                raise InputError(str(path), "'text' and 'translation' must be strings", number)
-            if not text and not translation:
-                raise InputError(str(path), "piece has neither 'text' nor 'translation'", number)
-            pieces.append(
-                Piece(
-                    id=str(obj.get("id") or content_id(text or translation or "")),
-                    source=str(obj.get("source") or path),
-                    title=obj.get("title"),
-                    title_translation=obj.get("title_translation"),
-                    date=obj.get("date"),
-                    outlet=obj.get("outlet"),
-                    author=obj.get("author"),
-                    lang=obj.get("lang") or default_lang,
-                    text=text or translation or "",
-                    translation=translation,
-                    model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
-                    kind="teaser" if obj.get("kind") == "teaser" else "article",
-                )
-            )
+    number = 0
+    try:
+        with io.TextIOWrapper(raw, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    pieces.append(_jsonl_piece(path, number, line, default_lang))
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 ({exc.reason})", number + 1) from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}", number + 1) from None
     return pieces
+
+
+def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -> Piece:
+    try:
+        obj = json.loads(line)
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")  # a lone surrogate ("\\ud800") is valid JSON, not text
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not valid JSON: {exc.msg}", number) from exc
+    except RecursionError:
+        raise InputError(str(path), "JSON nested too deeply to read", number) from None
+    except UnicodeEncodeError:
+        raise InputError(str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python reads
+        raise InputError(str(path), f"not valid JSON: {exc}", number) from None
+    if not isinstance(obj, dict):
+        raise InputError(str(path), "each line must be a JSON object", number)
+    text = obj.get("text") or ""
+    translation = obj.get("translation")
+    if not isinstance(text, str) or (translation is not None and not isinstance(translation, str)):
+        raise InputError(str(path), "'text' and 'translation' must be strings", number)
+    if not text and not translation:
+        raise InputError(str(path), "piece has neither 'text' nor 'translation'", number)
+    try:
+        return Piece(
+            id=str(obj.get("id") or content_id(text or translation or "")),
+            source=str(obj.get("source") or path_text(path)),
+            title=obj.get("title"),
+            title_translation=obj.get("title_translation"),
+            date=obj.get("date"),
+            outlet=obj.get("outlet"),
+            author=obj.get("author"),
+            lang=obj.get("lang") or default_lang,
+            text=text or translation or "",
+            translation=translation,
+            model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+            kind="teaser" if obj.get("kind") == "teaser" else "article",
+        )
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InputError(str(path), f"field '{'.'.join(map(str, first['loc']))}': {first['msg']}", number) from None
 
 
 def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Config, reporter: Reporter = QUIET) -> AlignReport:

@@ -84,7 +84,8 @@ def worst_table(result: EvaluationResult) -> Table | None:
     for column in ("System", where.capitalize(), metric, "Hypothesis", "Reference"):
         table.add_column(column, overflow="fold")
     for name, w in rows:
-        table.add_row(name, w.id or str(w.line), f"{w.score:.1f}", _clip(w.hypothesis), _clip(w.reference))
+        cells = (name, w.id or str(w.line), f"{w.score:.1f}", _clip(w.hypothesis), _clip(w.reference))
+        table.add_row(*(Text(cell) for cell in cells))  # system output and references are text, never markup
     return table
 
 

@@ -5,7 +5,9 @@ the evaluation with a message naming the file (and the line, or the byte
 offset for bad encoding) before anything is computed: files of different
 lengths, an empty reference line, a file that is not UTF-8, a missing file.
 An empty *hypothesis* line is allowed (a system may legitimately output
-nothing) but is counted and reported.
+nothing) but is counted and reported. Only regular files of at most
+``MAX_FILE_MB`` are read: a FIFO or a device (``/dev/zero``) is refused by
+its type before anything is read from it, so nothing waits or reads forever.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.errors import ConfigError, InputError
+from pipeline.files import FileTooLarge, NotRegularFile, read_bounded
+
+MAX_FILE_MB = 256  # a test set of a million segments is ~150 MB; more is not one, and is read whole
 
 
 def read_segments(path: Path, role: str) -> list[str]:
@@ -23,11 +28,13 @@ def read_segments(path: Path, role: str) -> list[str]:
     line i of a hypothesis always meets line i of the reference.
     """
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_FILE_MB << 20)
     except FileNotFoundError:
         raise InputError(str(path), f"{role} file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(path), f"{role} path is a folder, not a file") from None
+    except NotRegularFile as exc:
+        raise InputError(str(path), f"the {role} path {exc}") from None
+    except FileTooLarge as exc:
+        raise InputError(str(path), f"{role} file is {exc.size / 1048576:.0f} MB, over {MAX_FILE_MB} MB: not a test set") from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read the {role} file: {exc.strerror or exc}") from None
     try:

@@ -36,6 +36,7 @@ from pipeline.export.html import write_html
 from pipeline.export.jsonl import write_jsonl
 from pipeline.export.labelstudio import write_labelstudio
 from pipeline.export.tmx import write_tmx
+from pipeline.files import path_text
 from pipeline.output import OutputDir
 from pipeline.progress import QUIET, Reporter
 from pipeline.stage import Report, RunContext, SectionStage
@@ -142,7 +143,7 @@ class ExportStage(SectionStage[ExportSettings]):
                 written.update(writers[name](data, out))
                 task.advance()
         report = ExportReport(
-            out_dir=str(out.path),
+            out_dir=path_text(out.path),
             formats=settings.formats,
             files=sorted(written),
             generated_at=data.generated_at,
@@ -155,7 +156,7 @@ class ExportStage(SectionStage[ExportSettings]):
             warnings=data.warnings,
             seconds=round(time.perf_counter() - start, 3),
         )
-        ctx.reporter.info(f"exported {', '.join(settings.formats)} → {out.path} ({len(written) + 1} files)")
+        ctx.reporter.info(f"exported {', '.join(settings.formats)} → {path_text(out.path)} ({len(written) + 1} files)")
         return report
 
 

@@ -34,6 +34,11 @@ started it in ``start_rule``:
     "BEIRUT (AP) —"; shapes and outlets in ``data/datelines.yaml``).
 ``page-title``
     a short "Headline | Site" line followed by a paragraph.
+``size-cap``
+    the open piece already holds ``max_piece_chars`` characters: it is
+    closed and the text goes on in a new piece, both noting the cut. No
+    article is that long; a dump of one endless "article" (a repeated line,
+    an unsplittable paste) must not be held in memory whole.
 
 A piece that has no body yet (only a headline and metadata, at most five
 lines) absorbs the soft rules (the last four): a repeated headline or a date
@@ -48,7 +53,8 @@ another post ('forum-reply'), a forum post shorter than ``forum_min_words``
 ('forum-comment'), or the page header before a forum thread ('forum-header').
 
 The cutter is a generator with a bounded lookahead, so a 200 MB dump is cut
-while it is read, holding one piece at a time.
+while it is read, holding one piece at a time, and a piece holds at most
+``max_piece_chars`` characters: memory is bounded by that, not by the dump.
 """
 
 from __future__ import annotations
@@ -69,6 +75,8 @@ from pipeline.ingest.pieces import (
 from pipeline.ingest.roles import assign_roles
 
 LOOKAHEAD = 4  # content units looked at after a headline candidate
+MAX_BUFFERED = 1000  # units read ahead at most (a run of chrome lines is not read whole to find the next content)
+CAP_RULE = "size-cap"
 _QUOTE_HEADER = re.compile(r".{1,80}\bsaid:", re.IGNORECASE)
 
 
@@ -97,6 +105,8 @@ class _OpenPiece:
         self.reply = False
         self.arabic = 0
         self.other = 0
+        self.chars = 0  # text held: units and the chrome lines met while open
+        self.cut = False  # closed at max_piece_chars: the text goes on in the next piece
 
     @property
     def script(self) -> str:
@@ -108,6 +118,7 @@ class _OpenPiece:
         recent = self.units[-3:] + self.units[:1]
         unit.repeat = any(unit.repeats(prev) for prev in recent)
         self.units.append(unit)
+        self.chars += len(unit.text)
         if not unit.is_meta and not unit.title_shaped:
             self.body_units += 1
         if unit.body_like and not unit.is_meta:
@@ -141,7 +152,7 @@ class Cutter:
         ahead = 0  # content units in buffer
         exhausted = False
         while True:
-            while not exhausted and ahead <= LOOKAHEAD:
+            while not exhausted and ahead <= LOOKAHEAD and len(buffer) < MAX_BUFFERED:
                 nxt = next(source, None)
                 if nxt is None:
                     exhausted = True
@@ -164,8 +175,9 @@ class Cutter:
         assert unit.chrome is not None
         record = RemovedLine(unit.lines[0], unit.text, f"chrome:{unit.chrome.rule}")
         self.removed.append(record)
-        if self.open is not None:
+        if self.open is not None and self.open.chars < self.options.max_piece_chars:
             self.open.removed.append(record)
+            self.open.chars += len(record.text)
         kind = unit.chrome.kind
         if kind == "end":
             self.after_end = True
@@ -184,6 +196,8 @@ class Cutter:
         if self.previous is None and self.site is None and unit.words <= 4 and self._in_page_header():
             self.site = self.options.gazetteer.canonical(unit.text)  # a dump that opens with its site's name
         rule = self._boundary(unit, look)
+        if rule is None and self.open is not None and self.open.chars + len(unit.text) > self.options.max_piece_chars:
+            self.open.cut, rule = True, CAP_RULE
         self.after_end = False
         if rule is not None:
             yield from self._close()
@@ -194,7 +208,7 @@ class Cutter:
 
     def _in_page_header(self) -> bool:
         """Nothing but header lines so far: no piece closed, no headline and no paragraph yet."""
-        return self.open is None or not self.open.has_body and not any(u.headline_candidate for u in self.open.units)
+        return self.open is None or (not self.open.has_body and not any(u.headline_candidate for u in self.open.units))
 
     # -- boundary rules ------------------------------------------------------------
     def _boundary(self, unit: Unit, look: list[Unit]) -> str | None:
@@ -325,17 +339,26 @@ class Cutter:
         units = assign_roles(piece.units, self.vocab)
         if teaser and not any(u.role == "body" for u in units):
             units = _headline_only(units)
-        elif not piece.has_body and not teaser or not any(u.role == "body" for u in units):
+        elif (not piece.has_body and not teaser) or not any(u.role == "body" for u in units):
             self._drop(piece, "no-body")
             return
         result = CutPiece(units=units, start_rule=piece.rule, removed=piece.removed, script=_body_script(piece.units),
-                          kind="teaser" if teaser else "article")
+                          kind="teaser" if teaser else "article", notes=_cap_notes(piece, self.options.max_piece_chars))
         describe(result, self.previous, self.vocab, self.options.today)
         result.outlet = result.outlet or self.site
         if teaser and result.title is None:
             result.title = result.paragraphs[0] if len(result.paragraphs[0]) <= self.options.max_title_chars else None
         self.previous = result
         yield result
+
+
+def _cap_notes(piece: _OpenPiece, limit: int) -> list[str]:
+    notes = []
+    if piece.rule == CAP_RULE:
+        notes.append(f"continues the previous piece, cut at ingest.max_piece_chars ({limit:,} characters)")
+    if piece.cut:
+        notes.append(f"cut at ingest.max_piece_chars ({limit:,} characters): the text goes on in the next piece")
+    return notes
 
 
 def _headline_only(units: list[PieceUnit]) -> list[PieceUnit]:

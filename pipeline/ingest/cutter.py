@@ -25,6 +25,7 @@ from pipeline.ingest.pieces import (
 )
 
 WRAP_SAMPLE_LINES = 400
+WRAP_SAMPLE_CHARS = 1_000_000  # and no more text than this: 400 lines of a million characters are not a sample
 
 
 def iter_pieces(
@@ -39,10 +40,22 @@ def iter_pieces(
     wrapped = options.wrapped
     head: list[str] = []
     if wrapped is None:
-        head = list(itertools.islice(iterator, WRAP_SAMPLE_LINES))
+        head = _sample(iterator)
         wrapped = looks_hard_wrapped(head)
-    units = iter_units(itertools.chain(head, iterator), wrapped, chrome, options.vocabulary)
+    units = iter_units(itertools.chain(head, iterator), wrapped, chrome, options.vocabulary, options.max_piece_chars)
     yield from Cutter(options, removed if removed is not None else RemovedCounter()).run(units)
+
+
+def _sample(lines: Iterator[str]) -> list[str]:
+    """The first lines of a dump, to tell whether it is hard-wrapped: up to WRAP_SAMPLE_LINES lines or WRAP_SAMPLE_CHARS."""
+    head: list[str] = []
+    size = 0
+    for line in lines:
+        head.append(line)
+        size += len(line)
+        if len(head) == WRAP_SAMPLE_LINES or size >= WRAP_SAMPLE_CHARS:
+            break
+    return head
 
 
 def cut_dump(text: str, options: CutOptions | None = None, chrome: ChromeFilter = DEFAULT_FILTER) -> CutResult:

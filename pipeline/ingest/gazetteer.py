@@ -27,8 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from pipeline.config import read_config_file, read_yaml
 from pipeline.errors import ConfigError
 
 DATA_FILES = ("outlets.yaml", "columnists.yaml", "datelines.yaml", "chrome.yaml", "lines.yaml")
@@ -59,10 +58,7 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(text: str, where: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+    data = read_yaml(text, where) or {}  # aliases refused: a user's file must not expand without limit
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of sections (outlets:, chrome:, ...)")
     return data
@@ -172,10 +168,7 @@ def load_gazetteer(user_file: str | None = None) -> Gazetteer:
     data = builtin_data()
     if user_file:
         path = Path(user_file).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"ingest.gazetteer: cannot read {path}: {exc.strerror or exc}") from exc
+        text = read_config_file(path, "ingest.gazetteer file")
         data = _merge(data, _read_yaml(text, str(path)))
     return Gazetteer(data)
 

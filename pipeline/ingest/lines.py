@@ -103,7 +103,7 @@ def content_words(text: str) -> set[str]:
     words = set()
     for word in re.findall(r"\w+", _DIACRITICS.sub("", text).casefold()):
         word = _AR_PREFIX.sub("", word).translate(_ALEF_FORMS)
-        if len(word) >= 4 or word.isdigit() and len(word) >= 2:
+        if len(word) >= 4 or (word.isdigit() and len(word) >= 2):
             words.add(word.removesuffix("s") if word.isascii() and len(word) > 4 else word)
     return words
 
@@ -146,7 +146,7 @@ def doubled(text: str) -> str | None:
 class Unit:
     """One content line (or block) of the input, with lazily computed features."""
 
-    __slots__ = ("lines", "text", "chrome", "vocab", "follows_image", "repeat", "__dict__")
+    __slots__ = ("__dict__", "chrome", "follows_image", "lines", "repeat", "text", "vocab")
 
     def __init__(self, lines: tuple[int, ...], text: str, chrome: ChromeMatch | None = None, vocab: Vocabulary = DEFAULT_VOCABULARY):
         self.lines = lines
@@ -222,9 +222,9 @@ class Unit:
         """A photo caption or credit: "FILE PHOTO: ...", "... / Photo: Agency", "... Jim Smith/Agency" (agencies: lines.yaml)."""
         captions, words = self.vocab.captions, self.words
         return bool(
-            words <= 50 and captions[0].fullmatch(self.text)
-            or words <= 30 and captions[1].fullmatch(self.text)
-            or words <= 50 and any(c.fullmatch(self.text) for c in captions[2:])
+            (words <= 50 and captions[0].fullmatch(self.text))
+            or (words <= 30 and captions[1].fullmatch(self.text))
+            or (words <= 50 and any(c.fullmatch(self.text) for c in captions[2:]))
         )
 
     @cached_property
@@ -297,12 +297,18 @@ def split_lines(text: str) -> Iterator[str]:
 
 
 def iter_units(
-    lines: Iterable[str], wrapped: bool, chrome: ChromeFilter = DEFAULT_FILTER, vocab: Vocabulary = DEFAULT_VOCABULARY
+    lines: Iterable[str],
+    wrapped: bool,
+    chrome: ChromeFilter = DEFAULT_FILTER,
+    vocab: Vocabulary = DEFAULT_VOCABULARY,
+    max_block_chars: int = 1_000_000,
 ) -> Iterator[Unit]:
     """Non-blank lines as units (line numbers from 1); wrapped blocks joined with spaces.
 
     Whitespace runs (no-break spaces included) become one space: scraped
-    pages are full of them and they carry no meaning.
+    pages are full of them and they carry no meaning. A wrapped block is cut
+    once it reaches `max_block_chars` (a file of short lines without a blank
+    line is not one paragraph, and must not be held as one).
     """
     if not wrapped:
         for number, line in enumerate(lines, 1):
@@ -311,16 +317,18 @@ def iter_units(
                 yield Unit((number,), text, chrome.match(text), vocab)
         return
     block: list[tuple[int, str]] = []
+    size = 0
     for number, line in enumerate(lines, 1):
         text = " ".join(line.split())
         match = chrome.match(text) if text else None
-        if (not text or match) and block:
+        if (not text or match or size >= max_block_chars) and block:
             yield Unit(tuple(n for n, _ in block), " ".join(t for _, t in block), None, vocab)
-            block = []
+            block, size = [], 0
         if match:
             yield Unit((number,), text, match, vocab)
         elif text:
             block.append((number, text))
+            size += len(text) + 1
     if block:
         yield Unit(tuple(n for n, _ in block), " ".join(t for _, t in block), None, vocab)
 

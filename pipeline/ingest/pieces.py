@@ -65,6 +65,7 @@ class CutOptions:
     teaser_max_words: int = 60  # a blurb longer than this is an article's paragraph, not a teaser's
     teaser_min_items: int = 3  # headlines in a row (each with at most one short blurb) that make a teaser list
     max_title_chars: int = 300  # a longer "title" is body text; the piece says so in its notes
+    max_piece_chars: int = 1_000_000  # a piece this long is closed and its text goes on in the next (memory bound)
     wrapped: bool | None = None  # None: decide from the text (see looks_hard_wrapped)
     gazetteer: Gazetteer = DEFAULT
     today: date | None = None  # dates after this are flagged, not used (None: the day it runs)

@@ -20,7 +20,10 @@ memory as bytes *and* text:
    held in memory: a 50 MB single-line file is not a news dump.
 
 Every problem is an :class:`~pipeline.errors.InputError` naming the file (and
-the line when there is one) and the reason in one line.
+the line when there is one) and the reason in one line. A FIFO, a device or
+a socket is refused by its type before anything reads from it (opening a
+FIFO would wait for a writer forever); a file whose name is not UTF-8 is
+read like any other and named as :func:`pipeline.files.path_text` writes it.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from pipeline.errors import InputError
+from pipeline.files import NotRegularFile, file_kind, open_regular
 from pipeline.ingest.lines import split_lines
 from pipeline.ingest.script import arabic_share
 from pipeline.ingest.settings import IngestSettings
@@ -130,15 +134,35 @@ class Probe:
 # -- finding files ------------------------------------------------------------------------
 
 
-def discover(paths: Iterable[Path | str], settings: IngestSettings) -> Iterator[Path | InputError]:
+@dataclass(frozen=True)
+class Skipped:
+    """A folder or file left out of the walk on purpose, and why (the pipeline's own output or store)."""
+
+    path: Path
+    reason: str
+
+
+Found = Path | InputError | Skipped
+
+
+def discover(
+    paths: Iterable[Path | str], settings: IngestSettings, skip: dict[tuple[int, int], str] | None = None
+) -> Iterator[Found]:
     """Files to ingest, in the order given; directories walked recursively in sorted order.
 
     Yields an InputError (and goes on) for a missing path, a broken link, a
-    symlink loop or an unreadable directory. Inside directories, only files
+    symlink loop, an unreadable directory, or a FIFO, device or socket with
+    a wanted name inside a folder. Inside directories, only files
     with one of ``settings.extensions`` (optionally + ``.gz``) are taken, and
     hidden files are skipped when ``skip_hidden``. A file reached twice (two
     links to it) is yielded once.
+
+    `skip` maps (device, inode) of folders and files that are never read as
+    input to the reason (the run's output folder, the store's own files);
+    any folder holding the pipeline's summary.json (an output folder of an
+    earlier run) is left out too. Each is yielded as :class:`Skipped`.
     """
+    skip = skip or {}
     seen: set[tuple[int, int]] = set()
     for raw in paths:
         path = Path(raw)
@@ -147,20 +171,27 @@ def discover(paths: Iterable[Path | str], settings: IngestSettings) -> Iterator[
         except OSError as exc:
             yield InputError(str(path), _os_reason(exc, path))
             continue
-        if stat.S_ISDIR(st.st_mode):
-            yield from _walk(path, settings, {(st.st_dev, st.st_ino)}, seen)
-        elif (st.st_dev, st.st_ino) not in seen:
-            seen.add((st.st_dev, st.st_ino))
+        key = (st.st_dev, st.st_ino)
+        if key in skip:
+            yield Skipped(path, skip[key])
+        elif stat.S_ISDIR(st.st_mode):
+            yield from _walk(path, settings, {key}, seen, skip)
+        elif key not in seen:
+            seen.add(key)
             yield path
 
 
 def _walk(
-    directory: Path, settings: IngestSettings, ancestors: set[tuple[int, int]], seen: set[tuple[int, int]]
-) -> Iterator[Path | InputError]:
+    directory: Path, settings: IngestSettings, ancestors: set[tuple[int, int]], seen: set[tuple[int, int]],
+    skip: dict[tuple[int, int], str],
+) -> Iterator[Found]:
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
         yield InputError(str(directory), f"cannot list directory: {exc.strerror or exc}")
+        return
+    if any(entry.name == SUMMARY_FILE and _is_pipeline_summary(entry.path) for entry in entries):
+        yield Skipped(directory, "an output folder of this pipeline (it holds its summary.json): not read as input")
         return
     for entry in entries:
         if settings.skip_hidden and entry.name.startswith("."):
@@ -174,14 +205,33 @@ def _walk(
             yield InputError(str(path), _os_reason(exc, path))
             continue
         key = (st.st_dev, st.st_ino)
-        if stat.S_ISDIR(st.st_mode):
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if not is_dir and not _wanted(entry.name, settings):
+            continue
+        if key in skip:
+            yield Skipped(path, skip[key])
+        elif is_dir:
             if key in ancestors:
                 yield InputError(str(path), f"symlink loop: it leads back to {os.path.realpath(path)}, a folder already being read")
                 continue
-            yield from _walk(path, settings, ancestors | {key}, seen)
-        elif stat.S_ISREG(st.st_mode) and _wanted(entry.name, settings) and key not in seen:
+            yield from _walk(path, settings, ancestors | {key}, seen, skip)
+        elif key not in seen:
             seen.add(key)
-            yield path
+            kind = file_kind(st.st_mode)
+            yield path if kind is None else InputError(str(path), f"is {kind}, not a regular file")
+
+
+# summary.json as pipeline/summary.py writes it: a JSON object whose first key is the run id.
+SUMMARY_FILE = "summary.json"
+_SUMMARY_HEAD = b'{\n  "run_id": '
+
+
+def _is_pipeline_summary(path: str) -> bool:
+    try:
+        with open_regular(path) as handle:
+            return handle.read(len(_SUMMARY_HEAD)) == _SUMMARY_HEAD
+    except OSError:
+        return False
 
 
 def _wanted(name: str, settings: IngestSettings) -> bool:
@@ -224,13 +274,12 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
     """Pass 1 over `path` (see the module docstring). Raises InputError."""
     name = str(path)
     try:
-        st = path.stat()
-        handle = open(path, "rb")
+        handle = open_regular(path)  # a FIFO or device is refused here, never waited on or read
+        st = os.fstat(handle.fileno())
+    except NotRegularFile as exc:
+        raise InputError(name, str(exc)) from exc
     except OSError as exc:
         raise InputError(name, _os_reason(exc, path)) from exc
-    if not stat.S_ISREG(st.st_mode):
-        handle.close()
-        raise InputError(name, "not a regular file")
     limit = int(settings.max_file_mb * 1024 * 1024)
     if st.st_size > limit:
         handle.close()
@@ -241,7 +290,7 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
         handle.seek(0)
         compressed = magic == b"\x1f\x8b"
         reader = io.BufferedReader(_HashingReader(handle, hasher), CHUNK)
-        stream: IO[bytes] = gzip.GzipFile(fileobj=reader, mode="rb") if compressed else reader
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=reader, mode="rb") if compressed else reader)
         try:
             scan = _scan(stream, name, limit, settings.max_line_chars)
             while reader.read(CHUNK):  # hash any bytes gzip did not need
@@ -254,6 +303,13 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
             raise InputError(name, _os_reason(exc, path)) from exc
     suffix = path.name.lower().removesuffix(".gz")
     kind = _KIND_BY_SUFFIX.get(os.path.splitext(suffix)[1]) or _sniff_kind(scan.head, scan.encoding)
+    html_limit = int(settings.max_html_mb * 1024 * 1024)
+    if kind == "html" and scan.total > html_limit:
+        raise InputError(
+            name,
+            f"HTML page is {scan.total / 1048576:.1f} MB, over max_html_mb {settings.max_html_mb:g}: a page is parsed whole, "
+            "which takes about 30 times its size in memory (raise ingest.max_html_mb to read it anyway)",
+        )
     return Probe(path, st.st_size, hasher.hexdigest(), compressed, scan.encoding, kind, scan.total, scan.newlines)
 
 
@@ -384,7 +440,7 @@ def _fallback_encoding(sample: bytes, name: str, utf8_error: tuple[int, str]) ->
         from charset_normalizer import from_bytes
 
         best = from_bytes(sample).best()
-    except Exception:  # noqa: BLE001 - a detector failure is just "no guess"
+    except Exception:
         best = None
     if best is not None and best.encoding and best.chaos <= 0.2 and best.coherence >= 0.1:
         return best.encoding
@@ -434,7 +490,7 @@ def _sniff_kind(head: bytes, encoding: str) -> Kind:
 
 def open_text(info: Probe) -> IO[str]:
     """The file decoded as a text stream (universal newlines)."""
-    raw: IO[bytes] = open(info.path, "rb")
+    raw: IO[bytes] = open_regular(info.path)
     if info.compressed:
         raw = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
     return io.TextIOWrapper(raw, encoding=info.encoding, errors="strict", newline=None)  # type: ignore[arg-type]
@@ -454,6 +510,10 @@ def _checked_lines(info: Probe, settings: IngestSettings) -> Iterator[str]:
         raise InputError(name, f"undecodable bytes for {info.encoding} ({exc.reason})", number + 1) from exc
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(name, f"corrupt .gz file: {exc}", number + 1) from exc
+    except NotRegularFile as exc:  # replaced by a FIFO or a device since the first pass
+        raise InputError(name, str(exc)) from exc
+    except OSError as exc:
+        raise InputError(name, _os_reason(exc, info.path), number + 1) from exc
 
 
 def iter_source(info: Probe, settings: IngestSettings, line_errors: list[InputError] | None = None) -> Iterator[RawDocument]:
@@ -500,8 +560,12 @@ def _jsonl_documents(info: Probe, settings: IngestSettings, errors: list[InputEr
             continue
         try:
             document = _jsonl_document(name, info.encoding, number, json.loads(line))
+            _refuse_lone_surrogates(document)
         except json.JSONDecodeError as exc:
             errors.append(InputError(name, f"not valid JSON ({exc.msg.removesuffix(' at')}, column {exc.colno})", number))
+            continue
+        except RecursionError:
+            errors.append(InputError(name, "JSON nested too deeply to read (thousands of [ or { levels): not a piece", number))
             continue
         except ValueError as exc:
             errors.append(InputError(name, str(exc), number))
@@ -510,6 +574,37 @@ def _jsonl_documents(info: Probe, settings: IngestSettings, errors: list[InputEr
         yield document
     if good == 0:
         raise InputError(name, f"no usable JSON lines ({len(errors)} broken)" if errors else "empty file (no JSON lines)")
+
+
+def _refuse_lone_surrogates(document: RawDocument) -> None:
+    """A JSON string escape such as ``"\\ud800"`` is valid JSON but no Unicode text: the line is refused.
+
+    Every text field of the document is checked (whatever the JSONL mapping
+    reads), so no such string reaches the store, a JSON export or the model.
+    """
+    for key, value in vars(document).items():
+        for text in _strings(value):
+            at = _LONE_SURROGATE.search(text)
+            if at:
+                field = key.removeprefix("_")
+                raise ValueError(f"field '{field}' holds a lone surrogate (\\u{ord(at.group()):04x}), which is not text")
+
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in `value` and the lists and mappings inside it (iteratively: no depth limit)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocument:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 
 from pipeline.config import Settings
 from pipeline.ingest.gazetteer import Gazetteer, load_gazetteer
@@ -16,6 +18,11 @@ class IngestSettings(Settings):
     """Larger files (after decompression) are refused with a clear error."""
     max_line_chars: int = Field(1_000_000, gt=0)
     """A longer line fails its file (a 50 MB one-line file is not a news dump)."""
+    max_piece_chars: int = Field(1_000_000, ge=1000)
+    """A piece is closed once its text reaches this many characters and the text goes on in a new piece (both say so in
+    their notes): ingest holds one piece at a time, so this, not the size of the dump, bounds its memory."""
+    max_html_mb: float = Field(8, gt=0)
+    """Larger HTML pages (after decompression) are refused: a page is parsed whole, at about 30 times its size in memory."""
     follow_symlinks: bool = True
     """Follow links inside folders (loops are detected and reported)."""
     skip_hidden: bool = True
@@ -41,6 +48,17 @@ class IngestSettings(Settings):
     max_title_chars: int = Field(300, ge=20)
     """A longer heading is not a title: it is kept as text and the piece's notes say why."""
 
+    @field_validator("extra_chrome")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        """Each pattern is a valid regular expression, or the config is refused naming it."""
+        for pattern in patterns:
+            try:
+                re.compile(pattern, re.IGNORECASE)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+        return patterns
+
     def rules(self) -> Gazetteer:
         return load_gazetteer(self.gazetteer)
 
@@ -51,6 +69,7 @@ class IngestSettings(Settings):
             teaser_max_words=self.teaser_max_words,
             teaser_min_items=self.teaser_min_items,
             max_title_chars=self.max_title_chars,
+            max_piece_chars=self.max_piece_chars,
             wrapped=self.wrapped,
             gazetteer=self.rules(),
         )

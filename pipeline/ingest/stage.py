@@ -36,16 +36,17 @@ from pydantic import Field
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_OK, InputError, StorageError
+from pipeline.files import path_text
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.cutter import iter_pieces, split_paragraphs
 from pipeline.ingest.html import cut_html
 from pipeline.ingest.pieces import CutPiece, RemovedCounter
-from pipeline.ingest.readers import Probe, RawDocument, discover, iter_source, probe
+from pipeline.ingest.readers import Probe, RawDocument, Skipped, discover, iter_source, probe
 from pipeline.ingest.settings import IngestSettings
 from pipeline.progress import NO_TASK, QUIET, Reporter, Task
 from pipeline.records import ExternalTranslation, IngestedPiece, SourceFile, content_id
 from pipeline.stage import Report, RunContext, SectionStage
-from pipeline.store import SourceWriter, Store
+from pipeline.store import SourceWriter, Store, is_url
 from pipeline.text.readable import readable
 
 
@@ -86,13 +87,42 @@ class IngestStage(SectionStage[IngestSettings]):
         if ctx.executor.fans_out:
             _ingest_fanned_out(store, settings, chrome, report, ctx)
             return report
-        for item in discover(ctx.inputs, settings):
+        for item in discover(ctx.inputs, settings, _not_inputs(ctx)):
+            if isinstance(item, Skipped):
+                _skip(report, ctx.reporter, item)
+                continue
             if isinstance(item, InputError):
                 report.files_seen += 1
                 _fail(store, report, ctx.reporter, item, None, ctx.run_id)
                 continue
             _ingest_file(store, item, settings, chrome, report, ctx.reporter, ctx.run_id)
         return report
+
+
+def _skip(report: IngestReport, reporter: Reporter, item: Skipped) -> None:
+    """A path the walk found and must not read (the store's own files, the output folder): said, not read."""
+    reporter.warn(f"{path_text(item.path)}: {item.reason}")
+    report.files.append({"path": path_text(item.path), "status": "skipped", "reason": item.reason})
+
+
+def _not_inputs(ctx: RunContext) -> dict[tuple[int, int], str]:
+    """(device, inode) → why, of what a walk must never read: this run's output folder and the store's own files."""
+    places: dict[Path, str] = {}
+    if not is_url(ctx.config.store.location):  # a PostgreSQL store has no files here
+        store = Path(ctx.config.store.location)
+        places[store] = "the store itself: not read as input"
+        places |= {store.with_name(store.name + suffix): "a file of the store: not read as input"
+                   for suffix in ("-wal", "-shm", "-journal", ".lock")}
+    if ctx.out_dir is not None:
+        places[ctx.out_dir] = "the output folder (output.dir): not read as input"
+    found = {}
+    for path, why in places.items():
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        found[(st.st_dev, st.st_ino)] = why
+    return found
 
 
 def ingest_paths(
@@ -120,7 +150,8 @@ def _ingest_file(
 ) -> None:
     """Probe, read and store one file; `read`: what a worker already read of it (executor fanning out)."""
     report.files_seen += 1
-    key = str(path.resolve())
+    key = path_text(path.resolve())
+    shown = path_text(path)
     try:
         info = probe(path, settings) if read is None else read.probe()
     except InputError as error:
@@ -132,7 +163,7 @@ def _ingest_file(
         report.files.append({"path": key, "status": "unchanged"})
         for line in (known.error or "").splitlines() if known.status == "partial" else []:
             report.errors.append({"path": key, "line": None, "reason": f"(as when first read) {line}"})
-        reporter.info(f"{path}: unchanged since it was ingested, skipped")
+        reporter.info(f"{shown}: unchanged since it was ingested, skipped")
         return
     if read is not None and read.unchanged:  # the worker skipped it, but the store does not have it: read it here
         read = None
@@ -142,16 +173,16 @@ def _ingest_file(
     source = SourceFile(path=key, sha256=info.sha256, size=info.size, encoding=info.encoding,
                         kind=info.kind + ("+gz" if info.compressed else ""))
     try:
-        bar = reporter.task(f"ingest {path.name}", total=info.newlines + 1, unit="lines") if read is None else nullcontext(NO_TASK)
+        bar = reporter.task(f"ingest {path_text(path.name)}", total=info.newlines + 1, unit="lines") if read is None else nullcontext(NO_TASK)
         with store.writing_source(source, run_id) as writer, bar as task:
             positions = 0
             pieces = _read_pieces(info, settings, chrome, removed, task, line_errors) if read is None else read.replay()
             for piece in pieces:
                 positions += _write_piece(writer, piece, positions)
             if positions == 0 and removed.count == 0 and not line_errors:
-                raise InputError(str(path), "empty file (no text, only whitespace)")
+                raise InputError(shown, "empty file (no text, only whitespace)")
             if positions == 0:
-                reporter.warn(f"{path}: no article found, only page chrome ({removed.count} lines)")
+                reporter.warn(f"{shown}: no article found, only page chrome ({removed.count} lines)")
             writer.finish("partial" if line_errors else "ingested", "\n".join(str(e) for e in line_errors) or None,
                           positions, removed.count)
     except InputError as error:
@@ -159,8 +190,8 @@ def _ingest_file(
         return
     except (StorageError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
-        _fail(store, report, reporter, InputError(str(path), f"internal error while reading it: {type(exc).__name__}: {exc}"), info, run_id)
+    except Exception as exc:
+        _fail(store, report, reporter, InputError(shown, f"internal error while reading it: {type(exc).__name__}: {exc}"), info, run_id)
         return
     for line_error in line_errors:
         report.add_error(line_error)
@@ -181,7 +212,7 @@ def _ingest_file(
             "removed_lines": removed.count,
         }
     )
-    reporter.info(f"{path}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed")
+    reporter.info(f"{shown}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed")
 
 
 def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputError, info: Probe | None, run_id: int | None) -> None:
@@ -190,7 +221,7 @@ def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputEr
     report.add_error(error)
     report.files.append({"path": error.path, "status": "failed", "reason": error.reason})
     reporter.error(str(error))
-    path = str(Path(error.path).resolve()) if info is not None else error.path
+    path = path_text(info.path.resolve()) if info is not None else error.path
     store.record_failed_source(
         SourceFile(
             path=path, sha256=info.sha256 if info else "", size=info.size if info else 0,
@@ -213,13 +244,15 @@ def _ingest_fanned_out(store: Store, settings: IngestSettings, chrome: ChromeFil
     need the inputs at the same paths (a shared filesystem); files the store
     already holds unchanged are only hashed, not read.
     """
-    items = list(discover(ctx.inputs, settings))
+    items = list(discover(ctx.inputs, settings, _not_inputs(ctx)))
     known = frozenset((s.path, s.sha256) for s in store.sources() if s.status in ("ingested", "partial"))
     reader = partial(_read_file, settings=settings, known=known, cwd=os.getcwd())
-    reads = ctx.executor.map(reader, [item for item in items if not isinstance(item, InputError)])
+    reads = ctx.executor.map(reader, [item for item in items if isinstance(item, Path)])
     with ctx.reporter.task("ingest", total=len(items), unit="files") as bar:
         for item in items:
-            if isinstance(item, InputError):
+            if isinstance(item, Skipped):
+                _skip(report, ctx.reporter, item)
+            elif isinstance(item, InputError):
                 report.files_seen += 1
                 _fail(store, report, ctx.reporter, item, None, ctx.run_id)
             else:
@@ -262,7 +295,7 @@ def _read_file(path: Path, settings: IngestSettings, known: frozenset[tuple[str,
         info = probe(path, settings)
     except InputError as error:
         return _ReadFile(None, (error.path, error.reason, error.line))
-    if (str(path.resolve()), info.sha256) in known:
+    if (path_text(path.resolve()), info.sha256) in known:
         return _ReadFile(info, unchanged=True)
     chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
     removed, line_errors, read = RemovedCounter(), list[InputError](), _ReadFile(info)

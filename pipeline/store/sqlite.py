@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipeline.errors import StorageError, StoreBusy
+from pipeline.files import NotRegularFile, file_kind, open_regular
 from pipeline.store.database import Params, Row
 from pipeline.store.schema import DATA_MIGRATIONS, SCHEMA_VERSION, TABLES, statements
 from pipeline.store.sql import SQLStore
@@ -55,17 +56,28 @@ class SQLiteDatabase:
         self._identity = (st.st_dev, st.st_ino)
 
     def check_identity(self) -> None:
+        """Raise StorageError when the path no longer names the file opened (deleted, moved away, replaced).
+
+        Before saying so, what this run committed is written from the WAL into
+        the file it holds open: SQLite does not do that when it closes a file
+        that was moved (the WAL is named after the old path), so a store moved
+        away would otherwise lose every batch of the run.
+        """
         if self._identity is None:
             return
         try:
             st = os.stat(self.path)
         except OSError:
             st = None
-        if st is None or (st.st_dev, st.st_ino) != self._identity:
-            raise StorageError(
-                f"{self.path}: the store file was deleted or replaced while this run was writing to it; "
-                "nothing more was written. Restore or recreate the store and run again"
-            )
+        if st is not None and (st.st_dev, st.st_ino) == self._identity:
+            return
+        self._rollback()
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        raise StorageError(
+            f"{self.path}: the store file was deleted, moved or replaced while this run was writing to it; nothing more "
+            "was written. A moved store holds everything committed before the move: run the same command on it to carry on"
+        )
 
     # -- Database interface --------------------------------------------------------------
     def query(self, sql: str, params: Params = ()) -> list[Row]:
@@ -152,7 +164,7 @@ class SQLiteStore(SQLStore):
         self.path = Path(path)
         if not create and not self.path.exists():
             raise StorageError(f"{self.path}: no store here yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
-        _refuse_foreign_file(self.path)
+        _refuse_foreign_file(self.path, busy_timeout_s)
         if not self.path.parent.exists():
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +173,7 @@ class SQLiteStore(SQLStore):
         db = SQLiteDatabase(self.path, busy_timeout_s)
         super().__init__(db)
         self.sqlite = db
-        self._lock_file: IO[str] | None = None
+        self._lock_file: IO[bytes] | None = None
         try:
             self._open(busy_timeout_s)
         except BaseException:
@@ -183,7 +195,7 @@ class SQLiteStore(SQLStore):
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # I/O, space, permissions: the file itself may be fine
                 raise StorageError(f"{self.path}: cannot open the store: {exc}{_hint(str(exc))}") from exc
-            raise StorageError(f"{self.path}: not a usable pipeline store: {exc}") from exc
+            raise StorageError(f"{self.path}: the store is damaged ({exc}); restore it from a copy, nothing was written") from exc
 
     # -- schema ------------------------------------------------------------------------------
     @property
@@ -217,24 +229,29 @@ class SQLiteStore(SQLStore):
         'running' were killed, and are marked 'interrupted'.
         """
         lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the whole run: it is the lock
-        except OSError as exc:
-            raise StorageError(f"{lock_path}: cannot open the store's lock file: {exc.strerror or exc}") from exc
+        handle = _open_lock_file(lock_path)
         flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
         try:
             fcntl.flock(handle, flags)
         except BlockingIOError as exc:
-            holder = lock_path.read_text(encoding="utf-8", errors="replace").strip() or "another process"
+            handle.seek(0)
+            holder = handle.read(200).decode("utf-8", errors="replace").strip() or "another process"
             handle.close()
             raise StoreBusy(
                 f"{self.path}: another pipeline run ({holder}) is writing to this store; "
                 "wait for it to finish, or pass --wait to queue behind it"
             ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        except OSError as exc:
+            handle.close()
+            raise StorageError(f"{lock_path}: cannot lock the store's lock file: {exc.strerror or exc}") from exc
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}".encode())
+            handle.flush()
+        except OSError as exc:
+            handle.close()
+            raise StorageError(f"{lock_path}: cannot write the store's lock file: {exc.strerror or exc}{_hint(str(exc))}") from exc
         self._lock_file = handle
         self.mark_interrupted_runs()
 
@@ -260,37 +277,83 @@ class SQLiteStore(SQLStore):
 # -- opening checks ------------------------------------------------------------------------------
 
 
-def _refuse_foreign_file(path: Path) -> None:
-    """A non-empty file that is not a pipeline store is left untouched: a mistyped --db must not alter it."""
+def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> None:
+    """Refuse, before anything is written to it, a file that is not a pipeline store this pipeline can open.
+
+    Read through a separate read-only connection: a FIFO or device (never
+    opened for reading, so never waited on), a file that is not SQLite,
+    another program's SQLite database (tables, none of them a pipeline
+    store's; or tables but no schema version), a store with some of the
+    pipeline's tables missing, a store from a newer pipeline. An empty file,
+    or an SQLite file without tables, becomes a new store.
+    """
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         return
     except OSError as exc:
         raise StorageError(f"{path}: cannot open the store: {exc.strerror or exc}") from exc
-    if size == 0:
+    kind = file_kind(st.st_mode)
+    if kind is not None:
+        raise StorageError(f"{path}: is {kind}, not a store file")
+    if st.st_size == 0:
         return
-    if path.is_dir():
-        raise StorageError(f"{path}: is a folder, not a store file")
-    with open(path, "rb") as handle:
-        header = handle.read(16)
+    try:
+        with open_regular(path) as handle:
+            header = handle.read(16)
+    except NotRegularFile as exc:
+        raise StorageError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot open the store: {exc.strerror or exc}{_hint(str(exc))}") from exc
     if header != b"SQLite format 3\x00":
         raise StorageError(f"{path}: not a pipeline store (not an SQLite file); refusing to touch it")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # One read transaction, so a store another process is creating right now is seen before or after, never half.
+        conn = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout_s, isolation_level=None)
         try:
+            conn.execute("BEGIN")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            conn.execute("COMMIT")
         finally:
             conn.close()
     except sqlite3.OperationalError as exc:  # I/O, space, permissions: the file itself may be fine
         raise StorageError(f"{path}: cannot open the store: {exc}{_hint(str(exc))}") from exc
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"{path}: the store is damaged and cannot be read ({exc}); restore it from a copy") from exc
-    if tables and not tables & TABLES.keys():
+    ours = tables & TABLES.keys()
+    if tables and (not ours or version == 0):
+        why = "none of them the pipeline's" if not ours else "but no pipeline schema version"
         raise StorageError(
-            f"{path}: an SQLite database of another program ({len(tables)} tables, none of the pipeline's); "
+            f"{path}: an SQLite database of another program ({len(tables)} tables, {why}); "
             "refusing to add the pipeline's tables to it: choose another --db"
         )
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"{path}: schema version {version} is newer than this pipeline ({SCHEMA_VERSION}); upgrade the pipeline"
+        )
+    missing = sorted(TABLES.keys() - tables)
+    if version > 0 and missing:
+        raise StorageError(
+            f"{path}: the store has no {', '.join(repr(t) for t in missing)} table(s): it is damaged or not a pipeline store; "
+            "restore it from a copy, nothing was written"
+        )
+
+
+def _open_lock_file(lock_path: Path) -> IO[bytes]:
+    """The lock file, created if missing; refused (exit 6) when it cannot be opened or is not a regular file."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    except IsADirectoryError:
+        raise StorageError(f"{lock_path}: the store's lock file is a folder, not a regular file; remove it and run again") from None
+    except OSError as exc:
+        raise StorageError(f"{lock_path}: cannot open the store's lock file: {exc.strerror or exc}") from exc
+    kind = file_kind(os.fstat(fd).st_mode)
+    if kind is not None:
+        os.close(fd)
+        raise StorageError(f"{lock_path}: the store's lock file is {kind}, not a regular file; remove it and run again")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "r+b")
 
 
 def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:

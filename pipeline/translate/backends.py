@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.errors import PipelineError
+from pipeline.errors import ConfigError, PipelineError
 from pipeline.progress import QUIET, Reporter
 from pipeline.text.normalise import for_model
 from pipeline.translate.model import (
@@ -56,10 +56,23 @@ class Decoding:
     early_stopping: bool | str
 
     @classmethod
-    def resolve(cls, settings: TranslateSettings, checkpoint: dict[str, Any]) -> Decoding:
+    def resolve(cls, settings: TranslateSettings, checkpoint: dict[str, Any], positions: int | None = None) -> Decoding:
+        """The decoding settings, within what the decoder can generate.
+
+        `positions` is the decoder's position limit (``max_position_embeddings``):
+        a token past it has no position embedding, and both backends fail on it
+        (transformers with an IndexError, CTranslate2 with a RuntimeError). So a
+        limit the user sets beyond it is refused with a ConfigError, and one the
+        checkpoint sets (its ``max_length``) is lowered to it: a degenerate output
+        that never emits </s> then stops at the limit and is recorded as it is.
+        """
+        if positions is not None:
+            _check_limits(settings, positions)
         max_length = settings.max_length or checkpoint.get("max_length")
         if settings.max_new_tokens is None and max_length is None:
             max_length = 512  # never decode unbounded: a random or broken model may never emit </s>
+        if positions is not None and max_length is not None:
+            max_length = min(int(max_length), positions + 1)  # the decoder start token plus `positions` tokens
         return cls(
             num_beams=settings.num_beams or int(checkpoint.get("num_beams") or 1),
             max_length=None if settings.max_new_tokens or max_length is None else int(max_length),
@@ -78,6 +91,21 @@ class Decoding:
         return self.max_new_tokens if self.max_new_tokens else max(1, (self.max_length or 2) - 1)
 
 
+def _check_limits(settings: TranslateSettings, positions: int) -> None:
+    """Refuse output limits the decoder cannot reach, naming the setting and the model's limit."""
+    why = f"this model's decoder has {positions} positions (max_position_embeddings), so it generates at most {positions} tokens"
+    if settings.max_new_tokens is not None and settings.max_new_tokens > positions:
+        raise ConfigError(f"translate.max_new_tokens {settings.max_new_tokens} is impossible: {why}; set it to {positions} or less")
+    if settings.max_new_tokens is None and settings.max_length is not None and settings.max_length > positions + 1:
+        raise ConfigError(
+            f"translate.max_length {settings.max_length} is impossible: {why} (max_length counts the start token too); "
+            f"set it to {positions + 1} or less"
+        )
+    most = settings.max_new_tokens or (settings.max_length - 1 if settings.max_length else positions)
+    if settings.min_new_tokens is not None and settings.min_new_tokens > most:
+        raise ConfigError(f"translate.min_new_tokens {settings.min_new_tokens} is more than the {most} tokens an output may have")
+
+
 OnBatch = Callable[[list[int], list[TranslationResult]], None]
 
 
@@ -91,7 +119,7 @@ class Translator(ABC):
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
-        self.decoding = Decoding.resolve(settings, generation_defaults(model))
+        self.decoding = Decoding.resolve(settings, generation_defaults(model), decoder_positions(model))
         self.max_source_tokens = min(settings.max_source_tokens, _model_position_limit(model, tokenizer))
         self.threads = settings.threads or len(os.sched_getaffinity(0))
         self.model_calls = 0
@@ -220,6 +248,13 @@ class Translator(ABC):
 
     def _special_ids(self) -> set[int]:
         return {i for i in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id) if i is not None}
+
+
+def decoder_positions(model: ResolvedModel) -> int | None:
+    """The decoder's position limit (``max_position_embeddings`` of config.json), when the checkpoint states one."""
+    config = json.loads((model.path / "config.json").read_text(encoding="utf-8"))
+    limit = config.get("max_position_embeddings")
+    return limit if isinstance(limit, int) and 0 < limit < 1_000_000 else None
 
 
 def _model_position_limit(model: ResolvedModel, tokenizer: Any) -> int:
@@ -436,11 +471,14 @@ def load_translator(settings: TranslatorSettings, reporter: Reporter = QUIET) ->
     """
     model = resolve_model(settings)
     tokenizer = load_tokenizer(model)
+    Decoding.resolve(settings.translate, generation_defaults(model), decoder_positions(model))  # ConfigError before any backend loads
     backend = settings.translate.backend
     if backend == "transformers":
         return _transformers(model, tokenizer, settings.translate)
     try:
         return CTranslate2Translator(model, tokenizer, settings.translate)
+    except PipelineError:
+        raise
     except Exception as exc:  # ImportError, ConversionError, CUDA errors: all mean "not this backend"
         if backend == "ctranslate2":
             raise unavailable(str(model.path), f"the CTranslate2 backend failed: {exc}") from exc

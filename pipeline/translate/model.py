@@ -46,15 +46,16 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from fnmatch import fnmatch
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
 from pipeline.errors import ModelUnavailable
+from pipeline.files import is_utf8_name, path_text
 from pipeline.translate.settings import MODEL_PATH_ENV, ModelSettings, TranslatorSettings
 
 MANIFEST_DIR = resources.files("pipeline") / "models"  # model manifests, shipped inside the package
@@ -167,7 +168,7 @@ def _from_folder(path: Path, allow_pickle: bool, origin: str, ref: str | None = 
     if snapshot is not None:
         model_id, revision = snapshot
     else:
-        model_id, revision = f"local:{path.name}", f"sha256:{fingerprint[:16]}"
+        model_id, revision = f"local:{path_text(path.name)}", f"sha256:{fingerprint[:16]}"
     patterns = _SAFETENSORS if weights == "safetensors" else _PICKLE
     weights_sha256 = {name: sha for name, sha in digests.items() if any(fnmatch(name, p) for p in patterns)}
     return ResolvedModel(model_id, revision, path, weights, fingerprint, origin, ref, converted_from, weights_sha256)
@@ -177,6 +178,8 @@ def check_folder(path: Path, allow_pickle: bool) -> str:
     """Which weights to load from `path`: "safetensors", or "pickle" when explicitly allowed."""
     if not (path / "config.json").is_file():
         raise unavailable(str(path), "not a model folder (no config.json)")
+    if not is_utf8_name(path):
+        raise unavailable(str(path), "its path is not valid UTF-8 text, which the tokenizer cannot open; rename the folder (or link it under a UTF-8 name)")
     if any(path.glob("*.safetensors")):
         return "safetensors"
     if any(path.glob("pytorch_model*.bin")):
@@ -195,7 +198,7 @@ def file_digests(path: Path) -> dict[str, str]:
     digests = {}
     for file in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
         with open(file, "rb") as handle:
-            digests[file.name] = hashlib.file_digest(handle, "sha256").hexdigest()
+            digests[path_text(file.name)] = hashlib.file_digest(handle, "sha256").hexdigest()  # a name as text
     return digests
 
 
@@ -457,7 +460,7 @@ def _within_deadline(repo_id: str, endpoint: str, timeout_s: float, question: Ca
     def ask() -> None:
         try:
             box["answer"] = question(HfApi(endpoint=endpoint))
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller below
+        except BaseException as exc:
             box["error"] = exc
 
     worker = threading.Thread(target=ask, name="hub-probe", daemon=True)

@@ -49,9 +49,10 @@ class TranslateSettings(Settings):
     num_beams: int | None = Field(default=None, ge=1)
     """Beam size; null: the checkpoint's generation config (4 for opus-mt-ar-en); 1 = greedy."""
     max_length: int | None = Field(default=None, ge=2)
-    """Output length limit as transformers counts it (decoder start token included); null: the checkpoint's (512)."""
+    """Output length limit as transformers counts it (decoder start token included); null: the checkpoint's (512).
+    At most the decoder's positions + 1 (max_position_embeddings): more is refused, a checkpoint's larger value lowered."""
     max_new_tokens: int | None = Field(default=None, ge=1)
-    """Alternative limit on generated tokens (wins over max_length)."""
+    """Alternative limit on generated tokens (wins over max_length); at most the decoder's positions, more is refused."""
     min_new_tokens: int | None = Field(default=None, ge=0)
     """Forbid </s> before this many tokens (benchmarks use it to fix the output length)."""
     early_stopping: bool | Literal["never"] | None = True

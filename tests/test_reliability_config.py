@@ -1,0 +1,100 @@
+"""Configuration files a user gets wrong or a hostile file, through the command line: one line, exit 2, nothing run.
+
+A config or gazetteer file is read only as a regular UTF-8 file of bounded
+size, without YAML aliases (an alias bomb of a few hundred bytes expands to
+gigabytes); every key is validated before any work, so an unknown section,
+an invalid regular expression or an impossible value stops the command at
+once with one `error:` line naming the file or the key, and the store is not
+touched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from reliability_support import SEEDS, cli, counts, stderr_lines
+
+SEED = SEEDS / "003_d3a64df3fb8f3d34.txt"
+
+
+def alias_bomb(levels: int = 12, width: int = 10) -> str:
+    """YAML of a few hundred bytes whose `ingest.extra_chrome` expands to width**levels strings (10**12 here)."""
+    items = ["&a0 [" + ", ".join(['"xxxxxxxxxx"'] * width) + "]"]
+    items += [f"&a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]" for level in range(1, levels + 1)]
+    return "ingest:\n  extra_chrome: [" + ", ".join(items) + "]\n"
+
+
+def run_ingest(tmp_path: Path, *args: object) -> object:
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", SEED, "--db", db, *args, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def test_a_yaml_alias_bomb_inside_a_known_section_is_refused_at_once(tmp_path):
+    config = tmp_path / "bomb.yaml"
+    config.write_text(alias_bomb(), encoding="utf-8")
+    assert config.stat().st_size < 2000
+    proc = run_ingest(tmp_path, "--config", config)
+    assert proc.returncode == 2
+    (error,) = stderr_lines(proc)
+    assert error.startswith(f"error: {config}:2:") and "aliases (*name) are not allowed in a config" in error, error
+    assert not (tmp_path / "store.sqlite").exists()
+    # the same through --set, whose values are YAML too
+    proc = run_ingest(tmp_path, "--set", "ingest.extra_chrome=" + alias_bomb().split("extra_chrome: ", 1)[1])
+    assert proc.returncode == 2 and "aliases (*name) are not allowed" in proc.stderr
+
+
+def test_a_yaml_alias_bomb_in_a_gazetteer_file_is_refused_too(tmp_path):
+    gazetteer = tmp_path / "outlets.yaml"
+    gazetteer.write_text("outlets: &o [{name: A}]\nchrome: [*o, *o, *o]\n", encoding="utf-8")
+    proc = run_ingest(tmp_path, "--set", f"ingest.gazetteer={gazetteer}")
+    assert proc.returncode == 2
+    (error,) = stderr_lines(proc)
+    assert error.startswith(f"error: {gazetteer}:2:") and "aliases" in error
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: p.mkdir(), "is a folder, not a regular file; the config file must be a YAML file"),
+        (
+            lambda p: p.write_bytes("store:\n  path: أخبار.sqlite\n".encode("cp1256")),
+            "the config file is not UTF-8 (byte 15); save it as UTF-8",
+        ),
+        (lambda p: os.mkfifo(p), "is a FIFO (named pipe), not a regular file; the config file must be a YAML file"),
+        (lambda p: p.write_text("storee:\n  path: x.sqlite\n", encoding="utf-8"), "unknown section(s) storee; known: align,"),
+        (lambda p: p.write_text("translate:\n  num_beams: [\n", encoding="utf-8"), "not valid YAML"),
+        (lambda p: p.write_text("[" * 5000 + "]" * 5000, encoding="utf-8"), "not valid YAML"),
+        (lambda p: p.write_bytes(b"# " + b"x" * (2 << 20)), "bytes is too large for a config file"),
+    ],
+    ids=["folder", "cp1256", "fifo", "misspelt-section", "broken-yaml", "deep-nesting", "huge"],
+)
+def test_a_config_file_that_cannot_be_one_is_one_line_and_exit_2(tmp_path, make, reason):
+    config = tmp_path / "config.yaml"
+    make(config)
+    proc = run_ingest(tmp_path, "--config", config)
+    assert proc.returncode == 2, proc.stderr
+    (error,) = stderr_lines(proc)
+    assert error.startswith(f"error: {config}") and reason in error, error
+    assert not (tmp_path / "store.sqlite").exists()
+
+
+def test_an_invalid_regular_expression_in_extra_chrome_names_the_key(tmp_path):
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", SEED, "--db", db, "--quiet").returncode == 0
+    before = counts(db)
+    for args in (("--set", 'ingest.extra_chrome=["Share on .*", "(unclosed"]'),):
+        proc = run_ingest(tmp_path, *args)
+        assert proc.returncode == 2
+        (error,) = stderr_lines(proc)
+        assert "ingest.extra_chrome" in error and "'(unclosed' is not a valid regular expression" in error, error
+    config = tmp_path / "c.yaml"
+    config.write_text("ingest:\n  extra_chrome:\n    - '[a-'\n", encoding="utf-8")
+    proc = run_ingest(tmp_path, "--config", config)
+    assert (
+        proc.returncode == 2 and "ingest.extra_chrome" in proc.stderr and "'[a-' is not a valid regular expression" in proc.stderr
+    )
+    assert counts(db) == before
