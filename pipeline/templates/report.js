@@ -84,11 +84,11 @@
     const asked = ++query;
     const text = controls.search.value.trim();
     const ws = words(text);
-    if (!text) { found = null; note.textContent = ""; page = 0; apply(); return; }
+    if (!text) { found = null; note.textContent = ""; page = 0; apply(); note.dataset.query = text; return; }
     if (!ws.length) {
       found = new Set();
       note.textContent = "Type at least " + cfg.min_word + " letters of a word.";
-      page = 0; apply(); return;
+      page = 0; apply(); note.dataset.query = text; return;
     }
     note.textContent = "Searching…";
     Promise.all(ws.map(piecesWith)).then(function (sets) {
@@ -102,6 +102,7 @@
         " (titles, translations, English text; Arabic without vowels, hamza or article).";
       page = 0;
       apply();
+      note.dataset.query = text;  // the rows shown are this query's
     });
   }
 
