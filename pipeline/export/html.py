@@ -255,17 +255,17 @@ def _pairs_of(match: MatchView, source_index: int) -> list[AlignedPair]:
     return [p for p in match.pairs if p.source == source_index]
 
 
-def _flagged_sentences(view: PieceView) -> list[tuple[str, str, list[Any]]]:
-    """(label, anchor suffix, reasons) of each flagged sentence of a piece, title first."""
+def _flagged_sentences(view: PieceView) -> list[tuple[str, str, list[Any], list[tuple[str, str]]]]:
+    """(label, anchor suffix, reasons, measured values) of each flagged sentence of a piece, title first."""
     out = []
     for segment in view.title:
         names = sentence_flags(segment.diagnostics)
         if names:
-            out.append(("Title", "", flag_reasons(segment.diagnostics, names)))
+            out.append(("Title", "", flag_reasons(segment.diagnostics, names), raw_values(segment.diagnostics)))
     for i, segment in enumerate(view.body):
         names = sentence_flags(segment.diagnostics)
         if names:
-            out.append((f"Sentence {i + 1}", f"s{i + 1}", flag_reasons(segment.diagnostics, names)))
+            out.append((f"Sentence {i + 1}", f"s{i + 1}", flag_reasons(segment.diagnostics, names), raw_values(segment.diagnostics)))
     return out
 
 
@@ -398,12 +398,12 @@ def write_html(data: ExportData, out: OutputDir, options: ReportOptions | None =
     folder = OutputDir(out.path / FOLDER)
     pages = render_pages(data, lay, options, env)
     for name, text in pages.items():
-        folder.write_text(name, text)
+        folder.write_text(name, text, durable=False)
     _remove_stale(folder.path, set(pages), _OWN_PAGE)
     shards_dir = OutputDir(folder.path / SEARCH)
     shards = search_shards(data)
     for name, text in shards.items():
-        shards_dir.write_text(name, text)
+        shards_dir.write_text(name, text, durable=False)
     _remove_stale(shards_dir.path, set(shards), _OWN_SHARD)
     return {"report.html": out.write_text("report.html", render_index(data, lay, options, env))}
 
