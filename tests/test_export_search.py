@@ -102,7 +102,7 @@ def test_date_gap_in_words():
 
 def test_flags_in_words_with_their_values_or_without():
     full = {"flags": ["repetition"], "values": {"max_repeats": 4, "repeated_ngram": "the the"}}
-    assert flag_reasons(full, ["repetition"])[0].reason.endswith("('the the' 4 times in a row)")
+    assert flag_reasons(full, ["repetition"])[0].reason.endswith("('\u2068the the\u2069' 4 times in a row)")
     older = {"flags": ["repetition"], "values": {"max_repeats": 4}}
     assert flag_reasons(older, ["repetition"])[0].reason == "Words repeat in a loop, the usual sign of a model stuck on its own output."
     assert flag_reasons(None, ["new_check"])[0].reason == "Flagged by the check 'new_check'."

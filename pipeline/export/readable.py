@@ -11,7 +11,9 @@ translation's flags with the measured values. The report shows them as:
   (:func:`entity_pairs`);
 * the date gap in words (:func:`date_gap`);
 * each flag as a plain-language reason built from the values behind it
-  (:func:`flag_reasons`), the raw values staying behind a disclosure.
+  (:func:`flag_reasons`), the raw values staying behind a disclosure; text
+  quoted from a translation is wrapped in Unicode isolates (FSI … PDI) so an
+  Arabic loop inside an English sentence keeps both in reading order.
 
 Every function accepts evidence as older stores wrote it too (a list of
 names, no weights): what is missing is shown as unknown, never guessed.
@@ -57,7 +59,7 @@ FLAGS: dict[str, tuple[str, str, str]] = {
     "repetition": (
         "repeats",
         "Words repeat in a loop, the usual sign of a model stuck on its own output.",
-        "'{repeated_ngram}' {max_repeats} times in a row",
+        "'\u2068{repeated_ngram}\u2069' {max_repeats} times in a row",  # isolated: the loop may be Arabic
     ),
     "low_logprob": ("unsure model", "The model was unsure of this translation.", "mean log-probability {mean_logprob:.2f}"),
 }
