@@ -73,7 +73,11 @@ def build_store(path: Path, size: int) -> dict[str, int]:
     outlets = [f"Outlet {i:02d}" for i in range(OUTLETS)]
     start = date(2024, 1, 1)
     ok = {"flags": [], "values": {"char_ratio": 1.1, "copy_similarity": 0.02, "max_repeats": 1}, "thresholds": "bench"}
-    long = {"flags": ["length_ratio"], "values": {"char_ratio": 2.6, "copy_similarity": 0.02, "max_repeats": 1}, "thresholds": "bench"}
+    long = {
+        "flags": ["length_ratio"],
+        "values": {"char_ratio": 2.6, "copy_similarity": 0.02, "max_repeats": 1},
+        "thresholds": "bench",
+    }
 
     def sentences(words: np.ndarray, p: np.ndarray, n: int) -> list[str]:
         drawn = rng.choice(len(words), n * WORDS, p=p).reshape(n, WORDS)
@@ -92,16 +96,38 @@ def build_store(path: Path, size: int) -> dict[str, int]:
                     ar = sentences(ar_words, ar_p, SENTENCES)
                     en = sentences(en_words, en_p, SENTENCES)
                     diags = [long if rng.random() < 0.05 else ok for _ in range(SENTENCES)]
-                    paras = [Para(ar[:4], translations=en[:4], diagnostics=diags[:4]),
-                             Para(ar[4:], translations=en[4:], diagnostics=diags[4:])]
+                    paras = [
+                        Para(ar[:4], translations=en[:4], diagnostics=diags[:4]),
+                        Para(ar[4:], translations=en[4:], diagnostics=diags[4:]),
+                    ]
                     title = sentences(ar_words, ar_p, 1)[0][:60]
-                    pieces.append(PieceData(id=f"ar{i:08d}", lang="ar", title=title, title_translation=en[0][:60],
-                                            paragraphs=paras, date=day, outlet=outlet, source=source))
+                    pieces.append(
+                        PieceData(
+                            id=f"ar{i:08d}",
+                            lang="ar",
+                            title=title,
+                            title_translation=en[0][:60],
+                            paragraphs=paras,
+                            date=day,
+                            outlet=outlet,
+                            source=source,
+                        )
+                    )
                 else:
                     en = sentences(en_words, en_p, SENTENCES)
                     paras = [Para(en[:4], lang="en", route="english"), Para(en[4:], lang="en", route="english")]
-                    pieces.append(PieceData(id=f"en{i:08d}", lang="en", title=en[0][:60], paragraphs=paras, date=day,
-                                            outlet=outlet, status="english", source=source))
+                    pieces.append(
+                        PieceData(
+                            id=f"en{i:08d}",
+                            lang="en",
+                            title=en[0][:60],
+                            paragraphs=paras,
+                            date=day,
+                            outlet=outlet,
+                            status="english",
+                            source=source,
+                        )
+                    )
             add_pieces(store, pieces, first_position=first)
             counts["pieces"] += len(pieces)
         matches, no_coverage = [], {}
@@ -109,12 +135,21 @@ def build_store(path: Path, size: int) -> dict[str, int]:
             target = f"en{n_ar + int(rng.integers(0, size - n_ar)):08d}"
             if rng.random() < 0.6:
                 score = float(rng.uniform(0.5, 1.0))
-                matches.append(MatchData(f"ar{i:08d}", target, score, _evidence(rng, score),
-                                         [(s, s, float(rng.uniform(0.4, 0.95))) for s in range(0, SENTENCES, 2)]))
+                matches.append(
+                    MatchData(
+                        f"ar{i:08d}",
+                        target,
+                        score,
+                        _evidence(rng, score),
+                        [(s, s, float(rng.uniform(0.4, 0.95))) for s in range(0, SENTENCES, 2)],
+                    )
+                )
             else:
                 best = float(rng.uniform(0.0, 0.5))
-                no_coverage[f"ar{i:08d}"] = (f"no English coverage found: best candidate {target} scored {best:.3f} < threshold 0.5 "
-                                             "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)")
+                no_coverage[f"ar{i:08d}"] = (
+                    f"no English coverage found: best candidate {target} scored {best:.3f} < threshold 0.5 "
+                    "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)"
+                )
         set_alignments(store, matches, no_coverage)
         counts["matches"], counts["abstentions"] = len(matches), len(no_coverage)
     return counts
@@ -123,16 +158,35 @@ def build_store(path: Path, size: int) -> dict[str, int]:
 def _evidence(rng: np.random.Generator, score: float) -> dict:
     """Evidence shaped as pipeline/align/matcher.py writes it."""
     return {
-        "components": {"sentences": round(float(rng.uniform(0.5, 1)), 4), "lexical": round(float(rng.uniform(0.3, 0.9)), 4),
-                       "entities": round(float(rng.uniform(0, 1)), 4), "date": round(float(rng.uniform(0.3, 1)), 4)},
+        "components": {
+            "sentences": round(float(rng.uniform(0.5, 1)), 4),
+            "lexical": round(float(rng.uniform(0.3, 0.9)), 4),
+            "entities": round(float(rng.uniform(0, 1)), 4),
+            "date": round(float(rng.uniform(0.3, 1)), 4),
+        },
         "weights": {"bias": -7.0, "sentences": 7.0, "lexical": 6.0, "entities": 1.0, "date": 2.0},
-        "threshold": 0.5, "rank": 1, "shared_sentences": 2.0,
-        "shared_entities": [{"source": "Beirut", "target": "Beirut", "how": "exact", "weight": 3.1},
-                            {"source": "Nabih Berri", "target": "Berri", "how": "contained", "weight": 2.2}],
+        "threshold": 0.5,
+        "rank": 1,
+        "shared_sentences": 2.0,
+        "shared_entities": [
+            {"source": "Beirut", "target": "Beirut", "how": "exact", "weight": 3.1},
+            {"source": "Nabih Berri", "target": "Berri", "how": "contained", "weight": 2.2},
+        ],
         "date_gap_days": int(rng.integers(0, 5)),
-        "best_sentence_pairs": [{"source": 0, "target": 0, "score": round(score, 4), "source_sentences": 1, "target_sentences": 1,
-                                 "source_text": "…", "target_text": "…"}],
-        "source_sentences": SENTENCES, "target_sentences": SENTENCES, "sentence_mode": "monotonic",
+        "best_sentence_pairs": [
+            {
+                "source": 0,
+                "target": 0,
+                "score": round(score, 4),
+                "source_sentences": 1,
+                "target_sentences": 1,
+                "source_text": "…",
+                "target_text": "…",
+            }
+        ],
+        "source_sentences": SENTENCES,
+        "target_sentences": SENTENCES,
+        "sentence_mode": "monotonic",
     }
 
 
@@ -140,11 +194,13 @@ def baseline_writer():
     """The single-page writer of BASELINE_COMMIT, loaded from git with its own templates."""
     folder = Path(tempfile.mkdtemp(prefix="old-report-"))
     for name in ("report.html", "report.css", "report.js"):
-        text = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:pipeline/templates/{name}"], cwd=REPO,
-                              capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(
+            ["git", "show", f"{BASELINE_COMMIT}:pipeline/templates/{name}"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
         (folder / name).write_text(text, encoding="utf-8")
-    source = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:pipeline/export/html.py"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout
+    source = subprocess.run(
+        ["git", "show", f"{BASELINE_COMMIT}:pipeline/export/html.py"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     source = source.replace('PackageLoader("pipeline", "templates")', f"FileSystemLoader({str(folder)!r})")
     source = source.replace('(files("pipeline") / "templates" / name)', f"(Path({str(folder)!r}) / name)")
     source = source.replace("from jinja2 import Environment, PackageLoader", "from jinja2 import Environment, FileSystemLoader")
@@ -164,8 +220,13 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
-                 f"--user-data-dir={tempfile.mkdtemp()}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     driver.set_page_load_timeout(600)
@@ -193,7 +254,9 @@ def time_browser(index: Path, page: Path | None, baseline: Path | None) -> dict[
         out["search_s"] = time.perf_counter() - started - 0.2  # minus the typing debounce
         out["search_hits"] = float(driver.execute_script("return parseInt(document.getElementById('f-count').textContent)"))
         started = time.perf_counter()
-        driver.execute_script("const s = document.getElementById('f-sort'); s.value = 'score-desc'; s.dispatchEvent(new Event('change'));")
+        driver.execute_script(
+            "const s = document.getElementById('f-sort'); s.value = 'score-desc'; s.dispatchEvent(new Event('change'));"
+        )
         out["sort_s"] = time.perf_counter() - started
         if page is not None:
             started = time.perf_counter()
@@ -272,14 +335,18 @@ def main() -> None:
             sys.exit(f"size {size} failed:\n{proc.stderr[-3000:]}")
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(f"done {size}", file=sys.stderr)
-    print("| pieces | matches | write (s) | report.html | whole folder (files) | one match page | "
-          "open index (s) | search (s) | sort (s) | open match page (s) | peak RSS |")
+    print(
+        "| pieces | matches | write (s) | report.html | whole folder (files) | one match page | "
+        "open index (s) | search (s) | sort (s) | open match page (s) | peak RSS |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['pieces']:,} | {r['matches']:,} | {r['write_s']:.1f} (+ {r['load_s']:.1f} reading the store) | "
-              f"{_mb(r['index_bytes'])} | {_mb(r['folder_bytes'])} ({r['files']:,}) | {_mb(r['match_page_bytes'])} | "
-              f"{r['index_open_s']:.2f} | {r['search_s']:.2f} ({int(r['search_hits']):,} hits) | {r['sort_s']:.2f} | "
-              f"{r['match_page_open_s']:.2f} | {r['peak_rss_mb']:,.0f} MB |")
+        print(
+            f"| {r['pieces']:,} | {r['matches']:,} | {r['write_s']:.1f} (+ {r['load_s']:.1f} reading the store) | "
+            f"{_mb(r['index_bytes'])} | {_mb(r['folder_bytes'])} ({r['files']:,}) | {_mb(r['match_page_bytes'])} | "
+            f"{r['index_open_s']:.2f} | {r['search_s']:.2f} ({int(r['search_hits']):,} hits) | {r['sort_s']:.2f} | "
+            f"{r['match_page_open_s']:.2f} | {r['peak_rss_mb']:,.0f} MB |"
+        )
     print()
     print("Baseline: the single-page report.html before issue 15, same data, same browser:")
     print("| pieces | write (s) | report.html | open (s) |")

@@ -34,8 +34,9 @@ def test_evaluate_with_nothing_to_score_is_a_usage_error(tmp_path: Path):
 def test_translate_says_which_model_it_loads_before_loading_it(tmp_path: Path, tiny_model_dir: Path):
     db = tmp_path / "store.sqlite"
     seeds_like_store(db).close()  # one Arabic piece pending: two sentences and its title
-    result = CliRunner().invoke(app, ["translate", "--db", str(db), "--model", str(tiny_model_dir),
-                                      "--set", "translate.backend=transformers"])
+    result = CliRunner().invoke(
+        app, ["translate", "--db", str(db), "--model", str(tiny_model_dir), "--set", "translate.backend=transformers"]
+    )
     assert result.exit_code == 0, result.output
     err = " ".join(result.stderr.split())
     loading = f"loading model {tiny_model_dir} (transformers backend) for 3 sentences to translate..."

@@ -197,17 +197,19 @@ def _visible_rows(driver) -> int:
 
 def _numbers(driver) -> list[int]:
     return driver.execute_script(
-        "return Array.from(document.querySelectorAll('#piece-index tbody tr')).map(tr => Number(tr.dataset.number))")
+        "return Array.from(document.querySelectorAll('#piece-index tbody tr')).map(tr => Number(tr.dataset.number))"
+    )
 
 
 def _review_texts(driver) -> list[str]:
-    return driver.execute_script("return Array.from(document.querySelectorAll('#piece-index td.review li')).map(li => li.textContent)")
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#piece-index td.review li')).map(li => li.textContent)"
+    )
 
 
 def _set(driver, control_id: str, value: str) -> None:
     driver.execute_script(
-        "const el = document.getElementById(arguments[0]); el.value = arguments[1];"
-        "el.dispatchEvent(new Event('change'));",
+        "const el = document.getElementById(arguments[0]); el.value = arguments[1];el.dispatchEvent(new Event('change'));",
         control_id,
         value,
     )
@@ -270,7 +272,8 @@ def test_sorting_reorders_the_rows(browser, hostile):
     assert _numbers(browser)[:2] == [1, 6]  # one flagged sentence each
     _set(browser, "f-sort", "outlet")
     outlets = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#piece-index tbody tr td:nth-child(5)')).map(td => td.textContent)")
+        "return Array.from(document.querySelectorAll('#piece-index tbody tr td:nth-child(5)')).map(td => td.textContent)"
+    )
     assert outlets == sorted(outlets, key=lambda o: o.lower().lstrip('"')) or outlets[0] == "Al-Akhbar"
     _reset(browser)
 

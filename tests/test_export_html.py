@@ -62,7 +62,9 @@ def test_markup_from_the_dump_is_escaped_everywhere(out, html):
     for name, text in {"report.html": html, **_pages(out)}.items():
         assert "<script>window.__pwned" not in text and "<img" not in text and 'href="javascript:' not in text, name
         doc = lxml.html.document_fromstring(text)
-        assert not doc.xpath("//img|//iframe|//object|//embed|//link|//foreignObject|//*[local-name()='script' and ancestor::*[local-name()='svg']]")
+        assert not doc.xpath(
+            "//img|//iframe|//object|//embed|//link|//foreignObject|//*[local-name()='script' and ancestor::*[local-name()='svg']]"
+        )
         handlers = [(el.tag, a) for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.lower().startswith("on")]
         assert handlers == [], name
         assert " style=" not in text, name  # inline style attributes would be blocked by the CSP (the SVG has none)
@@ -150,8 +152,14 @@ def test_index_rows_carry_what_the_table_sorts_filters_and_reviews(html):
 def test_pictures_have_their_numbers_and_unique_ids(html):
     doc = lxml.html.document_fromstring(html)
     figures = doc.xpath("//figure[@class='chart-box']")
-    assert [f.get("id") for f in figures] == ["chart-scores", "chart-outlets", "chart-days", "chart-diagnostics",
-                                              "chart-diagnostics-outlets", "chart-evaluation"]
+    assert [f.get("id") for f in figures] == [
+        "chart-scores",
+        "chart-outlets",
+        "chart-days",
+        "chart-diagnostics",
+        "chart-diagnostics-outlets",
+        "chart-evaluation",
+    ]
     drawn = {f.get("id") for f in figures if f.xpath(".//*[local-name()='svg']")}
     assert drawn == {"chart-scores", "chart-outlets", "chart-days", "chart-diagnostics", "chart-diagnostics-outlets"}
     for figure in figures:
@@ -177,11 +185,17 @@ def test_pages_of_an_earlier_export_that_this_one_did_not_write_are_removed(tmp_
         config = Config.load(None, {"export.report_page_size": 1})
         export_store(store, config, tmp_path / "out", ["html"])
         assert sorted(p.name for p in (tmp_path / "out" / "report").glob("*.html")) == [
-            "matches-0001.html", "matches-0002.html", "pieces-0001.html"]
+            "matches-0001.html",
+            "matches-0002.html",
+            "pieces-0001.html",
+        ]
         (tmp_path / "out" / "report" / "notes.html").write_text("mine")  # not ours: kept
         export_store(store, Config.load(), tmp_path / "out", ["html"])
     assert sorted(p.name for p in (tmp_path / "out" / "report").glob("*.html")) == [
-        "matches-0001.html", "notes.html", "pieces-0001.html"]
+        "matches-0001.html",
+        "notes.html",
+        "pieces-0001.html",
+    ]
 
 
 def test_page_size_splits_the_matches(tmp_path):

@@ -104,12 +104,17 @@ def test_flags_in_words_with_their_values_or_without():
     full = {"flags": ["repetition"], "values": {"max_repeats": 4, "repeated_ngram": "the the"}}
     assert flag_reasons(full, ["repetition"])[0].reason.endswith("('\u2068the the\u2069' 4 times in a row)")
     older = {"flags": ["repetition"], "values": {"max_repeats": 4}}
-    assert flag_reasons(older, ["repetition"])[0].reason == "Words repeat in a loop, the usual sign of a model stuck on its own output."
+    assert (
+        flag_reasons(older, ["repetition"])[0].reason
+        == "Words repeat in a loop, the usual sign of a model stuck on its own output."
+    )
     assert flag_reasons(None, ["new_check"])[0].reason == "Flagged by the check 'new_check'."
 
 
 def test_candidate_score_is_read_from_the_align_stages_reason():
-    reason = ("no English coverage found: best candidate 0f1e2d3c4b5a6978 scored 0.431 < threshold 0.5 "
-              "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)")
+    reason = (
+        "no English coverage found: best candidate 0f1e2d3c4b5a6978 scored 0.431 < threshold 0.5 "
+        "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)"
+    )
     assert candidate_score(reason) == 0.431
     assert candidate_score("no English piece within 14 days shares enough vocabulary to be a candidate") is None

@@ -265,7 +265,9 @@ def _flagged_sentences(view: PieceView) -> list[tuple[str, str, list[Any], list[
     for i, segment in enumerate(view.body):
         names = sentence_flags(segment.diagnostics)
         if names:
-            out.append((f"Sentence {i + 1}", f"s{i + 1}", flag_reasons(segment.diagnostics, names), raw_values(segment.diagnostics)))
+            out.append(
+                (f"Sentence {i + 1}", f"s{i + 1}", flag_reasons(segment.diagnostics, names), raw_values(segment.diagnostics))
+            )
     return out
 
 
