@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
 FLORES = REPO.parent / "shared" / "data" / "flores-dev"
 SEED_FILES = ("pieces.jsonl", "matches.jsonl", "summary.json", "pairs.tmx", "pairs.csv", "doccano.jsonl",
-              "labelstudio.json", "labelstudio_config.xml", "report.html")
+              "labelstudio.json", "labelstudio_config.xml", "report.html", "report/pieces-0001.html")
 # Keys whose values are timings or identities of one run, not outputs.
 VOLATILE_KEYS = {"run_id", "timings_s", "seconds", "sentences_per_second", "generated_at", "out_dir", "created_at"}
 EXTERNAL_DOCS = 24  # FLORES pseudo-documents of 5 lines in the external run
@@ -152,6 +152,7 @@ def write_golden(tmp: Path, model: Path) -> None:
     seeds_dir.mkdir(parents=True, exist_ok=True)
     (tmp / "seeds").mkdir()
     for name, text in seeds_outputs(tmp / "seeds", model).items():
+        (seeds_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (seeds_dir / name).write_text(text, encoding="utf-8")
     (tmp / "external").mkdir()
     flores = {"external": external_outputs(tmp / "external", model), "harness": harness_outputs()}

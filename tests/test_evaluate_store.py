@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import Config
-from pipeline.errors import EXIT_INPUT_ERRORS, InputError
+from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_USAGE, InputError
 from pipeline.evaluate import (
     SIMILARITY_LABEL,
     evaluate_store,
@@ -159,7 +159,7 @@ def test_cli_store_mode_imports_and_scores(tmp_path: Path, refs_file: Path) -> N
     table = runner.invoke(app, ["evaluate", "--db", str(db), "--paired-bs-n", "50"])  # refs already imported
     assert table.exit_code == 0 and "1 system(s) × 2 pieces" in table.stdout
     missing = runner.invoke(app, ["evaluate", "--db", str(tmp_path / "none.sqlite")])
-    assert missing.exit_code == EXIT_INPUT_ERRORS and "none.sqlite: no store here" in " ".join(missing.stderr.split())
+    assert missing.exit_code == EXIT_USAGE and "none.sqlite: no store here" in " ".join(missing.stderr.split())
     assert not (tmp_path / "none.sqlite").exists()  # evaluating never creates a store
     bad = runner.invoke(app, ["evaluate", "--db", str(db), "--import-refs", str(tmp_path / "nope.jsonl")])
     assert bad.exit_code == EXIT_INPUT_ERRORS and "nope.jsonl" in bad.stderr and bad.stdout == ""

@@ -113,14 +113,14 @@ def test_cli_export_writes_the_chosen_formats(tmp_path):
         app, ["export", "--db", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out"), "--format", "tmx,csv", "-f", "html", "-q"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["pairs.csv", "pairs.tmx", "report.html", "summary.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["pairs.csv", "pairs.tmx", "report", "report.html", "summary.json"]
 
 
 def test_cli_export_defaults_to_every_format(tmp_path):
     seeds_like_store(tmp_path / "s.sqlite").close()
     result = CliRunner().invoke(app, ["export", "--db", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert len(list((tmp_path / "out").iterdir())) == 9
+    assert len(list((tmp_path / "out").iterdir())) == 10  # 9 files and the report's folder
     assert str(tmp_path / "out" / "report.html") in result.output
 
 

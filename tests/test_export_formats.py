@@ -125,7 +125,7 @@ def test_every_format_writes_its_files(out):
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(
         ["pieces.jsonl", "matches.jsonl", "summary.json", "labelstudio.json", "labelstudio_config.xml",
-         "doccano.jsonl", "pairs.tmx", "pairs.csv", "report.html"]
+         "doccano.jsonl", "pairs.tmx", "pairs.csv", "report.html", "report"]
     )
 
 
@@ -370,7 +370,7 @@ def test_export_without_optional_parts(tmp_path, matches, diagnostics):
     assert all(interface.validate_task(t) for t in tasks)
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert ("No matches in the store" in html) is not matches
-    assert ("No diagnostics recorded" in html) is not diagnostics
+    assert ("No translation has been diagnosed yet" in html) is not diagnostics
 
 
 def test_empty_store_exports_valid_empty_files(tmp_path):

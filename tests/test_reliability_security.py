@@ -106,9 +106,11 @@ def test_hostile_names_and_text_stay_text_in_every_output(tmp_path, tiny_model_d
     assert all("/" not in n and not n.startswith(".") for n in names) and "report.html" in names
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dumps", "out", "store.sqlite", "store.sqlite.lock"]
     html = (out / "report.html").read_text(encoding="utf-8")
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("*.html"))
     for raw in ("<img src=x onerror", "<script>alert(", "<b onmouseover"):
-        assert raw not in html, raw
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the file name is shown, as text
+        assert raw not in html and raw not in pages, raw
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # the file name, as data of the index (JSON, < escaped)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages  # and shown as text on the piece's page
     etree.parse(str(out / "pairs.tmx"))  # well-formed XML whatever the text holds
     json.loads((out / "labelstudio.json").read_text(encoding="utf-8"))
 

@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, InputError, PipelineError
+from pipeline.errors import ConfigError, InputError, UsageError
 from pipeline.evaluate.metrics import evaluate_segments
 from pipeline.evaluate.result import EvaluationResult
 from pipeline.evaluate.settings import EvaluateSettings
@@ -56,10 +56,8 @@ from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
 
 
-class NothingToEvaluate(PipelineError):
-    """The store holds no translated piece with a reference (exit code 3, like unusable input)."""
-
-    exit_code = 3
+class NothingToEvaluate(UsageError):
+    """The store holds no translated piece with a reference: nothing to score (exit code 2, a usage error)."""
 
 
 class RefsImportReport(BaseModel):
