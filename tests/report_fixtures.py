@@ -23,7 +23,7 @@ from store_factory import ingest_pieces
 from pipeline.cli import build_config
 from pipeline.config import Config
 from pipeline.ledger import execute, run_pipeline
-from pipeline.records import Detection, IngestedPiece, RoutedParagraph
+from pipeline.records import Detection, ExternalTranslation, IngestedPiece, RoutedParagraph
 from pipeline.stages import stages
 from pipeline.store import open_store
 
@@ -73,8 +73,9 @@ def flores_report(tmp: Path) -> Path:
                 paragraphs=ar[span],
                 date=date,
                 outlet=outlet,
-                external_translation="\n\n".join(mt[span]),
-                external_model=f"{SYSTEM}-published",
+                external=ExternalTranslation(
+                    system=f"{SYSTEM}-published", unit="paragraph", parts=mt[span], raw_parts=mt[span]
+                ),
             )
         )
         detections.append(_detection(ar_id, "ar", 5, "translated"))

@@ -168,7 +168,8 @@ def _segments(piece_id, para_idx, sentences, targets, diagnostics, created, segm
 
 def _match(match: MatchData) -> Match:
     return Match(
-        source_id=match.source_id, target_id=match.target_id, score=match.score, evidence=match.evidence,
+        # the align stage records the threshold it matched against in every match's evidence; so do these
+        source_id=match.source_id, target_id=match.target_id, score=match.score, evidence={"threshold": 0.5, **match.evidence},
         sentence_pairs=[SentencePair(source=s, target=t, score=sc) for s, t, sc in match.pairs],
     )
 
