@@ -73,9 +73,7 @@ def flores_report(tmp: Path) -> Path:
                 paragraphs=ar[span],
                 date=date,
                 outlet=outlet,
-                external=ExternalTranslation(
-                    system=f"{SYSTEM}-published", unit="paragraph", parts=mt[span], raw_parts=mt[span]
-                ),
+                external=ExternalTranslation(system=f"{SYSTEM}-published", unit="paragraph", parts=mt[span], raw_parts=mt[span]),
             )
         )
         detections.append(_detection(ar_id, "ar", 5, "translated"))

@@ -81,8 +81,12 @@ class ExportReport(Report):
     seconds: float = 0.0
 
     def summary_block(self) -> dict[str, Any]:
-        return {"out_dir": self.out_dir, "formats": self.formats, "files": sorted([*self.files, SUMMARY_FILE]),
-                "generated_at": self.generated_at}
+        return {
+            "out_dir": self.out_dir,
+            "formats": self.formats,
+            "files": sorted([*self.files, SUMMARY_FILE]),
+            "generated_at": self.generated_at,
+        }
 
     def output_paths(self) -> list[Path]:
         return [Path(self.out_dir) / name for name in sorted([*self.files, SUMMARY_FILE])]
