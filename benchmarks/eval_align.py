@@ -52,6 +52,7 @@ anything) on items without one.
     python benchmarks/eval_align.py --systems opusmt --seeds 1
     python benchmarks/eval_align.py --calibrate           # regenerate pipeline/align/calibration.json
     python benchmarks/eval_align.py --cli-check           # shipped defaults through `pipeline align` on the check half
+    python benchmarks/eval_align.py --sentence-ceiling    # what the sentence similarity allows: the P@1 ceiling of 2+3
 """
 
 from __future__ import annotations
@@ -410,6 +411,49 @@ def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) 
     return {k: {n: float(np.mean(v)) for n, v in row.items()} for k, row in out.items()}
 
 
+# -- what the sentence level allows ----------------------------------------------------
+
+NOISE_TRIALS = 48  # an uncovered 2+3 document: its lines sit in ~3 English documents, 4 × 4 other sentence pairs each
+
+
+def sentence_ceiling(systems: list[str], settings: AlignSettings, rate: float) -> dict[str, dict[str, float]]:
+    """Per system: how often a line's translation is less similar to its own reference than chance allows.
+
+    A covered 2+3 document is matched on two shared facts, its two own
+    lines; an uncovered one has one (its line scattered into another English
+    document) and needs a second from chance: the best of about
+    `NOISE_TRIALS` pairs of unrelated sentences. For at most `rate` of the
+    uncovered documents to match, the second fact must beat the
+    (1 - rate / NOISE_TRIALS) quantile of unrelated pairs (lines of other
+    documents), so a covered document is found only if both own lines clear
+    it: P@1 <= share above ** 2. The similarity is the matcher's shared-fact
+    one (character n-gram cosine × length ratio ** `length_exponent` ±
+    `number_bonus`), one FLORES line a sentence. A diagnostic of the data and
+    the similarity, not a fit: nothing is tuned on it.
+    """
+    from pipeline.align.matcher import _adjust, _number_matrix  # the matcher's own shared-fact similarity
+    from pipeline.align.vectors import Doc, build_vectors
+
+    ref = load_lines("en")
+    doc = np.arange(len(ref)) // DOC
+    unrelated = doc[:, None] != doc[None, :]
+    out = {}
+    for system in systems:
+        hyp = load_lines(f"{system}.en")
+        v = build_vectors([Doc([x]) for x in hyp] + [Doc([x]) for x in ref], settings.char_min_weight)
+        n, char = len(hyp), v.sent_char
+        sims = (char[:n] @ char[n:].T).toarray()
+        nums = _number_matrix(hyp + ref)
+        has = np.asarray(nums.sum(axis=1)).ravel() > 0
+        agree = (nums[:n] @ nums[n:].T).toarray() > 0
+        lengths = np.array([max(1, len(x)) for x in hyp + ref], dtype=np.float64)
+        adj = _adjust(sims, lengths[:n], lengths[n:], has[:n], has[n:], agree, settings)
+        bar = float(np.quantile(adj[unrelated], 1 - rate / NOISE_TRIALS))
+        above = float(np.mean(np.diag(adj) > bar))
+        out[system] = {"noise_bar": bar, "own_line_above": above, "p@1_ceiling": above**2}
+    return out
+
+
 # -- printing -------------------------------------------------------------------------
 
 def _fmt(values: list[float]) -> str:
@@ -434,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate", action="store_true", help=f"write {CALIBRATION_PATH.name} from the calibration cut")
     ap.add_argument("--cli-check", action="store_true", help="run the shipped defaults through the CLI on the check half")
     ap.add_argument("--segments", action="store_true", help="one translated sentence per FLORES line (the store's view) instead of the CLI's splitting")
+    ap.add_argument("--sentence-ceiling", action="store_true", help="the P@1 ceiling of 2+3 that the sentence similarity allows")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if not FLORES.exists():
@@ -451,6 +496,13 @@ def main(argv: list[str] | None = None) -> int:
         table = calibrate(args.systems, seeds, settings)
         CALIBRATION_PATH.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
         print(json.dumps({k: v for k, v in table.items() if "curve" not in k}, indent=1))
+        return 0
+    if args.sentence_ceiling:
+        rate = args.rate[0]
+        print(f"own line vs the noise bar (the {1 - rate / NOISE_TRIALS:.5f} quantile of unrelated line pairs), all {len(load_lines('en'))} lines")
+        print(f"{'system':<22}{'noise bar':>11}{'own line above':>16}{'2+3 P@1 ceiling':>17}")
+        for system, r in sentence_ceiling(args.systems, settings, rate).items():
+            print(f"{system:<22}{r['noise_bar']:>11.3f}{r['own_line_above']:>16.3f}{r['p@1_ceiling']:>17.3f}")
         return 0
     if args.cli_check:
         rows = cli_check(args.config, args.systems, seeds)

@@ -107,3 +107,23 @@ def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
         row = eval_align.metrics(pairs)
         assert row["false_match"] <= 0.05, (kind, row)  # calibrated for 2%
         assert row["p@1"] >= 0.8, (kind, row)
+
+
+def test_the_sentence_level_sets_the_ceiling_of_task_2_and_weaker_mt_has_the_lower_one():
+    """Both own lines of a covered 2+3 document must beat the best of ~48 chance pairs an uncovered one gets.
+
+    At a 2% false-match rate the bar is the 1 - 0.02/48 quantile of unrelated
+    line pairs; the share of a system's lines above it, squared, bounds task
+    2's P@1 whatever the document score does. The measured ceiling sits
+    below the issue's 0.98 for the weakest system (benchmarks/README.md).
+    """
+    from pipeline.align.matcher import AlignSettings
+    from pipeline.config import Config
+
+    settings = Config.load(None).section("align", AlignSettings)
+    rows = eval_align.sentence_ceiling(["argos", "google"], settings, 0.02)
+    assert rows["argos"]["p@1_ceiling"] < rows["google"]["p@1_ceiling"]
+    assert rows["argos"]["p@1_ceiling"] < 0.98 <= rows["google"]["p@1_ceiling"]
+    for row in rows.values():
+        assert 0.2 < row["noise_bar"] < 0.45  # unrelated sentences share stopword n-grams, never facts
+        assert row["own_line_above"] >= 0.98  # almost every translation resembles its own reference beyond chance
