@@ -127,3 +127,13 @@ def test_the_sentence_level_sets_the_ceiling_of_task_2_and_weaker_mt_has_the_low
     for row in rows.values():
         assert 0.2 < row["noise_bar"] < 0.45  # unrelated sentences share stopword n-grams, never facts
         assert row["own_line_above"] >= 0.98  # almost every translation resembles its own reference beyond chance
+
+
+def test_lines_left_out_share_their_arabic_with_a_line_whose_reference_differs():
+    """`--drop-duplicate-sources` removes only lines that cannot be right: one Arabic sentence, two references."""
+    ar, ref = eval_align.load_lines("ar"), eval_align.load_lines("en")
+    dropped = eval_align.duplicated_sources()
+    assert dropped and len(dropped) < 0.01 * len(ar)
+    for i in dropped:
+        twins = [j for j in dropped if j != i and ar[j].split() == ar[i].split()]
+        assert twins and all(ref[j] != ref[i] for j in twins)
