@@ -52,6 +52,7 @@ anything) on items without one.
     python benchmarks/eval_align.py --systems opusmt --seeds 1
     python benchmarks/eval_align.py --calibrate           # regenerate pipeline/align/calibration.json
     python benchmarks/eval_align.py --cli-check           # shipped defaults through `pipeline align` on the check half
+    python benchmarks/eval_align.py --sentence-ceiling    # what the sentence similarity allows: the P@1 ceiling of 2+3
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ FITTED_ON = ("parallel", "2+3", "near-miss")  # constructions whose pairs fit th
 CONSTRUCTIONS = ("parallel", "2+3", "1+4", "near-miss", "teaser", "mining")
 RATES = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
 DRAWS = 3  # constructions drawn per half
+DROP: set[int] = set()  # lines left out of every construction (--drop-duplicate-sources)
 AS_CLI = True  # split translations into sentences as the CLI does (False: one FLORES line = one sentence, the store's view)
 CALIBRATION_SEED = 0  # the cut whose first half fits the shipped defaults; its second half is the check half
 C_REG = 1.0  # inverse regularisation of the logistic fit
@@ -114,6 +116,20 @@ def halves(n_lines: int, seed: int) -> tuple[list[int], list[int]]:
     order = [(offset + k) % n_lines for k in range(n_lines)]
     cut = (n_lines // 2 // DOC) * DOC
     return order[:cut], order[cut:]
+
+
+def duplicated_sources() -> set[int]:
+    """Lines whose Arabic source occurs more than once in the file: their references cannot all be its translation.
+
+    FLORES dev has such lines (the same Arabic sentence under two different
+    English references), so a system's translation of one of them never
+    matches its "own" reference. Which copy is right cannot be told from the
+    source alone, so all copies go (`--drop-duplicate-sources`).
+    """
+    seen: dict[str, list[int]] = defaultdict(list)
+    for i, line in enumerate(load_lines("ar")):
+        seen[" ".join(line.split())].append(i)
+    return {i for group in seen.values() if len(group) > 1 for i in group}
 
 
 def _blocks(lines: list[int], size: int) -> list[list[int]]:
@@ -242,6 +258,7 @@ def collect(systems: list[str], seeds: list[int], kinds: tuple[str, ...], settin
         hyp = load_lines(f"{system}.en")
         for seed in seeds:
             for half, lines in enumerate(halves(len(ref), seed if cut is None else cut)):
+                lines = [i for i in lines if i not in DROP]
                 for kind, draw in ((k, d) for k in kinds for d in range(draws)):
                     data = build(kind, hyp, ref, lines, 1000 * seed + draw)
                     # no source sentences: the translation is split as `pipeline align --source` splits it
@@ -410,6 +427,49 @@ def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) 
     return {k: {n: float(np.mean(v)) for n, v in row.items()} for k, row in out.items()}
 
 
+# -- what the sentence level allows ----------------------------------------------------
+
+NOISE_TRIALS = 48  # an uncovered 2+3 document: its lines sit in ~3 English documents, 4 × 4 other sentence pairs each
+
+
+def sentence_ceiling(systems: list[str], settings: AlignSettings, rate: float) -> dict[str, dict[str, float]]:
+    """Per system: how often a line's translation is less similar to its own reference than chance allows.
+
+    A covered 2+3 document is matched on two shared facts, its two own
+    lines; an uncovered one has one (its line scattered into another English
+    document) and needs a second from chance: the best of about
+    `NOISE_TRIALS` pairs of unrelated sentences. For at most `rate` of the
+    uncovered documents to match, the second fact must beat the
+    (1 - rate / NOISE_TRIALS) quantile of unrelated pairs (lines of other
+    documents), so a covered document is found only if both own lines clear
+    it: P@1 <= share above ** 2. The similarity is the matcher's shared-fact
+    one (character n-gram cosine × length ratio ** `length_exponent` ±
+    `number_bonus`), one FLORES line a sentence. A diagnostic of the data and
+    the similarity, not a fit: nothing is tuned on it.
+    """
+    from pipeline.align.matcher import _adjust, _number_matrix  # the matcher's own shared-fact similarity
+    from pipeline.align.vectors import Doc, build_vectors
+
+    ref = load_lines("en")
+    doc = np.arange(len(ref)) // DOC
+    unrelated = doc[:, None] != doc[None, :]
+    out = {}
+    for system in systems:
+        hyp = load_lines(f"{system}.en")
+        v = build_vectors([Doc([x]) for x in hyp] + [Doc([x]) for x in ref], settings.char_min_weight)
+        n, char = len(hyp), v.sent_char
+        sims = (char[:n] @ char[n:].T).toarray()
+        nums = _number_matrix(hyp + ref)
+        has = np.asarray(nums.sum(axis=1)).ravel() > 0
+        agree = (nums[:n] @ nums[n:].T).toarray() > 0
+        lengths = np.array([max(1, len(x)) for x in hyp + ref], dtype=np.float64)
+        adj = _adjust(sims, lengths[:n], lengths[n:], has[:n], has[n:], agree, settings)
+        bar = float(np.quantile(adj[unrelated], 1 - rate / NOISE_TRIALS))
+        above = float(np.mean([adj[i, i] > bar for i in range(n) if i not in DROP]))
+        out[system] = {"noise_bar": bar, "own_line_above": above, "p@1_ceiling": above**2}
+    return out
+
+
 # -- printing -------------------------------------------------------------------------
 
 def _fmt(values: list[float]) -> str:
@@ -434,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate", action="store_true", help=f"write {CALIBRATION_PATH.name} from the calibration cut")
     ap.add_argument("--cli-check", action="store_true", help="run the shipped defaults through the CLI on the check half")
     ap.add_argument("--segments", action="store_true", help="one translated sentence per FLORES line (the store's view) instead of the CLI's splitting")
+    ap.add_argument("--drop-duplicate-sources", action="store_true", help="leave out lines whose Arabic source occurs twice (their reference is another sentence's)")
+    ap.add_argument("--sentence-ceiling", action="store_true", help="the P@1 ceiling of 2+3 that the sentence similarity allows")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if not FLORES.exists():
@@ -444,13 +506,23 @@ def main(argv: list[str] | None = None) -> int:
         key, _, value = kv.partition("=")
         config.set(f"align.{key}", json.loads(value))
     settings = config.section("align", AlignSettings)
-    global AS_CLI
+    global AS_CLI, DROP
     AS_CLI = not args.segments
+    if args.drop_duplicate_sources:
+        DROP = duplicated_sources()
+        print(f"left out: lines {sorted(DROP)} (Arabic source occurs twice)", file=sys.stderr)
     seeds = list(range(args.seeds))
     if args.calibrate:
         table = calibrate(args.systems, seeds, settings)
         CALIBRATION_PATH.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
         print(json.dumps({k: v for k, v in table.items() if "curve" not in k}, indent=1))
+        return 0
+    if args.sentence_ceiling:
+        rate = args.rate[0]
+        print(f"own line vs the noise bar (the {1 - rate / NOISE_TRIALS:.5f} quantile of unrelated line pairs), {len(load_lines('en')) - len(DROP)} lines")
+        print(f"{'system':<22}{'noise bar':>11}{'own line above':>16}{'2+3 P@1 ceiling':>17}")
+        for system, r in sentence_ceiling(args.systems, settings, rate).items():
+            print(f"{system:<22}{r['noise_bar']:>11.3f}{r['own_line_above']:>16.3f}{r['p@1_ceiling']:>17.3f}")
         return 0
     if args.cli_check:
         rows = cli_check(args.config, args.systems, seeds)
