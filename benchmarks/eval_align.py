@@ -227,6 +227,7 @@ def build(kind: str, hyp: list[str], ref: list[str], lines: list[int], seed: int
 
 # -- collecting candidate pairs once, fitting and deciding in numpy -----------------
 
+
 @dataclass
 class Item:
     """One translated item of one construction: its candidates' features, ids and truth."""
@@ -243,7 +244,14 @@ class Item:
     fact: np.ndarray  # per candidate: shares at least one sentence (short pieces need one)
 
 
-def collect(systems: list[str], seeds: list[int], kinds: tuple[str, ...], settings: AlignSettings, draws: int = DRAWS, cut: int | None = None) -> list[Item]:
+def collect(
+    systems: list[str],
+    seeds: list[int],
+    kinds: tuple[str, ...],
+    settings: AlignSettings,
+    draws: int = DRAWS,
+    cut: int | None = None,
+) -> list[Item]:
     """Every construction of every (system, seed, half, draw): its candidates' components (weights play no part).
 
     The halves are cut by each seed (or all by seed `cut`); each half is
@@ -262,7 +270,13 @@ def collect(systems: list[str], seeds: list[int], kinds: tuple[str, ...], settin
                 for kind, draw in ((k, d) for k in kinds for d in range(draws)):
                     data = build(kind, hyp, ref, lines, 1000 * seed + draw)
                     # no source sentences: the translation is split as `pipeline align --source` splits it
-                    result = align_pieces(data.translated, data.english, settings, None if AS_CLI else data.source_sentences, collect_candidates=True)
+                    result = align_pieces(
+                        data.translated,
+                        data.english,
+                        settings,
+                        None if AS_CLI else data.source_sentences,
+                        collect_candidates=True,
+                    )
                     for pid, truth in data.truth.items():
                         cands = result.candidates.get(pid, [])
                         x = np.array([features(c.components) for c in cands]).reshape(len(cands), len(FITTED))
@@ -316,7 +330,9 @@ def curve(items: list[Item], w: dict[str, float]) -> Curve:
     return Curve.worst([Curve.from_scores(scores) for scores in by_kind.values()])
 
 
-def decide(items: list[Item], w: dict[str, float], threshold: float, short_threshold: float | None = None) -> dict[tuple[str, str], dict[str, float]]:
+def decide(
+    items: list[Item], w: dict[str, float], threshold: float, short_threshold: float | None = None
+) -> dict[tuple[str, str], dict[str, float]]:
     """Per (system, construction): P@1, abstention precision/recall/F1, false-match rate."""
     groups: dict[tuple[str, str], list[tuple[str | None, str | None]]] = defaultdict(list)
     for it in items:
@@ -366,9 +382,10 @@ def fit_operating_point(train: list[Item], rate: float) -> tuple[dict[str, float
 
 # -- the shipped calibration ---------------------------------------------------------
 
+
 def calibrate(systems: list[str], seeds: list[int], settings: AlignSettings) -> dict:
     """Weights and rate → threshold curves from the first half of the calibration cut; held-out figures beside."""
-    items = collect(systems, seeds, FITTED_ON + ("teaser",), settings, cut=CALIBRATION_SEED)
+    items = collect(systems, seeds, (*FITTED_ON, "teaser"), settings, cut=CALIBRATION_SEED)
     fit_half = [it for it in items if it.half == 0]
     check_half = [it for it in items if it.half == 1]
     fitted = [it for it in fit_half if it.kind in FITTED_ON]
@@ -380,13 +397,20 @@ def calibrate(systems: list[str], seeds: list[int], settings: AlignSettings) -> 
     rows = []
     for r in RATES:
         t, ts = long_curve.threshold_for(r), max(long_curve.threshold_for(r), short_curve.threshold_for(r))
-        rows.append({"rate": r, "threshold": round(t, 6), "short_threshold": round(ts, 6),
-                     "held_out_rate": round(held_long.rate_at(t), 4), "held_out_short_rate": round(held_short.rate_at(ts), 4)})
+        rows.append(
+            {
+                "rate": r,
+                "threshold": round(t, 6),
+                "short_threshold": round(ts, 6),
+                "held_out_rate": round(held_long.rate_at(t), 4),
+                "held_out_short_rate": round(held_short.rate_at(ts), 4),
+            }
+        )
     first, last = halves(len(load_lines("en")), CALIBRATION_SEED)
     return {
         "made_by": "python benchmarks/eval_align.py --calibrate",
         "data": f"FLORES-200 dev, lines {first[0]}-{first[-1]} (fit half; held-out figures from lines {last[0]}-{last[-1]}), "
-                f"systems {', '.join(systems)}, construction seeds {seeds}, constructions {', '.join(FITTED_ON)} (+ teaser for short pieces)",
+        f"systems {', '.join(systems)}, construction seeds {seeds}, constructions {', '.join(FITTED_ON)} (+ teaser for short pieces)",
         "weights": {k: round(v, 4) for k, v in w.items()},
         "curve": long_curve.as_json(),
         "short_curve": short_curve.as_json(),
@@ -410,9 +434,25 @@ def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) 
                 for kind in ("2+3", "near-miss", "parallel"):
                     data = build(kind, hyp, ref, check, seed + 100)
                     src, tgt, dest = Path(tmp) / "src.jsonl", Path(tmp) / "tgt.jsonl", Path(tmp) / "out"
-                    src.write_text("".join(json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n" for p in data.translated))
+                    src.write_text(
+                        "".join(
+                            json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n"
+                            for p in data.translated
+                        )
+                    )
                     tgt.write_text("".join(json.dumps({"id": p.id, "lang": "en", "text": p.text}) + "\n" for p in data.english))
-                    cmd = [sys.executable, "-m", "pipeline", "align", "--source", str(src), "--target", str(tgt), "--out", str(dest)]
+                    cmd = [
+                        sys.executable,
+                        "-m",
+                        "pipeline",
+                        "align",
+                        "--source",
+                        str(src),
+                        "--target",
+                        str(tgt),
+                        "--out",
+                        str(dest),
+                    ]
                     if settings_path:
                         cmd[4:4] = ["--config", str(settings_path)]
                     subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
@@ -472,15 +512,22 @@ def sentence_ceiling(systems: list[str], settings: AlignSettings, rate: float) -
 
 # -- printing -------------------------------------------------------------------------
 
+
 def _fmt(values: list[float]) -> str:
     return f"{np.mean(values):.3f}±{np.std(values):.3f}"
 
 
 def print_table(cv: dict[tuple[str, str], dict[str, list[float]]], rate: float) -> None:
-    print(f"held-out (fit on one half, evaluated on the other, both ways), target false-match rate {rate}; mean±sd over seeds×folds")
+    print(
+        f"held-out (fit on one half, evaluated on the other, both ways), target false-match rate {rate}; mean±sd over seeds×folds"
+    )
     print(f"{'system':<22}{'construction':<12}{'P@1':>13}{'abstF1':>13}{'abstR':>13}{'false match':>13}{'threshold':>13}")
-    for (system, kind), row in sorted(cv.items(), key=lambda kv: (SYSTEMS.index(kv[0][0]), CONSTRUCTIONS.index(kv[0][1]) if kv[0][1] in CONSTRUCTIONS else 9)):
-        print(f"{system:<22}{kind:<12}{_fmt(row['p@1']):>13}{_fmt(row['abst_f1']):>13}{_fmt(row['abst_r']):>13}{_fmt(row['false_match']):>13}{_fmt(row['threshold']):>13}")
+    for (system, kind), row in sorted(
+        cv.items(), key=lambda kv: (SYSTEMS.index(kv[0][0]), CONSTRUCTIONS.index(kv[0][1]) if kv[0][1] in CONSTRUCTIONS else 9)
+    ):
+        print(
+            f"{system:<22}{kind:<12}{_fmt(row['p@1']):>13}{_fmt(row['abst_f1']):>13}{_fmt(row['abst_r']):>13}{_fmt(row['false_match']):>13}{_fmt(row['threshold']):>13}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -489,12 +536,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="number of seeds (cuts × constructions)")
     ap.add_argument("--rate", type=float, nargs="+", default=[0.02], help="false-match rate(s) the threshold is fitted for")
     ap.add_argument("--constructions", nargs="+", default=list(CONSTRUCTIONS), choices=list(CONSTRUCTIONS))
-    ap.add_argument("--config", type=Path, default=None, help="config whose align: section is used (components only; weights are refitted)")
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override align settings, e.g. sentence_threshold=0.4")
+    ap.add_argument(
+        "--config", type=Path, default=None, help="config whose align: section is used (components only; weights are refitted)"
+    )
+    ap.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override align settings, e.g. sentence_threshold=0.4"
+    )
     ap.add_argument("--calibrate", action="store_true", help=f"write {CALIBRATION_PATH.name} from the calibration cut")
     ap.add_argument("--cli-check", action="store_true", help="run the shipped defaults through the CLI on the check half")
-    ap.add_argument("--segments", action="store_true", help="one translated sentence per FLORES line (the store's view) instead of the CLI's splitting")
-    ap.add_argument("--drop-duplicate-sources", action="store_true", help="leave out lines whose Arabic source occurs twice (their reference is another sentence's)")
+    ap.add_argument(
+        "--segments",
+        action="store_true",
+        help="one translated sentence per FLORES line (the store's view) instead of the CLI's splitting",
+    )
+    ap.add_argument(
+        "--drop-duplicate-sources",
+        action="store_true",
+        help="leave out lines whose Arabic source occurs twice (their reference is another sentence's)",
+    )
     ap.add_argument("--sentence-ceiling", action="store_true", help="the P@1 ceiling of 2+3 that the sentence similarity allows")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -519,7 +578,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.sentence_ceiling:
         rate = args.rate[0]
-        print(f"own line vs the noise bar (the {1 - rate / NOISE_TRIALS:.5f} quantile of unrelated line pairs), {len(load_lines('en')) - len(DROP)} lines")
+        print(
+            f"own line vs the noise bar (the {1 - rate / NOISE_TRIALS:.5f} quantile of unrelated line pairs), {len(load_lines('en')) - len(DROP)} lines"
+        )
         print(f"{'system':<22}{'noise bar':>11}{'own line above':>16}{'2+3 P@1 ceiling':>17}")
         for system, r in sentence_ceiling(args.systems, settings, rate).items():
             print(f"{system:<22}{r['noise_bar']:>11.3f}{r['own_line_above']:>16.3f}{r['p@1_ceiling']:>17.3f}")
@@ -538,7 +599,15 @@ def main(argv: list[str] | None = None) -> int:
     for rate in args.rate:
         cv = cross_validate(items, rate)
         if args.json:
-            print(json.dumps({f"{s} {k}": {n: [float(np.mean(v)), float(np.std(v))] for n, v in row.items()} for (s, k), row in cv.items()}, indent=1))
+            print(
+                json.dumps(
+                    {
+                        f"{s} {k}": {n: [float(np.mean(v)), float(np.std(v))] for n, v in row.items()}
+                        for (s, k), row in cv.items()
+                    },
+                    indent=1,
+                )
+            )
             continue
         print_table(cv, rate)
     return 0

@@ -28,11 +28,13 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import eval_align  # noqa: E402
+import itertools
 
-from pipeline.align import AlignSettings  # noqa: E402
-from pipeline.cli import app  # noqa: E402
-from pipeline.config import Config  # noqa: E402
+import eval_align
+
+from pipeline.align import AlignSettings
+from pipeline.cli import app
+from pipeline.config import Config
 
 pytestmark = pytest.mark.skipif(not eval_align.FLORES.exists(), reason=f"FLORES dev not found at {eval_align.FLORES}")
 
@@ -65,7 +67,7 @@ def test_halves_are_contiguous_runs_of_lines_that_do_not_overlap():
         assert sorted(a + b) == list(range(n))
         # circular contiguity: each half is one run, possibly wrapping around the end
         for half in (a, b):
-            steps = [(y - x) % n for x, y in zip(half, half[1:])]
+            steps = [(y - x) % n for x, y in itertools.pairwise(half)]
             assert steps == [1] * len(steps)
 
 
@@ -91,7 +93,12 @@ def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
     for kind, draw in ((k, d) for k in pooled for d in (7, 8, 9)):
         data = eval_align.build(kind, hyp, ref, check, draw)
         src, tgt = tmp_path / f"{kind}{draw}-src.jsonl", tmp_path / f"{kind}{draw}-tgt.jsonl"
-        src.write_text("".join(json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n" for p in data.translated))
+        src.write_text(
+            "".join(
+                json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n"
+                for p in data.translated
+            )
+        )
         tgt.write_text("".join(json.dumps({"id": p.id, "lang": "en", "text": p.text}) + "\n" for p in data.english))
         out = tmp_path / f"{kind}{draw}"
         result = runner.invoke(app, ["align", "--source", str(src), "--target", str(tgt), "--out", str(out), "--quiet"])
