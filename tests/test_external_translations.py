@@ -150,7 +150,8 @@ def test_every_export_carries_the_translations(run):
         assert data["translation"] == "\n".join(p["translation"] for p in pieces[data["source_id"]]["paragraphs"])
         assert data["arabic"] == "\n".join(p["text"] for p in pieces[data["source_id"]]["paragraphs"])
 
-    html = (out / "report.html").read_text(encoding="utf-8")
+    pages = [out / "report.html", *sorted((out / "report").glob("*.html"))]  # the index and its pages
+    html = "".join(page.read_text(encoding="utf-8") for page in pages)
     assert "translation pending" not in html
     assert "coup d&#39;état" in html
 

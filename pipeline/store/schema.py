@@ -14,6 +14,7 @@ refused before anything is written to it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from pipeline.store.database import Database
@@ -192,6 +193,12 @@ TABLES: dict[str, set[str]] = {
                               "created_at"},
     "models": {"model", "revision", "ref", "weights", "weights_sha256", "converted_from", "origin", "created_at", "run_id"},
 }
+
+
+def tables_at(version: int) -> set[str]:
+    """The tables a store of schema `version` has: those its migrations created (an older store lacks the newer ones)."""
+    created = (re.match(r"\s*CREATE TABLE (\w+)", sql) for migration in MIGRATIONS[:version] for sql in migration)
+    return {found.group(1) for found in created if found}
 
 
 def statements(version: int, serial: str) -> list[str]:

@@ -29,7 +29,7 @@ from typing import IO, Any
 from pipeline.errors import StorageError, StoreBusy
 from pipeline.files import NotRegularFile, file_kind, open_regular
 from pipeline.store.database import Params, Row
-from pipeline.store.schema import DATA_MIGRATIONS, SCHEMA_VERSION, TABLES, statements
+from pipeline.store.schema import DATA_MIGRATIONS, SCHEMA_VERSION, TABLES, statements, tables_at
 from pipeline.store.sql import SQLStore
 
 SERIAL = "INTEGER PRIMARY KEY"
@@ -329,7 +329,7 @@ def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> None:
         raise StorageError(
             f"{path}: schema version {version} is newer than this pipeline ({SCHEMA_VERSION}); upgrade the pipeline"
         )
-    missing = sorted(TABLES.keys() - tables)
+    missing = sorted(tables_at(version) - tables)  # a store of an older version is migrated, not refused
     if version > 0 and missing:
         raise StorageError(
             f"{path}: the store has no {', '.join(repr(t) for t in missing)} table(s): it is damaged or not a pipeline store; "
