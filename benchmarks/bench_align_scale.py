@@ -22,6 +22,7 @@ same session, side by side.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -49,7 +50,28 @@ def make_corpus(size: int, seed: int = SEED):
     vocab = [w for w in wordfreq.top_n_list("en", 30000) if w.isalpha()]
     freq = np.array([wordfreq.word_frequency(w, "en") for w in vocab])
     freq /= freq.sum()
-    syllables = ["ka", "dhi", "mi", "sa", "dr", "ha", "ri", "ri", "na", "sr", "al", "qa", "ni", "zu", "bai", "dou", "ma", "li", "ki", "ya"]
+    syllables = [
+        "ka",
+        "dhi",
+        "mi",
+        "sa",
+        "dr",
+        "ha",
+        "ri",
+        "ri",
+        "na",
+        "sr",
+        "al",
+        "qa",
+        "ni",
+        "zu",
+        "bai",
+        "dou",
+        "ma",
+        "li",
+        "ki",
+        "ya",
+    ]
     names = sorted({"".join(rng.choice(syllables, rng.integers(2, 4))).capitalize() for _ in range(8000)})
     mid = np.arange(2000, len(vocab))  # topic words: not the most common ones
     start = date(2020, 1, 1)
@@ -94,7 +116,9 @@ def make_corpus(size: int, seed: int = SEED):
             for k in range(3):
                 sents[k] = paraphrase(shared[k].rstrip(".") + ".", rng)
         d = ev["date"] + timedelta(days=int(rng.integers(0, 3)))
-        translated.append(Piece(id=f"tr{i:06d}", source="synthetic", lang="ar", date=d.isoformat(), text="-", translation=" ".join(sents)))
+        translated.append(
+            Piece(id=f"tr{i:06d}", source="synthetic", lang="ar", date=d.isoformat(), text="-", translation=" ".join(sents))
+        )
     return translated, english
 
 
@@ -131,7 +155,9 @@ def run_one(size: int) -> dict:
 def _measure(size: int, env: dict, tree: Path | None) -> dict | None:
     """One size in a fresh process, with this tree's pipeline or `tree`'s."""
     env = {**env, "PYTHONPATH": str(tree.resolve()) if tree else env.get("PYTHONPATH", "")}
-    out = subprocess.run([sys.executable, __file__, "--one", str(size)], env=env, capture_output=True, text=True, cwd=tree or None)
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", str(size)], env=env, capture_output=True, text=True, cwd=tree or None
+    )
     if out.returncode != 0:
         print(out.stderr, file=sys.stderr)
         return None
@@ -148,7 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(run_one(args.one)))
         return 0
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "OPENBLAS_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(args.threads),
+        "OPENBLAS_NUM_THREADS": str(args.threads),
+        "MKL_NUM_THREADS": str(args.threads),
+    }
     rows = []
     for size in args.sizes:
         r = _measure(size, env, None)
@@ -157,18 +188,26 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         prev = PREVIOUS.get(size)
         before = f"  | previous: {prev[0]:.0f} s, {prev[1]:.2f} GB" if prev else "  | previous: not measured"
-        print(f"{r['size']:>7} × {r['size']:<7} {r['seconds']:>8.2f} s  peak {r['peak_rss_mb'] / 1024:>6.2f} GB  "
-              f"pairs scored {r['scored_pairs']:>9}  covered found {r['covered_found']:.3f}  uncovered matched {r['uncovered_matched']:.3f}{before}", flush=True)
+        print(
+            f"{r['size']:>7} × {r['size']:<7} {r['seconds']:>8.2f} s  peak {r['peak_rss_mb'] / 1024:>6.2f} GB  "
+            f"pairs scored {r['scored_pairs']:>9}  covered found {r['covered_found']:.3f}  uncovered matched {r['uncovered_matched']:.3f}{before}",
+            flush=True,
+        )
         if args.baseline:
             b = _measure(size, env, args.baseline)
             if b is None:
                 return 1
-            print(f"{'':>17} baseline {b['seconds']:>8.2f} s  peak {b['peak_rss_mb'] / 1024:>6.2f} GB  "
-                  f"pairs scored {b['scored_pairs']:>9}  covered found {b['covered_found']:.3f}  uncovered matched {b['uncovered_matched']:.3f}", flush=True)
-    for a, b in zip(rows, rows[1:]):
+            print(
+                f"{'':>17} baseline {b['seconds']:>8.2f} s  peak {b['peak_rss_mb'] / 1024:>6.2f} GB  "
+                f"pairs scored {b['scored_pairs']:>9}  covered found {b['covered_found']:.3f}  uncovered matched {b['uncovered_matched']:.3f}",
+                flush=True,
+            )
+    for a, b in itertools.pairwise(rows):
         size_ratio = b["size"] / a["size"]
-        print(f"{a['size']} → {b['size']}: time ×{b['seconds'] / a['seconds']:.1f} for size ×{size_ratio:.0f} "
-              f"(product of sides ×{size_ratio ** 2:.0f}); memory ×{b['peak_rss_mb'] / a['peak_rss_mb']:.1f}")
+        print(
+            f"{a['size']} → {b['size']}: time ×{b['seconds'] / a['seconds']:.1f} for size ×{size_ratio:.0f} "
+            f"(product of sides ×{size_ratio**2:.0f}); memory ×{b['peak_rss_mb'] / a['peak_rss_mb']:.1f}"
+        )
     return 0
 
 

@@ -181,7 +181,9 @@ def render(result: dict[str, object], limit_mb: float) -> str:
         lines.append(f"{m['name']:<8} {m['peak_rss_mb']:>12} {m['seconds']:>9} {rate:>7} {m['exit_code']:>5}")
     over = ingest["peak_rss_mb"] - rows[1]["peak_rss_mb"]
     verdict = "OK" if ingest["peak_rss_mb"] <= limit_mb and ingest["exit_code"] == 0 else "OVER BUDGET OR FAILED"
-    lines.append(f"ingest peak RSS {ingest['peak_rss_mb']} MB (imports alone {rows[1]['peak_rss_mb']} MB, +{over:.1f} MB); budget {limit_mb:g} MB: {verdict}")
+    lines.append(
+        f"ingest peak RSS {ingest['peak_rss_mb']} MB (imports alone {rows[1]['peak_rss_mb']} MB, +{over:.1f} MB); budget {limit_mb:g} MB: {verdict}"
+    )
     return "\n".join(lines)
 
 
@@ -260,16 +262,26 @@ def run_shapes(scale: float, workdir: Path, baseline: Path | None, only: list[st
                 continue
             store = folder / f"{code}.sqlite"
             result = measure(code, pipeline_argv("ingest", str(dump), "--db", str(store), "--quiet", "--no-detect"), env, cwd)
-            rows.append({
-                "shape": name, "code": code, "input_mb": round(expanded / 1048576, 1), "file_mb": round(dump.stat().st_size / 1048576, 2),
-                "peak_rss_mb": result.peak_rss_mb, "seconds": result.seconds, "exit_code": result.exit_code,
-                "issue_figure": before, "message": (result.output.splitlines() or [""])[-1][:160],
-            })
+            rows.append(
+                {
+                    "shape": name,
+                    "code": code,
+                    "input_mb": round(expanded / 1048576, 1),
+                    "file_mb": round(dump.stat().st_size / 1048576, 2),
+                    "peak_rss_mb": result.peak_rss_mb,
+                    "seconds": result.seconds,
+                    "exit_code": result.exit_code,
+                    "issue_figure": before,
+                    "message": (result.output.splitlines() or [""])[-1][:160],
+                }
+            )
     return rows
 
 
 def render_shapes(rows: list[dict[str, object]]) -> str:
-    lines = [f"{'shape':<15} {'code':<9} {'input MB':>9} {'file MB':>8} {'peak RSS MB':>12} {'seconds':>8} {'exit':>5}  before (issue 14)"]
+    lines = [
+        f"{'shape':<15} {'code':<9} {'input MB':>9} {'file MB':>8} {'peak RSS MB':>12} {'seconds':>8} {'exit':>5}  before (issue 14)"
+    ]
     for r in rows:
         lines.append(
             f"{r['shape']:<15} {r['code']:<9} {r['input_mb']:>9} {r['file_mb']:>8} {r['peak_rss_mb']:>12} {r['seconds']:>8} "
@@ -286,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit-mb", type=float, default=1024, help="peak RSS budget for ingest (default 1024)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--keep", type=Path, help="write the dump and store here instead of a temporary folder")
-    parser.add_argument("--shapes", action="store_true", help="measure the shapes of one endless piece and a big HTML page instead")
+    parser.add_argument(
+        "--shapes", action="store_true", help="measure the shapes of one endless piece and a big HTML page instead"
+    )
     parser.add_argument("--only", default=",".join(SHAPES), help=f"with --shapes: which of {', '.join(SHAPES)} (comma-separated)")
     parser.add_argument("--scale", type=float, default=1.0, help="with --shapes: size of every shape relative to its default")
     parser.add_argument("--baseline", type=Path, help="with --shapes: also run the pipeline checked out in this folder")

@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--beams", default="1,4", help="comma-separated beam sizes (1 = greedy)")
     parser.add_argument("--new-tokens", type=int, default=40, help="tokens every contender generates per sentence")
     parser.add_argument("--contenders", default="a,b,c,d", help="which of a,b,c,d to run")
-    parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-translate", help="model and CTranslate2 cache")
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-translate", help="model and CTranslate2 cache"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -75,8 +77,22 @@ def main() -> None:
     results = []
     for beams in [int(b) for b in args.beams.split(",")]:
         for contender in args.contenders.split(","):
-            cmd = [sys.executable, __file__, "--worker", contender, "--sentences", str(args.sentences), "--threads", str(args.threads),
-                   "--beams", str(beams), "--new-tokens", str(args.new_tokens), "--work-dir", str(args.work_dir)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                contender,
+                "--sentences",
+                str(args.sentences),
+                "--threads",
+                str(args.threads),
+                "--beams",
+                str(beams),
+                "--new-tokens",
+                str(args.new_tokens),
+                "--work-dir",
+                str(args.work_dir),
+            ]
             print(f"beam {beams}: {contender} {CONTENDERS[contender]} ...", file=sys.stderr, flush=True)
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
             if proc.returncode != 0:
@@ -97,8 +113,17 @@ def ensure_model(work_dir: Path) -> Path:
         print(f"building the benchmark model in {model_dir} ...", file=sys.stderr, flush=True)
         a = OPUS_MT_AR_EN
         build_random_marian(
-            model_dir, spm_vocab_size=8000, vocab_size=a["vocab_size"], d_model=a["d_model"], layers=a["layers"],
-            heads=a["heads"], ffn=a["ffn"], max_length=512, num_beams=4, weight_std=None, eos_bias=0.0,
+            model_dir,
+            spm_vocab_size=8000,
+            vocab_size=a["vocab_size"],
+            d_model=a["d_model"],
+            layers=a["layers"],
+            heads=a["heads"],
+            ffn=a["ffn"],
+            max_length=512,
+            num_beams=4,
+            weight_std=None,
+            eos_bias=0.0,
         )
     return model_dir
 
@@ -131,11 +156,19 @@ def run_worker(args: argparse.Namespace) -> dict:
         from pipeline.translate import TranslatorSettings, load_translator
 
         backend = "transformers" if args.worker == "c" else "auto"
-        settings = TranslatorSettings.model_validate({
-            "model": {"path": str(model_dir)},
-            "translate": {"backend": backend, "threads": threads, "num_beams": beams, "min_new_tokens": n,
-                          "max_new_tokens": n, "cache_dir": str(args.work_dir / "ct2")},
-        })
+        settings = TranslatorSettings.model_validate(
+            {
+                "model": {"path": str(model_dir)},
+                "translate": {
+                    "backend": backend,
+                    "threads": threads,
+                    "num_beams": beams,
+                    "min_new_tokens": n,
+                    "max_new_tokens": n,
+                    "cache_dir": str(args.work_dir / "ct2"),
+                },
+            }
+        )
         translator = load_translator(settings)
         loaded_rss = current_rss_mb()
         start, cpu_start = time.perf_counter(), cpu_seconds()
@@ -167,10 +200,14 @@ def current_rss_mb() -> float:
 
 
 def report(results: list[dict], args: argparse.Namespace, model_dir: Path) -> None:
-    print(f"\n{args.sentences} FLORES dev sentences, {args.new_tokens} tokens each, {args.threads} threads, "
-          f"{os.cpu_count()} CPUs visible; model {model_dir.name}\n")
-    header = (f"{'beam':>4}  {'contender':<44} {'tokens':>7} {'s':>8} {'tok/s':>8} {'vs b':>6} {'CPU s':>8} "
-              f"{'vs b':>6} {'RSS loaded':>10} {'RSS peak':>9}")
+    print(
+        f"\n{args.sentences} FLORES dev sentences, {args.new_tokens} tokens each, {args.threads} threads, "
+        f"{os.cpu_count()} CPUs visible; model {model_dir.name}\n"
+    )
+    header = (
+        f"{'beam':>4}  {'contender':<44} {'tokens':>7} {'s':>8} {'tok/s':>8} {'vs b':>6} {'CPU s':>8} "
+        f"{'vs b':>6} {'RSS loaded':>10} {'RSS peak':>9}"
+    )
     print(header)
     print("-" * len(header))
     for beams in sorted({r["beams"] for r in results}):
@@ -182,9 +219,11 @@ def report(results: list[dict], args: argparse.Namespace, model_dir: Path) -> No
             ratio = f"{r['tokens_per_s'] / base:.2f}x" if base else "-"
             cpu_ratio = f"{base_cpu / r['cpu_s']:.2f}x" if base_cpu and r["cpu_s"] else "-"
             name = f"{r['contender']} {CONTENDERS[r['contender']]}"
-            print(f"{beams:>4}  {name:<44} {r['tokens']:>7} {r['seconds']:>8.2f} {r['tokens_per_s']:>8.1f} {ratio:>6} "
-                  f"{r['cpu_s']:>8.2f} {cpu_ratio:>6} "
-                  f"{r['loaded_rss_mb']:>8} MB {r['peak_rss_mb']:>6} MB")
+            print(
+                f"{beams:>4}  {name:<44} {r['tokens']:>7} {r['seconds']:>8.2f} {r['tokens_per_s']:>8.1f} {ratio:>6} "
+                f"{r['cpu_s']:>8.2f} {cpu_ratio:>6} "
+                f"{r['loaded_rss_mb']:>8} MB {r['peak_rss_mb']:>6} MB"
+            )
         if len(counts) > 1:
             print(f"      WARNING: contenders produced different token counts: {sorted(counts)}")
     print()

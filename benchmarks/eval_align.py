@@ -52,6 +52,7 @@ anything) on items without one.
     python benchmarks/eval_align.py --systems opusmt --seeds 1
     python benchmarks/eval_align.py --calibrate           # regenerate pipeline/align/calibration.json
     python benchmarks/eval_align.py --cli-check           # shipped defaults through `pipeline align` on the check half
+    python benchmarks/eval_align.py --sentence-ceiling    # what the sentence similarity allows: the P@1 ceiling of 2+3
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ FITTED_ON = ("parallel", "2+3", "near-miss")  # constructions whose pairs fit th
 CONSTRUCTIONS = ("parallel", "2+3", "1+4", "near-miss", "teaser", "mining")
 RATES = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
 DRAWS = 3  # constructions drawn per half
+DROP: set[int] = set()  # lines left out of every construction (--drop-duplicate-sources)
 AS_CLI = True  # split translations into sentences as the CLI does (False: one FLORES line = one sentence, the store's view)
 CALIBRATION_SEED = 0  # the cut whose first half fits the shipped defaults; its second half is the check half
 C_REG = 1.0  # inverse regularisation of the logistic fit
@@ -114,6 +116,20 @@ def halves(n_lines: int, seed: int) -> tuple[list[int], list[int]]:
     order = [(offset + k) % n_lines for k in range(n_lines)]
     cut = (n_lines // 2 // DOC) * DOC
     return order[:cut], order[cut:]
+
+
+def duplicated_sources() -> set[int]:
+    """Lines whose Arabic source occurs more than once in the file: their references cannot all be its translation.
+
+    FLORES dev has such lines (the same Arabic sentence under two different
+    English references), so a system's translation of one of them never
+    matches its "own" reference. Which copy is right cannot be told from the
+    source alone, so all copies go (`--drop-duplicate-sources`).
+    """
+    seen: dict[str, list[int]] = defaultdict(list)
+    for i, line in enumerate(load_lines("ar")):
+        seen[" ".join(line.split())].append(i)
+    return {i for group in seen.values() if len(group) > 1 for i in group}
 
 
 def _blocks(lines: list[int], size: int) -> list[list[int]]:
@@ -211,6 +227,7 @@ def build(kind: str, hyp: list[str], ref: list[str], lines: list[int], seed: int
 
 # -- collecting candidate pairs once, fitting and deciding in numpy -----------------
 
+
 @dataclass
 class Item:
     """One translated item of one construction: its candidates' features, ids and truth."""
@@ -227,7 +244,14 @@ class Item:
     fact: np.ndarray  # per candidate: shares at least one sentence (short pieces need one)
 
 
-def collect(systems: list[str], seeds: list[int], kinds: tuple[str, ...], settings: AlignSettings, draws: int = DRAWS, cut: int | None = None) -> list[Item]:
+def collect(
+    systems: list[str],
+    seeds: list[int],
+    kinds: tuple[str, ...],
+    settings: AlignSettings,
+    draws: int = DRAWS,
+    cut: int | None = None,
+) -> list[Item]:
     """Every construction of every (system, seed, half, draw): its candidates' components (weights play no part).
 
     The halves are cut by each seed (or all by seed `cut`); each half is
@@ -242,10 +266,17 @@ def collect(systems: list[str], seeds: list[int], kinds: tuple[str, ...], settin
         hyp = load_lines(f"{system}.en")
         for seed in seeds:
             for half, lines in enumerate(halves(len(ref), seed if cut is None else cut)):
+                lines = [i for i in lines if i not in DROP]
                 for kind, draw in ((k, d) for k in kinds for d in range(draws)):
                     data = build(kind, hyp, ref, lines, 1000 * seed + draw)
                     # no source sentences: the translation is split as `pipeline align --source` splits it
-                    result = align_pieces(data.translated, data.english, settings, None if AS_CLI else data.source_sentences, collect_candidates=True)
+                    result = align_pieces(
+                        data.translated,
+                        data.english,
+                        settings,
+                        None if AS_CLI else data.source_sentences,
+                        collect_candidates=True,
+                    )
                     for pid, truth in data.truth.items():
                         cands = result.candidates.get(pid, [])
                         x = np.array([features(c.components) for c in cands]).reshape(len(cands), len(FITTED))
@@ -299,7 +330,9 @@ def curve(items: list[Item], w: dict[str, float]) -> Curve:
     return Curve.worst([Curve.from_scores(scores) for scores in by_kind.values()])
 
 
-def decide(items: list[Item], w: dict[str, float], threshold: float, short_threshold: float | None = None) -> dict[tuple[str, str], dict[str, float]]:
+def decide(
+    items: list[Item], w: dict[str, float], threshold: float, short_threshold: float | None = None
+) -> dict[tuple[str, str], dict[str, float]]:
     """Per (system, construction): P@1, abstention precision/recall/F1, false-match rate."""
     groups: dict[tuple[str, str], list[tuple[str | None, str | None]]] = defaultdict(list)
     for it in items:
@@ -349,9 +382,10 @@ def fit_operating_point(train: list[Item], rate: float) -> tuple[dict[str, float
 
 # -- the shipped calibration ---------------------------------------------------------
 
+
 def calibrate(systems: list[str], seeds: list[int], settings: AlignSettings) -> dict:
     """Weights and rate → threshold curves from the first half of the calibration cut; held-out figures beside."""
-    items = collect(systems, seeds, FITTED_ON + ("teaser",), settings, cut=CALIBRATION_SEED)
+    items = collect(systems, seeds, (*FITTED_ON, "teaser"), settings, cut=CALIBRATION_SEED)
     fit_half = [it for it in items if it.half == 0]
     check_half = [it for it in items if it.half == 1]
     fitted = [it for it in fit_half if it.kind in FITTED_ON]
@@ -363,13 +397,20 @@ def calibrate(systems: list[str], seeds: list[int], settings: AlignSettings) -> 
     rows = []
     for r in RATES:
         t, ts = long_curve.threshold_for(r), max(long_curve.threshold_for(r), short_curve.threshold_for(r))
-        rows.append({"rate": r, "threshold": round(t, 6), "short_threshold": round(ts, 6),
-                     "held_out_rate": round(held_long.rate_at(t), 4), "held_out_short_rate": round(held_short.rate_at(ts), 4)})
+        rows.append(
+            {
+                "rate": r,
+                "threshold": round(t, 6),
+                "short_threshold": round(ts, 6),
+                "held_out_rate": round(held_long.rate_at(t), 4),
+                "held_out_short_rate": round(held_short.rate_at(ts), 4),
+            }
+        )
     first, last = halves(len(load_lines("en")), CALIBRATION_SEED)
     return {
         "made_by": "python benchmarks/eval_align.py --calibrate",
         "data": f"FLORES-200 dev, lines {first[0]}-{first[-1]} (fit half; held-out figures from lines {last[0]}-{last[-1]}), "
-                f"systems {', '.join(systems)}, construction seeds {seeds}, constructions {', '.join(FITTED_ON)} (+ teaser for short pieces)",
+        f"systems {', '.join(systems)}, construction seeds {seeds}, constructions {', '.join(FITTED_ON)} (+ teaser for short pieces)",
         "weights": {k: round(v, 4) for k, v in w.items()},
         "curve": long_curve.as_json(),
         "short_curve": short_curve.as_json(),
@@ -393,9 +434,25 @@ def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) 
                 for kind in ("2+3", "near-miss", "parallel"):
                     data = build(kind, hyp, ref, check, seed + 100)
                     src, tgt, dest = Path(tmp) / "src.jsonl", Path(tmp) / "tgt.jsonl", Path(tmp) / "out"
-                    src.write_text("".join(json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n" for p in data.translated))
+                    src.write_text(
+                        "".join(
+                            json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n"
+                            for p in data.translated
+                        )
+                    )
                     tgt.write_text("".join(json.dumps({"id": p.id, "lang": "en", "text": p.text}) + "\n" for p in data.english))
-                    cmd = [sys.executable, "-m", "pipeline", "align", "--source", str(src), "--target", str(tgt), "--out", str(dest)]
+                    cmd = [
+                        sys.executable,
+                        "-m",
+                        "pipeline",
+                        "align",
+                        "--source",
+                        str(src),
+                        "--target",
+                        str(tgt),
+                        "--out",
+                        str(dest),
+                    ]
                     if settings_path:
                         cmd[4:4] = ["--config", str(settings_path)]
                     subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
@@ -410,17 +467,67 @@ def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) 
     return {k: {n: float(np.mean(v)) for n, v in row.items()} for k, row in out.items()}
 
 
+# -- what the sentence level allows ----------------------------------------------------
+
+NOISE_TRIALS = 48  # an uncovered 2+3 document: its lines sit in ~3 English documents, 4 × 4 other sentence pairs each
+
+
+def sentence_ceiling(systems: list[str], settings: AlignSettings, rate: float) -> dict[str, dict[str, float]]:
+    """Per system: how often a line's translation is less similar to its own reference than chance allows.
+
+    A covered 2+3 document is matched on two shared facts, its two own
+    lines; an uncovered one has one (its line scattered into another English
+    document) and needs a second from chance: the best of about
+    `NOISE_TRIALS` pairs of unrelated sentences. For at most `rate` of the
+    uncovered documents to match, the second fact must beat the
+    (1 - rate / NOISE_TRIALS) quantile of unrelated pairs (lines of other
+    documents), so a covered document is found only if both own lines clear
+    it: P@1 <= share above ** 2. The similarity is the matcher's shared-fact
+    one (character n-gram cosine × length ratio ** `length_exponent` ±
+    `number_bonus`), one FLORES line a sentence. A diagnostic of the data and
+    the similarity, not a fit: nothing is tuned on it.
+    """
+    from pipeline.align.matcher import _adjust, _number_matrix  # the matcher's own shared-fact similarity
+    from pipeline.align.vectors import Doc, build_vectors
+
+    ref = load_lines("en")
+    doc = np.arange(len(ref)) // DOC
+    unrelated = doc[:, None] != doc[None, :]
+    out = {}
+    for system in systems:
+        hyp = load_lines(f"{system}.en")
+        v = build_vectors([Doc([x]) for x in hyp] + [Doc([x]) for x in ref], settings.char_min_weight)
+        n, char = len(hyp), v.sent_char
+        sims = (char[:n] @ char[n:].T).toarray()
+        nums = _number_matrix(hyp + ref)
+        has = np.asarray(nums.sum(axis=1)).ravel() > 0
+        agree = (nums[:n] @ nums[n:].T).toarray() > 0
+        lengths = np.array([max(1, len(x)) for x in hyp + ref], dtype=np.float64)
+        adj = _adjust(sims, lengths[:n], lengths[n:], has[:n], has[n:], agree, settings)
+        bar = float(np.quantile(adj[unrelated], 1 - rate / NOISE_TRIALS))
+        above = float(np.mean([adj[i, i] > bar for i in range(n) if i not in DROP]))
+        out[system] = {"noise_bar": bar, "own_line_above": above, "p@1_ceiling": above**2}
+    return out
+
+
 # -- printing -------------------------------------------------------------------------
+
 
 def _fmt(values: list[float]) -> str:
     return f"{np.mean(values):.3f}±{np.std(values):.3f}"
 
 
 def print_table(cv: dict[tuple[str, str], dict[str, list[float]]], rate: float) -> None:
-    print(f"held-out (fit on one half, evaluated on the other, both ways), target false-match rate {rate}; mean±sd over seeds×folds")
+    print(
+        f"held-out (fit on one half, evaluated on the other, both ways), target false-match rate {rate}; mean±sd over seeds×folds"
+    )
     print(f"{'system':<22}{'construction':<12}{'P@1':>13}{'abstF1':>13}{'abstR':>13}{'false match':>13}{'threshold':>13}")
-    for (system, kind), row in sorted(cv.items(), key=lambda kv: (SYSTEMS.index(kv[0][0]), CONSTRUCTIONS.index(kv[0][1]) if kv[0][1] in CONSTRUCTIONS else 9)):
-        print(f"{system:<22}{kind:<12}{_fmt(row['p@1']):>13}{_fmt(row['abst_f1']):>13}{_fmt(row['abst_r']):>13}{_fmt(row['false_match']):>13}{_fmt(row['threshold']):>13}")
+    for (system, kind), row in sorted(
+        cv.items(), key=lambda kv: (SYSTEMS.index(kv[0][0]), CONSTRUCTIONS.index(kv[0][1]) if kv[0][1] in CONSTRUCTIONS else 9)
+    ):
+        print(
+            f"{system:<22}{kind:<12}{_fmt(row['p@1']):>13}{_fmt(row['abst_f1']):>13}{_fmt(row['abst_r']):>13}{_fmt(row['false_match']):>13}{_fmt(row['threshold']):>13}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -429,11 +536,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="number of seeds (cuts × constructions)")
     ap.add_argument("--rate", type=float, nargs="+", default=[0.02], help="false-match rate(s) the threshold is fitted for")
     ap.add_argument("--constructions", nargs="+", default=list(CONSTRUCTIONS), choices=list(CONSTRUCTIONS))
-    ap.add_argument("--config", type=Path, default=None, help="config whose align: section is used (components only; weights are refitted)")
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override align settings, e.g. sentence_threshold=0.4")
+    ap.add_argument(
+        "--config", type=Path, default=None, help="config whose align: section is used (components only; weights are refitted)"
+    )
+    ap.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override align settings, e.g. sentence_threshold=0.4"
+    )
     ap.add_argument("--calibrate", action="store_true", help=f"write {CALIBRATION_PATH.name} from the calibration cut")
     ap.add_argument("--cli-check", action="store_true", help="run the shipped defaults through the CLI on the check half")
-    ap.add_argument("--segments", action="store_true", help="one translated sentence per FLORES line (the store's view) instead of the CLI's splitting")
+    ap.add_argument(
+        "--segments",
+        action="store_true",
+        help="one translated sentence per FLORES line (the store's view) instead of the CLI's splitting",
+    )
+    ap.add_argument(
+        "--drop-duplicate-sources",
+        action="store_true",
+        help="leave out lines whose Arabic source occurs twice (their reference is another sentence's)",
+    )
+    ap.add_argument("--sentence-ceiling", action="store_true", help="the P@1 ceiling of 2+3 that the sentence similarity allows")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if not FLORES.exists():
@@ -444,13 +565,25 @@ def main(argv: list[str] | None = None) -> int:
         key, _, value = kv.partition("=")
         config.set(f"align.{key}", json.loads(value))
     settings = config.section("align", AlignSettings)
-    global AS_CLI
+    global AS_CLI, DROP
     AS_CLI = not args.segments
+    if args.drop_duplicate_sources:
+        DROP = duplicated_sources()
+        print(f"left out: lines {sorted(DROP)} (Arabic source occurs twice)", file=sys.stderr)
     seeds = list(range(args.seeds))
     if args.calibrate:
         table = calibrate(args.systems, seeds, settings)
         CALIBRATION_PATH.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
         print(json.dumps({k: v for k, v in table.items() if "curve" not in k}, indent=1))
+        return 0
+    if args.sentence_ceiling:
+        rate = args.rate[0]
+        print(
+            f"own line vs the noise bar (the {1 - rate / NOISE_TRIALS:.5f} quantile of unrelated line pairs), {len(load_lines('en')) - len(DROP)} lines"
+        )
+        print(f"{'system':<22}{'noise bar':>11}{'own line above':>16}{'2+3 P@1 ceiling':>17}")
+        for system, r in sentence_ceiling(args.systems, settings, rate).items():
+            print(f"{system:<22}{r['noise_bar']:>11.3f}{r['own_line_above']:>16.3f}{r['p@1_ceiling']:>17.3f}")
         return 0
     if args.cli_check:
         rows = cli_check(args.config, args.systems, seeds)
@@ -466,7 +599,15 @@ def main(argv: list[str] | None = None) -> int:
     for rate in args.rate:
         cv = cross_validate(items, rate)
         if args.json:
-            print(json.dumps({f"{s} {k}": {n: [float(np.mean(v)), float(np.std(v))] for n, v in row.items()} for (s, k), row in cv.items()}, indent=1))
+            print(
+                json.dumps(
+                    {
+                        f"{s} {k}": {n: [float(np.mean(v)), float(np.std(v))] for n, v in row.items()}
+                        for (s, k), row in cv.items()
+                    },
+                    indent=1,
+                )
+            )
             continue
         print_table(cv, rate)
     return 0

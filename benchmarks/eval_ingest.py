@@ -107,7 +107,7 @@ def same_name(pred: str | None, gold: str | None) -> bool:
 def same_outlet(pred: str | None, gold: str | None) -> bool:
     if not pred or not gold:
         return not pred and not gold
-    names = [re.sub(r"\s*\([^)]*\)", "", gold)] + re.findall(r"\(([^)]*)\)", gold)
+    names = [re.sub(r"\s*\([^)]*\)", "", gold), *re.findall(r"\(([^)]*)\)", gold)]
     return any(loose(pred) == loose(n) for n in names if n.strip())
 
 
@@ -131,8 +131,11 @@ class Score:
 
     def row(self, name: str) -> str:
         share = {f: self.right[f] / self.gold if self.gold else 0.0 for f in FIELDS}
-        return (f"| {name} | {self.found}/{self.gold} | {self.glued} | {self.split} | {self.extra} | "
-                + " | ".join(f"{share[f]:.0%} ({self.right[f]})" for f in FIELDS) + " |")
+        return (
+            f"| {name} | {self.found}/{self.gold} | {self.glued} | {self.split} | {self.extra} | "
+            + " | ".join(f"{share[f]:.0%} ({self.right[f]})" for f in FIELDS)
+            + " |"
+        )
 
 
 def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSettings) -> Score:
@@ -149,7 +152,7 @@ def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSe
             k = key(part)
             if len(k) < 8:
                 continue
-            order = list(range(cursor, len(texts))) + list(range(0, cursor))
+            order = list(range(cursor, len(texts))) + list(range(cursor))
             for g in order:
                 if k in texts[g]:
                     counts[g] = counts.get(g, 0) + len(k)
@@ -162,7 +165,9 @@ def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSe
         inside = [g for g, n in counts.items() if n >= max(40, min(200, len(texts[g]) // 4))]
         if len(inside) >= 2:
             score.glued += 1
-            score.misses.append(f"{path.name}: piece {p} ({predicted[p].title!r}) glues {[gold_pieces[g]['piece_id'] for g in sorted(inside)]}")
+            score.misses.append(
+                f"{path.name}: piece {p} ({predicted[p].title!r}) glues {[gold_pieces[g]['piece_id'] for g in sorted(inside)]}"
+            )
         for g in inside:
             holders.setdefault(g, []).append(p)
         if not counts:

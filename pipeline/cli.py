@@ -24,7 +24,7 @@ from typer.core import TyperArgument, TyperGroup
 
 from pipeline import __version__
 from pipeline.config import Config, parse_override
-from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError
+from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError, UsageError
 from pipeline.files import file_kind, path_text
 from pipeline.progress import Reporter
 
@@ -161,11 +161,14 @@ def _print(line: str) -> None:
 
 
 def _require_store(cfg: Config) -> None:
-    """An SQLite file must exist (a database URL is checked when the store opens)."""
+    """A verb that reads the store stops with exit code 2 when there is none (it never creates an empty one).
+
+    An SQLite file must exist; a database URL is checked when the store opens.
+    """
     from pipeline.store import is_url
 
     if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
-        raise PipelineError(f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
+        raise UsageError(f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE")
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -279,6 +282,7 @@ def detect(
     Arabic paragraphs go to translation, English ones are kept, anything else
     (Persian, Urdu, no letters, ...) is skipped with the reason. Only pieces
     not detected yet are looked at, so running it again changes nothing.
+    Exit codes: 0 done, 2 no store, 5 store busy, 6 store not writable.
     Settings: the `detect:` section of the config.
     """
     reporter = Reporter(quiet=quiet)
@@ -305,8 +309,9 @@ def translate(
     """Translate the Arabic paragraphs and titles in the store (after ingest and detect).
 
     Sentences already translated with the same model and settings come from
-    the cache; an interrupted run resumes where it stopped. Without a usable
-    model the pieces stay pending and the exit code is 4.
+    the cache; an interrupted run resumes where it stopped. Says which model
+    it loads before loading it. Exit codes: 0 done, 2 no store, 4 no model
+    could be loaded (the pieces stay pending), 5 store busy, 6 store not writable.
     Settings: the `model:` and `translate:` sections of the config.
 
     Example:  pipeline translate --model ./models/opus-mt-ar-en
@@ -338,7 +343,8 @@ def diagnose(
     """Check every translation in the store without references: Arabic left, not English, copied, length, loops, low log-probability.
 
     Only translations not diagnosed yet (or diagnosed under other thresholds)
-    are looked at. Settings: the `diagnostics:` section (docs/evaluate.md says
+    are looked at. Exit codes: 0 done, 2 no store, 5 store busy, 6 store not
+    writable. Settings: the `diagnostics:` section (docs/evaluate.md says
     why each threshold is what it is).
     """
     reporter = Reporter(quiet=quiet)
@@ -372,6 +378,8 @@ def align(
     results for those pieces). JSONL mode (--source and --target): writes
     matches.jsonl and alignments.jsonl into --out. A piece whose best candidate
     scores below align.threshold is recorded as 'no English coverage found'.
+    Exit codes: 0 done, 2 no store (store mode) or --source without --target,
+    3 unreadable JSONL, 5 store busy, 6 store or output not writable.
 
     Example:  pipeline align --source translated.jsonl --target english.jsonl --out out/
     """
@@ -424,9 +432,10 @@ def evaluate(
     Store:  pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
     (without --ref/--hyp the store's translations are scored, one piece a segment,
     against references imported for their pieces). Exit codes: 0 scored,
-    2 bad options, 3 unreadable or inconsistent input / nothing to evaluate.
+    2 bad options, no store, or nothing to score (no reference, nothing
+    translated), 3 unreadable or inconsistent input, 6 --out not writable.
     """
-    from pipeline.errors import InputError, StorageError
+    from pipeline.errors import StorageError
     from pipeline.evaluate.metrics import evaluate_files
     from pipeline.evaluate.render import print_result
     from pipeline.evaluate.settings import EvaluateSettings
@@ -448,7 +457,7 @@ def evaluate(
             from pipeline.store import is_url
 
             if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
-                raise InputError(str(cfg.store.location), "no store here; give --ref/--hyp files, or --db STORE")
+                raise UsageError(f"{cfg.store.location}: no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)
             result = run.reports["evaluate"].result
@@ -488,6 +497,10 @@ def export(
 ) -> None:
     """Write the store's pieces, translations and matches as files, without re-running any stage.
 
+    report.html is the entry point of the report; its folder report/ (pages of
+    matches, the search index) goes with it. Exit codes: 0 done, 2 no store
+    or an unknown format, 6 output folder not writable.
+
     Example:  pipeline export --format tmx,csv --db pipeline.sqlite --out out/
     """
     from pipeline.export import parse_formats
@@ -513,7 +526,10 @@ def status(
         int | None, typer.Option("--limit", metavar="N", help="List at most N pieces (0: none; default 50 in the table, all in --json).")
     ] = None,
 ) -> None:
-    """Show what the store holds: sources, pieces by language and status, pending work, matches."""
+    """Show what the store holds: sources, pieces by language and status, pending work, matches.
+
+    Exit codes: 0 shown, 2 no store.
+    """
     from pipeline.store import open_store
 
     with _errors():

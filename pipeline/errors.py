@@ -33,6 +33,12 @@ class ConfigError(PipelineError):
     exit_code = EXIT_USAGE
 
 
+class UsageError(PipelineError):
+    """The command has nothing to work on as given: no store at the path, nothing to score (exit 2, like a bad option)."""
+
+    exit_code = EXIT_USAGE
+
+
 class InputError(PipelineError):
     """One input file could not be read; names the file and the reason."""
 

@@ -66,8 +66,14 @@ class OutputDir:
         return path
 
     @contextmanager
-    def open(self, name: str, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
-        """Write text to `name` atomically: the file appears complete or not at all."""
+    def open(self, name: str, newline: str | None = None, encoding: str = "utf-8", durable: bool = True) -> Iterator[IO[str]]:
+        """Write text to `name` atomically: the file appears complete or not at all.
+
+        `durable=False` skips the fsync: still atomic for readers, but a power
+        cut may lose the file. For the many small files of the report's folder,
+        which one export rewrites whole (an fsync each would cost more than
+        writing them).
+        """
         path = self.target(name)
         try:
             fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp")
@@ -77,7 +83,8 @@ class OutputDir:
             with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
                 yield handle
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             os.chmod(tmp, 0o666 & ~_umask())
             # os.replace swaps the directory entry: a symlink at `path` is
             # replaced by the new file, its target is never written through.
@@ -89,8 +96,8 @@ class OutputDir:
             _unlink_quietly(tmp)
             raise
 
-    def write_text(self, name: str, text: str, newline: str | None = None, encoding: str = "utf-8") -> Path:
-        with self.open(name, newline=newline, encoding=encoding) as handle:
+    def write_text(self, name: str, text: str, newline: str | None = None, encoding: str = "utf-8", durable: bool = True) -> Path:
+        with self.open(name, newline=newline, encoding=encoding, durable=durable) as handle:
             handle.write(text)
         return self.path / name
 

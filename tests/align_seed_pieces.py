@@ -31,8 +31,15 @@ def span(text: str, start: str, end: str | None) -> str:
 def khamenei_translated() -> Piece:
     """Seed 001: Shafaq News, machine-translated English (treated as the translation)."""
     body = span(_seed("001"), "Shafaq News / The British", "Leave a Reply")
-    return Piece(id="shafaq-mt", source="seeds/001", lang="ar", date="2020-10-22", text=body, translation=body,
-                 title_translation="Shiite authority and America .. behind the scenes of a rare meeting with Khamenei, leaders of Iraqi factions")
+    return Piece(
+        id="shafaq-mt",
+        source="seeds/001",
+        lang="ar",
+        date="2020-10-22",
+        text=body,
+        translation=body,
+        title_translation="Shiite authority and America .. behind the scenes of a rare meeting with Khamenei, leaders of Iraqi factions",
+    )
 
 
 def khamenei_english() -> Piece:
@@ -43,29 +50,50 @@ def khamenei_english() -> Piece:
 
 def biden_presstv() -> Piece:
     """Seed 003: the Press TV-style report of the July 2021 Biden–Kadhimi agreement (as the translated side)."""
-    body = span(_seed("003"), "US President Joe Biden and Iraqi Prime Minister Mustafa al-Kadhimi on Monday sealed", "Related Articles")
+    body = span(
+        _seed("003"), "US President Joe Biden and Iraqi Prime Minister Mustafa al-Kadhimi on Monday sealed", "Related Articles"
+    )
     return Piece(id="biden-presstv", source="seeds/003", lang="ar", date="2021-07-27", text=body, translation=body)
 
 
 def biden_mayadeen() -> Piece:
     """Seed 003: Al Mayadeen, 'White House: Biden, Al-Kadhimi Agree on Continued Security Partnership'."""
-    body = span(_seed("003"), "US President Joe Biden and Iraqi Prime Minister Mustafa Al-Kadhimi affirmed", "Al-Kadhimi: Iraq Doesn")
-    return Piece(id="biden-mayadeen", source="seeds/003", lang="en", date="2021-07-27", text=body,
-                 title="White House: Biden, Al-Kadhimi Agree on Continued Security Partnership")
+    body = span(
+        _seed("003"), "US President Joe Biden and Iraqi Prime Minister Mustafa Al-Kadhimi affirmed", "Al-Kadhimi: Iraq Doesn"
+    )
+    return Piece(
+        id="biden-mayadeen",
+        source="seeds/003",
+        lang="en",
+        date="2021-07-27",
+        text=body,
+        title="White House: Biden, Al-Kadhimi Agree on Continued Security Partnership",
+    )
 
 
 def nujaba_english() -> Piece:
     """Seed 003: the Nujaba reaction to the same agreement (also coverage of it)."""
     body = span(_seed("003"), "Iraq’s al-Nujaba resistance movement has called", "“Kata’ib Sayyid Al-Shuhada”: US May Back")
-    return Piece(id="nujaba-en", source="seeds/003", lang="en", date="2021-07-27", text=body,
-                 title="Nujaba: Entire US Military, Including “Criminal” Air Force, Must Leave Iraq")
+    return Piece(
+        id="nujaba-en",
+        source="seeds/003",
+        lang="en",
+        date="2021-07-27",
+        text=body,
+        title="Nujaba: Entire US Military, Including “Criminal” Air Force, Must Leave Iraq",
+    )
 
 
 def magnier_english() -> Piece:
     """Seed 003: Elijah Magnier on Kazemi's visit to Trump (Iraq, US forces; a different event)."""
     body = span(_seed("003"), "Iraqi Prime Minister Mustafa Al-Kazemi is preparing to meet", None)
-    return Piece(id="magnier-en", source="seeds/003", lang="en", text=body[:6000],
-                 title="USA TO IRAQ: WE WILL WITHDRAW BUT WITHOUT BEING HUMILIATED")
+    return Piece(
+        id="magnier-en",
+        source="seeds/003",
+        lang="en",
+        text=body[:6000],
+        title="USA TO IRAQ: WE WILL WITHDRAW BUT WITHOUT BEING HUMILIATED",
+    )
 
 
 # Hand translation of the Al-Binaa piece «هكذا تحاصر أميركا لبنان وسورية اقتصادياً ومالياً» (seed 003).
@@ -81,5 +109,11 @@ We continue our conversation with the former IMF official, who said that America
 
 def imf_translated() -> Piece:
     text = span(_seed("003"), "هكذا تحاصر أميركا لبنان وسورية", "USA TO IRAQ")
-    return Piece(id="albinaa-imf", source="seeds/003", lang="ar", text=text, translation=IMF_TRANSLATION,
-                 title_translation="This is how America besieges Lebanon and Syria economically and financially")
+    return Piece(
+        id="albinaa-imf",
+        source="seeds/003",
+        lang="ar",
+        text=text,
+        translation=IMF_TRANSLATION,
+        title_translation="This is how America besieges Lebanon and Syria economically and financially",
+    )

@@ -73,18 +73,37 @@ class FakeRepo:
     refs: dict[str, str] = field(default_factory=dict)  # "main", "refs/pr/1" -> commit sha
     pulls: list[PullRequest] = field(default_factory=list)
 
-    def commit(self, files: dict[str, bytes], title: str, author: str = "system", *, remove: tuple[str, ...] = (), sha: str | None = None) -> str:
+    def commit(
+        self, files: dict[str, bytes], title: str, author: str = "system", *, remove: tuple[str, ...] = (), sha: str | None = None
+    ) -> str:
         """A new commit on main: the current tree plus `files`, minus `remove`."""
         return self._commit(self.refs.get("main"), files, title, author, remove, sha, branch="main")
 
-    def pull_request(self, files: dict[str, bytes], base: str, author: str, title: str = CONVERSION_TITLE, status: str = "open", sha: str | None = None) -> int:
+    def pull_request(
+        self,
+        files: dict[str, bytes],
+        base: str,
+        author: str,
+        title: str = CONVERSION_TITLE,
+        status: str = "open",
+        sha: str | None = None,
+    ) -> int:
         """A pull request whose one commit adds `files` on top of commit `base`; returns its number."""
         num = len(self.pulls) + 1
         head = self._commit(base, files, title, author, (), sha, branch=f"refs/pr/{num}")
         self.pulls.append(PullRequest(num, title, author, status, head))
         return num
 
-    def _commit(self, parent: str | None, files: dict[str, bytes], title: str, author: str, remove: tuple[str, ...], sha: str | None, branch: str) -> str:
+    def _commit(
+        self,
+        parent: str | None,
+        files: dict[str, bytes],
+        title: str,
+        author: str,
+        remove: tuple[str, ...],
+        sha: str | None,
+        branch: str,
+    ) -> str:
         tree = {**(self.commits[parent].files if parent else {}), **files}
         for name in remove:
             del tree[name]

@@ -33,8 +33,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
 FLORES = REPO.parent / "shared" / "data" / "flores-dev"
-SEED_FILES = ("pieces.jsonl", "matches.jsonl", "summary.json", "pairs.tmx", "pairs.csv", "doccano.jsonl",
-              "labelstudio.json", "labelstudio_config.xml", "report.html")
+SEED_FILES = (
+    "pieces.jsonl",
+    "matches.jsonl",
+    "summary.json",
+    "pairs.tmx",
+    "pairs.csv",
+    "doccano.jsonl",
+    "labelstudio.json",
+    "labelstudio_config.xml",
+    "report.html",
+    "report/pieces-0001.html",
+)
 # Keys whose values are timings or identities of one run, not outputs.
 VOLATILE_KEYS = {"run_id", "timings_s", "seconds", "sentences_per_second", "generated_at", "out_dir", "created_at"}
 EXTERNAL_DOCS = 24  # FLORES pseudo-documents of 5 lines in the external run
@@ -83,8 +93,22 @@ def run_pipeline(tmp: Path, model: Path, *inputs: Path) -> Path:
     config = tmp / "golden.yaml"
     config.write_text(json.dumps(GOLDEN_CONFIG), encoding="utf-8")
     out = tmp / "out"
-    argv = [sys.executable, "-m", "pipeline", "run", *map(str, inputs), "--db", str(tmp / "store.sqlite"),
-            "--out", str(out), "--model", str(model), "--config", str(config), "-q"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        *map(str, inputs),
+        "--db",
+        str(tmp / "store.sqlite"),
+        "--out",
+        str(out),
+        "--model",
+        str(model),
+        "--config",
+        str(config),
+        "-q",
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=_env(), timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"golden run failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -142,7 +166,10 @@ def harness_outputs() -> dict[str, Any]:
         data = eval_align.build(kind, hyp, ref, check_half, 13)
         result = align_pieces(data.translated, data.english, settings)
         matches = json.dumps([m.model_dump() for m in result.matches], sort_keys=True, ensure_ascii=False)
-        out[kind] = {"matches": digest(matches), "abstentions": digest(json.dumps(result.abstentions, sort_keys=True, ensure_ascii=False))}
+        out[kind] = {
+            "matches": digest(matches),
+            "abstentions": digest(json.dumps(result.abstentions, sort_keys=True, ensure_ascii=False)),
+        }
     return out
 
 
@@ -152,6 +179,7 @@ def write_golden(tmp: Path, model: Path) -> None:
     seeds_dir.mkdir(parents=True, exist_ok=True)
     (tmp / "seeds").mkdir()
     for name, text in seeds_outputs(tmp / "seeds", model).items():
+        (seeds_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (seeds_dir / name).write_text(text, encoding="utf-8")
     (tmp / "external").mkdir()
     flores = {"external": external_outputs(tmp / "external", model), "harness": harness_outputs()}

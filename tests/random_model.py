@@ -96,7 +96,9 @@ def build_random_marian(
     pad = len(vocab) - 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*sacremoses.*")
-        tokenizer = MarianTokenizer(str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"), source_lang="ar", target_lang="en")
+        tokenizer = MarianTokenizer(
+            str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"), source_lang="ar", target_lang="en"
+        )
     tokenizer.save_pretrained(out)
 
     config = MarianConfig(

@@ -47,7 +47,9 @@ def pipeline_argv(*args: object) -> list[str]:
     return [sys.executable, "-m", "pipeline", *map(str, args)]
 
 
-def cli(*args: object, timeout: float = 300, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: object, timeout: float = 300, env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     """Run `pipeline ARGS...` to completion in a child process (stdout and stderr captured as text)."""
     return subprocess.run(
         pipeline_argv(*args),
@@ -112,7 +114,9 @@ def store_snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             "sources": sorted((s["path"], s["sha256"], s["status"], s["pieces"]) for s in sources),
             "pieces": [(p["id"], p["title"], p["date"], p["author"], p["outlet"], p["text"]) for p in store.rows("pieces")],
             "paragraphs": [(p["piece_id"], p["idx"], p["text"]) for p in store.rows("paragraphs")],
-            "piece_sources": sorted((ps["piece_id"], path_of[ps["source_id"]], ps["position"]) for ps in store.rows("piece_sources")),
+            "piece_sources": sorted(
+                (ps["piece_id"], path_of[ps["source_id"]], ps["position"]) for ps in store.rows("piece_sources")
+            ),
         }
 
 
@@ -131,10 +135,13 @@ def write_english_dumps(folder: Path, files: int, articles_per_file: int) -> int
     n = 0
     for f in range(files):
         parts = []
-        for a in range(articles_per_file):
+        for _a in range(articles_per_file):
             n += 1
-            parts.append(ENGLISH_ARTICLE.replace("Iraq hosts regional summit", f"Iraq hosts regional summit number {n}")
-                         .replace("Heads of state", f"In meeting {n}, heads of state"))
+            parts.append(
+                ENGLISH_ARTICLE.replace("Iraq hosts regional summit", f"Iraq hosts regional summit number {n}").replace(
+                    "Heads of state", f"In meeting {n}, heads of state"
+                )
+            )
         (folder / f"dump_{f:03d}.txt").write_text("\n".join(parts), encoding="utf-8")
     return n
 
@@ -219,7 +226,9 @@ def seed_arabic() -> tuple[list[str], list[str]]:
     return [t for t in titles if t], sentences
 
 
-def write_arabic_dumps(folder: Path, sentences: int = 3000, pieces: int = 100, files: int = 10, repeat_every: int = 10) -> dict[str, int]:
+def write_arabic_dumps(
+    folder: Path, sentences: int = 3000, pieces: int = 100, files: int = 10, repeat_every: int = 10
+) -> dict[str, int]:
     """Dumps of `pieces` Arabic articles holding `sentences` sentences in all, made of the seeds' sentences.
 
     Sentence n is seed sentence n (mod the seed count) opened by a numbered
@@ -275,14 +284,19 @@ def write_external_translations(path: Path, count: int = 6) -> int:
     lines = []
     for n, piece in enumerate(english[:count]):
         translation = "\n\n".join(p.replace(" the ", " the ", 1) for p in piece.paragraphs[:6])
-        lines.append(json.dumps({
-            "text": " ".join(arabic[3 * n : 3 * n + 3]),
-            "title": f"مقال مترجم {n + 1}",
-            "date": piece.date,
-            "lang": "ar",
-            "translation": translation,
-            "model": "external-mt",
-        }, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "text": " ".join(arabic[3 * n : 3 * n + 3]),
+                    "title": f"مقال مترجم {n + 1}",
+                    "date": piece.date,
+                    "lang": "ar",
+                    "translation": translation,
+                    "model": "external-mt",
+                },
+                ensure_ascii=False,
+            )
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(lines)

@@ -41,8 +41,8 @@ REVISION = "0123456789abcdef0123456789abcdef01234567"
 
 # Payloads a hostile dump could carry; a safe report shows them as text.
 SCRIPT_PAYLOAD = '<script>window.__pwned = "script"; document.title = "pwned";</script>'
-IMG_PAYLOAD = '<img src=x onerror="window.__pwned = \'img\'; document.title = \'pwned\'">'
-LINK_PAYLOAD = '<a href="javascript:window.__pwned=\'link\'">click me</a>'
+IMG_PAYLOAD = "<img src=x onerror=\"window.__pwned = 'img'; document.title = 'pwned'\">"
+LINK_PAYLOAD = "<a href=\"javascript:window.__pwned='link'\">click me</a>"
 URL_TEXT = "https://evil.example/track?u=1&next=javascript:alert(1)"
 
 
@@ -118,8 +118,15 @@ def add_pieces(store: Store, pieces: Sequence[PieceData], first_position: int = 
     by_source: dict[str, list[IngestedPiece]] = {}
     for position, piece in enumerate(pieces, start=first_position):
         by_source.setdefault(piece.source, []).append(
-            ingested(piece.id, [p.text for p in piece.paragraphs], piece.title, position,
-                     date=piece.date, author=piece.author, outlet=piece.outlet)
+            ingested(
+                piece.id,
+                [p.text for p in piece.paragraphs],
+                piece.title,
+                position,
+                date=piece.date,
+                author=piece.author,
+                outlet=piece.outlet,
+            )
         )
     for source, ingested_pieces in by_source.items():
         ingest_pieces(store, source, ingested_pieces)
@@ -132,11 +139,31 @@ def add_pieces(store: Store, pieces: Sequence[PieceData], first_position: int = 
     for piece in pieces:
         for idx, para in enumerate(piece.paragraphs):
             if para.route == "translate":
-                _segments(piece.id, idx, para.sentences, para.translations, para.diagnostics, created,
-                          segments, translations, links, diagnoses)
+                _segments(
+                    piece.id,
+                    idx,
+                    para.sentences,
+                    para.translations,
+                    para.diagnostics,
+                    created,
+                    segments,
+                    translations,
+                    links,
+                    diagnoses,
+                )
         if piece.title and piece.lang != "en" and piece.paragraphs and piece.paragraphs[0].route == "translate":
-            _segments(piece.id, TITLE_PARAGRAPH, [piece.title], [piece.title_translation], None, created,
-                      segments, translations, links, diagnoses)
+            _segments(
+                piece.id,
+                TITLE_PARAGRAPH,
+                [piece.title],
+                [piece.title_translation],
+                None,
+                created,
+                segments,
+                translations,
+                links,
+                diagnoses,
+            )
     store.save_segments(segments)
     store.save_translations(list(translations.values()), links)
     store.save_diagnoses(list(diagnoses.values()))
@@ -144,7 +171,12 @@ def add_pieces(store: Store, pieces: Sequence[PieceData], first_position: int = 
 
 def _detection(piece: PieceData) -> Detection:
     return Detection(
-        piece_id=piece.id, lang=piece.lang, score=0.99, title_lang=None, status=piece.status, reason=piece.reason,
+        piece_id=piece.id,
+        lang=piece.lang,
+        score=0.99,
+        title_lang=None,
+        status=piece.status,
+        reason=piece.reason,
         paragraphs=[RoutedParagraph(index=i, lang=p.lang, score=0.99, route=p.route) for i, p in enumerate(piece.paragraphs)],
     )
 
@@ -156,10 +188,20 @@ def _segments(piece_id, para_idx, sentences, targets, diagnostics, created, segm
         if target is None:
             continue
         key = _key(text)
-        translations.setdefault(key, Translation(
-            key=key, source_text=text, target_text=target, model=MODEL, revision=REVISION, backend="transformers",
-            settings={"beams": 4}, logprob=-0.4, created_at=created,
-        ))
+        translations.setdefault(
+            key,
+            Translation(
+                key=key,
+                source_text=text,
+                target_text=target,
+                model=MODEL,
+                revision=REVISION,
+                backend="transformers",
+                settings={"beams": 4},
+                logprob=-0.4,
+                created_at=created,
+            ),
+        )
         links.setdefault(key, []).append(SegmentRef(piece_id=piece_id, paragraph_index=para_idx, sentence_index=sent_idx))
         diag = diagnostics[sent_idx] if diagnostics else None
         if diag:
@@ -168,7 +210,11 @@ def _segments(piece_id, para_idx, sentences, targets, diagnostics, created, segm
 
 def _match(match: MatchData) -> Match:
     return Match(
-        source_id=match.source_id, target_id=match.target_id, score=match.score, evidence=match.evidence,
+        # the align stage records the threshold it matched against in every match's evidence; so do these
+        source_id=match.source_id,
+        target_id=match.target_id,
+        score=match.score,
+        evidence={"threshold": 0.5, **match.evidence},
         sentence_pairs=[SentencePair(source=s, target=t, score=sc) for s, t, sc in match.pairs],
     )
 
@@ -181,7 +227,9 @@ def set_alignments(store: Store, matches: Sequence[MatchData] = (), no_coverage:
     store.replace_alignments([_match(m) for m in matches], list(alignments.values()), None)
 
 
-def build_store(path: str | Path, pieces: list[PieceData], matches: Sequence[MatchData] = (), no_coverage: dict[str, str] | None = None) -> Store:
+def build_store(
+    path: str | Path, pieces: list[PieceData], matches: Sequence[MatchData] = (), no_coverage: dict[str, str] | None = None
+) -> Store:
     store = open_store(path)
     add_pieces(store, pieces)
     if matches or no_coverage:
@@ -193,8 +241,11 @@ def build_store(path: str | Path, pieces: list[PieceData], matches: Sequence[Mat
 
 # translations.diagnostics as the evaluate stage writes it
 OK = {"flags": [], "values": {"char_ratio": 1.08, "copy_similarity": 0.02, "max_repeats": 1}, "thresholds": "test"}
-LONG = {"flags": ["length_ratio", "repetition"], "values": {"char_ratio": 2.4, "copy_similarity": 0.03, "max_repeats": 4},
-        "thresholds": "test"}
+LONG = {
+    "flags": ["length_ratio", "repetition"],
+    "values": {"char_ratio": 2.4, "copy_similarity": 0.03, "max_repeats": 4},
+    "thresholds": "test",
+}
 
 AR_SUMMIT = PieceData(
     id="a1b2c3d4e5f60718",
@@ -206,17 +257,25 @@ AR_SUMMIT = PieceData(
     author="محمود عبد اللطيف",
     paragraphs=[
         Para(
-            ["لم يقتصر نفي توجيه دعوة عراقية إلى سوريا لحضور قمّة بغداد على الجانب العراقي.",
-             "بل إن نفياً مبطناً جاء من الرئاسة السورية نفسها."],
-            translations=["The denial that an Iraqi invitation was sent to Syria to attend the Baghdad summit was not limited to the Iraqi side.",
-                          "An implicit denial came from the Syrian presidency itself."],
+            [
+                "لم يقتصر نفي توجيه دعوة عراقية إلى سوريا لحضور قمّة بغداد على الجانب العراقي.",
+                "بل إن نفياً مبطناً جاء من الرئاسة السورية نفسها.",
+            ],
+            translations=[
+                "The denial that an Iraqi invitation was sent to Syria to attend the Baghdad summit was not limited to the Iraqi side.",
+                "An implicit denial came from the Syrian presidency itself.",
+            ],
             diagnostics=[OK, OK],
         ),
         Para(
-            ["لم تكن هناك توقّعات في الأوساط السياسية السورية بأن تُدعى دمشق إلى مثل هذا المؤتمر.",
-             "يبلغ طول الشريط الحدودي السوري مع العراق نحو 599 كم."],
-            translations=["There were no expectations in Syrian political circles that Damascus would be invited to such a conference.",
-                          "The Syrian border strip with Iraq is about 599 km long."],
+            [
+                "لم تكن هناك توقّعات في الأوساط السياسية السورية بأن تُدعى دمشق إلى مثل هذا المؤتمر.",
+                "يبلغ طول الشريط الحدودي السوري مع العراق نحو 599 كم.",
+            ],
+            translations=[
+                "There were no expectations in Syrian political circles that Damascus would be invited to such a conference.",
+                "The Syrian border strip with Iraq is about 599 km long.",
+            ],
             diagnostics=[OK, LONG],
         ),
         Para(["Photo: SANA."], lang="en", route="english"),
@@ -231,11 +290,22 @@ EN_SUMMIT = PieceData(
     outlet="Mideastream",
     status="english",
     paragraphs=[
-        Para(["Iraq hosted a regional summit on Saturday aimed at easing tensions in the Middle East.",
-              "Syria was not invited to the meeting in Baghdad."], lang="en", route="english"),
-        Para(["Officials in Damascus said they had expected no invitation.",
-              "Heads of state attending included Egyptian President Abdel Fattah al-Sisi and French President Emmanuel Macron."],
-             lang="en", route="english"),
+        Para(
+            [
+                "Iraq hosted a regional summit on Saturday aimed at easing tensions in the Middle East.",
+                "Syria was not invited to the meeting in Baghdad.",
+            ],
+            lang="en",
+            route="english",
+        ),
+        Para(
+            [
+                "Officials in Damascus said they had expected no invitation.",
+                "Heads of state attending included Egyptian President Abdel Fattah al-Sisi and French President Emmanuel Macron.",
+            ],
+            lang="en",
+            route="english",
+        ),
     ],
 )
 
@@ -248,11 +318,14 @@ AR_NO_COVERAGE = PieceData(
     outlet="Al-Akhbar",
     author="ابراهيم الأمين",
     paragraphs=[
-        Para(["يأتي وزير خارجية فرنسا إلى بيروت، ونشهد استنفاراً سياسياً وإعلامياً.",
-              "لا داعي لإهمال العناصر الداخلية للأزمة."],
-             translations=["The French foreign minister comes to Beirut, and we witness a political and media mobilisation.",
-                           "There is no need to neglect the internal elements of the crisis."],
-             diagnostics=[OK, OK]),
+        Para(
+            ["يأتي وزير خارجية فرنسا إلى بيروت، ونشهد استنفاراً سياسياً وإعلامياً.", "لا داعي لإهمال العناصر الداخلية للأزمة."],
+            translations=[
+                "The French foreign minister comes to Beirut, and we witness a political and media mobilisation.",
+                "There is no need to neglect the internal elements of the crisis.",
+            ],
+            diagnostics=[OK, OK],
+        ),
     ],
 )
 
@@ -276,8 +349,16 @@ EN_OTHER = PieceData(
     outlet="Shafaq News",
     status="english",
     source="seeds/001_3e07fa813a2fbce9.txt",
-    paragraphs=[Para(["The British website revealed an order given by the Supreme Leader last week.",
-                      "The factions were told to stop their attacks."], lang="en", route="english")],
+    paragraphs=[
+        Para(
+            [
+                "The British website revealed an order given by the Supreme Leader last week.",
+                "The factions were told to stop their attacks.",
+            ],
+            lang="en",
+            route="english",
+        )
+    ],
 )
 
 SUMMIT_MATCH = MatchData(
@@ -301,9 +382,11 @@ def hostile_pieces() -> tuple[PieceData, PieceData, MatchData]:
         author=IMG_PAYLOAD,
         source=URL_TEXT,
         paragraphs=[
-            Para([f"هذا نص {IMG_PAYLOAD}.", f"رابط {LINK_PAYLOAD}."],
-                 translations=[f"This text {IMG_PAYLOAD}.", f"A link {LINK_PAYLOAD} {URL_TEXT}."],
-                 diagnostics=[{"flags": [SCRIPT_PAYLOAD], "values": {SCRIPT_PAYLOAD: 1.5}}, OK]),
+            Para(
+                [f"هذا نص {IMG_PAYLOAD}.", f"رابط {LINK_PAYLOAD}."],
+                translations=[f"This text {IMG_PAYLOAD}.", f"A link {LINK_PAYLOAD} {URL_TEXT}."],
+                diagnostics=[{"flags": [SCRIPT_PAYLOAD], "values": {SCRIPT_PAYLOAD: 1.5}}, OK],
+            ),
         ],
     )
     en = PieceData(
@@ -327,7 +410,7 @@ def seeds_like_store(path: str | Path, *, matches: bool = True, diagnostics: boo
     if hostile:
         ar, en, match = hostile_pieces()
         pieces += [ar, en]
-        found = found + [match] if matches else found
+        found = [*found, match] if matches else found
     if not diagnostics:
         pieces = [_without_diagnostics(p) for p in pieces]
     no_coverage = {AR_NO_COVERAGE.id: "no English piece within 14 days shares its named entities"} if matches else None

@@ -9,19 +9,27 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from align_seed_pieces import biden_mayadeen, biden_presstv, khamenei_english, khamenei_translated, magnier_english, nujaba_english  # noqa: E402
+from align_seed_pieces import (
+    biden_mayadeen,
+    biden_presstv,
+    khamenei_english,
+    khamenei_translated,
+    magnier_english,
+    nujaba_english,
+)
 
-from pipeline.align import AlignSettings, align_pieces  # noqa: E402
-from pipeline.align.calibration import Curve, operating_point, table  # noqa: E402
-from pipeline.text.sentences import split_english  # noqa: E402
-from pipeline.config import Config  # noqa: E402
-from pipeline.errors import ConfigError  # noqa: E402
+from pipeline.align import AlignSettings, align_pieces
+from pipeline.align.calibration import Curve, operating_point, table
+from pipeline.config import Config
+from pipeline.errors import ConfigError
+from pipeline.text.sentences import split_english
 
 SETTINGS = Config.load().section("align", AlignSettings)
 ENGLISH = [khamenei_english(), biden_mayadeen(), nujaba_english(), magnier_english()]
 
 
 # -- the operating point ------------------------------------------------------------
+
 
 def test_the_default_threshold_comes_from_the_rate_through_the_shipped_table():
     assert SETTINGS.threshold is None and SETTINGS.max_false_match_rate == 0.02
@@ -48,7 +56,7 @@ def test_every_match_records_its_threshold_and_the_rate_it_stands_for():
 
 def test_other_weights_need_an_explicit_threshold():
     changed = SETTINGS.model_copy(update={"weights": SETTINGS.weights.model_copy(update={"lexical": 1.0})})
-    with pytest.raises(ConfigError, match="calibration.json"):
+    with pytest.raises(ConfigError, match=r"calibration.json"):
         align_pieces([khamenei_translated()], ENGLISH, changed)
     explicit = align_pieces([khamenei_translated()], ENGLISH, changed.model_copy(update={"threshold": 0.5}))
     assert all(m.evidence["false_match_rate"] is None for m in explicit.matches)
@@ -65,14 +73,18 @@ def test_the_curve_turns_a_rate_into_the_lowest_threshold_that_keeps_it():
 
 # -- short pieces ---------------------------------------------------------------------
 
+
 def _teaser(pid: str, text: str, kind: str = "teaser", base=khamenei_translated):
     return base().model_copy(update={"id": pid, "translation": text, "kind": kind, "title_translation": None})
 
 
 def test_a_teaser_sharing_only_a_name_abstains_and_says_why():
     # another event with the same prime minister: a shared name, no shared fact
-    teaser = _teaser("teaser-kadhimi", "Prime Minister Mustafa al-Kadhimi opened a new hospital in Basra on Sunday, "
-                                       "promising more beds and doctors for the southern province.")
+    teaser = _teaser(
+        "teaser-kadhimi",
+        "Prime Minister Mustafa al-Kadhimi opened a new hospital in Basra on Sunday, "
+        "promising more beds and doctors for the southern province.",
+    )
     result = align_pieces([teaser], ENGLISH, SETTINGS)
     assert result.matches == []
     reason = result.abstentions["teaser-kadhimi"]
@@ -99,6 +111,7 @@ def test_short_pieces_face_a_higher_bar_than_articles():
 
 # -- flagged sentences (reference-free diagnostics) ---------------------------------------
 
+
 def _looped(sentence: str, times: int = 60) -> str:
     """A decoder loop: the sentence's last words repeated, as MT models do when they degenerate."""
     tail = " ".join(sentence.rstrip(".").split()[-3:])
@@ -116,7 +129,7 @@ def test_a_flagged_looping_sentence_no_longer_hides_the_english_coverage():
     assert match.evidence["excluded_sentences"] == [3] and found.excluded == {piece.id: [3]}
     assert all(p.source != 3 for m in found.matches for p in m.sentence_pairs)
     # left out, not removed: the other sentences keep their indices (pairs still map to Arabic segment i)
-    blanked = align_pieces([piece], ENGLISH, SETTINGS, {piece.id: sentences[:3] + [""]})
+    blanked = align_pieces([piece], ENGLISH, SETTINGS, {piece.id: [*sentences[:3], ""]})
     same = next(m for m in blanked.matches if m.target_id == "biden-mayadeen")
     assert same.score == match.score and same.sentence_pairs == match.sentence_pairs
     assert {p.source for m in found.matches for p in m.sentence_pairs} <= {0, 1, 2}
@@ -126,4 +139,6 @@ def test_a_piece_whose_every_sentence_is_flagged_abstains_and_says_so():
     sentences = split_english(khamenei_translated().translation)[:2]
     result = align_pieces([khamenei_translated()], ENGLISH, SETTINGS, {"shafaq-mt": sentences}, flagged={"shafaq-mt": [0, 1, 7]})
     assert result.matches == []
-    assert result.abstentions["shafaq-mt"] == "nothing left to match: all 2 sentences of the translation are flagged by diagnostics"
+    assert (
+        result.abstentions["shafaq-mt"] == "nothing left to match: all 2 sentences of the translation are flagged by diagnostics"
+    )

@@ -55,8 +55,10 @@ def test_sentence_initial_common_words_are_not_entities():
 
 def test_overlap_saturates_and_is_zero_without_shared_names():
     assert overlap([], 10.0) == 0.0
-    many = match(extract(["Khamenei, Kadhimi, Pompeo and Barham Salih met in Qom."]),
-                 extract(["Kazemi, Khamenei, Pompeo and Barham Salih were in Qom."]))
+    many = match(
+        extract(["Khamenei, Kadhimi, Pompeo and Barham Salih met in Qom."]),
+        extract(["Kazemi, Khamenei, Pompeo and Barham Salih were in Qom."]),
+    )
     assert 0.8 < overlap(many, 10.0) <= 1.0
     common = match(extract(["Iraq and Iran met America."]), extract(["Iraq, Iran and America met."]))
     assert len(common) == 3 and overlap(common, 10.0) < 0.5  # common country names are weak evidence

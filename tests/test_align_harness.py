@@ -28,11 +28,13 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import eval_align  # noqa: E402
+import itertools
 
-from pipeline.align import AlignSettings  # noqa: E402
-from pipeline.cli import app  # noqa: E402
-from pipeline.config import Config  # noqa: E402
+import eval_align
+
+from pipeline.align import AlignSettings
+from pipeline.cli import app
+from pipeline.config import Config
 
 pytestmark = pytest.mark.skipif(not eval_align.FLORES.exists(), reason=f"FLORES dev not found at {eval_align.FLORES}")
 
@@ -65,7 +67,7 @@ def test_halves_are_contiguous_runs_of_lines_that_do_not_overlap():
         assert sorted(a + b) == list(range(n))
         # circular contiguity: each half is one run, possibly wrapping around the end
         for half in (a, b):
-            steps = [(y - x) % n for x, y in zip(half, half[1:])]
+            steps = [(y - x) % n for x, y in itertools.pairwise(half)]
             assert steps == [1] * len(steps)
 
 
@@ -91,7 +93,12 @@ def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
     for kind, draw in ((k, d) for k in pooled for d in (7, 8, 9)):
         data = eval_align.build(kind, hyp, ref, check, draw)
         src, tgt = tmp_path / f"{kind}{draw}-src.jsonl", tmp_path / f"{kind}{draw}-tgt.jsonl"
-        src.write_text("".join(json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n" for p in data.translated))
+        src.write_text(
+            "".join(
+                json.dumps({"id": p.id, "lang": "ar", "text": "(Arabic)", "translation": p.translation}) + "\n"
+                for p in data.translated
+            )
+        )
         tgt.write_text("".join(json.dumps({"id": p.id, "lang": "en", "text": p.text}) + "\n" for p in data.english))
         out = tmp_path / f"{kind}{draw}"
         result = runner.invoke(app, ["align", "--source", str(src), "--target", str(tgt), "--out", str(out), "--quiet"])
@@ -107,3 +114,33 @@ def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
         row = eval_align.metrics(pairs)
         assert row["false_match"] <= 0.05, (kind, row)  # calibrated for 2%
         assert row["p@1"] >= 0.8, (kind, row)
+
+
+def test_the_sentence_level_sets_the_ceiling_of_task_2_and_weaker_mt_has_the_lower_one():
+    """Both own lines of a covered 2+3 document must beat the best of ~48 chance pairs an uncovered one gets.
+
+    At a 2% false-match rate the bar is the 1 - 0.02/48 quantile of unrelated
+    line pairs; the share of a system's lines above it, squared, bounds task
+    2's P@1 whatever the document score does. The measured ceiling sits
+    below the issue's 0.98 for the weakest system (benchmarks/README.md).
+    """
+    from pipeline.align.matcher import AlignSettings
+    from pipeline.config import Config
+
+    settings = Config.load(None).section("align", AlignSettings)
+    rows = eval_align.sentence_ceiling(["argos", "google"], settings, 0.02)
+    assert rows["argos"]["p@1_ceiling"] < rows["google"]["p@1_ceiling"]
+    assert rows["argos"]["p@1_ceiling"] < 0.98 <= rows["google"]["p@1_ceiling"]
+    for row in rows.values():
+        assert 0.2 < row["noise_bar"] < 0.45  # unrelated sentences share stopword n-grams, never facts
+        assert row["own_line_above"] >= 0.98  # almost every translation resembles its own reference beyond chance
+
+
+def test_lines_left_out_share_their_arabic_with_a_line_whose_reference_differs():
+    """`--drop-duplicate-sources` removes only lines that cannot be right: one Arabic sentence, two references."""
+    ar, ref = eval_align.load_lines("ar"), eval_align.load_lines("en")
+    dropped = eval_align.duplicated_sources()
+    assert dropped and len(dropped) < 0.01 * len(ar)
+    for i in dropped:
+        twins = [j for j in dropped if j != i and ar[j].split() == ar[i].split()]
+        assert twins and all(ref[j] != ref[i] for j in twins)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.align.sentences import best_pairs, merged_similarity, monotonic_pairs, similarity, strong_links, strong_pairs
-from pipeline.text.sentences import split_english
 from pipeline.align.vectors import Doc, build_vectors
+from pipeline.text.sentences import split_english
 
 SOURCE = [
     "The Iraqi parliament approved the new budget law on Tuesday after weeks of debate.",
@@ -41,7 +41,7 @@ def test_monotonic_dp_finds_the_2_1_merge_and_the_1_2_split():
 
 
 def test_monotonic_dp_skips_sentences_with_no_counterpart():
-    target = TARGET[:3] + ["A completely unrelated remark about football results in Spain."] + TARGET[4:]
+    target = [*TARGET[:3], "A completely unrelated remark about football results in Spain.", *TARGET[4:]]
     pairs = monotonic_pairs(*vectors(SOURCE, target))
     assert all(p.target != 3 for p in pairs)
     assert (4, 4) in {(p.source, p.target) for p in pairs}

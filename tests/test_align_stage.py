@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from align_seed_pieces import (  # noqa: E402
+from align_seed_pieces import (
     biden_mayadeen,
     biden_presstv,
     imf_translated,
@@ -20,13 +20,13 @@ from align_seed_pieces import (  # noqa: E402
     magnier_english,
     nujaba_english,
 )
-from store_factory import AR_NO_COVERAGE, AR_PENDING, AR_SUMMIT, EN_OTHER, EN_SUMMIT, build_store  # noqa: E402
+from store_factory import AR_NO_COVERAGE, AR_PENDING, AR_SUMMIT, EN_OTHER, EN_SUMMIT, build_store
 
-from pipeline.align import AlignSettings, align_jsonl, align_pieces, align_store  # noqa: E402
-from pipeline.cli import app  # noqa: E402
-from pipeline.config import Config  # noqa: E402
-from pipeline.errors import InputError  # noqa: E402
-from pipeline.records import Piece  # noqa: E402
+from pipeline.align import AlignSettings, align_jsonl, align_pieces, align_store
+from pipeline.cli import app
+from pipeline.config import Config
+from pipeline.errors import InputError
+from pipeline.records import Piece
 
 SETTINGS = Config.load().section("align", AlignSettings)
 ENGLISH = [khamenei_english(), biden_mayadeen(), nujaba_english(), magnier_english()]
@@ -40,6 +40,7 @@ def by_source(result) -> dict[str, list]:
 
 
 # -- the seeds ----------------------------------------------------------------
+
 
 def test_seed_khamenei_translation_matches_its_english_original_with_evidence():
     result = align_pieces([khamenei_translated()], ENGLISH, SETTINGS)
@@ -69,14 +70,20 @@ def test_seed_imf_piece_finds_no_coverage():
 
 
 def test_unrelated_text_abstains_and_says_why():
-    football = Piece(id="fb", source="x", lang="ar", text="x",
-                     translation="Real Madrid beat Barcelona three goals to one in the Spanish league on Saturday evening. "
-                                 "The coach praised the young striker, who scored twice in the second half.")
+    football = Piece(
+        id="fb",
+        source="x",
+        lang="ar",
+        text="x",
+        translation="Real Madrid beat Barcelona three goals to one in the Spanish league on Saturday evening. "
+        "The coach praised the young striker, who scored twice in the second half.",
+    )
     result = align_pieces([football], ENGLISH, SETTINGS)
     assert result.matches == [] and "fb" in result.abstentions
 
 
 # -- determinism and batch independence ------------------------------------------
+
 
 def test_scores_are_identical_across_runs_and_independent_of_the_batch():
     alone = align_pieces([khamenei_translated()], [khamenei_english()], SETTINGS)
@@ -89,6 +96,7 @@ def test_scores_are_identical_across_runs_and_independent_of_the_batch():
 
 
 # -- bad input ------------------------------------------------------------------
+
 
 def test_empty_and_one_word_translations_abstain_with_a_reason():
     pieces = [
@@ -141,7 +149,9 @@ def test_one_translation_may_match_several_english_pieces():
 
 def test_one_to_one_mining_gives_each_english_piece_to_its_best_translation_only():
     # a paraphrase of the Khamenei translation competes with it for the same English piece
-    rival = khamenei_translated().model_copy(update={"id": "zz-rival", "translation": " ".join(khamenei_translated().translation.split(". ")[:3])})
+    rival = khamenei_translated().model_copy(
+        update={"id": "zz-rival", "translation": " ".join(khamenei_translated().translation.split(". ")[:3])}
+    )
     plain = align_pieces([khamenei_translated(), rival], [khamenei_english()], SETTINGS)
     assert {m.source_id for m in plain.matches} == {"shafaq-mt", "zz-rival"}  # news mode: both may match
     mining = align_pieces([khamenei_translated(), rival], [khamenei_english()], SETTINGS.model_copy(update={"one_to_one": True}))
@@ -152,6 +162,7 @@ def test_one_to_one_mining_gives_each_english_piece_to_its_best_translation_only
 
 
 # -- store mode -------------------------------------------------------------------
+
 
 def test_align_store_writes_matches_and_alignments_and_replaces_old_results(tmp_path):
     store = build_store(tmp_path / "s.sqlite", [AR_SUMMIT, EN_SUMMIT, AR_NO_COVERAGE, AR_PENDING, EN_OTHER])
@@ -193,8 +204,11 @@ def test_store_summit_translation_matches_its_english_coverage(tmp_path):
 
 # -- JSONL mode and the CLI --------------------------------------------------------
 
+
 def write_jsonl(path: Path, pieces: list[Piece]) -> Path:
-    path.write_text("".join(json.dumps(p.model_dump(include={"id", "title", "date", "lang", "text", "translation"})) + "\n" for p in pieces))
+    path.write_text(
+        "".join(json.dumps(p.model_dump(include={"id", "title", "date", "lang", "text", "translation"})) + "\n" for p in pieces)
+    )
     return path
 
 
@@ -208,7 +222,10 @@ def test_align_jsonl_follows_the_output_contract(tmp_path):
         assert 0.0 <= x["score"] <= 1.0
         assert all(set(p) == {"source", "target", "score"} for p in x["sentence_pairs"])
     assert ("shafaq-mt", "shafaq-en") in {(x["source_id"], x["target_id"]) for x in lines}
-    statuses = {json.loads(x)["piece_id"]: json.loads(x)["status"] for x in (tmp_path / "out" / "alignments.jsonl").read_text().splitlines()}
+    statuses = {
+        json.loads(x)["piece_id"]: json.loads(x)["status"]
+        for x in (tmp_path / "out" / "alignments.jsonl").read_text().splitlines()
+    }
     assert statuses == {"shafaq-mt": "matched", "albinaa-imf": "no_coverage"}
     assert report.matched == 1 and report.no_coverage == 1
 
@@ -249,7 +266,7 @@ def test_store_with_no_english_records_every_translation_as_uncovered(tmp_path):
 
 def test_given_source_sentences_keep_their_indices_even_when_one_is_empty():
     sentences = [s for s in khamenei_translated().translation.split("\n") if s.strip()]
-    with_gap = sentences[:2] + [""] + sentences[2:]
+    with_gap = [*sentences[:2], "", *sentences[2:]]
     result = align_pieces([khamenei_translated()], [khamenei_english()], SETTINGS, {"shafaq-mt": with_gap})
     (match,) = result.matches
     assert all(p.source != 2 for p in match.sentence_pairs)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from store_factory import ingest_pieces, ingested
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -16,7 +17,6 @@ from pipeline.config import Config
 from pipeline.detect import DetectSettings, detect_language, detect_store
 from pipeline.records import Detection
 from pipeline.store import Store, open_store
-from store_factory import ingest_pieces, ingested
 
 FLORES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flores-dev"
 
@@ -51,7 +51,9 @@ def add_piece(store: Store, piece_id: str, paragraphs: list[str], title: str | N
     """
     ingest_pieces(store, f"{piece_id}.txt", [ingested(piece_id, paragraphs, title)])
     if status != "ingested":
-        store.save_detections([Detection(piece_id=piece_id, lang="ar", score=1.0, title_lang=None, status=status, reason=None, paragraphs=[])])
+        store.save_detections(
+            [Detection(piece_id=piece_id, lang="ar", score=1.0, title_lang=None, status=status, reason=None, paragraphs=[])]
+        )
 
 
 def paragraphs_of(store: Store, piece_id: str) -> list[tuple[str, str, str | None]]:
@@ -194,7 +196,10 @@ def test_short_english_and_headlines_full_of_arabic_names_are_english(text):
     "text, lang",
     [
         ("Le gouvernement a démissionné hier soir.", "fr"),
-        ("Le gouvernement libanais a annonce mardi qu'il allait reprendre les negociations avec le Fonds monetaire international.", "fr"),
+        (
+            "Le gouvernement libanais a annonce mardi qu'il allait reprendre les negociations avec le Fonds monetaire international.",
+            "fr",
+        ),
         ("Die Demonstranten versammelten sich vor dem Parlament, um gegen die steigenden Preise zu protestieren.", "de"),
         ("Para pengunjuk rasa berkumpul di depan gedung parlemen untuk memprotes kenaikan harga.", "id"),
     ],
@@ -207,12 +212,25 @@ def test_other_latin_languages_are_not_forced_to_english(text, lang):
 
 
 def test_mixed_pieces_keep_per_paragraph_languages(store, config):
-    add_piece(store, "en-mixed", [ENGLISH, "Al-Akhbar quoted the minister:", ARABIC, ENGLISH + " " + ENGLISH], title="Syria was not invited")
-    add_piece(store, "ar-mixed", [ARABIC, "By Mahmoud Abdel Latif, Damascus correspondent for the paper", ARABIC], title="سوريا لم تنتظر دعوتها")
+    add_piece(
+        store,
+        "en-mixed",
+        [ENGLISH, "Al-Akhbar quoted the minister:", ARABIC, ENGLISH + " " + ENGLISH],
+        title="Syria was not invited",
+    )
+    add_piece(
+        store,
+        "ar-mixed",
+        [ARABIC, "By Mahmoud Abdel Latif, Damascus correspondent for the paper", ARABIC],
+        title="سوريا لم تنتظر دعوتها",
+    )
     report = detect_store(store, config)
     assert report.pieces == 2
     assert paragraphs_of(store, "en-mixed") == [
-        ("en", "english", None), ("en", "english", None), ("ar", "translate", None), ("en", "english", None),
+        ("en", "english", None),
+        ("en", "english", None),
+        ("ar", "translate", None),
+        ("en", "english", None),
     ]
     assert paragraphs_of(store, "ar-mixed") == [("ar", "translate", None), ("en", "english", None), ("ar", "translate", None)]
     en, ar = piece_row(store, "en-mixed"), piece_row(store, "ar-mixed")

@@ -38,8 +38,11 @@ def write(path: Path, lines: list[str]) -> Path:
 
 @pytest.fixture()
 def files(tmp_path: Path) -> dict[str, Path]:
-    return {"ref": write(tmp_path / "ref.en", REFS), "good": write(tmp_path / "good.en", GOOD),
-            "weak": write(tmp_path / "weak.en", WEAK)}
+    return {
+        "ref": write(tmp_path / "ref.en", REFS),
+        "good": write(tmp_path / "good.en", GOOD),
+        "weak": write(tmp_path / "weak.en", WEAK),
+    }
 
 
 class Run:
@@ -55,8 +58,9 @@ def invoke(*args: str) -> Run:
 
 
 def test_table_with_two_systems_and_a_baseline(files: dict[str, Path]) -> None:
-    result = invoke("--ref", str(files["ref"]), "--hyp", f"good={files['good']}", "--hyp", f"weak={files['weak']}",
-                    "--baseline", "weak")
+    result = invoke(
+        "--ref", str(files["ref"]), "--hyp", f"good={files['good']}", "--hyp", f"weak={files['weak']}", "--baseline", "weak"
+    )
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Baseline:" in out and "weak" in out and "good" in out
@@ -88,7 +92,7 @@ def test_hypothesis_shorter_than_reference(files: dict[str, Path], tmp_path: Pat
 
 
 def test_hypothesis_longer_than_reference(files: dict[str, Path], tmp_path: Path) -> None:
-    long = write(tmp_path / "long.en", GOOD + ["One more line."])
+    long = write(tmp_path / "long.en", [*GOOD, "One more line."])
     result = invoke("--ref", str(files["ref"]), "--hyp", f"long={long}")
     assert result.exit_code == EXIT_INPUT_ERRORS
     assert f"{long}:5:" in result.stderr and "has 5 lines" in result.stderr

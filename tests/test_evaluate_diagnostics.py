@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from store_factory import ingest_pieces, ingested
 
 from pipeline.config import Config
 from pipeline.evaluate import DiagnosticsSettings, diagnose, diagnose_store, piece_diagnostics
 from pipeline.evaluate.diagnostics import longest_repeat
 from pipeline.records import Detection, RoutedParagraph, Segment, SegmentRef, Translation
 from pipeline.store import Store, open_store
-from store_factory import ingest_pieces, ingested
 
 FLORES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flores-dev"
 
@@ -97,8 +97,9 @@ def test_no_flags_on_flores_references_and_few_on_real_systems() -> None:
     source = (FLORES / "flores-dev.ar").read_text(encoding="utf-8").splitlines()
     for name, limit in (("flores-dev.en", 0), ("flores-dev.opusmt.en", 6)):
         hyps = (FLORES / name).read_text(encoding="utf-8").splitlines()
-        flagged = {i + 1: d["flags"] for i, (s, h) in enumerate(zip(source[:997:3], hyps[:997:3]))
-                   if (d := diagnose(s, h))["flags"]}
+        flagged = {
+            i + 1: d["flags"] for i, (s, h) in enumerate(zip(source[:997:3], hyps[:997:3])) if (d := diagnose(s, h))["flags"]
+        }
         assert len(flagged) <= limit, flagged
     loop = (FLORES / "flores-dev.opusmt.en").read_text(encoding="utf-8").splitlines()[909]  # line 910: "p-p-p-p…"
     assert {"repetition", "length_ratio"} <= set(diagnose(source[909], loop)["flags"])
@@ -110,7 +111,13 @@ ROWS = [
     # key, source, target, logprob, run_id
     ("k-good", SOURCE, GOOD, -0.3, 1),
     ("k-copy", SOURCE, SOURCE, -0.9, 1),
-    ("k-loop", "وقال إن المحادثات ستستمر في الأسبوع المقبل في بغداد.", "He said the talks the talks the talks the talks will go on.", -2.5, 2),
+    (
+        "k-loop",
+        "وقال إن المحادثات ستستمر في الأسبوع المقبل في بغداد.",
+        "He said the talks the talks the talks the talks will go on.",
+        -2.5,
+        2,
+    ),
     ("k-empty", "وأضاف أن الوفد سيعود.", "", None, 2),
 ]
 
@@ -118,20 +125,49 @@ ROWS = [
 def make_store(path: Path) -> Store:
     store = open_store(path)
     ingest_pieces(store, "d.txt", [ingested("p1", ["x"], title="t", position=0), ingested("p2", ["y", "z"], position=1)])
-    store.save_detections([
-        Detection(piece_id=piece_id, lang="ar", score=1.0, title_lang="ar", status="translated", reason=None,
-                  paragraphs=[RoutedParagraph(index=i, lang="ar", score=1.0, route="translate") for i in range(n)])
-        for piece_id, n in (("p1", 1), ("p2", 2))
-    ])
-    segments = [("p1", 0, 0, "k-good"), ("p1", 0, 1, "k-copy"), ("p1", -1, 0, "k-good"),
-                ("p2", 0, 0, "k-loop"), ("p2", 1, 0, "k-empty"), ("p2", 1, 1, "k-good")]
-    store.save_segments([Segment(piece_id=piece, paragraph_index=para, sentence_index=sent, text="src") for piece, para, sent, _ in segments])
+    store.save_detections(
+        [
+            Detection(
+                piece_id=piece_id,
+                lang="ar",
+                score=1.0,
+                title_lang="ar",
+                status="translated",
+                reason=None,
+                paragraphs=[RoutedParagraph(index=i, lang="ar", score=1.0, route="translate") for i in range(n)],
+            )
+            for piece_id, n in (("p1", 1), ("p2", 2))
+        ]
+    )
+    segments = [
+        ("p1", 0, 0, "k-good"),
+        ("p1", 0, 1, "k-copy"),
+        ("p1", -1, 0, "k-good"),
+        ("p2", 0, 0, "k-loop"),
+        ("p2", 1, 0, "k-empty"),
+        ("p2", 1, 1, "k-good"),
+    ]
+    store.save_segments(
+        [Segment(piece_id=piece, paragraph_index=para, sentence_index=sent, text="src") for piece, para, sent, _ in segments]
+    )
     links: dict[str, list[SegmentRef]] = {}
     for piece, para, sent, key in segments:
         links.setdefault(key, []).append(SegmentRef(piece_id=piece, paragraph_index=para, sentence_index=sent))
     store.save_translations(
-        [Translation(key=key, source_text=src, target_text=tgt, model="m", revision="r", backend="transformers", settings={},
-                     logprob=lp, run_id=run) for key, src, tgt, lp, run in ROWS],
+        [
+            Translation(
+                key=key,
+                source_text=src,
+                target_text=tgt,
+                model="m",
+                revision="r",
+                backend="transformers",
+                settings={},
+                logprob=lp,
+                run_id=run,
+            )
+            for key, src, tgt, lp, run in ROWS
+        ],
         links,
     )
     return store

@@ -38,8 +38,13 @@ def bleu_only() -> EvaluationResult:
 def paired() -> EvaluationResult:
     """google, argos and a copy of argos under another name, tested against argos."""
     settings = EvaluateSettings(metrics=["bleu", "chrf"], **FAST)
-    systems = {"argos": hyp("argos"), "google": hyp("google"), "argos-again": hyp("argos"),
-               "bergamot-base": hyp("bergamot-base"), "bergamot-base-memory": hyp("bergamot-base-memory")}
+    systems = {
+        "argos": hyp("argos"),
+        "google": hyp("google"),
+        "argos-again": hyp("argos"),
+        "bergamot-base": hyp("bergamot-base"),
+        "bergamot-base-memory": hyp("bergamot-base-memory"),
+    }
     return evaluate_files(REF, systems, "argos", settings)
 
 
@@ -62,7 +67,7 @@ def test_every_score_carries_its_sacrebleu_signature() -> None:
     assert "tok:tercom" in sig["TER"]
     assert "eff:yes" in result.segment_signatures["BLEU"]  # sentence BLEU uses effective order
     # the signature is the one sacreBLEU itself gives for this metric configuration
-    assert sig["BLEU"] .replace("|bs:50|seed:12345", "") == BLEU(references=[["x"]]).get_signature().format()
+    assert sig["BLEU"].replace("|bs:50|seed:12345", "") == BLEU(references=[["x"]]).get_signature().format()
     # and the scores are sacreBLEU's for those settings
     refs = REF.read_text(encoding="utf-8").splitlines()
     hyps = hyp("google").read_text(encoding="utf-8").splitlines()
@@ -128,14 +133,27 @@ def test_worst_segments_are_the_lowest_sentence_scores(bleu_only: EvaluationResu
 def test_worst_by_ter_ranks_the_highest_error_rate_first() -> None:
     hyps = ["the cat sat on the mat", "completely different words here", "the cat sat"]
     refs = ["the cat sat on the mat", "the dog ran in the park", "the cat sat on the mat"]
-    result = evaluate_segments([refs], {"s": hyps}, None, EvaluateSettings(metrics=["ter"], worst_by="TER", worst_n=2, paired_bs_n=20))
+    result = evaluate_segments(
+        [refs], {"s": hyps}, None, EvaluateSettings(metrics=["ter"], worst_by="TER", worst_n=2, paired_bs_n=20)
+    )
     assert [w.line for w in result.system("s").worst] == [2, 3]
 
 
 def test_json_output_has_the_documented_shape(paired: EvaluationResult) -> None:
     data = json.loads(paired.to_json())
-    assert set(data) >= {"unit", "references", "n_segments", "metrics", "signatures", "segment_signatures",
-                         "systems", "baseline", "significance", "comet", "warnings"}
+    assert set(data) >= {
+        "unit",
+        "references",
+        "n_segments",
+        "metrics",
+        "signatures",
+        "segment_signatures",
+        "systems",
+        "baseline",
+        "significance",
+        "comet",
+        "warnings",
+    }
     assert data["unit"] == "line" and data["n_segments"] == 997 and data["baseline"] == "argos"
     system = data["systems"][1]
     assert set(system) >= {"name", "path", "n_segments", "empty_hypotheses", "scores", "segments", "worst", "comet"}
@@ -167,8 +185,7 @@ def test_bootstrap_ci_without_baseline_equals_sacrebleu_corpus_score_ci() -> Non
 def test_bootstrap_survives_resamples_that_score_zero() -> None:
     # sacreBLEU's own corpus_score(n_bootstrap=...) raises a TypeError here (mixed float types)
     refs = ["a b c d e", "f g h i j", "k l m n o"]
-    result = evaluate_segments([refs], {"s": ["a b c d e", "", "zzz"]}, None,
-                               EvaluateSettings(metrics=["bleu"], paired_bs_n=100))
+    result = evaluate_segments([refs], {"s": ["a b c d e", "", "zzz"]}, None, EvaluateSettings(metrics=["bleu"], paired_bs_n=100))
     score = result.system("s").scores["BLEU"]
     assert score.ci is not None and score.interval[0] <= score.score <= score.interval[1]
 
@@ -177,8 +194,9 @@ def test_bootstrap_survives_resamples_that_score_zero() -> None:
 def test_either_paired_test_alone_still_gives_every_system_a_ci(tests: list[str]) -> None:
     refs = REF.read_text(encoding="utf-8").splitlines()[:200]
     systems = {n: hyp(n).read_text(encoding="utf-8").splitlines()[:200] for n in ("argos", "google")}
-    result = evaluate_segments([refs], systems, "argos",
-                               EvaluateSettings(metrics=["bleu"], paired_tests=tests, paired_bs_n=100, paired_ar_n=100))
+    result = evaluate_segments(
+        [refs], systems, "argos", EvaluateSettings(metrics=["bleu"], paired_tests=tests, paired_bs_n=100, paired_ar_n=100)
+    )
     google = result.system("google").scores["BLEU"]
     assert all(s.scores["BLEU"].ci is not None for s in result.systems)
     assert (google.p_ar is not None) == ("ar" in tests) and (google.p_bs is not None) == ("bs" in tests)

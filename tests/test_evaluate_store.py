@@ -7,11 +7,22 @@ from pathlib import Path
 
 import pytest
 from sacrebleu.metrics import BLEU
+from store_factory import (
+    AR_NO_COVERAGE,
+    AR_PENDING,
+    AR_SUMMIT,
+    EN_SUMMIT,
+    MODEL,
+    REVISION,
+    ingest_pieces,
+    ingested,
+    seeds_like_store,
+)
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import Config
-from pipeline.errors import EXIT_INPUT_ERRORS, InputError
+from pipeline.errors import EXIT_INPUT_ERRORS, EXIT_USAGE, InputError
 from pipeline.evaluate import (
     SIMILARITY_LABEL,
     evaluate_store,
@@ -22,7 +33,6 @@ from pipeline.evaluate import (
 from pipeline.evaluate.store_eval import NothingToEvaluate
 from pipeline.records import ExternalTranslation, Translation
 from pipeline.store import Store
-from store_factory import AR_NO_COVERAGE, AR_PENDING, AR_SUMMIT, EN_SUMMIT, MODEL, REVISION, ingest_pieces, ingested, seeds_like_store
 
 CURRENT = f"{MODEL}@{REVISION}"
 FAST = {"evaluate": {"paired_bs_n": 50, "paired_ar_n": 100}}
@@ -50,11 +60,14 @@ def store(tmp_path: Path):
 
 @pytest.fixture()
 def refs_file(tmp_path: Path) -> Path:
-    return write_refs(tmp_path / "refs.jsonl", [
-        {"piece_id": AR_SUMMIT.id, "sentences": SUMMIT_REF},
-        {"piece_id": AR_NO_COVERAGE.id, "text": NO_COVERAGE_REF},
-        {"piece_id": AR_PENDING.id, "text": "The government faces the electricity test."},
-    ])
+    return write_refs(
+        tmp_path / "refs.jsonl",
+        [
+            {"piece_id": AR_SUMMIT.id, "sentences": SUMMIT_REF},
+            {"piece_id": AR_NO_COVERAGE.id, "text": NO_COVERAGE_REF},
+            {"piece_id": AR_PENDING.id, "text": "The government faces the electricity test."},
+        ],
+    )
 
 
 def test_import_refs_stores_sentences_per_piece_and_replaces_on_reimport(store: Store, refs_file: Path, tmp_path: Path) -> None:
@@ -109,14 +122,25 @@ def add_other_model(store: Store, piece_targets: dict[str, list[str]], model: st
     for piece_id, targets in piece_targets.items():
         sources = [segment.text for segment in store.segments([piece_id], with_titles=False)[piece_id]]
         for i, (src, tgt) in enumerate(zip(sources, targets)):
-            translations.append(Translation(key=f"{model}-{piece_id}-{i}", source_text=src, target_text=tgt, model=model,
-                                            revision=revision, backend="ctranslate2", settings={}))
+            translations.append(
+                Translation(
+                    key=f"{model}-{piece_id}-{i}",
+                    source_text=src,
+                    target_text=tgt,
+                    model=model,
+                    revision=revision,
+                    backend="ctranslate2",
+                    settings={},
+                )
+            )
     store.save_translations(translations, {})  # cached, not linked: the store's current translations stay
 
 
 def test_all_cached_models_are_compared_on_the_pieces_they_share(store: Store, refs_file: Path) -> None:
     import_refs(store, refs_file)
-    add_other_model(store, {AR_SUMMIT.id: ["Syria was not invited.", "The presidency denied.", "No expectations.", "Border 599 km."]})
+    add_other_model(
+        store, {AR_SUMMIT.id: ["Syria was not invited.", "The presidency denied.", "No expectations.", "Border 599 km."]}
+    )
     result = evaluate_store(store, Config(FAST), baseline=CURRENT, systems="all")
     assert {s.name for s in result.systems} == {CURRENT, "other/model@r1"}
     assert [seg.id for seg in result.system(CURRENT).segments] == [AR_SUMMIT.id]
@@ -124,15 +148,21 @@ def test_all_cached_models_are_compared_on_the_pieces_they_share(store: Store, r
     other = result.system("other/model@r1")
     assert other.scores["BLEU"].p_bs is not None and other.scores["BLEU"].score < result.system(CURRENT).scores["BLEU"].score
     # its hypothesis is rebuilt in reading order, the English paragraph kept
-    assert other.worst[0].hypothesis == "Syria was not invited. The presidency denied. No expectations. Border 599 km. Photo: SANA."
+    assert (
+        other.worst[0].hypothesis == "Syria was not invited. The presidency denied. No expectations. Border 599 km. Photo: SANA."
+    )
 
 
 def test_external_translations_are_their_own_system(store: Store, refs_file: Path) -> None:
     import_refs(store, refs_file)
     # the same article arrives again in another input, this time with another system's translation
-    again = ingested(AR_SUMMIT.id, ["(paragraphs of a known piece are kept)"],
-                     external=ExternalTranslation(system="google", unit="piece", parts=[" ".join(SUMMIT_REF)],
-                                                  raw_parts=[" ".join(SUMMIT_REF)]))
+    again = ingested(
+        AR_SUMMIT.id,
+        ["(paragraphs of a known piece are kept)"],
+        external=ExternalTranslation(
+            system="google", unit="piece", parts=[" ".join(SUMMIT_REF)], raw_parts=[" ".join(SUMMIT_REF)]
+        ),
+    )
     ingest_pieces(store, "google-translated.jsonl", [again])
     result = evaluate_store(store, Config(FAST), systems="all")
     assert result.system("google").scores["BLEU"].score == pytest.approx(100.0)
@@ -150,8 +180,7 @@ def test_cli_store_mode_imports_and_scores(tmp_path: Path, refs_file: Path) -> N
     db = tmp_path / "store.sqlite"
     seeds_like_store(db).close()
     runner = CliRunner()
-    result = runner.invoke(app, ["evaluate", "--db", str(db), "--import-refs", str(refs_file), "--json",
-                                 "--paired-bs-n", "50"])
+    result = runner.invoke(app, ["evaluate", "--db", str(db), "--import-refs", str(refs_file), "--json", "--paired-bs-n", "50"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["unit"] == "piece" and data["systems"][0]["name"] == CURRENT
@@ -159,7 +188,7 @@ def test_cli_store_mode_imports_and_scores(tmp_path: Path, refs_file: Path) -> N
     table = runner.invoke(app, ["evaluate", "--db", str(db), "--paired-bs-n", "50"])  # refs already imported
     assert table.exit_code == 0 and "1 system(s) × 2 pieces" in table.stdout
     missing = runner.invoke(app, ["evaluate", "--db", str(tmp_path / "none.sqlite")])
-    assert missing.exit_code == EXIT_INPUT_ERRORS and "none.sqlite: no store here" in " ".join(missing.stderr.split())
+    assert missing.exit_code == EXIT_USAGE and "none.sqlite: no store here" in " ".join(missing.stderr.split())
     assert not (tmp_path / "none.sqlite").exists()  # evaluating never creates a store
     bad = runner.invoke(app, ["evaluate", "--db", str(db), "--import-refs", str(tmp_path / "nope.jsonl")])
     assert bad.exit_code == EXIT_INPUT_ERRORS and "nope.jsonl" in bad.stderr and bad.stdout == ""

@@ -31,3 +31,8 @@ def test_external_translations_resolve_every_sentence_pair(tmp_path: Path):
             assert view.pairs and all(p.translation and p.english for p in view.pairs)
         report = export_store(store, config, tmp_path / "out")
     assert not [w for w in report.warnings if "point past" in w]
+    pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out" / "report").glob("matches-*.html"))
+    for view in external:
+        arabic = view.source.text.split()[0]
+        assert arabic in pages, "the report shows the Arabic an external translation was made from"
+    assert "came with the input" in pages

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from store_factory import seeds_like_store
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -16,7 +17,6 @@ from pipeline.config import Config
 from pipeline.errors import EXIT_STORAGE, EXIT_USAGE, StorageError
 from pipeline.export import export_store
 from pipeline.output import OutputDir
-from store_factory import seeds_like_store
 
 
 def test_a_failed_write_leaves_the_previous_file_and_no_temp_file(tmp_path):
@@ -55,9 +55,8 @@ def test_symlinked_output_file_pointing_outside_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "pieces.jsonl").symlink_to(outside)
-    with seeds_like_store(tmp_path / "s.sqlite") as store:
-        with pytest.raises(StorageError, match="outside the output folder"):
-            export_store(store, Config.load(), out, ["jsonl"])
+    with seeds_like_store(tmp_path / "s.sqlite") as store, pytest.raises(StorageError, match="outside the output folder"):
+        export_store(store, Config.load(), out, ["jsonl"])
     assert outside.read_text() == "do not overwrite"
 
 
@@ -88,9 +87,8 @@ def test_read_only_output_folder_is_a_clear_error_naming_it(tmp_path):
     folder = Path(tempfile.mkdtemp(prefix="ro-out-"))  # under /tmp, reachable by an unprivileged uid
     try:
         folder.chmod(0o555)
-        with seeds_like_store(tmp_path / "s.sqlite") as store, unprivileged():
-            with pytest.raises(StorageError) as caught:
-                export_store(store, Config.load(), folder)
+        with seeds_like_store(tmp_path / "s.sqlite") as store, unprivileged(), pytest.raises(StorageError) as caught:
+            export_store(store, Config.load(), folder)
         assert str(folder) in str(caught.value) and "not writable" in str(caught.value)
         assert list(folder.iterdir()) == []
     finally:
@@ -110,17 +108,24 @@ def test_an_output_path_that_is_a_file_is_a_clear_error(tmp_path):
 def test_cli_export_writes_the_chosen_formats(tmp_path):
     seeds_like_store(tmp_path / "s.sqlite").close()
     result = CliRunner().invoke(
-        app, ["export", "--db", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out"), "--format", "tmx,csv", "-f", "html", "-q"]
+        app,
+        ["export", "--db", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out"), "--format", "tmx,csv", "-f", "html", "-q"],
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["pairs.csv", "pairs.tmx", "report.html", "summary.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "pairs.csv",
+        "pairs.tmx",
+        "report",
+        "report.html",
+        "summary.json",
+    ]
 
 
 def test_cli_export_defaults_to_every_format(tmp_path):
     seeds_like_store(tmp_path / "s.sqlite").close()
     result = CliRunner().invoke(app, ["export", "--db", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert len(list((tmp_path / "out").iterdir())) == 9
+    assert len(list((tmp_path / "out").iterdir())) == 10  # 9 files and the report's folder
     assert str(tmp_path / "out" / "report.html") in result.output
 
 

@@ -17,14 +17,6 @@ import pytest
 from label_studio_sdk.label_interface import LabelInterface
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
-
-from pipeline.config import Config
-from pipeline.errors import ConfigError
-from pipeline.export import FORMATS, export_store, parse_formats
-from pipeline.ledger import execute
-from pipeline.stages import stages
-from pipeline.store import open_store
-from pipeline.text.sentences import split_english
 from store_factory import (
     AR_NO_COVERAGE,
     AR_PENDING,
@@ -39,6 +31,14 @@ from store_factory import (
     build_store,
     seeds_like_store,
 )
+
+from pipeline.config import Config
+from pipeline.errors import ConfigError
+from pipeline.export import FORMATS, export_store, parse_formats
+from pipeline.ledger import execute
+from pipeline.stages import stages
+from pipeline.store import open_store
+from pipeline.text.sentences import split_english
 
 TMX_DTD = Path(__file__).parent / "data" / "tmx14.dtd"
 
@@ -124,8 +124,18 @@ class MatchOut(Strict):
 def test_every_format_writes_its_files(out):
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(
-        ["pieces.jsonl", "matches.jsonl", "summary.json", "labelstudio.json", "labelstudio_config.xml",
-         "doccano.jsonl", "pairs.tmx", "pairs.csv", "report.html"]
+        [
+            "pieces.jsonl",
+            "matches.jsonl",
+            "summary.json",
+            "labelstudio.json",
+            "labelstudio_config.xml",
+            "doccano.jsonl",
+            "pairs.tmx",
+            "pairs.csv",
+            "report.html",
+            "report",
+        ]
     )
 
 
@@ -136,13 +146,14 @@ def test_pieces_jsonl_follows_the_contract(out):
     ar = by_id[AR_SUMMIT.id]
     assert ar.lang == "ar" and ar.date == "2021-08-18" and ar.outlet == "Al-Akhbar"
     # the store recorded no provenance for this model (no translate stage loaded it): id and revision only
-    assert ar.model == ModelOut(id=MODEL, revision=REVISION, external=False, ref=None, weights=None, weights_sha256={},
-                                converted_from=None, origin=None)
+    assert ar.model == ModelOut(
+        id=MODEL, revision=REVISION, external=False, ref=None, weights=None, weights_sha256={}, converted_from=None, origin=None
+    )
     assert ar.translation_unit == "sentence" and ar.translation_raw == ar.translation and ar.input_id is None
     # the whole translation: translated paragraphs, English paragraphs kept as they are
-    assert ar.translation == "\n\n".join([
-        " ".join(AR_SUMMIT.paragraphs[0].translations), " ".join(AR_SUMMIT.paragraphs[1].translations), "Photo: SANA."
-    ])
+    assert ar.translation == "\n\n".join(
+        [" ".join(AR_SUMMIT.paragraphs[0].translations), " ".join(AR_SUMMIT.paragraphs[1].translations), "Photo: SANA."]
+    )
     assert [p.translation for p in ar.paragraphs][:2] == [" ".join(p.translations) for p in AR_SUMMIT.paragraphs[:2]]
     assert ar.paragraphs[2].lang == "en" and ar.paragraphs[2].translation is None
     en = by_id[EN_SUMMIT.id]
@@ -230,8 +241,14 @@ def test_label_studio_config_and_tasks_pass_the_sdk_validation(out):
     # the Arabic column is right-to-left; the questions an annotation team asks are there
     assert re.search(r'direction: rtl[^>]*>\s*<Header[^>]*/>\s*<Text name="arabic"', config)
     controls = {c.name: c.tag for c in interface.controls}
-    assert controls == {"errors": "Labels", "same_event": "Choices", "adequacy": "Rating",
-                        "fluency": "Rating", "correction": "TextArea", "comment": "TextArea"}
+    assert controls == {
+        "errors": "Labels",
+        "same_event": "Choices",
+        "adequacy": "Rating",
+        "fluency": "Rating",
+        "correction": "TextArea",
+        "comment": "TextArea",
+    }
 
 
 def test_an_annotators_answer_is_valid_and_a_wrong_one_is_not(out):
@@ -239,14 +256,25 @@ def test_an_annotators_answer_is_valid_and_a_wrong_one_is_not(out):
     task = json.loads((out / "labelstudio.json").read_text(encoding="utf-8"))[0]
     text = task["data"]["translation"]
     start = text.index("Baghdad summit")
-    answer = {"result": [
-        {"from_name": "same_event", "to_name": "english", "type": "choices", "value": {"choices": ["Same event"]}},
-        {"from_name": "adequacy", "to_name": "translation", "type": "rating", "value": {"rating": 4}},
-        {"from_name": "fluency", "to_name": "translation", "type": "rating", "value": {"rating": 5}},
-        {"from_name": "correction", "to_name": "translation", "type": "textarea", "value": {"text": ["Syria was not invited."]}},
-        {"from_name": "errors", "to_name": "translation", "type": "labels",
-         "value": {"start": start, "end": start + 14, "text": "Baghdad summit", "labels": ["Mistranslation"]}},
-    ]}
+    answer = {
+        "result": [
+            {"from_name": "same_event", "to_name": "english", "type": "choices", "value": {"choices": ["Same event"]}},
+            {"from_name": "adequacy", "to_name": "translation", "type": "rating", "value": {"rating": 4}},
+            {"from_name": "fluency", "to_name": "translation", "type": "rating", "value": {"rating": 5}},
+            {
+                "from_name": "correction",
+                "to_name": "translation",
+                "type": "textarea",
+                "value": {"text": ["Syria was not invited."]},
+            },
+            {
+                "from_name": "errors",
+                "to_name": "translation",
+                "type": "labels",
+                "value": {"start": start, "end": start + 14, "text": "Baghdad summit", "labels": ["Mistranslation"]},
+            },
+        ]
+    }
     assert interface.validate_annotation(answer)
     wrong = {"result": [{"from_name": "adequacy", "to_name": "translation", "type": "rating", "value": {"rating": 9}}]}
     assert not interface.validate_annotation(wrong)
@@ -310,8 +338,10 @@ def test_tmx_holds_every_translated_sentence_once_and_no_pending_one(out):
 
 
 def test_tmx_survives_control_characters_and_duplicates(tmp_path):
-    para = Para(["نص\x0b فيه\x01 محارف تحكم.", "نص\x0b فيه\x01 محارف تحكم."],
-                translations=["Text\x08 with control characters.", "Text\x08 with control characters."])
+    para = Para(
+        ["نص\x0b فيه\x01 محارف تحكم.", "نص\x0b فيه\x01 محارف تحكم."],
+        translations=["Text\x08 with control characters.", "Text\x08 with control characters."],
+    )
     piece = PieceData(id="c0c0c0c0c0c0c0c0", lang="ar", title=None, paragraphs=[para])
     with build_store(tmp_path / "s.sqlite", [piece]) as store:
         export_store(store, Config.load(), tmp_path / "out", ["tmx"])
@@ -331,8 +361,12 @@ def test_csv_reads_back_with_bom_one_row_per_sentence_pair_and_every_translated_
         rows = list(csv.DictReader(handle))
     # the matched piece's sentence pairs, then the translated piece without coverage, with the aligner's reason
     assert [(r["source_id"], r["alignment"]) for r in rows] == [(AR_SUMMIT.id, "matched")] * len(SUMMIT_MATCH.pairs) + [
-        (AR_NO_COVERAGE.id, "no_coverage")]
-    assert rows[-1]["target_id"] == "" and rows[-1]["alignment_reason"] == "no English piece within 14 days shares its named entities"
+        (AR_NO_COVERAGE.id, "no_coverage")
+    ]
+    assert (
+        rows[-1]["target_id"] == ""
+        and rows[-1]["alignment_reason"] == "no English piece within 14 days shares its named entities"
+    )
     first = rows[0]
     assert first["arabic"] == AR_SUMMIT.paragraphs[0].sentences[0]
     assert first["translation"] == AR_SUMMIT.paragraphs[0].translations[0]
@@ -341,17 +375,22 @@ def test_csv_reads_back_with_bom_one_row_per_sentence_pair_and_every_translated_
 
 
 def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
-    para = Para(["=HYPERLINK(\"http://x\")"], translations=["=HYPERLINK(\"http://x\",\"click\")"])
+    para = Para(['=HYPERLINK("http://x")'], translations=['=HYPERLINK("http://x","click")'])
     ar = PieceData(id="f0f0f0f0f0f0f0f0", lang="ar", title="-1+1", paragraphs=[para])
-    en = PieceData(id="e0e0e0e0e0e0e0e0", lang="en", title="@SUM(A1)", status="english",
-                   paragraphs=[Para(["+cmd|' /C calc'!A0 is a classic."], lang="en", route="english")])
+    en = PieceData(
+        id="e0e0e0e0e0e0e0e0",
+        lang="en",
+        title="@SUM(A1)",
+        status="english",
+        paragraphs=[Para(["+cmd|' /C calc'!A0 is a classic."], lang="en", route="english")],
+    )
     with build_store(tmp_path / "s.sqlite", [ar, en], [MatchData(ar.id, en.id, 0.5, {}, [(0, 0, 0.5)])]) as store:
         export_store(store, Config.load(), tmp_path / "out", ["csv"])
     with open(tmp_path / "out" / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
         row = next(csv.DictReader(handle))
     for column in ("arabic", "translation", "english", "source_title", "target_title"):
         assert row[column].startswith("'"), column
-    assert row["translation"] == "'=HYPERLINK(\"http://x\",\"click\")"
+    assert row["translation"] == '\'=HYPERLINK("http://x","click")'
 
 
 # -- robustness -------------------------------------------------------------------------------------------
@@ -370,7 +409,7 @@ def test_export_without_optional_parts(tmp_path, matches, diagnostics):
     assert all(interface.validate_task(t) for t in tasks)
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert ("No matches in the store" in html) is not matches
-    assert ("No diagnostics recorded" in html) is not diagnostics
+    assert ("No translation has been diagnosed yet" in html) is not diagnostics
 
 
 def test_empty_store_exports_valid_empty_files(tmp_path):

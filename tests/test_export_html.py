@@ -1,6 +1,6 @@
-"""report.html without a browser: escaping, no links out, the CSP, RTL markup.
+"""report.html and its folder without a browser: escaping, links, the CSP, RTL markup, pages, pictures.
 
-The browser test (test_export_browser.py) checks the same page rendered;
+The browser test (test_export_browser.py) checks the same pages rendered;
 these checks run everywhere and pin down the markup itself.
 """
 
@@ -8,81 +8,198 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+from pathlib import Path
 
 import lxml.html
 import pytest
+from store_factory import AR_SUMMIT, IMG_PAYLOAD, LINK_PAYLOAD, SCRIPT_PAYLOAD, URL_TEXT, seeds_like_store
 
 from pipeline.config import Config
 from pipeline.export import export_store
-from store_factory import AR_SUMMIT, IMG_PAYLOAD, LINK_PAYLOAD, SCRIPT_PAYLOAD, URL_TEXT, seeds_like_store
+from pipeline.export.data import load_export_data
+from pipeline.export.html import ReportOptions, render_report
+
+OWN_LINK = re.compile(r"#(pictures|pieces|pages)|report/(matches|pieces)-\d{4}\.html")
+PAGE_LINK = re.compile(r"\.\./report\.html|(matches|pieces)-\d{4}\.html|#(match|piece)-\d+-s\d+")
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
+def out(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("html")
     with seeds_like_store(tmp / "s.sqlite", hostile=True) as store:
         export_store(store, Config.load(), tmp / "out", ["html"])
-    return (tmp / "out" / "report.html").read_text(encoding="utf-8")
+    return tmp / "out"
 
 
-def test_markup_from_the_dump_is_escaped(html):
-    assert "<script>window.__pwned" not in html
-    assert "&lt;script&gt;window.__pwned" in html
-    assert "<img" not in html and "&lt;img src=x onerror=" in html
-    assert 'href="javascript:' not in html and "&lt;a href=&#34;javascript:" in html
-    doc = lxml.html.document_fromstring(html)
-    assert len(doc.xpath("//script")) == 1 and not doc.xpath("//img|//iframe|//object|//embed|//link")
-    handlers = [(el.tag, a) for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.lower().startswith("on")]
-    assert handlers == []
-    # the payloads are there, as text
-    text = doc.text_content()
-    for payload in (SCRIPT_PAYLOAD, IMG_PAYLOAD, LINK_PAYLOAD):
-        assert payload in text
+@pytest.fixture(scope="module")
+def html(out) -> str:
+    return (out / "report.html").read_text(encoding="utf-8")
 
 
-def test_no_url_from_the_data_becomes_a_link(html):
-    doc = lxml.html.document_fromstring(html)
-    hrefs = doc.xpath("//@href | //@src | //@action | //@formaction")
-    assert hrefs and all(re.fullmatch(r"#(match|piece)-\d+", h) for h in hrefs)
-    assert URL_TEXT.replace("&", "&amp;") in html  # shown, as text
+def _pages(out: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((out / "report").glob("*.html"))}
 
 
-def test_content_security_policy_allows_only_our_inline_style_and_script(html):
-    doc = lxml.html.document_fromstring(html)
+def _digest(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _csp(doc) -> dict[str, str]:
     csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
-    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
-    assert directives["default-src"] == "'none'"
-    assert "'unsafe-inline'" not in csp and "http" not in csp
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp and "http" not in csp
+    return dict(d.strip().split(" ", 1) for d in csp.split(";"))
 
-    def digest(text: str) -> str:
-        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
+def test_the_folder_holds_the_index_its_pages_and_the_search_shards(out):
+    assert sorted(p.name for p in (out / "report").glob("*.html")) == ["matches-0001.html", "pieces-0001.html"]
+    shards = list((out / "report" / "search").glob("*.js"))
+    assert shards and all(re.fullmatch(r"[0-9a-f]{4}-[0-9a-f]{4}\.js", p.name) for p in shards)
+
+
+def test_markup_from_the_dump_is_escaped_everywhere(out, html):
+    for name, text in {"report.html": html, **_pages(out)}.items():
+        assert "<script>window.__pwned" not in text and "<img" not in text and 'href="javascript:' not in text, name
+        doc = lxml.html.document_fromstring(text)
+        assert not doc.xpath(
+            "//img|//iframe|//object|//embed|//link|//foreignObject|//*[local-name()='script' and ancestor::*[local-name()='svg']]"
+        )
+        handlers = [(el.tag, a) for el in doc.iter() if isinstance(el.tag, str) for a in el.attrib if a.lower().startswith("on")]
+        assert handlers == [], name
+        assert " style=" not in text, name  # inline style attributes would be blocked by the CSP (the SVG has none)
+    page = lxml.html.document_fromstring(_pages(out)["matches-0001.html"]).text_content()
+    for payload in (SCRIPT_PAYLOAD, IMG_PAYLOAD, LINK_PAYLOAD):
+        assert payload in page  # shown, as text
+    # the index's rows are JSON in a data block: the payloads are there, with < and > escaped
+    doc = lxml.html.document_fromstring(html)
+    scripts = doc.xpath("//script")
+    assert [s.get("type") for s in scripts] == ["application/json", None]
+    rows = json.loads(scripts[0].text)["rows"]
+    assert any(SCRIPT_PAYLOAD in cell for row in rows for cell in row if isinstance(cell, str))
+    assert "\\u003cscript\\u003ewindow.__pwned" in html
+
+
+def test_no_url_from_the_data_becomes_a_link(out, html):
+    doc = lxml.html.document_fromstring(html)
+    hrefs = doc.xpath("//@href | //@src | //@action | //@formaction | //@*[local-name()='href']")
+    assert hrefs and all(OWN_LINK.fullmatch(h) or (h.startswith("#") and h[1:] in doc.xpath("//@id")) for h in hrefs), hrefs
+    for name, text in _pages(out).items():
+        page = lxml.html.document_fromstring(text)
+        assert all(PAGE_LINK.fullmatch(h) for h in page.xpath("//@href | //@src")), name
+    assert URL_TEXT.replace("&", "&amp;") in _pages(out)["matches-0001.html"]  # shown, as text
+
+
+def test_content_security_policy_allows_only_our_inline_style_and_script(out, html):
+    doc = lxml.html.document_fromstring(html)
+    directives = _csp(doc)
+    assert directives["default-src"] == "'none'" and directives["img-src"] == "'none'"
     script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
-    assert directives["script-src"] == digest(script)
-    assert directives["style-src"] == digest(style)
-    assert " style=" not in html  # inline style attributes would be blocked by the CSP
+    assert directives["script-src"] == _digest(script) + " 'strict-dynamic'"
+    assert directives["style-src"] == _digest(style)
+    for text in _pages(out).values():
+        page = _csp(lxml.html.document_fromstring(text))
+        assert page["script-src"] == "'none'" and page["style-src"] == _digest(style)
+        assert "<script" not in text
 
 
-def test_arabic_is_marked_right_to_left_with_an_arabic_font_stack(html):
-    doc = lxml.html.document_fromstring(html)
-    arabic = doc.xpath("//*[@lang='ar']")
+def test_arabic_is_marked_right_to_left_with_an_arabic_font_stack(out, html):
+    page = lxml.html.document_fromstring(_pages(out)["matches-0001.html"])
+    arabic = page.xpath("//*[@lang='ar']")
     assert arabic and all(el.get("dir") == "rtl" for el in arabic)
     assert any(el.text_content() == AR_SUMMIT.paragraphs[0].sentences[0] for el in arabic)
     assert re.search(r'\.ar \{ font-family: "Noto Naskh Arabic", "Amiri", "DejaVu Sans", "Arial", sans-serif;', html)
 
 
-def test_report_lists_matches_and_pieces_without_coverage(html):
-    doc = lxml.html.document_fromstring(html)
-    assert len(doc.xpath("//section[starts-with(@id, 'match-')]")) == 2
-    uncovered = doc.xpath("//section[starts-with(@id, 'piece-')]")
+def test_pages_hold_the_matches_and_the_pieces_without_coverage(out):
+    pages = {n: lxml.html.document_fromstring(t) for n, t in _pages(out).items()}
+    assert len(pages["matches-0001.html"].xpath("//section[starts-with(@id, 'match-')]")) == 2
+    uncovered = pages["pieces-0001.html"].xpath("//section[starts-with(@id, 'piece-')]")
     assert len(uncovered) == 1 and "no English coverage found" in uncovered[0].text_content()
     assert "no English piece within 14 days" in uncovered[0].text_content()
-    rows = doc.xpath("//table[@id='piece-index']/tbody/tr")
-    assert len(rows) == 7 and {r.get("data-coverage") for r in rows} >= {"matched", "no_coverage", "pending", "english"}
-    section = doc.get_element_by_id("match-1")
+    section = pages["matches-0001.html"].get_element_by_id("match-1")
     cells = section.xpath(".//table[@class='aligned']/tbody/tr[1]/td")
     assert cells[1].text_content() == AR_SUMMIT.paragraphs[0].sentences[0]
     assert "Syria was not invited to the meeting in Baghdad." in cells[3].text_content()
     assert cells[4].text_content().strip() == "0.81"
+    text = section.text_content()
+    assert "The English piece appeared 10 days later." in text  # the date gap in words
+    # diagnostics: only the flagged sentence, in words; the values behind a disclosure
+    flags = section.xpath(".//ul[@class='flags']/li")
+    assert len(flags) == 1 and flags[0].text_content().startswith("Sentence 4: odd length")
+    assert "2.4× the Arabic's length" in flags[0].text_content()
+    assert flags[0].xpath(".//a/@href") == ["#match-1-s4"] and section.xpath(".//tr[@id='match-1-s4']")
+    clean_row = section.xpath(".//tr[@id='match-1-s1']/td[@class='flagcell']")[0]
+    assert clean_row.text_content().strip() == ""  # nothing shown for a clean sentence
+    raw = flags[0].xpath(".//details[@class='raw']")[0].text_content()  # the measured values, behind a disclosure
+    assert "char_ratio 2.4" in raw and "max_repeats 4" in raw and "1.08" not in section.text_content()
+
+
+def test_index_rows_carry_what_the_table_sorts_filters_and_reviews(html):
+    payload = json.loads(lxml.html.document_fromstring(html).xpath("//script[@type='application/json']")[0].text)
+    rows = [dict(zip(payload["fields"], row)) for row in payload["rows"]]
+    assert [r["number"] for r in rows] == list(range(1, 8))
+    summit = next(r for r in rows if r["id"] == AR_SUMMIT.id)
+    assert summit["matches"] == [[1, 1, 0.74]] and summit["score"] == 0.74 and summit["diag"] == "flagged"
+    assert summit["flags"] == ["length_ratio", "repetition"] and summit["review"] == ["1 flagged sentence"]
+    hostile = next(r for r in rows if r["id"] == "deadbeefdeadbeef")
+    assert hostile["review"][0] == "match 2 scored 0.55, just above the threshold 0.50"
+    uncovered = next(r for r in rows if r["coverage"] == "no_coverage")
+    assert uncovered["page"] == 1 and uncovered["matches"] == []
+
+
+def test_pictures_have_their_numbers_and_unique_ids(html):
+    doc = lxml.html.document_fromstring(html)
+    figures = doc.xpath("//figure[@class='chart-box']")
+    assert [f.get("id") for f in figures] == [
+        "chart-scores",
+        "chart-outlets",
+        "chart-days",
+        "chart-diagnostics",
+        "chart-diagnostics-outlets",
+        "chart-evaluation",
+    ]
+    drawn = {f.get("id") for f in figures if f.xpath(".//*[local-name()='svg']")}
+    assert drawn == {"chart-scores", "chart-outlets", "chart-days", "chart-diagnostics", "chart-diagnostics-outlets"}
+    for figure in figures:
+        svg = figure.xpath(".//*[local-name()='svg']")
+        if svg:
+            assert svg[0].get("role") == "img" and svg[0].get("aria-labelledby") == figure.get("id") + "-caption"
+    ids = doc.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    scores = doc.xpath("//table[@data-chart='chart-scores']/tbody/tr")
+    assert sum(int(r.xpath("td")[1].text) for r in scores) == 2  # two matches
+    assert scores[-1].xpath("th")[0].text == "no candidate" and scores[-1].xpath("td")[2].text == "1"
+
+
+def test_the_index_is_the_same_for_the_same_store(tmp_path):
+    with seeds_like_store(tmp_path / "s.sqlite", hostile=True) as store:
+        data = load_export_data(store)
+    data.generated_at = "fixed"
+    assert render_report(data) == render_report(data)
+
+
+def test_pages_of_an_earlier_export_that_this_one_did_not_write_are_removed(tmp_path):
+    with seeds_like_store(tmp_path / "s.sqlite", hostile=True) as store:
+        config = Config.load(None, {"export.report_page_size": 1})
+        export_store(store, config, tmp_path / "out", ["html"])
+        assert sorted(p.name for p in (tmp_path / "out" / "report").glob("*.html")) == [
+            "matches-0001.html",
+            "matches-0002.html",
+            "pieces-0001.html",
+        ]
+        (tmp_path / "out" / "report" / "notes.html").write_text("mine")  # not ours: kept
+        export_store(store, Config.load(), tmp_path / "out", ["html"])
+    assert sorted(p.name for p in (tmp_path / "out" / "report").glob("*.html")) == [
+        "matches-0001.html",
+        "notes.html",
+        "pieces-0001.html",
+    ]
+
+
+def test_page_size_splits_the_matches(tmp_path):
+    with seeds_like_store(tmp_path / "s.sqlite", hostile=True) as store:
+        data = load_export_data(store)
+    html = render_report(data, ReportOptions(page_size=1))
+    assert 'href="report/matches-0002.html"' in html

@@ -60,16 +60,26 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """`pipeline run` over one JSONL per system plus the English pieces; returns (store, output folder, work dir)."""
     tmp = tmp_path_factory.mktemp("external")
     inputs = [
-        write_jsonl(tmp / f"{system}.jsonl", [
-            {"id": f"flores-{d:02d}", "text": "\n".join(AR[span(d)]), "translation": "\n".join(OUTPUTS[system][span(d)]),
-             "system": system}
-            for d in range(DOCS)
-        ])
+        write_jsonl(
+            tmp / f"{system}.jsonl",
+            [
+                {
+                    "id": f"flores-{d:02d}",
+                    "text": "\n".join(AR[span(d)]),
+                    "translation": "\n".join(OUTPUTS[system][span(d)]),
+                    "system": system,
+                }
+                for d in range(DOCS)
+            ],
+        )
         for system in SYSTEMS
     ]
-    inputs.append(write_jsonl(tmp / "english.jsonl", [
-        {"id": f"en-{d:02d}", "text": "\n".join(EN[span(d)]), "lang": "en"} for d in range(DOCS) if d % 3
-    ]))
+    inputs.append(
+        write_jsonl(
+            tmp / "english.jsonl",
+            [{"id": f"en-{d:02d}", "text": "\n".join(EN[span(d)]), "lang": "en"} for d in range(DOCS) if d % 3],
+        )
+    )
     db, out = tmp / "store.sqlite", tmp / "out"
     # --model names a folder that does not exist: the run must not need one
     proc = cli("run", *inputs, "--db", db, "--out", out, "--model", tmp / "no-model-here", "-q", timeout=600)
@@ -95,7 +105,9 @@ def test_the_run_needs_no_model_and_every_piece_is_translated_by_its_first_syste
         assert [p["translation"] for p in piece["paragraphs"]] == [readable(x) for x in OUTPUTS["opusmt"][span(d)]]
         assert piece["translation_raw"] == "\n\n".join(OUTPUTS["opusmt"][span(d)])
         assert [(o["model"]["id"], o["translation_unit"]) for o in piece["other_translations"]] == [
-            ("google", "paragraph"), ("nllb", "paragraph")]
+            ("google", "paragraph"),
+            ("nllb", "paragraph"),
+        ]
         assert not ENTITY.search(piece["translation"])
     assert "coup d'état" in pieces[0]["translation"] and "coup d &apos; état" in pieces[0]["translation_raw"]
 
@@ -138,7 +150,8 @@ def test_every_export_carries_the_translations(run):
         assert data["translation"] == "\n".join(p["translation"] for p in pieces[data["source_id"]]["paragraphs"])
         assert data["arabic"] == "\n".join(p["text"] for p in pieces[data["source_id"]]["paragraphs"])
 
-    html = (out / "report.html").read_text(encoding="utf-8")
+    pages = [out / "report.html", *sorted((out / "report").glob("*.html"))]  # the index and its pages
+    html = "".join(page.read_text(encoding="utf-8") for page in pages)
     assert "translation pending" not in html
     assert "coup d&#39;état" in html
 
@@ -152,8 +165,20 @@ def _reference_file(out: Path, tmp: Path) -> Path:
 @pytest.mark.parametrize("form", ["readable", "raw"])
 def test_evaluate_scores_each_system_as_sacrebleu_does_on_the_same_text(run, form):
     db, out, tmp = run
-    proc = cli("evaluate", "--db", db, "--import-refs", _reference_file(out, tmp), "--json", "--paired-bs-n", "10",
-               "--set", f"evaluate.store_text={form}", "--set", "evaluate.metrics=[bleu, chrf]")
+    proc = cli(
+        "evaluate",
+        "--db",
+        db,
+        "--import-refs",
+        _reference_file(out, tmp),
+        "--json",
+        "--paired-bs-n",
+        "10",
+        "--set",
+        f"evaluate.store_text={form}",
+        "--set",
+        "evaluate.metrics=[bleu, chrf]",
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["unit"] == "piece" and result["text_form"] == form and result["n_segments"] == DOCS
@@ -174,9 +199,13 @@ def test_one_store_scores_whole_flores_dev_per_system_as_sacrebleu_does(tmp_path
     first of each, and sacreBLEU is given the same 995 lines.
     """
     inputs = [
-        write_jsonl(tmp_path / f"{system}.jsonl", [
-            {"id": str(n), "text": ar, "translation": out, "system": system} for n, (ar, out) in enumerate(zip(AR, OUTPUTS[system]))
-        ])
+        write_jsonl(
+            tmp_path / f"{system}.jsonl",
+            [
+                {"id": str(n), "text": ar, "translation": out, "system": system}
+                for n, (ar, out) in enumerate(zip(AR, OUTPUTS[system]))
+            ],
+        )
         for system in ("opusmt", "google")
     ]
     config = Config.load(None, {"store.path": str(tmp_path / "s.sqlite")})
@@ -188,8 +217,12 @@ def test_one_store_scores_whole_flores_dev_per_system_as_sacrebleu_does(tmp_path
         import_refs(store, write_jsonl(tmp_path / "refs.jsonl", [{"piece_id": ids[str(n)], "text": EN[n]} for n in kept]))
         scores = {}
         for form in ("raw", "readable"):
-            settings = {"evaluate.metrics": ["bleu"], "evaluate.paired_bs_n": 10, "evaluate.store_text": form,
-                        "store.path": config.store.path}
+            settings = {
+                "evaluate.metrics": ["bleu"],
+                "evaluate.paired_bs_n": 10,
+                "evaluate.store_text": form,
+                "store.path": config.store.path,
+            }
             result = evaluate_store(store, Config.load(None, settings))
             assert result.text_form == form and result.n_segments == 995
             scores[form] = {s.name: s.scores["BLEU"].score for s in result.systems}
@@ -197,5 +230,7 @@ def test_one_store_scores_whole_flores_dev_per_system_as_sacrebleu_does(tmp_path
     for system in ("opusmt", "google"):
         raw = [OUTPUTS[system][n] for n in kept]
         assert scores["raw"][system] == pytest.approx(BLEU().corpus_score(raw, [refs]).score, abs=1e-9)
-        assert scores["readable"][system] == pytest.approx(BLEU().corpus_score([readable(x) for x in raw], [refs]).score, abs=1e-9)
+        assert scores["readable"][system] == pytest.approx(
+            BLEU().corpus_score([readable(x) for x in raw], [refs]).score, abs=1e-9
+        )
         assert scores["readable"][system] > scores["raw"][system]  # escapes cost n-gram matches

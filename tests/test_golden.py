@@ -6,7 +6,6 @@ import difflib
 import json
 from pathlib import Path
 
-
 import golden_outputs as golden
 
 
@@ -19,7 +18,9 @@ def test_seeds_run_outputs_are_unchanged(tmp_path: Path, tiny_model_dir: Path):
     outputs = golden.seeds_outputs(tmp_path, tiny_model_dir)
     for name, text in outputs.items():
         expected = golden.same_model_name((golden.GOLDEN / "seeds" / name).read_text(encoding="utf-8"))
-        assert text == expected, f"{name} changed (scripts/update-golden if intended):\n" + _first_difference(name, expected, text)
+        assert text == expected, f"{name} changed (scripts/update-golden if intended):\n" + _first_difference(
+            name, expected, text
+        )
 
 
 def test_flores_external_run_and_harness_are_unchanged(tmp_path: Path, tiny_model_dir: Path):

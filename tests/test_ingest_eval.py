@@ -71,8 +71,18 @@ def test_teasers_are_marked_and_chrome_is_never_a_title():
     assert [p.kind for p in pieces] == ["article"] + ["teaser"] * 6 + ["article"]
     assert all(p.title and len(p.paragraphs) == 1 for p in pieces if p.kind == "teaser")
     titles = [p.title for path in SHAPES.glob("*.txt") for p in cut_dump(path.read_text(encoding="utf-8")).pieces]
-    for chrome in ("3 min read", "Printer Friendly", "Short Url", "A + A -", "اقرأ المزيد", "إيفا الشوفي", "Photo: Reuters",
-                   "Lebanon News", "أخبار محلية", "By:"):
+    for chrome in (
+        "3 min read",
+        "Printer Friendly",
+        "Short Url",
+        "A + A -",
+        "اقرأ المزيد",
+        "إيفا الشوفي",
+        "Photo: Reuters",
+        "Lebanon News",
+        "أخبار محلية",
+        "By:",
+    ):
         assert not any(chrome in (t or "") for t in titles), chrome
     article = next(p for p in cut_dump((SHAPES / "aljazeera_article.txt").read_text(encoding="utf-8")).pieces)
     assert "3 min read" not in article.text and not any("Photo: Reuters" in para for para in article.paragraphs)
@@ -80,12 +90,16 @@ def test_teasers_are_marked_and_chrome_is_never_a_title():
 
 def test_a_user_gazetteer_extends_outlets_and_columnists(tmp_path):
     extra = tmp_path / "my-outlets.yaml"
-    extra.write_text("outlets:\n  Al-Modon:\n    aliases: [al-modon, المدن]\n    self_names: [المدن]\n"
-                     "columnists:\n  منير الربيع: Al-Modon\n", encoding="utf-8")
+    extra.write_text(
+        "outlets:\n  Al-Modon:\n    aliases: [al-modon, المدن]\n    self_names: [المدن]\ncolumnists:\n  منير الربيع: Al-Modon\n",
+        encoding="utf-8",
+    )
     settings = IngestSettings(gazetteer=str(extra))
-    text = ("مستشفيات الجنوب تستنفر: نقص في الأدوية\n\nمنير الربيع\n\nالخميس 29 كانون الثاني 2015\n\n"
-            "تعيش مستشفيات الجنوب منذ أيام حالة استنفار بعد تزايد أعداد الجرحى الذين يصلون من القرى الحدودية، "
-            "فيما تعاني من نقص حاد في الأدوية والكادر التمريضي بحسب ما قال مدير أحد المستشفيات.\n")
+    text = (
+        "مستشفيات الجنوب تستنفر: نقص في الأدوية\n\nمنير الربيع\n\nالخميس 29 كانون الثاني 2015\n\n"
+        "تعيش مستشفيات الجنوب منذ أيام حالة استنفار بعد تزايد أعداد الجرحى الذين يصلون من القرى الحدودية، "
+        "فيما تعاني من نقص حاد في الأدوية والكادر التمريضي بحسب ما قال مدير أحد المستشفيات.\n"
+    )
     (piece,) = cut_dump(text, settings.cut_options()).pieces
     assert (piece.author, piece.outlet, piece.date) == ("منير الربيع", "Al-Modon", "2015-01-29")
     (plain,) = cut_dump(text).pieces

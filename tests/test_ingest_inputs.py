@@ -53,7 +53,12 @@ def test_same_arabic_text_in_any_encoding_gives_the_same_piece(tmp_path, encodin
     (row,) = store.rows("pieces")
     (piece_id, title, date, author, outlet) = (row["id"], row["title"], row["date"], row["author"], row["outlet"])
     assert piece_id == expected
-    assert (title, date, author, outlet) == ("سوريا لم تنتظر دعوتها: أيّ جوار من دوننا؟", "2021-08-18", "محمود عبد اللطيف", "Al-Akhbar")
+    assert (title, date, author, outlet) == (
+        "سوريا لم تنتظر دعوتها: أيّ جوار من دوننا؟",
+        "2021-08-18",
+        "محمود عبد اللطيف",
+        "Al-Akhbar",
+    )
     (recorded,) = [s.encoding for s in store.sources()]
     assert recorded == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1256": "cp1256"}.get(encoding, "utf-16")
 
@@ -72,7 +77,9 @@ def test_jsonl_broken_line_in_the_middle_is_reported_and_the_others_kept(tmp_pat
     lines = [
         json.dumps({"text": "First article body. It has two sentences.", "title": "First", "date": "27 Jul 2021", "lang": "en"}),
         '{"text": "broken line, no closing brace"',
-        json.dumps({"text": "المقال الثاني باللغة العربية.", "translation": "The second article in Arabic.", "model": "nllb-200"}),
+        json.dumps(
+            {"text": "المقال الثاني باللغة العربية.", "translation": "The second article in Arabic.", "model": "nllb-200"}
+        ),
         json.dumps({"title": "no text field"}),
         json.dumps({"text": "Third one.", "translation": "Troisième.", "system": "google"}),
         json.dumps({"text": "Fourth one.", "translation": "Quatrième."}),
@@ -119,15 +126,23 @@ def test_html_main_text_without_scripts_and_with_page_metadata(tmp_path):
     (row,) = store.rows("pieces")
     assert "SECRET_SCRIPT_TEXT" not in row["text"] and "color:red" not in row["text"]
     assert row["text"].startswith("Leaders gathered in Baghdad")
-    assert (row["title"], row["date"], row["author"], row["outlet"]) == ("Iraq summit opens", "2021-08-28", "Jane Doe", "Example News")
+    assert (row["title"], row["date"], row["author"], row["outlet"]) == (
+        "Iraq summit opens",
+        "2021-08-28",
+        "Jane Doe",
+        "Example News",
+    )
     paragraphs = [r["text"] for r in store.rows("paragraphs")]
     assert "\n\n".join(paragraphs) == row["text"] and len(paragraphs) == 2
 
 
 def test_tiny_html_page_still_gives_its_text_and_never_its_scripts(tmp_path):
     page = tmp_path / "tiny.htm"
-    page.write_text("<html><body><script>var x = 'SECRET_SCRIPT_TEXT';</script><p>Short news item from Baghdad today.</p>"
-                    "<noscript>SECRET_SCRIPT_TEXT</noscript></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html><body><script>var x = 'SECRET_SCRIPT_TEXT';</script><p>Short news item from Baghdad today.</p>"
+        "<noscript>SECRET_SCRIPT_TEXT</noscript></body></html>",
+        encoding="utf-8",
+    )
     store, report = ingest(tmp_path, [page])
     assert report.errors == []
     assert texts(store) == ["Short news item from Baghdad today."]
@@ -153,7 +168,7 @@ def test_a_symlink_loop_inside_a_folder_is_reported_and_the_rest_ingested(tmp_pa
     (root / "sub" / "article.txt").write_text(ENGLISH_ARTICLE, encoding="utf-8")
     os.symlink(root, root / "sub" / "back-to-top")  # a folder link to an ancestor
     os.symlink("self.txt", root / "self.txt")  # a link to itself
-    store, report = ingest(tmp_path, [root])
+    _store, report = ingest(tmp_path, [root])
     reasons = {Path(e["path"]).name: e["reason"] for e in report.errors}
     assert "symlink loop" in reasons["back-to-top"] and "symlink loop" in reasons["self.txt"]
     assert report.pieces_new == 1
@@ -236,7 +251,7 @@ def test_a_huge_single_line_file_fails_fast_without_reading_it_into_memory(tmp_p
         for _ in range(50):
             handle.write(chunk)
     start = time.perf_counter()
-    store, report = ingest(tmp_path, [huge])
+    _store, report = ingest(tmp_path, [huge])
     assert time.perf_counter() - start < 10
     (error,) = report.errors
     assert "max_line_chars" in error["reason"]
@@ -257,7 +272,7 @@ def test_line_over_the_limit_after_good_articles_leaves_nothing_of_the_file(tmp_
 def test_files_over_max_file_mb_are_refused(tmp_path):
     big = tmp_path / "big.txt"
     big.write_text((ENGLISH_ARTICLE + "\n") * 200, encoding="utf-8")
-    store, report = ingest(tmp_path, [big], max_file_mb=0.01)
+    _store, report = ingest(tmp_path, [big], max_file_mb=0.01)
     assert "over max_file_mb" in report.errors[0]["reason"]
 
 

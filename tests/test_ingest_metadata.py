@@ -46,8 +46,18 @@ def test_dates_in_english_and_arabic_forms(text, iso):
 @pytest.mark.parametrize(
     "name,month",
     [
-        ("كانون الثاني", 1), ("شباط", 2), ("آذار", 3), ("نيسان", 4), ("أيار", 5), ("حزيران", 6),
-        ("تموز", 7), ("آب", 8), ("أيلول", 9), ("تشرين الأول", 10), ("تشرين الثاني", 11), ("كانون الأول", 12),
+        ("كانون الثاني", 1),
+        ("شباط", 2),
+        ("آذار", 3),
+        ("نيسان", 4),
+        ("أيار", 5),
+        ("حزيران", 6),
+        ("تموز", 7),
+        ("آب", 8),
+        ("أيلول", 9),
+        ("تشرين الأول", 10),
+        ("تشرين الثاني", 11),
+        ("كانون الأول", 12),
     ],
 )
 def test_every_levantine_month(name, month):
@@ -96,7 +106,9 @@ def test_bylines(line, expected):
     assert byline(line) == expected
 
 
-@pytest.mark.parametrize("line", ["By doing so, the Iraqi government recognized the troops.", "by the end of the year", "Bypass road closed"])
+@pytest.mark.parametrize(
+    "line", ["By doing so, the Iraqi government recognized the troops.", "by the end of the year", "Bypass road closed"]
+)
 def test_sentences_starting_with_by_are_not_bylines(line):
     assert byline(line) is None
 

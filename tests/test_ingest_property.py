@@ -12,12 +12,30 @@ from pipeline.ingest.chrome import DEFAULT_FILTER
 from pipeline.ingest.cutter import accounting_problems
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-SEED_LINES = sorted({line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()})
+SEED_LINES = sorted(
+    {line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+)
 SPECIAL_LINES = [
-    "Related News", "مقالات مرتبطة", "Link to comment", "Share on other sites", "Recommended Posts",
-    "Visual search query image", "  • Thanks 3", "6 hours ago, someone said:", "27 Jul 2021", "الأربعاء 18 آب 2021",
-    "By Staff, Agencies", "باريس – نضال حمادة", "date 2020-10-22 Shafaq News/ something happened today.",
-    "Headline | Site", "x.jpg", "Source: Press TV", "", "   ", "\t", "\u00a0",
+    "Related News",
+    "مقالات مرتبطة",
+    "Link to comment",
+    "Share on other sites",
+    "Recommended Posts",
+    "Visual search query image",
+    "  • Thanks 3",
+    "6 hours ago, someone said:",
+    "27 Jul 2021",
+    "الأربعاء 18 آب 2021",
+    "By Staff, Agencies",
+    "باريس – نضال حمادة",
+    "date 2020-10-22 Shafaq News/ something happened today.",
+    "Headline | Site",
+    "x.jpg",
+    "Source: Press TV",
+    "",
+    "   ",
+    "\t",
+    "\u00a0",
 ]
 ALPHABET = st.characters(
     codec="utf-8",
@@ -43,9 +61,7 @@ def check(text: str, options: CutOptions) -> None:
             assert DEFAULT_FILTER.match(paragraph) is None  # chrome never inside a piece
         assert piece.date is None or len(piece.date) in (10, 16)
     for record in result.removed_lines:
-        assert record.reason.startswith("chrome:") or record.reason in {
-            "no-body", "forum-reply", "forum-comment", "forum-header"
-        }
+        assert record.reason.startswith("chrome:") or record.reason in {"no-body", "forum-reply", "forum-comment", "forum-header"}
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

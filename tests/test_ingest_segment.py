@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from pipeline.records import content_id
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed(prefix: str) -> CutResult:
     (path,) = SEEDS.glob(f"{prefix}_*.txt")
     return cut_dump(path.read_text(encoding="utf-8"))
@@ -166,8 +166,15 @@ def test_seed_002_forum_one_piece_per_article_post():
         "Some officials in Baghdad blamed Iran-backed groups for the attack on Al-Kazemi's residence"
     )  # the caption scraped twice on one line, once
     everything = "\n".join(p.text for p in result.pieces)
-    for not_article in ("Thanks Biden administration", "said:", "currenzcraze", "Of course not they are", "sneaky cowards",
-                        "Iraqi officials: Prime minister survives assassination attempt", "CRYPTO REWARDS"):
+    for not_article in (
+        "Thanks Biden administration",
+        "said:",
+        "currenzcraze",
+        "Of course not they are",
+        "sneaky cowards",
+        "Iraqi officials: Prime minister survives assassination attempt",
+        "CRYPTO REWARDS",
+    ):
         assert not_article not in everything
     reasons = {r.reason for r in result.removed_lines}
     assert {"forum-reply", "forum-header"} <= reasons
@@ -180,11 +187,31 @@ def test_seed_004_date_label_is_split_off_the_first_paragraph():
 
 
 CHROME_SNIPPETS = [
-    "Related News", "Related Videos", "Related Stories", "Related Articles", "SHARE THIS ARTICLE", "Link to comment",
-    "Share on other sites", "Visual search query image", "Leave a Reply", "مقالات مرتبطة", "A- A A +", "Thanks 3",
-    "Upvote 1", "Guest views are now limited", "You can post now and register later", "Jump to content",
-    "Recommended Posts", ".jpg", ".jpeg", "LATEST NEWS", "Read more:", "Advertisement", "See the source image",
-    "www.presstv", "Press TV’s website can also be accessed",
+    "Related News",
+    "Related Videos",
+    "Related Stories",
+    "Related Articles",
+    "SHARE THIS ARTICLE",
+    "Link to comment",
+    "Share on other sites",
+    "Visual search query image",
+    "Leave a Reply",
+    "مقالات مرتبطة",
+    "A- A A +",
+    "Thanks 3",
+    "Upvote 1",
+    "Guest views are now limited",
+    "You can post now and register later",
+    "Jump to content",
+    "Recommended Posts",
+    ".jpg",
+    ".jpeg",
+    "LATEST NEWS",
+    "Read more:",
+    "Advertisement",
+    "See the source image",
+    "www.presstv",
+    "Press TV’s website can also be accessed",
 ]
 
 
@@ -235,8 +262,10 @@ ENGLISH_BODY = (
 
 def test_a_short_arabic_quote_inside_an_english_article_stays_in_it():
     text = (
-        "Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + ENGLISH_BODY
-        + "«لن نقبل بأي تدخل خارجي»\n\n" + ENGLISH_BODY.replace("Monday", "Tuesday")
+        "Parliament meets to elect a speaker\n\n27 Jul 2021\n\n"
+        + ENGLISH_BODY
+        + "«لن نقبل بأي تدخل خارجي»\n\n"
+        + ENGLISH_BODY.replace("Monday", "Tuesday")
     )
     (piece,) = cut_dump(text).pieces
     assert len(piece.paragraphs) == 3 and piece.script == "latin"
@@ -254,8 +283,12 @@ def test_an_arabic_article_after_an_english_one_starts_a_piece_even_without_a_he
 
 def test_sub_headings_do_not_start_pieces_but_headline_plus_date_does():
     text = (
-        "First headline about the summit\n\n2021-08-28\n\n" + ENGLISH_BODY + "What now?\n\n" + ENGLISH_BODY
-        + "Second headline about something else\n\n29 Aug 2022\n\n" + ENGLISH_BODY
+        "First headline about the summit\n\n2021-08-28\n\n"
+        + ENGLISH_BODY
+        + "What now?\n\n"
+        + ENGLISH_BODY
+        + "Second headline about something else\n\n29 Aug 2022\n\n"
+        + ENGLISH_BODY
     )
     result = cut_dump(text)
     assert [p.title for p in result.pieces] == ["First headline about the summit", "Second headline about something else"]

@@ -31,8 +31,11 @@ def test_the_same_article_in_two_dumps_is_stored_once_and_linked_to_both(tmp_pat
         assert (report.pieces_new, report.pieces_duplicate) == (10, 1)
         shared = content_id(cut_dump(seed("001").read_text()).pieces[0].text)
         paths = {s.id: s.path for s in store.sources()}
-        sources = [Path(paths[r["source_id"]]).name for r in sorted(store.rows("piece_sources"), key=lambda r: r["source_id"])
-                   if r["piece_id"] == shared]
+        sources = [
+            Path(paths[r["source_id"]]).name
+            for r in sorted(store.rows("piece_sources"), key=lambda r: r["source_id"])
+            if r["piece_id"] == shared
+        ]
         assert sources == [seed("000").name, seed("001").name]
         assert count(store, "pieces") == 10
 
@@ -55,8 +58,10 @@ def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
         copy = ingest_paths(store, Config({}), [grown])  # same text, another path: all known
         assert (copy.pieces_new, copy.pieces_duplicate) == (0, 10)
         with open(grown, "a", encoding="utf-8") as handle:
-            handle.write("\n\nA new article appended to the dump later on\n\n2020-10-23 09:00\n\n"
-                         "Shafaq News / Something else happened on Friday in Baghdad, officials said, and it was reported widely.\n")
+            handle.write(
+                "\n\nA new article appended to the dump later on\n\n2020-10-23 09:00\n\n"
+                "Shafaq News / Something else happened on Friday in Baghdad, officials said, and it was reported widely.\n"
+            )
         grew = ingest_paths(store, Config({}), [grown])
         assert (grew.pieces_new, grew.pieces_duplicate) == (1, 10)
         assert count(store, "pieces") == 11
@@ -81,7 +86,13 @@ def test_pieces_and_paragraphs_as_the_next_stages_expect_them(tmp_path):
         pieces = store.load_pieces()  # the store's own view: source order, titles, dates
         assert pieces[0].title.startswith("Iraqi resistance group’s leader") and pieces[0].date == "2023-05-07T00:24"
         (source,) = store.sources()
-        assert (source.status, source.encoding, source.kind, source.pieces, source.removed_lines) == ("ingested", "utf-8", "text", len(rows), 30)
+        assert (source.status, source.encoding, source.kind, source.pieces, source.removed_lines) == (
+            "ingested",
+            "utf-8",
+            "text",
+            len(rows),
+            30,
+        )
         assert source.sha256 == hashlib.sha256(seed("003").read_bytes()).hexdigest()
         assert source.path == str(seed("003").resolve())
 

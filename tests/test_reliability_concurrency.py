@@ -33,7 +33,6 @@ from reliability_support import (
 )
 from sqlite_surgery import integrity
 
-
 SEED_WITH_ARABIC = SEEDS / "003_d3a64df3fb8f3d34.txt"
 
 

@@ -33,9 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from pipeline.errors import StorageError
-from pipeline.records import StoreCounts
 from reliability_support import (
     SEEDS,
     child_env,
@@ -48,6 +45,9 @@ from reliability_support import (
     write_external_translations,
 )
 from sqlite_surgery import integrity
+
+from pipeline.errors import StorageError
+from pipeline.records import StoreCounts
 
 MARKER = re.compile(r"^\[(\w+)\]$")
 SEED = 20240607
@@ -92,7 +92,7 @@ class Run:
         return code
 
 
-def wait_until(run: Run, condition, timeout: float = 400) -> None:  # noqa: ANN001
+def wait_until(run: Run, condition, timeout: float = 400) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -149,7 +149,9 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
     english = sorted(p for p in SEEDS.glob("*.txt"))
 
     def argv(db: Path, out: Path) -> list[str]:
-        return pipeline_argv("run", inputs / "arabic", inputs / "external", *english, "--db", db, "--out", out, "--model", tiny_model_dir)
+        return pipeline_argv(
+            "run", inputs / "arabic", inputs / "external", *english, "--db", db, "--out", out, "--model", tiny_model_dir
+        )
 
     # the reference: one uninterrupted run
     ref_db, ref_out = tmp_path / "reference.sqlite", tmp_path / "reference-out"
@@ -181,7 +183,7 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
     for share in sorted([rng.uniform(0.1, 0.45), rng.uniform(0.55, 0.9)]):
         target = int(share * ref_translations)
         run = Run(argv(db, out))
-        wait_until(run, lambda: run.stage() == "translate" and translations(db) >= target)
+        wait_until(run, lambda run=run, target=target: run.stage() == "translate" and translations(db) >= target)
         code, stage = run.kill()
         assert (code, stage) == (-signal.SIGKILL, "translate")
         landed.append(stage)
@@ -196,7 +198,7 @@ def test_killed_four_times_the_run_resumes_and_ends_as_if_never_interrupted(tmp_
     delay = rng.uniform(0.1, 0.6) * timings["align"]
     for _ in range(4):
         run = Run(argv(db, out))
-        wait_until(run, lambda: run.stage() in ("align", "export"))
+        wait_until(run, lambda run=run: run.stage() in ("align", "export"))
         time.sleep(delay)
         code, stage = run.kill()
         assert code == -signal.SIGKILL, "\n".join(run.lines[-20:])

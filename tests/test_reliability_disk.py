@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from reliability_support import (
     SEEDS,
     bench_module,
@@ -101,8 +100,12 @@ def test_store_on_a_full_disk_is_exit_6_and_loses_nothing(disk, tmp_path):
         proc = cli("ingest", big, "--db", db)
     else:
         proc = subprocess.run(
-            pipeline_argv("ingest", big, "--db", db), capture_output=True, text=True, timeout=300,
-            env=child_env(), preexec_fn=limited(db.stat().st_size + 192 * 1024),
+            pipeline_argv("ingest", big, "--db", db),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=child_env(),
+            preexec_fn=limited(db.stat().st_size + 192 * 1024),
         )
     assert proc.returncode == 6, proc.stderr
     (error,) = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -118,7 +121,7 @@ def test_store_on_a_full_disk_is_exit_6_and_loses_nothing(disk, tmp_path):
         fill(where, leave_bytes=0)
         status = cli("status", "--db", db, "--json")
         if status.returncode == 0:
-            assert '"pieces": %d' % len(before["pieces"]) in status.stdout
+            assert f'"pieces": {len(before["pieces"])}' in status.stdout
         else:
             assert status.returncode == 6
             assert f"{db}: cannot open the store" in status.stderr and "disk full" in status.stderr
@@ -229,15 +232,19 @@ def test_disk_full_in_the_middle_of_translation_keeps_every_finished_batch(tmp_p
     # tiny model's converted weights, 0.35 MB, fit under it when the cache is cold).
     assert db.stat().st_size > 512 * 1024
     proc = subprocess.run(
-        pipeline_argv("run", dumps, "--db", db, "--out", out, "--model", tiny_model_dir), capture_output=True, text=True,
-        timeout=300, env=child_env(), preexec_fn=limited(db.stat().st_size + 96 * 1024),
+        pipeline_argv("run", dumps, "--db", db, "--out", out, "--model", tiny_model_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+        preexec_fn=limited(db.stat().st_size + 96 * 1024),
     )
     assert proc.returncode == 6, proc.stderr
     assert f"error: {db}: the disk is full; nothing of this step was stored" in proc.stderr
     assert integrity(db) == "ok" and store_snapshot(db) == before
     stored = counts(db)
     kept = stored.translations_cached
-    assert 0 < kept and stored.segments_translated < stored.segments
+    assert kept > 0 and stored.segments_translated < stored.segments
 
     again = cli("run", dumps, "--db", db, "--out", out, "--model", tiny_model_dir)
     assert again.returncode == 0, again.stderr
@@ -256,22 +263,23 @@ def test_a_full_store_rolls_back_and_names_the_real_cause(tmp_path):
     """In-process, with SQLite's own size cap (a maximum page count, sqlite_surgery.cap_size): SQLite rolls the
     transaction back itself on SQLITE_FULL, and the error must still say 'full', not
     'cannot rollback - no transaction is active'."""
+    from store_factory import source_file
+
     from pipeline.config import Config
     from pipeline.errors import StorageError
     from pipeline.ingest import ingest_paths
     from pipeline.records import IngestedPiece
     from pipeline.store import open_store
-    from store_factory import source_file
 
     db = tmp_path / "store.sqlite"
     with open_store(db) as store:
         ingest_paths(store, Config({}), [SEEDS])
         before = store_snapshot(db)
         cap_size(store, extra_pages=2)
-        with pytest.raises(StorageError, match="the disk is full; nothing of this step was stored: database or disk is full"):
-            with store.writing_source(source_file("big.txt"), None) as writer:
-                for n in range(2000):
-                    writer.add_piece(IngestedPiece(id=f"x{n}", position=n, paragraphs=["نص " * 200]))
+        full = "the disk is full; nothing of this step was stored: database or disk is full"
+        with pytest.raises(StorageError, match=full), store.writing_source(source_file("big.txt"), None) as writer:
+            for n in range(2000):
+                writer.add_piece(IngestedPiece(id=f"x{n}", position=n, paragraphs=["نص " * 200]))
         # no transaction was left open: another connection can write at once (a busy timeout of 1 s, not 30)
         with open_store(db, busy_timeout_s=1) as other:
             other.save_detections([])

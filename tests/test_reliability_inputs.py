@@ -104,7 +104,9 @@ def build_inputs(root: Path) -> dict[str, Path]:
     salted = "".join(ch + (INVISIBLE[i % len(INVISIBLE)] if ch == " " and i % 7 == 0 else "") for i, ch in enumerate(a))
     files["controls"].write_text("\u202b" + salted, encoding="utf-8")
     files["html_scripts"].write_text(HTML_WITH_SCRIPTS, encoding="utf-8")
-    lines = [json.dumps({"text": f"Article {i} about the summit in Baghdad. It has two sentences.", "lang": "en"}) for i in range(1, 6)]
+    lines = [
+        json.dumps({"text": f"Article {i} about the summit in Baghdad. It has two sentences.", "lang": "en"}) for i in range(1, 6)
+    ]
     lines[2] = '{"text": "the third line is cut off in the middle'
     files["jsonl_broken"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "sub").mkdir()
@@ -163,14 +165,20 @@ def test_sixteen_kinds_of_bad_input_in_one_folder(tmp_path):
 
     # mixed encodings in one folder: decoded right (same ids as from UTF-8), the duplicate stored once
     a, b, c = arabic_articles()
-    assert {sources[files[k].name][2] for k in ("utf8", "cp1256", "utf16", "cp1256_copy_of_utf8")} == {"utf-8", "cp1256", "utf-16"}
+    assert {sources[files[k].name][2] for k in ("utf8", "cp1256", "utf16", "cp1256_copy_of_utf8")} == {
+        "utf-8",
+        "cp1256",
+        "utf-16",
+    }
     ids = {p["id"] for p in pieces}
     assert {expected_piece_id(a), expected_piece_id(b), expected_piece_id(c)} <= ids
     # invisible direction marks and zero-width characters: the same article (one piece, three
     # sources: UTF-8, cp1256 and the salted copy), its text kept as read, no letter lost or added
     with reading(db) as store:
         path_of = {s.id: s.path for s in store.sources()}
-        linked = {Path(path_of[ps["source_id"]]).name for ps in store.rows("piece_sources") if ps["piece_id"] == expected_piece_id(a)}
+        linked = {
+            Path(path_of[ps["source_id"]]).name for ps in store.rows("piece_sources") if ps["piece_id"] == expected_piece_id(a)
+        }
     assert linked == {"a_utf8.txt", "d_copy_cp1256.txt", "controls.txt"}
     (stored,) = [p["text"] for p in pieces if p["id"] == expected_piece_id(a)]
     assert any(ch in stored for ch in INVISIBLE)  # controls.txt is read first (sorted order), kept verbatim
@@ -212,8 +220,12 @@ def test_an_unreadable_file_is_one_error_and_the_rest_is_read(tmp_path):
             pytest.skip("this environment cannot take away the right to read a mode-000 file (root without CAP_SETPCAP)")
         db = tmp_path / "store.sqlite"
         proc = subprocess.run(
-            pipeline_argv("ingest", folder, "--db", db), capture_output=True, text=True, timeout=120,
-            env=child_env(), preexec_fn=drop_file_read_override,
+            pipeline_argv("ingest", folder, "--db", db),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=child_env(),
+            preexec_fn=drop_file_read_override,
         )
     finally:
         locked.chmod(0o644)
@@ -295,11 +307,13 @@ def test_a_fifo_or_a_device_named_as_an_input_is_refused_without_waiting(tmp_pat
     db = tmp_path / "store.sqlite"
     proc = cli("ingest", tmp_path / "named.txt", "/dev/zero", folder, "--db", db, timeout=60)
     assert proc.returncode == 3, proc.stderr
-    assert sorted(stderr_lines(proc)) == sorted([
-        f"error: {tmp_path / 'named.txt'}: is a FIFO (named pipe), not a regular file",
-        "error: /dev/zero: is a character device, not a regular file",
-        f"error: {folder / 'pipe.txt'}: is a FIFO (named pipe), not a regular file",
-    ])
+    assert sorted(stderr_lines(proc)) == sorted(
+        [
+            f"error: {tmp_path / 'named.txt'}: is a FIFO (named pipe), not a regular file",
+            "error: /dev/zero: is a character device, not a regular file",
+            f"error: {folder / 'pipe.txt'}: is a FIFO (named pipe), not a regular file",
+        ]
+    )
     assert counts(db).pieces == 1
     assert sources_by_name(db)["named.txt"][0] == "failed"
 
@@ -318,7 +332,9 @@ def test_evaluate_and_align_refuse_a_fifo_or_a_device_without_waiting(tmp_path):
         assert proc.returncode == 3, proc.stderr
         assert stderr_lines(proc) == [f"error: {named}: the {role} path is {kind}, not a regular file"]
     proc = cli("align", "--source", fifo, "--target", good, "--out", tmp_path / "out", timeout=60)
-    assert proc.returncode == 3 and stderr_lines(proc) == [f"error: {fifo}: cannot read: is a FIFO (named pipe), not a regular file"]
+    assert proc.returncode == 3 and stderr_lines(proc) == [
+        f"error: {fifo}: cannot read: is a FIFO (named pipe), not a regular file"
+    ]
     written = cli("evaluate", "--ref", good, "--hyp", f"a={good}", "--paired", "none", "--out", fifo, timeout=60)
     assert written.returncode == 6  # writing the result into a FIFO would wait for a reader forever
     assert stderr_lines(written) == [f"error: {fifo}: is a FIFO (named pipe), not a regular file; --out takes a file to write"]
@@ -334,7 +350,9 @@ PATHOLOGICAL_JSONL = {
 
 def test_one_pathological_jsonl_line_fails_that_line_only(tmp_path):
     """Deep nesting (RecursionError), a lone surrogate (valid JSON, not text), a 5,000-digit number: per line."""
-    lines = [json.dumps({"text": f"Article {i} about the summit in Baghdad. It has two sentences.", "lang": "en"}) for i in range(1, 9)]
+    lines = [
+        json.dumps({"text": f"Article {i} about the summit in Baghdad. It has two sentences.", "lang": "en"}) for i in range(1, 9)
+    ]
     for number, (line, _) in PATHOLOGICAL_JSONL.items():
         lines[number - 1] = line
     path = tmp_path / "pieces.jsonl"
@@ -374,7 +392,10 @@ def test_an_output_folder_inside_the_input_folder_is_never_read_back(tmp_path, t
     (folder / "out").rename(folder / "old-out")
     third = cli("ingest", folder, "--db", db)
     assert third.returncode == 0, third.stderr
-    assert f"warning: {folder / 'old-out'}: an output folder of this pipeline (it holds its summary.json): not read as input" in stderr_lines(third, "warning: ")
+    assert (
+        f"warning: {folder / 'old-out'}: an output folder of this pipeline (it holds its summary.json): not read as input"
+        in stderr_lines(third, "warning: ")
+    )
     assert store_snapshot(db) == before
     assert sorted(Path(s).name for s in pieces_per_source(db)) == ["arabic.txt", "english.txt"]
 
@@ -383,7 +404,9 @@ def test_an_html_page_over_max_html_mb_is_refused_with_the_reason_and_the_rest_i
     folder = tmp_path / "pages"
     folder.mkdir()
     paragraph = "<p>Leaders gathered in Baghdad on Saturday for a regional summit aimed at easing tensions.</p>\n"
-    (folder / "big.html").write_text("<html><body><article><h1>Big</h1>" + paragraph * 2000 + "</article></body></html>", encoding="utf-8")
+    (folder / "big.html").write_text(
+        "<html><body><article><h1>Big</h1>" + paragraph * 2000 + "</article></body></html>", encoding="utf-8"
+    )
     (folder / "small.html").write_text(HTML_WITH_SCRIPTS, encoding="utf-8")
     db = tmp_path / "store.sqlite"
     proc = cli("ingest", folder, "--db", db, "--set", "ingest.max_html_mb=0.1")
@@ -401,7 +424,10 @@ def test_pathological_lines_in_other_jsonl_inputs_are_one_line_errors(tmp_path):
     assert cli("ingest", dump, "--db", db, "--quiet").returncode == 0
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps({"text": "The summit in Baghdad was held on Saturday.", "lang": "en"}) + "\n", encoding="utf-8")
-    for line, reason in (("[" * 100_000 + "]" * 100_000, "nested too deeply"), ('{"piece_id": "x", "text": "\\ud800"}', "lone surrogate")):
+    for line, reason in (
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"piece_id": "x", "text": "\\ud800"}', "lone surrogate"),
+    ):
         bad = tmp_path / "bad.jsonl"
         bad.write_text(line + "\n", encoding="utf-8")
         refs = cli("evaluate", "--db", db, "--import-refs", bad)

@@ -17,19 +17,18 @@ These close the gaps between them:
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_support import SEEDS, seed_arabic
 
 from pipeline.config import Config
 from pipeline.ingest import cut_dump
 from pipeline.ingest.cutter import accounting_problems
-from pipeline.translate.backends import load_translator
-from pipeline.translate.settings import TranslatorSettings
 from pipeline.text.normalise import for_model
 from pipeline.text.sentences import split_arabic
-from reliability_support import SEEDS, seed_arabic
+from pipeline.translate.backends import load_translator
+from pipeline.translate.settings import TranslatorSettings
 
 MAX_SOURCE_TOKENS = 12
 
@@ -53,12 +52,16 @@ def test_any_unicode_through_the_sentence_splitter(text):
 
 @pytest.fixture(scope="module")
 def translator(tiny_model_dir):
-    config = Config({"model": {"path": str(tiny_model_dir)}, "translate": {"backend": "transformers", "max_source_tokens": MAX_SOURCE_TOKENS}})
+    config = Config(
+        {"model": {"path": str(tiny_model_dir)}, "translate": {"backend": "transformers", "max_source_tokens": MAX_SOURCE_TOKENS}}
+    )
     return load_translator(TranslatorSettings.from_config(config))
 
 
 _TITLES, _SENTENCES = seed_arabic()
-_SEED_LINES = sorted({line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()})
+_SEED_LINES = sorted(
+    {line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+)
 _NOISE = st.text(
     st.characters(categories=("L", "N", "P", "S", "Zs", "Cf", "Mn"), include_characters="\u200f\u200b\u202b\u2067\ufeff\u00ad\t"),
     max_size=80,

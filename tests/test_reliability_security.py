@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-
 from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, cli, counts, table
 from sqlite_surgery import integrity
 
@@ -36,7 +35,7 @@ class _Payload:
     def __init__(self, marker: Path):
         self.marker = marker
 
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self):
         return (Path.touch, (self.marker,))
 
 
@@ -77,7 +76,10 @@ def test_code_shipped_in_a_model_folder_never_runs(tmp_path, tiny_model_dir, bac
         "class EvilModel(MarianMTModel):\n    pass\nclass EvilTokenizer(MarianTokenizer):\n    pass\n",
         encoding="utf-8",
     )
-    for name, key, cls in (("config.json", "AutoModelForSeq2SeqLM", "evil.EvilModel"), ("tokenizer_config.json", "AutoTokenizer", "evil.EvilTokenizer")):
+    for name, key, cls in (
+        ("config.json", "AutoModelForSeq2SeqLM", "evil.EvilModel"),
+        ("tokenizer_config.json", "AutoTokenizer", "evil.EvilTokenizer"),
+    ):
         data = json.loads((model / name).read_text(encoding="utf-8"))
         data["auto_map"] = {key: [cls, None] if key == "AutoTokenizer" else cls}
         (model / name).write_text(json.dumps(data), encoding="utf-8")
@@ -98,7 +100,9 @@ def test_hostile_names_and_text_stay_text_in_every_output(tmp_path, tiny_model_d
     (folder / f"{hostile}.txt").write_text(
         ARABIC_ARTICLE.replace("سوريا لم تنتظر", "<script>alert(3)</script> سوريا لم تنتظر"), encoding="utf-8"
     )
-    (folder / "english.txt").write_text(ENGLISH_ARTICLE.replace("Iraq hosted", "<b onmouseover=alert(4)>Iraq</b> hosted"), encoding="utf-8")
+    (folder / "english.txt").write_text(
+        ENGLISH_ARTICLE.replace("Iraq hosted", "<b onmouseover=alert(4)>Iraq</b> hosted"), encoding="utf-8"
+    )
     db, out = tmp_path / "store.sqlite", tmp_path / "out"
     proc = cli("run", folder, "--db", db, "--out", out, "--model", tiny_model_dir)
     assert proc.returncode == 0, proc.stderr
@@ -106,9 +110,11 @@ def test_hostile_names_and_text_stay_text_in_every_output(tmp_path, tiny_model_d
     assert all("/" not in n and not n.startswith(".") for n in names) and "report.html" in names
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dumps", "out", "store.sqlite", "store.sqlite.lock"]
     html = (out / "report.html").read_text(encoding="utf-8")
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("*.html"))
     for raw in ("<img src=x onerror", "<script>alert(", "<b onmouseover"):
-        assert raw not in html, raw
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the file name is shown, as text
+        assert raw not in html and raw not in pages, raw
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # the file name, as data of the index (JSON, < escaped)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages  # and shown as text on the piece's page
     etree.parse(str(out / "pairs.tmx"))  # well-formed XML whatever the text holds
     json.loads((out / "labelstudio.json").read_text(encoding="utf-8"))
 

@@ -6,14 +6,14 @@ import subprocess
 import sys
 
 import pytest
+from sqlite_surgery import is_wal, set_schema_version
+from store_factory import source_file
 
 from pipeline.config import Config, Settings
 from pipeline.errors import ConfigError, StorageError, StoreBusy
 from pipeline.records import IngestedPiece
 from pipeline.store import open_store
 from pipeline.store.schema import SCHEMA_VERSION
-from sqlite_surgery import is_wal, set_schema_version
-from store_factory import source_file
 
 
 def test_new_store_is_migrated_and_in_wal_mode(tmp_path):
@@ -43,10 +43,9 @@ def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path):
 
 def test_transaction_rolls_back_on_error(tmp_path):
     with open_store(tmp_path / "s.sqlite") as store:
-        with pytest.raises(RuntimeError):
-            with store.writing_source(source_file("d.txt"), None) as writer:
-                writer.add_piece(IngestedPiece(id="p1", position=0, paragraphs=["x"]))
-                raise RuntimeError("crash mid-way")
+        with pytest.raises(RuntimeError), store.writing_source(source_file("d.txt"), None) as writer:
+            writer.add_piece(IngestedPiece(id="p1", position=0, paragraphs=["x"]))
+            raise RuntimeError("crash mid-way")
         assert store.rows("pieces") == [] and store.rows("sources") == [] and store.rows("paragraphs") == []
 
 

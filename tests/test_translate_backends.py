@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from translate_support import flores
 
 from pipeline.translate import TranslatorSettings, load_translator
 from pipeline.translate.model import load_seq2seq
-from translate_support import flores
 
 
 @pytest.fixture(scope="module")
@@ -18,13 +18,16 @@ def ct2_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def sentences():
     # FLORES dev (varied lengths) plus inputs that stress tokenization
-    return flores(56) + ["", "123 456", "!!!", "كلمات عربية with English words في الوسط.", "\u200fنص\u200b مع\u2067 علامات"]
+    return [*flores(56), "", "123 456", "!!!", "كلمات عربية with English words في الوسط.", "\u200fنص\u200b مع\u2067 علامات"]
 
 
 def make(tiny_model_dir, ct2_cache, backend: str, **translate):
     return load_translator(
         TranslatorSettings.model_validate(
-            {"model": {"path": str(tiny_model_dir)}, "translate": {"backend": backend, "cache_dir": str(ct2_cache), "threads": 2, **translate}}
+            {
+                "model": {"path": str(tiny_model_dir)},
+                "translate": {"backend": backend, "cache_dir": str(ct2_cache), "threads": 2, **translate},
+            }
         )
     )
 
@@ -141,7 +144,7 @@ def test_batches_are_length_sorted_and_within_the_token_budget(tiny_model_dir, c
 
 def test_on_batch_reports_every_sentence_once(tiny_model_dir, ct2_cache):
     translator = make(tiny_model_dir, ct2_cache, "ctranslate2", batch_tokens=200, num_beams=1)
-    texts = flores(30) + [""]
+    texts = [*flores(30), ""]
     seen: list[int] = []
     results = translator.translate(texts, on_batch=lambda idx, res: seen.extend(idx))
     assert sorted(seen) == list(range(len(texts)))

@@ -185,7 +185,12 @@ def test_a_download_is_found_again_without_the_hub(state, checkpoint, tmp_path, 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     offline = resolve_model(settings(hub, tmp_path / "hf"))  # the hub is closed by now, too
     for model in (again, offline):
-        assert (model.revision, model.ref, model.converted_from, model.origin) == (first.revision, first.ref, first.converted_from, "hub cache")
+        assert (model.revision, model.ref, model.converted_from, model.origin) == (
+            first.revision,
+            first.ref,
+            first.converted_from,
+            "hub cache",
+        )
 
 
 @pytest.mark.parametrize("call", ["/revision/main", "/discussions", "/commits/refs/pr/1", "/revision/{head}"])
@@ -239,13 +244,19 @@ def test_the_manifest_pins_the_converted_commit_and_the_weights(checkpoint, tmp_
 
 def _reference(tiny_model_dir: Path, sources: list[str]) -> list[str]:
     """The tiny model's own translations, loaded straight from its folder."""
-    translator = load_translator(TranslatorSettings.model_validate({"model": {"path": str(tiny_model_dir)}, "translate": DECODING}))
+    translator = load_translator(
+        TranslatorSettings.model_validate({"model": {"path": str(tiny_model_dir)}, "translate": DECODING})
+    )
     return [r.text for r in translator.translate(sources)]
 
 
 @pytest.mark.parametrize(
     ("state", "extra", "ref"),
-    [(main_with_safetensors, {}, "main"), (main_with_pickle_and_a_conversion, {}, "refs/pr/1"), (only_pickle, {"allow_pickle": True}, "main")],
+    [
+        (main_with_safetensors, {}, "main"),
+        (main_with_pickle_and_a_conversion, {}, "refs/pr/1"),
+        (only_pickle, {"allow_pickle": True}, "main"),
+    ],
 )
 def test_translations_through_each_state_are_the_models_own(state, extra, ref, checkpoint, tiny_model_dir, tmp_path):
     repo = state(checkpoint)

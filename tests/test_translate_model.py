@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from translate_support import add_piece, make_config, segment_rows
 
-from pipeline.errors import EXIT_MODEL_UNAVAILABLE, ModelUnavailable
 from pipeline.cli import build_config
+from pipeline.errors import EXIT_MODEL_UNAVAILABLE, ModelUnavailable
 from pipeline.store import open_store
 from pipeline.translate import TranslatorSettings, load_translator, translate_store
 from pipeline.translate.model import resolve_model
 from pipeline.translate.settings import MODEL_PATH_ENV
-from translate_support import add_piece, make_config, segment_rows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,7 +125,7 @@ def test_a_hanging_hub_is_given_up_on_in_seconds(tmp_path, silent_server):
 def test_an_unreachable_hub_fails_fast_with_the_default_settings(tmp_path):
     # Nothing listens on port 9 (discard): a machine with no route to the hub.
     start = time.monotonic()
-    with pytest.raises(ModelUnavailable, match="unreachable|did not answer"):
+    with pytest.raises(ModelUnavailable, match=r"unreachable|did not answer"):
         resolve_model(settings(hub_endpoint="http://127.0.0.1:9", cache_dir=str(tmp_path / "hf")))
     assert time.monotonic() - start < 10
 
@@ -145,7 +145,9 @@ def test_a_snapshot_in_the_hub_cache_is_used_without_the_network(tiny_model_dir,
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(sha)
     # revision "main": the manifest pins a commit (and its weights' SHA-256, which the tiny model does not have)
-    resolved = resolve_model(settings(revision="main", hub_endpoint=silent_server, hub_timeout_s=30, cache_dir=str(tmp_path / "hf")))
+    resolved = resolve_model(
+        settings(revision="main", hub_endpoint=silent_server, hub_timeout_s=30, cache_dir=str(tmp_path / "hf"))
+    )
     assert (resolved.model_id, resolved.revision, resolved.origin) == ("Helsinki-NLP/opus-mt-ar-en", sha, "hub cache")
     assert resolved.ref == "main"
 

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from translate_support import add_piece, flores, make_config, segment_rows
 
 from pipeline.config import Config
 from pipeline.errors import EXIT_MODEL_UNAVAILABLE
 from pipeline.store import open_store
 from pipeline.translate import translate_store
 from pipeline.translate.stage import EMPTY_PARAGRAPH, NOTHING_TO_TRANSLATE
-from translate_support import add_piece, flores, make_config, segment_rows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,7 +135,11 @@ def test_a_run_killed_mid_way_resumes_without_losing_or_repeating_a_sentence(tmp
 
     with open_store(config.store.path) as store:
         after_crash = segment_rows(store)
-        done = {(r["piece_id"], r["paragraph_idx"], r["sentence_idx"]): r["translation_key"] for r in after_crash if r["translation_key"]}
+        done = {
+            (r["piece_id"], r["paragraph_idx"], r["sentence_idx"]): r["translation_key"]
+            for r in after_crash
+            if r["translation_key"]
+        }
         assert len(done) == 12  # exactly three committed batches of four distinct sentences
         assert store.counts().translations_cached == 12
         pending_pieces = store.counts().pieces_by_status.get("translated", 0)
@@ -236,7 +240,18 @@ def test_cli_translate_runs_the_stage(tmp_path, tiny_model_dir, ct2_cache):
         add_piece(store, "p", flores(3))
     config_file = tmp_path / "config.yaml"
     config_file.write_text(f"translate:\n  cache_dir: {ct2_cache}\n  num_beams: 1\n")
-    cmd = [sys.executable, "-m", "pipeline", "translate", "--config", str(config_file), "--db", str(db), "--model", str(tiny_model_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "translate",
+        "--config",
+        str(config_file),
+        "--db",
+        str(db),
+        "--model",
+        str(tiny_model_dir),
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "new 3" in proc.stdout

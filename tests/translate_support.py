@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from store_factory import ingest_pieces, ingested
+
 from pipeline.config import Config
 from pipeline.records import Detection, RoutedParagraph
 from pipeline.store import Store
-from store_factory import ingest_pieces, ingested
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FLORES_AR = SHARED / "data" / "flores-dev" / "flores-dev.ar"
@@ -36,7 +37,17 @@ def add_piece(
     ]
     arabic = "translate" in routes
     store.save_detections(
-        [Detection(piece_id=piece_id, lang="ar" if arabic else "en", score=1.0, status="pending" if arabic else "english", title_lang=title_lang, reason=None, paragraphs=routed)]
+        [
+            Detection(
+                piece_id=piece_id,
+                lang="ar" if arabic else "en",
+                score=1.0,
+                status="pending" if arabic else "english",
+                title_lang=title_lang,
+                reason=None,
+                paragraphs=routed,
+            )
+        ]
     )
 
 

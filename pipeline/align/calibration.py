@@ -118,4 +118,6 @@ def operating_point(threshold: float | None, rate: float, weights: dict[str, flo
             "(python benchmarks/eval_align.py --calibrate)"
         )
     long_t = curve.threshold_for(rate)
-    return OperatingPoint(long_t, max(long_t, short_curve.threshold_for(rate)), rate, f"calibrated for max_false_match_rate {rate}")
+    return OperatingPoint(
+        long_t, max(long_t, short_curve.threshold_for(rate)), rate, f"calibrated for max_false_match_rate {rate}"
+    )

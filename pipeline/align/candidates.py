@@ -38,7 +38,11 @@ def prune_rows(m: sp.csr_matrix, keep: int) -> sp.csr_matrix:
         indices.append(ix)
         indptr.append(indptr[-1] + len(d))
     return sp.csr_matrix(
-        (np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32), indptr),
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+            indptr,
+        ),
         shape=m.shape,
     )
 

@@ -39,35 +39,120 @@ _CONNECTORS = {"al", "el", "bin", "ibn", "bint", "abu", "abd", "of", "de", "du",
 MAX_PARTS = 4  # a key with more name words is a headline or a list, not one name
 # Capitalised words that sit next to names but are not part of them.
 TITLE_WORDS = {
-    "president", "prime", "minister", "leader", "supreme", "secretary", "general", "spokesman", "spokesperson",
-    "deputy", "former", "senior", "chief", "commander", "head", "speaker", "mr", "ms", "mrs", "dr", "sayyed",
-    "sayyid", "sheikh", "king", "queen", "prince", "sir", "lieutenant", "major", "colonel", "iraqi", "iranian",
-    "american", "lebanese", "syrian", "us", "uk", "yesterday", "today", "tomorrow", "monday", "tuesday",
-    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may",
-    "june", "july", "august", "september", "october", "november", "december", "according", "however",
+    "president",
+    "prime",
+    "minister",
+    "leader",
+    "supreme",
+    "secretary",
+    "general",
+    "spokesman",
+    "spokesperson",
+    "deputy",
+    "former",
+    "senior",
+    "chief",
+    "commander",
+    "head",
+    "speaker",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "sayyed",
+    "sayyid",
+    "sheikh",
+    "king",
+    "queen",
+    "prince",
+    "sir",
+    "lieutenant",
+    "major",
+    "colonel",
+    "iraqi",
+    "iranian",
+    "american",
+    "lebanese",
+    "syrian",
+    "us",
+    "uk",
+    "yesterday",
+    "today",
+    "tomorrow",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "according",
+    "however",
 }
 _ARTICLES = ("al", "el", "as", "ash", "ad", "an", "ar", "at", "az", "ath", "adh", "ud", "ul")
 _DROP_IN_KEY = {"of", "the", "and", "bin", "ibn", "bint", "de", "du", "la", "le"}
 # Translated name parts → the transliterated word they stand for (step 3).
 WORD_ALIASES = {
-    "brigades": "kataib", "brigade": "kataib", "battalions": "kataib",
-    "people": "ahl", "truth": "haq", "righteous": "haq", "league": "asaib", "leagues": "asaib",
-    "party": "hizb", "god": "allah", "movement": "harakat", "organization": "munazzama",
+    "brigades": "kataib",
+    "brigade": "kataib",
+    "battalions": "kataib",
+    "people": "ahl",
+    "truth": "haq",
+    "righteous": "haq",
+    "league": "asaib",
+    "leagues": "asaib",
+    "party": "hizb",
+    "god": "allah",
+    "movement": "harakat",
+    "organization": "munazzama",
 }
 # Whole-name aliases (after folding), for names that are translated, not transliterated.
 NAME_ALIASES = {
     "hezbollah brigades": "kataib hezbollah",
     "party of god": "hezbollah",
     "league of the righteous": "asaib ahl al haq",
-    "islamic state": "isis", "daesh": "isis", "isil": "isis", "is": "isis",
-    "united states": "us", "usa": "us", "america": "us", "united states of america": "us",
-    "popular mobilization forces": "pmu", "popular mobilisation forces": "pmu",
-    "popular mobilization units": "pmu", "hashd al shaabi": "pmu", "pmf": "pmu",
+    "islamic state": "isis",
+    "daesh": "isis",
+    "isil": "isis",
+    "is": "isis",
+    "united states": "us",
+    "usa": "us",
+    "america": "us",
+    "united states of america": "us",
+    "popular mobilization forces": "pmu",
+    "popular mobilisation forces": "pmu",
+    "popular mobilization units": "pmu",
+    "hashd al shaabi": "pmu",
+    "pmf": "pmu",
     "international monetary fund": "imf",
     "united nations": "un",
 }
-_SKELETON_RULES = [("kh", "k"), ("gh", "k"), ("q", "k"), ("dh", "z"), ("th", "t"), ("sh", "s"),
-                   ("ph", "f"), ("ch", "s"), ("ou", "u"), ("c", "k"), ("x", "ks"), ("w", "")]
+_SKELETON_RULES = [
+    ("kh", "k"),
+    ("gh", "k"),
+    ("q", "k"),
+    ("dh", "z"),
+    ("th", "t"),
+    ("sh", "s"),
+    ("ph", "f"),
+    ("ch", "s"),
+    ("ou", "u"),
+    ("c", "k"),
+    ("x", "ks"),
+    ("w", ""),
+]
 _VOWELS = set("aeiouy")
 SHORT_KEY_MIN = 60.0
 ENTITY_BASE = 8.0  # background weight (text.Background) below which a name is too common to be evidence
@@ -231,9 +316,8 @@ def _contained(ent: Entity, by_part: dict[str, list[Entity]]) -> Entity | None:
             continue
         for cand in by_part.get(part, []):
             cset = set(cand.key)
-            if kset <= cset or cset <= kset:
-                if best is None or cand.weight > best.weight:
-                    best = cand
+            if (kset <= cset or cset <= kset) and (best is None or cand.weight > best.weight):
+                best = cand
     return best
 
 

@@ -195,7 +195,9 @@ def _number_matrix(sentences: list[str]) -> sp.csr_matrix:
 class _Prepared:
     """Both sides in one feature space, with per-piece entity sets computed on demand."""
 
-    def __init__(self, src: list[Piece], src_sents: list[list[str]], tgt: list[Piece], tgt_sents: list[list[str]], s: AlignSettings):
+    def __init__(
+        self, src: list[Piece], src_sents: list[list[str]], tgt: list[Piece], tgt_sents: list[list[str]], s: AlignSettings
+    ):
         docs = [Doc(ss, p.title_translation) for p, ss in zip(src, src_sents)]
         docs += [Doc(ts, p.title) for p, ts in zip(tgt, tgt_sents)]
         self.v: Vectors = build_vectors(docs, s.char_min_weight)
@@ -237,7 +239,8 @@ class _Prepared:
 
     def entities(self, doc: int) -> ents.EntitySet:
         if doc not in self._entities:
-            extra = [self.titles[doc]] if self.titles[doc] else []
+            title = self.titles[doc]
+            extra = [title] if title else []
             self._entities[doc] = ents.extract(self.sents[doc] + extra)
         return self._entities[doc]
 
@@ -295,9 +298,15 @@ def align_pieces(
         n_words = sum(len(words(x)) for x in sents)
         if n_words < settings.min_words:
             if excluded and len(excluded) == len(sents):
-                result.abstentions[p.id] = f"nothing left to match: all {len(sents)} sentences of the translation are flagged by diagnostics"
+                result.abstentions[p.id] = (
+                    f"nothing left to match: all {len(sents)} sentences of the translation are flagged by diagnostics"
+                )
                 continue
-            what = "empty translation" if n_words == 0 else f"translation too short to match ({n_words} content word{'s' if n_words != 1 else ''}; need {settings.min_words})"
+            what = (
+                "empty translation"
+                if n_words == 0
+                else f"translation too short to match ({n_words} content word{'s' if n_words != 1 else ''}; need {settings.min_words})"
+            )
             result.abstentions[p.id] = what + _excluded_note(excluded)
             continue
         src.append(p)
@@ -312,15 +321,23 @@ def align_pieces(
         return result
     tgt_sents = [split_english(p.text) for p in tgt]
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
-    prep.lines = [None if p.id in source_sentences else english_line_numbers(p.translation) for p in src] + [english_line_numbers(p.text) for p in tgt]
+    prep.lines = [None if p.id in source_sentences else english_line_numbers(p.translation) for p in src] + [
+        english_line_numbers(p.text) for p in tgt
+    ]
     prep.op, prep.short = op, shorts
     prep.excluded = [result.excluded.get(p.id, []) for p in src]
     n = len(src)
     src_dates = [parse_date(p.date) for p in src]
     tgt_dates = [parse_date(p.date) for p in tgt]
     cands = find_candidates(
-        prep.v.doc_word[:n], prep.v.doc_word[n:], src_dates, tgt_dates,
-        settings.candidates, settings.candidate_floor, settings.query_terms, settings.date_window_days,
+        prep.v.doc_word[:n],
+        prep.v.doc_word[n:],
+        src_dates,
+        tgt_dates,
+        settings.candidates,
+        settings.candidate_floor,
+        settings.query_terms,
+        settings.date_window_days,
     )
     all_scored: list[list[Candidate]] = [[] for _ in src]
     t_ord = np.array([d.toordinal() if d else -1 for d in tgt_dates])
@@ -372,7 +389,9 @@ def _blocks(dates: list[date | None], window_days: int) -> list[tuple[list[int],
     return out
 
 
-def _decide_one_to_one(src: list[Piece], scored: list[list[Candidate]], prep: _Prepared, s: AlignSettings, result: AlignResult, dated: list[bool]) -> None:
+def _decide_one_to_one(
+    src: list[Piece], scored: list[list[Candidate]], prep: _Prepared, s: AlignSettings, result: AlignResult, dated: list[bool]
+) -> None:
     """Mining mode: a greedy one-to-one assignment, best score first, over all pairs at or above the mining floor.
 
     For sentence mining (a translation and its source sentence), where each
@@ -433,7 +452,15 @@ def _pair_cosines(prep: _Prepared, cands: list[list[tuple[int, float]]], n: int)
     return out
 
 
-def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], tgt: list[Piece], d_src: date | None, tgt_dates: list[date | None], s: AlignSettings) -> list[Candidate]:
+def _score_candidates(
+    prep: _Prepared,
+    i: int,
+    cands: list[tuple[int, float]],
+    tgt: list[Piece],
+    d_src: date | None,
+    tgt_dates: list[date | None],
+    s: AlignSettings,
+) -> list[Candidate]:
     if not cands:
         return []
     n = prep.n_src
@@ -450,17 +477,26 @@ def _score_candidates(prep: _Prepared, i: int, cands: list[tuple[int, float]], t
         lexical = _pair_cosines(prep, [cands if k == i else [] for k in range(i + 1)], n)
     n_src = src_rows.stop - src_rows.start
     t_adj = (np.concatenate([x.adjacent for x in tvs]), np.concatenate([x.norms2 for x in tvs]))
-    one, one_two, two_one = fact_links(prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj)
+    one, one_two, two_one = fact_links(
+        prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj
+    )
     floor = s.sentence_threshold - 4 * s.sentence_softness
     out, col = [], 0
-    for c, ((t, _), rows) in enumerate(zip(cands, t_rows)):
+    for _c, ((t, _), rows) in enumerate(zip(cands, t_rows)):
         width = rows.stop - rows.start
         block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
         col += width
         strong = strong_links(*block, floor)
         evidence, count = shared_sentence_evidence(
-            strong, n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight,
-            _lines(prep, i), _lines(prep, n + t),
+            strong,
+            n_src,
+            width,
+            s.sentence_threshold,
+            s.sentence_softness,
+            s.min_shared_sentences,
+            s.passage_weight,
+            _lines(prep, i),
+            _lines(prep, n + t),
         )
         shared = ents.match(prep.entities(i), prep.entities(n + t))
         proximity, gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)
@@ -484,7 +520,15 @@ def _lines(prep: _Prepared, doc: int) -> list[int]:
     return lines if lines is not None else list(range(len(prep.sents[doc])))
 
 
-def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray, has_t: np.ndarray, agree: np.ndarray | None, s: AlignSettings) -> np.ndarray:
+def _adjust(
+    sims: np.ndarray,
+    ls: np.ndarray,
+    lt: np.ndarray,
+    has_s: np.ndarray,
+    has_t: np.ndarray,
+    agree: np.ndarray | None,
+    s: AlignSettings,
+) -> np.ndarray:
     """Sentence similarity adjusted for shared-fact evidence: lengths must be comparable, numbers agree.
 
     A translation and its source sentence have similar lengths; a same-topic
@@ -492,7 +536,7 @@ def _adjust(sims: np.ndarray, ls: np.ndarray, lt: np.ndarray, has_s: np.ndarray,
     sharing one is evidence for, sharing none is evidence against.
     """
     ratio = np.minimum(ls[:, None], lt[None, :]) / np.maximum(ls[:, None], lt[None, :])
-    adj = sims * ratio ** s.length_exponent
+    adj = sims * ratio**s.length_exponent
     if s.number_bonus and agree is not None:
         both = has_s[:, None] & has_t[None, :]
         adj = adj + s.number_bonus * np.where(both, np.where(agree, 1.0, -1.0), 0.0)
@@ -503,7 +547,13 @@ Neighbours = tuple[np.ndarray, np.ndarray]  # (row k · row k+1, 0 for a piece's
 
 
 def fact_links(
-    prep: _Prepared, sims: np.ndarray, src_rows: np.ndarray, tgt_rows: np.ndarray, s: AlignSettings, src_nb: Neighbours, tgt_nb: Neighbours,
+    prep: _Prepared,
+    sims: np.ndarray,
+    src_rows: np.ndarray,
+    tgt_rows: np.ndarray,
+    s: AlignSettings,
+    src_nb: Neighbours,
+    tgt_nb: Neighbours,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shared-fact similarities of 1-1, 1-2 and 2-1 sentence links (see :func:`~pipeline.align.sentences.strong_links`).
 
@@ -521,17 +571,29 @@ def fact_links(
     t_adj, t_n2 = tgt_nb[0][:-1], tgt_nb[1]
     s_adj, s_n2 = src_nb[0][:-1], src_nb[1]
     one_two = _adjust(
-        merged_similarity(sims, t_adj, t_n2, axis=1), ls, lt[:-1] + lt[1:], has_s, has_t[:-1] | has_t[1:],
-        None if agree is None else agree[:, :-1] | agree[:, 1:], s,
+        merged_similarity(sims, t_adj, t_n2, axis=1),
+        ls,
+        lt[:-1] + lt[1:],
+        has_s,
+        has_t[:-1] | has_t[1:],
+        None if agree is None else agree[:, :-1] | agree[:, 1:],
+        s,
     )
     two_one = _adjust(
-        merged_similarity(sims, s_adj, s_n2, axis=0), ls[:-1] + ls[1:], lt, has_s[:-1] | has_s[1:], has_t,
-        None if agree is None else agree[:-1] | agree[1:], s,
+        merged_similarity(sims, s_adj, s_n2, axis=0),
+        ls[:-1] + ls[1:],
+        lt,
+        has_s[:-1] | has_s[1:],
+        has_t,
+        None if agree is None else agree[:-1] | agree[1:],
+        s,
     )
     return one, one_two, two_one
 
 
-def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: AlignSettings, result: AlignResult, dated: bool) -> None:
+def _decide(
+    piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: AlignSettings, result: AlignResult, dated: bool
+) -> None:
     note = _excluded_note(prep.excluded[i])
     if not scored:
         window = f" within {s.date_window_days} days" if dated and s.date_window_days >= 0 else ""
@@ -553,7 +615,13 @@ def _decide(piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: A
                 f"shares no sentence with it{why}{note}"
             )
             return
-        what = f"short-piece threshold {floor} (short piece: {short}{rate}; " if short else f"threshold {floor} ({rate[2:]}; " if rate else f"threshold {floor} ("
+        what = (
+            f"short-piece threshold {floor} (short piece: {short}{rate}; "
+            if short
+            else f"threshold {floor} ({rate[2:]}; "
+            if rate
+            else f"threshold {floor} ("
+        )
         result.abstentions[piece.id] = (
             f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
             f"< {what}shared facts {best.components.shared_sentences:.1f}, "
@@ -590,8 +658,13 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
         "date_gap_days": c.components.date_gap_days,
         "best_sentence_pairs": [
             {
-                "source": a, "target": b, "score": round(x, 4), "source_sentences": na, "target_sentences": nb,
-                "source_text": " ".join(src_s[a : a + na])[:300], "target_text": " ".join(tgt_s[b : b + nb])[:300],
+                "source": a,
+                "target": b,
+                "score": round(x, 4),
+                "source_sentences": na,
+                "target_sentences": nb,
+                "source_text": " ".join(src_s[a : a + na])[:300],
+                "target_text": " ".join(tgt_s[b : b + nb])[:300],
             }
             for a, b, x, na, nb in c.strong[:3]
         ],
@@ -606,11 +679,15 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
     return Match(source_id=piece.id, target_id=c.target_id, score=c.score, evidence=evidence, sentence_pairs=pairs)
 
 
-def pair_components(translated: Piece, english: Piece, settings: AlignSettings, sentences: list[str] | None = None) -> Candidate | None:
+def pair_components(
+    translated: Piece, english: Piece, settings: AlignSettings, sentences: list[str] | None = None
+) -> Candidate | None:
     """Score one pair directly (no candidate generation): used by tests and the harness."""
     src_sents = sentences if sentences is not None else split_english(translated.translation)
     prep = _Prepared([translated], [src_sents], [english], [split_english(english.text)], settings)
-    prep.lines = [None if sentences is not None else english_line_numbers(translated.translation), english_line_numbers(english.text)]
+    prep.lines = [
+        None if sentences is not None else english_line_numbers(translated.translation),
+        english_line_numbers(english.text),
+    ]
     scored = _score_candidates(prep, 0, [(0, 1.0)], [english], parse_date(translated.date), [parse_date(english.date)], settings)
     return scored[0] if scored else None
-

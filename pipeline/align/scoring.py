@@ -65,8 +65,15 @@ def sigmoid(x: float) -> float:
 
 
 def shared_sentence_evidence(
-    links: list[tuple[int, int, float, int, int]], n_src: int, n_tgt: int, threshold: float, softness: float, needed: int, passage_weight: float = 1.0,
-    src_lines: list[int] | None = None, tgt_lines: list[int] | None = None,
+    links: list[tuple[int, int, float, int, int]],
+    n_src: int,
+    n_tgt: int,
+    threshold: float,
+    softness: float,
+    needed: int,
+    passage_weight: float = 1.0,
+    src_lines: list[int] | None = None,
+    tgt_lines: list[int] | None = None,
 ) -> tuple[float, float]:
     """(evidence in 0..1, count of links at or above threshold) from one-to-one sentence links.
 
@@ -86,6 +93,7 @@ def shared_sentence_evidence(
     """
     k = max(1, min(needed, n_src, n_tgt))
     soft = {(a, b): sigmoid((x - threshold) / softness) for a, b, x, _, _ in links}
+
     def same_line(lines: list[int] | None, k: int) -> bool:
         return lines is None or (0 < k < len(lines) and lines[k - 1] == lines[k])
 

@@ -23,7 +23,6 @@ import scipy.sparse as sp
 
 from pipeline.records import SentencePair
 
-
 WORD_SHARE = 0.0  # share of the stem cosine in sentence similarity (the rest: character n-grams)
 
 
@@ -62,7 +61,9 @@ def strong_pairs(sim: np.ndarray, floor: float) -> list[tuple[int, int, float]]:
     """
     rows, cols = np.nonzero(sim >= floor)
     order = sorted(zip(rows.tolist(), cols.tolist()), key=lambda rc: (-sim[rc], rc))
-    used_r, used_c, out = set(), set(), []
+    used_r: set[int] = set()
+    used_c: set[int] = set()
+    out = []
     for r, c in order:
         if r not in used_r and c not in used_c:
             used_r.add(r)
@@ -97,8 +98,12 @@ def strong_links(one: np.ndarray, one_two: np.ndarray, two_one: np.ndarray, floo
     sim, size, rows, cols, nrs, ncs = (np.concatenate(x) for x in zip(*parts))
     order = np.lexsort((cols, rows, size, -sim))
     n_rows, n_cols = one.shape
-    used_r, used_c, out = set(), set(), []
-    for r, c, x, nr, nc in zip(rows[order].tolist(), cols[order].tolist(), sim[order].tolist(), nrs[order].tolist(), ncs[order].tolist()):
+    used_r: set[int] = set()
+    used_c: set[int] = set()
+    out = []
+    for r, c, x, nr, nc in zip(
+        rows[order].tolist(), cols[order].tolist(), sim[order].tolist(), nrs[order].tolist(), ncs[order].tolist()
+    ):
         if r in used_r or c in used_c or (nr == 2 and r + 1 in used_r) or (nc == 2 and c + 1 in used_c):
             continue
         used_r.update(range(r, r + nr))
@@ -159,10 +164,14 @@ def monotonic_pairs(
     src2 = [_merged(src_word, src_char, i, 2) for i in range(n - 1)]
     tgt2 = [_merged(tgt_word, tgt_char, j, 2) for j in range(m - 1)]
     two_one = (
-        similarity(sp.vstack([w for w, _ in src2]), sp.vstack([c for _, c in src2]), tgt_word, tgt_char) if src2 else np.zeros((0, m))
+        similarity(sp.vstack([w for w, _ in src2]), sp.vstack([c for _, c in src2]), tgt_word, tgt_char)
+        if src2
+        else np.zeros((0, m))
     )
     one_two = (
-        similarity(src_word, src_char, sp.vstack([w for w, _ in tgt2]), sp.vstack([c for _, c in tgt2])) if tgt2 else np.zeros((n, 0))
+        similarity(src_word, src_char, sp.vstack([w for w, _ in tgt2]), sp.vstack([c for _, c in tgt2]))
+        if tgt2
+        else np.zeros((n, 0))
     )
     best = np.full((n + 1, m + 1), -np.inf)
     back: dict[tuple[int, int], tuple[int, int, str]] = {}

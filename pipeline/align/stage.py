@@ -111,8 +111,15 @@ class AlignStage(SectionStage[AlignSettings]):
         result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
-        alignments = [Alignment(piece_id=p.id, status=status, reason=reason) for p in translated for status, reason in [_status_reason(p.id, result)]]
-        alignments += [Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')") for p in untranslated]
+        alignments = [
+            Alignment(piece_id=p.id, status=status, reason=reason)
+            for p in translated
+            for status, reason in [_status_reason(p.id, result)]
+        ]
+        alignments += [
+            Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')")
+            for p in untranslated
+        ]
         store.replace_alignments(result.matches, alignments, ctx.run_id)
         return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
 
@@ -129,6 +136,7 @@ def align_store(store: Store, config: Config, reporter: Reporter = QUIET, run_id
 
 
 # -- JSONL mode -------------------------------------------------------------------
+
 
 def read_pieces_jsonl(path: Path, default_lang: str | None) -> list[Piece]:
     """Pieces from a JSONL file (the pieces.jsonl contract, or any objects with text/translation).
@@ -166,7 +174,9 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
     except RecursionError:
         raise InputError(str(path), "JSON nested too deeply to read", number) from None
     except UnicodeEncodeError:
-        raise InputError(str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number) from None
+        raise InputError(
+            str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number
+        ) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python reads
         raise InputError(str(path), f"not valid JSON: {exc}", number) from None
     if not isinstance(obj, dict):
@@ -218,7 +228,9 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     try:
         out.mkdir(parents=True, exist_ok=True)
         match_path, status_path = out / "matches.jsonl", out / "alignments.jsonl"
-        _write_jsonl(match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))])
+        _write_jsonl(
+            match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))]
+        )
         statuses = [{"piece_id": p.id, "status": s, "reason": r} for p in translated for s, r in [_status_reason(p.id, result)]]
         statuses += [{"piece_id": p.id, "status": "no_translation", "reason": result.abstentions[p.id]} for p in missing]
         _write_jsonl(status_path, statuses)

@@ -103,7 +103,7 @@ class Background:
     depends on the pieces being aligned.
     """
 
-    _instance: "Background | None" = None
+    _instance: Background | None = None
 
     def __init__(self, size: int = BACKGROUND_WORDS):
         import wordfreq
@@ -127,7 +127,7 @@ class Background:
         self.unseen_gram = math.log1p(CHAR_P0 / CHAR_FLOOR)
 
     @classmethod
-    def get(cls) -> "Background":
+    def get(cls) -> Background:
         if cls._instance is None:
             cls._instance = cls()
         return cls._instance

@@ -88,7 +88,9 @@ def rows_of(m: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
     A copy, not a view: a cached piece must not keep its whole block's arrays alive.
     """
     lo, hi = m.indptr[a], m.indptr[b]
-    return sp.csr_matrix((m.data[lo:hi].copy(), m.indices[lo:hi].copy(), m.indptr[a : b + 1] - lo), shape=(b - a, m.shape[1]), copy=False)
+    return sp.csr_matrix(
+        (m.data[lo:hi].copy(), m.indices[lo:hi].copy(), m.indptr[a : b + 1] - lo), shape=(b - a, m.shape[1]), copy=False
+    )
 
 
 def stack(mats: list[sp.csr_matrix]) -> sp.csr_matrix:
@@ -102,7 +104,8 @@ def stack(mats: list[sp.csr_matrix]) -> sp.csr_matrix:
         at += m.indptr[-1]
     return sp.csr_matrix(
         (np.concatenate([m.data for m in mats]), np.concatenate([m.indices for m in mats]), np.concatenate(indptr)),
-        shape=(sum(m.shape[0] for m in mats), mats[0].shape[1]), copy=False,
+        shape=(sum(m.shape[0] for m in mats), mats[0].shape[1]),
+        copy=False,
     )
 
 
@@ -153,7 +156,9 @@ class Vectors:
             adj = adjacent[at:end].copy()
             if len(adj):
                 adj[-1] = 0.0
-            out.append(PieceVectors(rows_of(word, at, end), rows_of(char, at, end), adj, norms2[at:end], rows_of(doc_char, k, k + 1)))
+            out.append(
+                PieceVectors(rows_of(word, at, end), rows_of(char, at, end), adj, norms2[at:end], rows_of(doc_char, k, k + 1))
+            )
             at = end
         return out
 
@@ -202,7 +207,9 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
     for g, j in grams.items():
         gram_w[j] = bg.gram(g) if GRAM_WEIGHTS else 1.0
 
-    A = sp.csr_matrix((np.ones(n_rows, dtype=np.float32), (np.array(doc_of_row, dtype=np.int64), np.arange(n_rows))), shape=(len(docs), n_rows))
+    A = sp.csr_matrix(
+        (np.ones(n_rows, dtype=np.float32), (np.array(doc_of_row, dtype=np.int64), np.arange(n_rows))), shape=(len(docs), n_rows)
+    )
     offsets = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum([len(doc.sentences) for doc in docs], out=offsets[1:])
     return Vectors(

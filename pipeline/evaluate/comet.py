@@ -49,8 +49,12 @@ def comet_scores(
     try:
         from comet import load_from_checkpoint  # lazy: the `comet` extra is optional
     except ImportError:
-        return _skip("failed", str(model_dir),
-                     "COMET: the unbabel-comet package is not installed (pip install '.[comet]'); skipped", reporter)
+        return _skip(
+            "failed",
+            str(model_dir),
+            "COMET: the unbabel-comet package is not installed (pip install '.[comet]'); skipped",
+            reporter,
+        )
     reporter.info(f"COMET: scoring with {checkpoint}")
     try:
         model = load_from_checkpoint(str(checkpoint))

@@ -123,8 +123,16 @@ def evaluate_segments(
     paired = None
     if baseline is not None and len(systems) > 1 and settings.paired_tests:
         reporter.info(f"paired tests ({', '.join(settings.paired_tests)}) against {baseline}")
-        paired = paired_tests(systems, baseline, metrics, settings.paired_tests, settings.paired_bs_n,
-                              settings.paired_ar_n, settings.seed, settings.paired_jobs)
+        paired = paired_tests(
+            systems,
+            baseline,
+            metrics,
+            settings.paired_tests,
+            settings.paired_bs_n,
+            settings.paired_ar_n,
+            settings.seed,
+            settings.paired_jobs,
+        )
     comet_info, comet = comet_scores(sources, systems, references[0], settings, reporter)
     results = []
     with reporter.task("scoring systems", len(systems), "systems") as task:
@@ -138,7 +146,8 @@ def evaluate_segments(
             task.advance()
     warnings = [
         f"{r.name}: {len(r.empty_hypotheses)} empty hypothesis line(s): {_lines(r.empty_hypotheses)}"
-        for r in results if r.empty_hypotheses
+        for r in results
+        if r.empty_hypotheses
     ]
     return EvaluationResult(
         unit=unit,
@@ -223,12 +232,16 @@ def _segment_scores(
 ) -> list[SegmentScores]:
     """sentence_score of every segment, from the statistics the corpus score already extracted."""
     per_metric = {
-        name: [segment_metrics[name]._compute_score_from_stats(row).score for row in metric._extract_corpus_statistics(list(hyps), None)]
+        name: [
+            segment_metrics[name]._compute_score_from_stats(row).score
+            for row in metric._extract_corpus_statistics(list(hyps), None)
+        ]
         for name, metric in metrics.items()
     }
     return [
-        SegmentScores(line=i + 1, id=ids[i] if ids else None,
-                      scores={name: round(values[i], 4) for name, values in per_metric.items()})
+        SegmentScores(
+            line=i + 1, id=ids[i] if ids else None, scores={name: round(values[i], 4) for name, values in per_metric.items()}
+        )
         for i in range(len(hyps))
     ]
 
@@ -243,8 +256,9 @@ def _worst(
     sign = -1 if metric in LOWER_IS_BETTER else 1
     ranked = sorted(segments, key=lambda s: (sign * s.scores[metric], s.line))[: settings.worst_n]
     return [
-        WorstSegment(line=s.line, id=s.id, metric=metric, score=s.scores[metric],
-                     hypothesis=hyps[s.line - 1], reference=refs[s.line - 1])
+        WorstSegment(
+            line=s.line, id=s.id, metric=metric, score=s.scores[metric], hypothesis=hyps[s.line - 1], reference=refs[s.line - 1]
+        )
         for s in ranked
     ]
 
@@ -301,7 +315,12 @@ def evaluate_files(
         sources = read_segments(Path(source), "source")
         check_same_length(ref_paths[0], len(references[0]), Path(source), len(sources), "source")
     return evaluate_segments(
-        references, systems, baseline, settings,
-        sources=sources, reference_names=[str(p) for p in ref_paths],
-        paths={name: str(p) for name, p in hyps.items()}, reporter=reporter,
+        references,
+        systems,
+        baseline,
+        settings,
+        sources=sources,
+        reference_names=[str(p) for p in ref_paths],
+        paths={name: str(p) for name, p in hyps.items()},
+        reporter=reporter,
     )

@@ -60,12 +60,14 @@ def signatures_block(result: EvaluationResult) -> list[Text]:
             f"{TEST_NAMES[t]} ({sig.bs_resamples if t == 'bs' else sig.ar_trials} {'resamples' if t == 'bs' else 'trials'})"
             for t in sig.tests
         )
-        lines.append(Text(
-            f"Each system is compared with the baseline {sig.baseline!r} by {tests}, seed {sig.seed}. "
-            f"p < {sig.alpha} in every test is marked *: the difference is unlikely to be chance "
-            "(it says the systems differ, not which is better). μ ± ci: bootstrap mean and 95% confidence interval.",
-            style="dim",
-        ))
+        lines.append(
+            Text(
+                f"Each system is compared with the baseline {sig.baseline!r} by {tests}, seed {sig.seed}. "
+                f"p < {sig.alpha} in every test is marked *: the difference is unlikely to be chance "
+                "(it says the systems differ, not which is better). μ ± ci: bootstrap mean and 95% confidence interval.",
+                style="dim",
+            )
+        )
         for test, by_metric in sig.signatures.items():
             lines.append(Text(f"{TEST_NAMES[test]} signatures", style="bold"))
             lines += [Text(f"  {name:<8} {s}") for name, s in by_metric.items()]
@@ -96,7 +98,11 @@ def _clip(text: str, limit: int = 160) -> str:
 def print_result(result: EvaluationResult, console: Console) -> None:
     console.print(scores_table(result))
     if result.text_form is not None:
-        form = "readable (entities unescaped, Moses spacing repaired)" if result.text_form == "readable" else "raw (as each system wrote it)"
+        form = (
+            "readable (entities unescaped, Moses spacing repaired)"
+            if result.text_form == "readable"
+            else "raw (as each system wrote it)"
+        )
         console.print(f"Scored the {form} form of the stored translations (evaluate.store_text).", markup=False, highlight=False)
     for system in result.systems:
         for note in system.notes:

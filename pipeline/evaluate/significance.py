@@ -73,8 +73,7 @@ def paired_tests(
         confidence = bs_n if (test == "ar" and "bs" not in tests) else -1
         n = bs_n if test == "bs" else ar_n
         with sacrebleu_seed(seed):
-            runner = PairedTest(named, dict(metrics), None, test_type=test, n_samples=n,
-                                n_ar_confidence=confidence, n_jobs=jobs)
+            runner = PairedTest(named, dict(metrics), None, test_type=test, n_samples=n, n_ar_confidence=confidence, n_jobs=jobs)
             signatures, columns = runner()
         outcome.signatures[test] = {name: sig.format() for name, sig in signatures.items()}
         p_by_metric: dict[str, dict[str, float]] = {}

@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, InputError, PipelineError
+from pipeline.errors import ConfigError, InputError, UsageError
 from pipeline.evaluate.metrics import evaluate_segments
 from pipeline.evaluate.result import EvaluationResult
 from pipeline.evaluate.settings import EvaluateSettings
@@ -56,10 +56,8 @@ from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
 
 
-class NothingToEvaluate(PipelineError):
-    """The store holds no translated piece with a reference (exit code 3, like unusable input)."""
-
-    exit_code = 3
+class NothingToEvaluate(UsageError):
+    """The store holds no translated piece with a reference: nothing to score (exit code 2, a usage error)."""
 
 
 class RefsImportReport(BaseModel):
@@ -93,10 +91,15 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
     known = store.piece_ids()
     unknown = [pid for pid in parsed if pid not in known]
     if unknown:
-        raise InputError(str(path), f"piece {unknown[0]} is not in the store ({len(unknown)} unknown piece id(s)); "
-                         "ids are the `id` field of pieces.jsonl", line_of[unknown[0]])
-    report = RefsImportReport(path=path_text(path), pieces=len(parsed), sentences=sum(map(len, parsed.values())),
-                              piece_ids=list(parsed))
+        raise InputError(
+            str(path),
+            f"piece {unknown[0]} is not in the store ({len(unknown)} unknown piece id(s)); "
+            "ids are the `id` field of pieces.jsonl",
+            line_of[unknown[0]],
+        )
+    report = RefsImportReport(
+        path=path_text(path), pieces=len(parsed), sentences=sum(map(len, parsed.values())), piece_ids=list(parsed)
+    )
     report.replaced = store.replace_references(parsed)
     return report
 
@@ -110,7 +113,9 @@ def _parse_ref_line(path: Path, number: int, line: str) -> tuple[str, list[str]]
     except RecursionError:
         raise InputError(str(path), "JSON nested too deeply to read", number) from None
     except UnicodeEncodeError:
-        raise InputError(str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number) from None
+        raise InputError(
+            str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number
+        ) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python reads
         raise InputError(str(path), f"not valid JSON: {exc}", number) from None
     if not isinstance(obj, dict) or not isinstance(obj.get("piece_id"), str) or not obj["piece_id"]:
@@ -244,13 +249,19 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
     common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
     skipped = {pid: _why_skipped(pid, found) for pid in refs if pid not in common}
     if not common:
-        raise NothingToEvaluate("no piece with a reference is translated by every system "
-                                f"({', '.join(found)}); evaluate them one at a time")
+        raise NothingToEvaluate(
+            f"no piece with a reference is translated by every system ({', '.join(found)}); evaluate them one at a time"
+        )
     result = evaluate_segments(
         [[refs[pid] for pid in common]],
         {name: [hyps[pid] for pid in common] for name, hyps in found.items()},
-        settings.baseline, settings, sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
-        ids=common, unit="piece", reference_names=["store"], reporter=reporter,
+        settings.baseline,
+        settings,
+        sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
+        ids=common,
+        unit="piece",
+        reference_names=["store"],
+        reporter=reporter,
     )
     result.skipped = skipped
     result.text_form = form

@@ -34,7 +34,9 @@ def read_segments(path: Path, role: str) -> list[str]:
     except NotRegularFile as exc:
         raise InputError(str(path), f"the {role} path {exc}") from None
     except FileTooLarge as exc:
-        raise InputError(str(path), f"{role} file is {exc.size / 1048576:.0f} MB, over {MAX_FILE_MB} MB: not a test set") from None
+        raise InputError(
+            str(path), f"{role} file is {exc.size / 1048576:.0f} MB, over {MAX_FILE_MB} MB: not a test set"
+        ) from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read the {role} file: {exc.strerror or exc}") from None
     try:
@@ -70,8 +72,7 @@ def check_same_length(ref_path: Path, n_ref: int, path: Path, n: int, role: str)
         first_unpaired = min(n, n_ref) + 1
         raise InputError(
             str(path),
-            f"{role} has {n} lines but the reference {ref_path} has {n_ref}; "
-            f"line {first_unpaired} has no partner",
+            f"{role} has {n} lines but the reference {ref_path} has {n_ref}; line {first_unpaired} has no partner",
             first_unpaired,
         )
 

@@ -10,7 +10,8 @@ labelstudio     labelstudio.json (tasks) + labelstudio_config.xml (interface)
 doccano         doccano.jsonl
 tmx             pairs.tmx (TMX 1.4, ar → en)
 csv             pairs.csv (UTF-8 with BOM, one row per sentence pair)
-html            report.html (self-contained side-by-side view)
+html            report.html (the index: pictures, search, sorting) + report/
+                (pages of matches and of pieces without coverage, search index)
 ==============  ===============================================================
 
 summary.json is written beside them by the run ledger (pipeline/summary.py),
@@ -32,7 +33,7 @@ from pipeline.errors import ConfigError
 from pipeline.export.csv import write_csv
 from pipeline.export.data import ExportData, load_export_data
 from pipeline.export.doccano import write_doccano
-from pipeline.export.html import write_html
+from pipeline.export.html import ReportOptions, write_html
 from pipeline.export.jsonl import write_jsonl
 from pipeline.export.labelstudio import write_labelstudio
 from pipeline.export.tmx import write_tmx
@@ -57,6 +58,10 @@ class ExportSettings(Settings):
     """Also make Label Studio tasks for translations with no English coverage."""
     tmx_include_titles: bool = True
     """Titles are translated sentences too: put them in pairs.tmx."""
+    report_page_size: int = Field(100, ge=1)
+    """Matches (and pieces without coverage) per page of the report's folder (report/)."""
+    review_margin: float = Field(0.1, ge=0.0, le=1.0)
+    """Needs review: matches scoring less than this above align.threshold, abstentions whose best candidate came this close."""
 
     @field_validator("formats")
     @classmethod
@@ -76,8 +81,12 @@ class ExportReport(Report):
     seconds: float = 0.0
 
     def summary_block(self) -> dict[str, Any]:
-        return {"out_dir": self.out_dir, "formats": self.formats, "files": sorted([*self.files, SUMMARY_FILE]),
-                "generated_at": self.generated_at}
+        return {
+            "out_dir": self.out_dir,
+            "formats": self.formats,
+            "files": sorted([*self.files, SUMMARY_FILE]),
+            "generated_at": self.generated_at,
+        }
 
     def output_paths(self) -> list[Path]:
         return [Path(self.out_dir) / name for name in sorted([*self.files, SUMMARY_FILE])]
@@ -105,14 +114,24 @@ def parse_formats(values: Iterable[str] | str | None) -> list[str]:
     return [f for f in FORMATS if f in wanted]
 
 
-def _writers(settings: ExportSettings) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
+def _writers(settings: ExportSettings, config: Config) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
+    from pipeline.align.calibration import operating_point
+    from pipeline.align.matcher import AlignSettings
+
+    align = config.section("align", AlignSettings)
+    report = ReportOptions(
+        page_size=settings.report_page_size,
+        review_margin=settings.review_margin,
+        # the threshold align uses: the explicit one, or the one calibrated for max_false_match_rate
+        threshold=operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
+    )
     return {
         "jsonl": write_jsonl,
         "labelstudio": lambda d, o: write_labelstudio(d, o, settings.labelstudio_unmatched),
         "doccano": write_doccano,
         "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles),
         "csv": write_csv,
-        "html": write_html,
+        "html": lambda d, o: write_html(d, o, report),
     }
 
 
@@ -137,7 +156,7 @@ class ExportStage(SectionStage[ExportSettings]):
         for warning in data.warnings:
             ctx.reporter.warn(warning)
         written: dict[str, Path] = {}
-        writers = _writers(settings)
+        writers = _writers(settings, ctx.config)
         with ctx.reporter.task("export", total=len(settings.formats), unit="formats") as task:
             for name in settings.formats:
                 written.update(writers[name](data, out))

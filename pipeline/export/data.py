@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.evaluate.diagnostics import piece_diagnostics
+from pipeline.evaluate.diagnostics import DIAGNOSTICS, flags_of, piece_diagnostics
 from pipeline.evaluate.similarity import similarity_for_matches
-from pipeline.records import Match, Piece, Segment
+from pipeline.records import Match, Piece, RunRecord, Segment
 from pipeline.store import Store
 from pipeline.text.sentences import split_english
 
@@ -94,6 +94,12 @@ class ExportData:
     matches: list[MatchView]
     generated_at: str
     warnings: list[str] = field(default_factory=list)
+    # flagged translations by diagnostic over the whole translation cache (summary.json's diagnostics.by_diagnostic)
+    translation_flags: dict[str, int] = field(default_factory=dict)
+    translations_diagnosed: int = 0
+    # the last `pipeline evaluate` over this store (its EvaluationResult as JSON), from the runs table
+    evaluation: dict[str, Any] | None = None
+    evaluation_run: RunRecord | None = None
 
     @property
     def unmatched_translations(self) -> list[PieceView]:
@@ -142,7 +148,31 @@ def load_export_data(store: Store) -> ExportData:
         source.matches.append(match_view)
         target.matches.append(match_view)
         data.matches.append(match_view)
+    data.translations_diagnosed, data.translation_flags = _translation_flags(store)
+    data.evaluation_run = last_evaluation(store)
+    data.evaluation = data.evaluation_run.summary["evaluate"] if data.evaluation_run and data.evaluation_run.summary else None
     return data
+
+
+def _translation_flags(store: Store) -> tuple[int, dict[str, int]]:
+    """Diagnosed translations, and how many carry each flag: counted as the diagnose stage counts them."""
+    diagnosed, counts = 0, dict.fromkeys(DIAGNOSTICS, 0)
+    for _, diagnostics in store.translation_diagnostics():
+        flags = flags_of(diagnostics)
+        if flags is None:
+            continue
+        diagnosed += 1
+        for name in flags:
+            counts[name] = counts.get(name, 0) + 1
+    return diagnosed, counts
+
+
+def last_evaluation(store: Store) -> RunRecord | None:
+    """The newest completed run whose summary holds an `evaluate` block (store-mode `pipeline evaluate`)."""
+    for run in reversed(store.runs()):
+        if run.status == "completed" and run.summary and isinstance(run.summary.get("evaluate"), dict):
+            return run
+    return None
 
 
 def _diagnostics_of(view: PieceView) -> dict[str, Any]:

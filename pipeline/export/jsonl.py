@@ -40,8 +40,12 @@ def piece_record(view: PieceView) -> dict[str, Any]:
         "translation_unit": p.translation_unit if translated else None,
         "model": provenance_fields(p) if translated else None,
         "other_translations": [
-            {"model": {"id": e.system, "revision": None, "external": True}, "translation": e.text, "translation_raw": e.raw,
-             "translation_unit": e.unit}
+            {
+                "model": {"id": e.system, "revision": None, "external": True},
+                "translation": e.text,
+                "translation_raw": e.raw,
+                "translation_unit": e.unit,
+            }
             for i, e in enumerate(p.external_translations)
             if not (p.external and i == 0)
         ],

@@ -101,8 +101,7 @@ def _sentences(view: PieceView) -> tuple[str, str]:
 
 def _alignment(match: MatchView) -> str:
     lines = [
-        f"{pair.source + 1} ↔ {pair.target + 1}  ({pair.score:.2f})  "
-        f"{pair.translation or '?'}  ⟷  {pair.english or '?'}"
+        f"{pair.source + 1} ↔ {pair.target + 1}  ({pair.score:.2f})  {pair.translation or '?'}  ⟷  {pair.english or '?'}"
         for pair in match.pairs
     ]
     return "\n".join(lines) or "(no sentence pairs)"

@@ -100,11 +100,16 @@ def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
     body = etree.SubElement(root, "body")
     seen: set[tuple[str, str, str | None]] = set()
     for view in data.pieces:
-        titles = [
-            TranslatedUnit(f"title:{s.sentence_index}", "sentence", s.text, s.translation or "", s.raw_translation, s.model,
-                           s.created_at)
-            for s in view.title
-        ] if include_titles else []
+        titles = (
+            [
+                TranslatedUnit(
+                    f"title:{s.sentence_index}", "sentence", s.text, s.translation or "", s.raw_translation, s.model, s.created_at
+                )
+                for s in view.title
+            ]
+            if include_titles
+            else []
+        )
         for unit in titles + view.units:
             if not unit.translation or not unit.arabic.strip():
                 continue  # pending sentences are not translation memory
@@ -114,7 +119,9 @@ def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
             seen.add(key)
             body.append(_tu(view, unit, now))
     # The declaration is written by hand: lxml's uses single quotes, which some TM tools reject.
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
+        root, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE
+    )
 
 
 def write_tmx(data: ExportData, out: OutputDir, include_titles: bool = True) -> dict[str, Path]:

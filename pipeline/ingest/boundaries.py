@@ -218,12 +218,20 @@ class Cutter:
             return "teaser" if self._teaser_run(unit, look, relaxed=True) else "start"
         if self.pending_post:
             return "post"
-        in_teasers = self.open.rule == "teaser" and self.open.body_units <= 1 and self.open.body_words <= self.options.teaser_max_words
+        in_teasers = (
+            self.open.rule == "teaser" and self.open.body_units <= 1 and self.open.body_words <= self.options.teaser_max_words
+        )
         if (self.after_end or in_teasers) and unit.headline_candidate and self._teaser_run(unit, look, relaxed=True):
             return "teaser"
         if self.after_end and unit.title_shaped:
             return "after-marker"
-        if in_teasers and unit.headline_candidate and self.open.units and not unit.repeat and not unit.repeats(self.open.units[-1]):
+        if (
+            in_teasers
+            and unit.headline_candidate
+            and self.open.units
+            and not unit.repeat
+            and not unit.repeats(self.open.units[-1])
+        ):
             return "teaser"  # its kind is decided when it closes: an item that grows a body is an article
         if not self.open.has_body and len(self.open.units) <= 5:
             if not any(u.headline_candidate for u in self.open.units) and self._teaser_run(unit, look, relaxed=False):
@@ -267,6 +275,7 @@ class Cutter:
                 break
         needed = 2 if relaxed else self.options.teaser_min_items
         return headlines >= needed and with_blurb >= headlines - 1
+
     def _blurb(self, unit: Unit) -> bool:
         """A teaser's blurb: one short paragraph (that shares a word with its headline, checked by the caller)."""
         return not unit.title_shaped and not unit.is_meta and unit.words <= self.options.teaser_max_words
@@ -342,8 +351,14 @@ class Cutter:
         elif (not piece.has_body and not teaser) or not any(u.role == "body" for u in units):
             self._drop(piece, "no-body")
             return
-        result = CutPiece(units=units, start_rule=piece.rule, removed=piece.removed, script=_body_script(piece.units),
-                          kind="teaser" if teaser else "article", notes=_cap_notes(piece, self.options.max_piece_chars))
+        result = CutPiece(
+            units=units,
+            start_rule=piece.rule,
+            removed=piece.removed,
+            script=_body_script(piece.units),
+            kind="teaser" if teaser else "article",
+            notes=_cap_notes(piece, self.options.max_piece_chars),
+        )
         describe(result, self.previous, self.vocab, self.options.today)
         result.outlet = result.outlet or self.site
         if teaser and result.title is None:

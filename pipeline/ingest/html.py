@@ -73,11 +73,54 @@ from pipeline.ingest.pieces import (
 from pipeline.ingest.roles import assign_roles
 from pipeline.text.dates import from_markup
 
-ARTICLE_TYPES = {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle", "Report", "LiveBlogPosting"}
-BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "blockquote",
-              "figure", "figcaption", "section", "header", "footer", "table", "tr", "td", "th", "pre", "address",
-              "article", "main", "hr", "br", "caption", "details", "summary", "center"}
+ARTICLE_TYPES = {
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "Report",
+    "LiveBlogPosting",
+}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "section",
+    "header",
+    "footer",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "address",
+    "article",
+    "main",
+    "hr",
+    "br",
+    "caption",
+    "details",
+    "summary",
+    "center",
+}
 DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label", "aside", "footer")  # no article text in these
 HEADINGS = ("h1", "h2", "h3")
 _ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
@@ -174,7 +217,9 @@ def page_meta(raw_tree: Any, clean_html: str) -> PageMeta:
     meta.site = og.get("og:site_name") or (_name(meta.articles[0].get("publisher")) if meta.articles else None)
     extracted = trafilatura.extract_metadata(clean_html) if clean_html else None
     meta.title = og.get("og:title") or (extracted.title if extracted else None)
-    meta.date = from_markup(head.get("article:published_time")) or (from_markup(extracted.date) if extracted and extracted.date else None)
+    meta.date = from_markup(head.get("article:published_time")) or (
+        from_markup(extracted.date) if extracted and extracted.date else None
+    )
     meta.author = head.get("author") or (extracted.author if extracted else None)
     meta.site = meta.site or (extracted.sitename if extracted else None)
     return meta
@@ -214,9 +259,9 @@ def _repeated_siblings(tree: Any) -> list[Any]:
             if isinstance(child.tag, str) and child.tag in ("div", "section", "li"):
                 groups.setdefault((child.tag, child.get("class", "")), []).append(child)
         for members in groups.values():
-            if len(members) >= 2 and all(m.xpath(".//h1|.//h2|.//h3|.//h4") and m.xpath(".//p") for m in members):
-                if len(members) > len(best):
-                    best = members
+            headed = all(m.xpath(".//h1|.//h2|.//h3|.//h4") and m.xpath(".//p") for m in members)
+            if len(members) >= 2 and headed and len(members) > len(best):
+                best = members
     return best
 
 
@@ -278,9 +323,8 @@ def _first_attr(container: Any, xpath: str, attrs: tuple[str, ...]) -> str | Non
 
 def _container_url(container: Any) -> str | None:
     for name, value in container.attrib.items():
-        if name in ("cite", "itemid", "about") or name.startswith("data-"):
-            if value.startswith(("http://", "https://")):
-                return value
+        if (name in ("cite", "itemid", "about") or name.startswith("data-")) and value.startswith(("http://", "https://")):
+            return value
     links = container.xpath(".//link[@itemprop='url' or @itemprop='mainEntityOfPage']/@href | .//a[@rel='bookmark']/@href")
     return links[0] if links else None
 
@@ -309,17 +353,19 @@ class MarkupMeta:
     outlet: str | None = None
 
 
-_AUTHOR_XPATH = (".//*[@rel='author' or contains(concat(' ', normalize-space(@rel), ' '), ' author ')"
-                 " or contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')"
-                 " or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-                 " or contains(concat(' ', normalize-space(@class), ' '), ' byline ')]")
+_AUTHOR_XPATH = (
+    ".//*[@rel='author' or contains(concat(' ', normalize-space(@rel), ' '), ' author ')"
+    " or contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' byline ')]"
+)
 
 
 def container_meta(container: Any, nested: set[Any], item: dict[str, Any] | None, options: CutOptions) -> MarkupMeta:
     meta = MarkupMeta()
     gazetteer = options.gazetteer
     times = _own(container, ".//time[@datetime] | .//*[@itemprop='datePublished']", nested)
-    times.sort(key=lambda e: (e.get("itemprop") != "datePublished" and e.get("pubdate") is None))
+    times.sort(key=lambda e: e.get("itemprop") != "datePublished" and e.get("pubdate") is None)
     for element in times:
         meta.date = from_markup(element.get("datetime") or element.get("content") or element.text_content())
         if meta.date:
@@ -370,8 +416,13 @@ def _heading_index(lines: list[Line], units: list[Unit]) -> int | None:
 
 
 def container_piece(
-    container: Any, nested: set[Any], item: dict[str, Any] | None, page: PageMeta | None,
-    options: CutOptions, chrome: ChromeFilter, removed: RemovedSink,
+    container: Any,
+    nested: set[Any],
+    item: dict[str, Any] | None,
+    page: PageMeta | None,
+    options: CutOptions,
+    chrome: ChromeFilter,
+    removed: RemovedSink,
 ) -> CutPiece | None:
     """One container as one piece; `page` is given when the page has only this container."""
     vocab = options.vocabulary
@@ -440,8 +491,9 @@ def _match_items(boxes: list[Any], items: list[dict[str, Any]]) -> list[dict[str
 # -- entry point -------------------------------------------------------------------------------------
 
 
-def cut_html(html: str, options: CutOptions | None = None, chrome: ChromeFilter | None = None,
-             removed: RemovedSink | None = None) -> list[CutPiece]:
+def cut_html(
+    html: str, options: CutOptions | None = None, chrome: ChromeFilter | None = None, removed: RemovedSink | None = None
+) -> list[CutPiece]:
     """Pieces of one HTML page (see the module docstring); never raises on odd markup."""
     options = options or CutOptions()
     chrome = chrome or ChromeFilter(gazetteer=options.gazetteer)
@@ -481,8 +533,9 @@ def _inside(element: Any, ancestor: Any) -> bool:
     return False
 
 
-def _whole_page(tree: Any, clean_html: str, page: PageMeta, options: CutOptions, chrome: ChromeFilter,
-                removed: RemovedSink) -> list[CutPiece]:
+def _whole_page(
+    tree: Any, clean_html: str, page: PageMeta, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink
+) -> list[CutPiece]:
     """A page with no article container: trafilatura's main text, cut like a text dump."""
     import trafilatura
 
@@ -501,13 +554,19 @@ def _whole_page(tree: Any, clean_html: str, page: PageMeta, options: CutOptions,
             only.title = only.title or page.title
         only.date = only.date or checked_date(page.date, only.notes, "the page's date", options.today)
         only.author = only.author or page.author
-        only.outlet = only.outlet or (outlet_name(page.site, options.gazetteer) if page.site else None) or options.gazetteer.outlet_of_url(page.url)
+        only.outlet = (
+            only.outlet
+            or (outlet_name(page.site, options.gazetteer) if page.site else None)
+            or options.gazetteer.outlet_of_url(page.url)
+        )
     return pieces
 
 
 def _loose_piece(text: str, options: CutOptions, chrome: ChromeFilter) -> CutPiece:
     """A page too short to look like an article is still one piece: its lines as paragraphs."""
-    units = [PieceUnit((n,), " ".join(line.split()), "body") for n, line in enumerate(split_lines(text), 1)
-             if line.strip() and chrome.match(line) is None]
+    units = [
+        PieceUnit((n,), " ".join(line.split()), "body")
+        for n, line in enumerate(split_lines(text), 1)
+        if line.strip() and chrome.match(line) is None
+    ]
     return CutPiece(units=units, start_rule="html-page", script="none")
-

@@ -51,16 +51,25 @@ class Vocabulary:
         self.name_particles_ar = set(gazetteer.words("name_particles_ar"))
         self.not_in_names = set(gazetteer.words("not_in_names"))
         self.byline = re.compile(
-            rf"^(?:(?:{alt('byline_prefixes')})\s+(?:.{{0,30}}?\s)?by|{alt('byline_openers')})\s*[:：]?\s+(?P<who>.+)$", re.IGNORECASE
+            rf"^(?:(?:{alt('byline_prefixes')})\s+(?:.{{0,30}}?\s)?by|{alt('byline_openers')})\s*[:：]?\s+(?P<who>.+)$",
+            re.IGNORECASE,
         )
         by_labels = "|".join(re.escape(w) for w in gazetteer.words("credit_labels") if w.endswith(" by"))
-        other_labels = "|".join(re.escape(w) for w in sorted(gazetteer.words("credit_labels"), key=len, reverse=True) if not w.endswith(" by"))
-        self.credit = re.compile(rf"[(\[]?\s*(?:(?:{by_labels})\s*:?\s+\S.{{0,60}}|(?:{other_labels})\s*:\s*\S.{{0,60}})", re.IGNORECASE)
+        other_labels = "|".join(
+            re.escape(w) for w in sorted(gazetteer.words("credit_labels"), key=len, reverse=True) if not w.endswith(" by")
+        )
+        self.credit = re.compile(
+            rf"[(\[]?\s*(?:(?:{by_labels})\s*:?\s+\S.{{0,60}}|(?:{other_labels})\s*:\s*\S.{{0,60}})", re.IGNORECASE
+        )
         credits, markers = alt("photo_credits"), alt("credit_markers")
         self.captions = (
             re.compile(rf"(?:{alt('caption_openers')})\s*:\s*.+", re.IGNORECASE),  # "FILE PHOTO: ...", "Photo: ..."
-            re.compile(rf".+\((?:[^()]{{0,80}}?\b(?:{credits})\b[^()]{{0,60}}|[\u0600-\u06FF ]{{2,20}})\)\.?", re.IGNORECASE),  # "... (Agency)"
-            re.compile(rf".+[/|]\s*(?:(?:{markers})s?\s*:\s*)?[^/|]{{0,40}}?\b(?:{credits})\s*\.?", re.IGNORECASE),  # "... / Photo: Agency", "Jim Smith/Agency"
+            re.compile(
+                rf".+\((?:[^()]{{0,80}}?\b(?:{credits})\b[^()]{{0,60}}|[\u0600-\u06FF ]{{2,20}})\)\.?", re.IGNORECASE
+            ),  # "... (Agency)"
+            re.compile(
+                rf".+[/|]\s*(?:(?:{markers})s?\s*:\s*)?[^/|]{{0,40}}?\b(?:{credits})\s*\.?", re.IGNORECASE
+            ),  # "... / Photo: Agency", "Jim Smith/Agency"
             re.compile(rf".+[/|(]\s*(?:{markers})s?\s*:\s*[^/|]{{1,50}}", re.IGNORECASE),  # "... (Photo: Jane Doe)"
             re.compile(r".+\([^()/]{2,40}/[^()/]{2,40}\)\.?"),  # "... (AP Photo/Hussein Malla)", "... (Outlet/Photographer)"
         )
@@ -81,7 +90,7 @@ class Vocabulary:
         return len(words) <= 3 or any(w in self.name_particles_ar for w in words)
 
     def is_tag_list(self, text: str) -> bool:
-        """"غزة,طوفان الأقصى,حماس" or "Iraq, Syria, Elections": three or more short items, no sentence."""
+        """ "غزة,طوفان الأقصى,حماس" or "Iraq, Syria, Elections": three or more short items, no sentence."""
         items = [i.strip() for i in re.split(r"[,،]", text)]
         return (
             len(items) >= 3
@@ -94,7 +103,7 @@ class Vocabulary:
 DEFAULT_VOCABULARY = Vocabulary()
 
 
-_DIACRITICS = re.compile("[\u0640\u064B-\u0652\u0670]")
+_DIACRITICS = re.compile("[\u0640\u064b-\u0652\u0670]")
 _AR_PREFIX = re.compile(r"^(?:وال|بال|فال|كال|لل|ال|و)(?=\w{3})")
 
 
@@ -148,7 +157,9 @@ class Unit:
 
     __slots__ = ("__dict__", "chrome", "follows_image", "lines", "repeat", "text", "vocab")
 
-    def __init__(self, lines: tuple[int, ...], text: str, chrome: ChromeMatch | None = None, vocab: Vocabulary = DEFAULT_VOCABULARY):
+    def __init__(
+        self, lines: tuple[int, ...], text: str, chrome: ChromeMatch | None = None, vocab: Vocabulary = DEFAULT_VOCABULARY
+    ):
         self.lines = lines
         self.text = text
         self.chrome = chrome
@@ -229,7 +240,7 @@ class Unit:
 
     @cached_property
     def _outlet_dateline(self) -> bool:
-        """"Outlet – City": a known outlet, a dash and a place."""
+        """ "Outlet – City": a known outlet, a dash and a place."""
         match = self.vocab.gazetteer.leading_outlet.match(self.text)
         return match is not None and len(self.text[match.end() :].split()) <= 3
 

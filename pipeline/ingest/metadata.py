@@ -108,7 +108,9 @@ def checked_date(iso: str | None, notes: list[str], what: str, today: date | Non
     return iso
 
 
-def describe(piece: CutPiece, previous: CutPiece | None, vocab: Vocabulary = DEFAULT_VOCABULARY, today: date | None = None) -> None:
+def describe(
+    piece: CutPiece, previous: CutPiece | None, vocab: Vocabulary = DEFAULT_VOCABULARY, today: date | None = None
+) -> None:
     """Fill title, date, author and outlet from the piece's own lines (see the module docstring)."""
     gazetteer = vocab.gazetteer
     meta = [u for u in piece.units if u.role == "meta"]

@@ -72,9 +72,15 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _KIND_BY_SUFFIX: dict[str, Kind] = {
-    ".txt": "text", ".text": "text", ".md": "text", ".dump": "text",
-    ".html": "html", ".htm": "html", ".xhtml": "html",
-    ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".dump": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
 }
 
 
@@ -182,7 +188,10 @@ def discover(
 
 
 def _walk(
-    directory: Path, settings: IngestSettings, ancestors: set[tuple[int, int]], seen: set[tuple[int, int]],
+    directory: Path,
+    settings: IngestSettings,
+    ancestors: set[tuple[int, int]],
+    seen: set[tuple[int, int]],
     skip: dict[tuple[int, int], str],
 ) -> Iterator[Found]:
     try:
@@ -212,7 +221,9 @@ def _walk(
             yield Skipped(path, skip[key])
         elif is_dir:
             if key in ancestors:
-                yield InputError(str(path), f"symlink loop: it leads back to {os.path.realpath(path)}, a folder already being read")
+                yield InputError(
+                    str(path), f"symlink loop: it leads back to {os.path.realpath(path)}, a folder already being read"
+                )
                 continue
             yield from _walk(path, settings, ancestors | {key}, seen, skip)
         elif key not in seen:
@@ -283,7 +294,10 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
     limit = int(settings.max_file_mb * 1024 * 1024)
     if st.st_size > limit:
         handle.close()
-        raise InputError(name, f"file is {st.st_size / 1048576:.1f} MB, over max_file_mb {settings.max_file_mb:g} (raise it in the ingest: config section)")
+        raise InputError(
+            name,
+            f"file is {st.st_size / 1048576:.1f} MB, over max_file_mb {settings.max_file_mb:g} (raise it in the ingest: config section)",
+        )
     hasher = hashlib.sha256()
     with handle:
         magic = handle.read(2)
@@ -349,7 +363,10 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
             longest = max(longest, line_now, max(map(len, parts[1:-1]), default=0))
             line_now = len(parts[-1])
         if max(longest, line_now) > line_bytes_cap:
-            raise InputError(name, f"a line is over {line_bytes_cap:,} bytes (max_line_chars {max_line_chars:,}): not a text dump, or needs a higher limit")
+            raise InputError(
+                name,
+                f"a line is over {line_bytes_cap:,} bytes (max_line_chars {max_line_chars:,}): not a text dump, or needs a higher limit",
+            )
         if bom_encoding is None:
             at = chunk.find(b"\x00")
             if at >= 0:
@@ -504,7 +521,9 @@ def _checked_lines(info: Probe, settings: IngestSettings) -> Iterator[str]:
             for number, line in enumerate(stream, 1):
                 line = line.rstrip("\n")
                 if len(line) > settings.max_line_chars:
-                    raise InputError(name, f"line is {len(line):,} characters long, over max_line_chars {settings.max_line_chars:,}", number)
+                    raise InputError(
+                        name, f"line is {len(line):,} characters long, over max_line_chars {settings.max_line_chars:,}", number
+                    )
                 yield line
     except UnicodeDecodeError as exc:
         raise InputError(name, f"undecodable bytes for {info.encoding} ({exc.reason})", number + 1) from exc

@@ -53,7 +53,9 @@ def title_index(units: list[Unit]) -> int | None:
     return None
 
 
-def assign_roles(units: list[Unit], vocab: Vocabulary, markup_title: int | None = None, needs_support: bool = False) -> list[PieceUnit]:
+def assign_roles(
+    units: list[Unit], vocab: Vocabulary, markup_title: int | None = None, needs_support: bool = False
+) -> list[PieceUnit]:
     """Title, header metadata, body and trailing metadata of one piece (see the module docstring).
 
     `markup_title` is the index of the line the markup calls the headline

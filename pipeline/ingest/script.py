@@ -17,7 +17,7 @@ Script = Literal["ar", "latin", "none"]
 
 SAMPLE_CHARS = 240
 # Arabic, Arabic Supplement, Arabic Extended-A, presentation forms A and B (letters only).
-_ARABIC_LETTER = re.compile("[\u0620-\u064A\u066E-\u06D3\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 

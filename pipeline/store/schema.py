@@ -205,15 +205,15 @@ TABLES: dict[str, set[str]] = {
 }
 
 
+def tables_at(version: int) -> set[str]:
+    """The tables a store of schema `version` has: those its migrations created (an older store lacks the newer ones)."""
+    created = (re.match(r"\s*CREATE TABLE (\w+)", sql) for migration in MIGRATIONS[:version] for sql in migration)
+    return {found.group(1) for found in created if found}
+
+
 def statements(version: int, serial: str) -> list[str]:
     """The statements of migration number `version` (1-based) with the backend's auto-numbered key."""
     return [sql.replace("{serial}", serial) for sql in MIGRATIONS[version - 1]]
-
-
-def tables_at(version: int) -> set[str]:
-    """The tables a store of schema `version` has: those its migrations created (an older store lacks later ones)."""
-    created = (re.match(r"\s*CREATE TABLE (\w+)", sql) for migration in MIGRATIONS[:version] for sql in migration)
-    return {match.group(1) for match in created if match}
 
 
 # -- rows a migration must rewrite, not only reshape ---------------------------------------------

@@ -332,7 +332,7 @@ def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> None:
         raise StorageError(
             f"{path}: schema version {version} is newer than this pipeline ({SCHEMA_VERSION}); upgrade the pipeline"
         )
-    missing = sorted(tables_at(version) - tables)  # a store of an older schema gets the later tables when migrated
+    missing = sorted(tables_at(version) - tables)  # a store of an older version is migrated, not refused
     if version > 0 and missing:
         raise StorageError(
             f"{path}: the store has no {', '.join(repr(t) for t in missing)} table(s): it is damaged or not a pipeline store; "

@@ -48,7 +48,20 @@ from dateparser.languages import default_loader
 
 ARABIC_LOCALES = ("ar-LB", "ar-DZ", "ar")  # Levantine, Maghrebi, Egyptian/Gulf month names
 EARLIEST_YEAR = 1990  # no scraped news dump holds pieces older than this
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")

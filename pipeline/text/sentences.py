@@ -37,11 +37,60 @@ _PAIRS = {"«": "»", "“": "”", "(": ")", "[": "]", "‹": "›"}
 _LETTER = re.compile(r"[^\W\d_]")
 # Latin abbreviations that end with a dot but not a sentence (lower-cased, no dot).
 _ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "al", "e.g", "i.e", "no", "nos", "inc", "ltd", "co", "corp", "gen", "col", "lt", "sgt", "capt", "rep", "sen", "gov", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "dept", "est", "fig", "vol", "pp", "ed", "eds"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "jr",
+        "sr",
+        "vs",
+        "etc",
+        "al",
+        "e.g",
+        "i.e",
+        "no",
+        "nos",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "rep",
+        "sen",
+        "gov",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "dept",
+        "est",
+        "fig",
+        "vol",
+        "pp",
+        "ed",
+        "eds",
+    ]
 )
 # Quotations up to this many characters stay in one sentence even when they
 # contain several; longer ones are split like ordinary prose.
 MAX_QUOTE_CHARS = 300
+
 
 def split_arabic(text: str, max_quote_chars: int = MAX_QUOTE_CHARS) -> list[str]:
     """Split a paragraph into sentences, respecting Arabic punctuation, quotes and numbers.
@@ -130,7 +179,64 @@ def _inside(spans: list[tuple[int, int]], position: int) -> bool:
 
 # Words that end with a period without ending the sentence.
 _EN_ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "no", "nos", "vs", "etc", "inc", "ltd", "co", "corp", "gen", "col", "lt", "sgt", "capt", "cmdr", "gov", "sen", "rep", "rev", "hon", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "fig", "est", "dept", "univ", "ave", "blvd", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m", "u.s.a", "ph.d"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "no",
+        "nos",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "cmdr",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "hon",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "fig",
+        "est",
+        "dept",
+        "univ",
+        "ave",
+        "blvd",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "u.s.a",
+        "ph.d",
+    ]
 )
 # A candidate boundary: end punctuation (plus closing quotes/brackets), space, then what can start a sentence.
 _EN_BOUNDARY = re.compile(r"([.!?…]+[\"'\)\]]*)\s+(?=[\"'(\[]?[A-Z0-9\u0600-\u06FF])")

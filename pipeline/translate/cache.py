@@ -42,6 +42,14 @@ class TranslationCache:
     def record(self, key: str, source: str, result: TranslationResult) -> Translation:
         """The record the store keeps for one model output."""
         return Translation(
-            key=key, source_text=source, target_text=readable(result.text), raw_text=result.text, model=self.model,
-            revision=self.revision, backend=self.backend, settings=self.settings, logprob=result.logprob, run_id=self.run_id,
+            key=key,
+            source_text=source,
+            target_text=readable(result.text),
+            raw_text=result.text,
+            model=self.model,
+            revision=self.revision,
+            backend=self.backend,
+            settings=self.settings,
+            logprob=result.logprob,
+            run_id=self.run_id,
         )

@@ -159,7 +159,9 @@ def _is_commit(revision: str) -> bool:
 # -- local folders -------------------------------------------------------------
 
 
-def _from_folder(path: Path, allow_pickle: bool, origin: str, ref: str | None = None, converted_from: str | None = None) -> ResolvedModel:
+def _from_folder(
+    path: Path, allow_pickle: bool, origin: str, ref: str | None = None, converted_from: str | None = None
+) -> ResolvedModel:
     path = path.resolve()
     weights = check_folder(path, allow_pickle)
     digests = file_digests(path)
@@ -179,7 +181,10 @@ def check_folder(path: Path, allow_pickle: bool) -> str:
     if not (path / "config.json").is_file():
         raise unavailable(str(path), "not a model folder (no config.json)")
     if not is_utf8_name(path):
-        raise unavailable(str(path), "its path is not valid UTF-8 text, which the tokenizer cannot open; rename the folder (or link it under a UTF-8 name)")
+        raise unavailable(
+            str(path),
+            "its path is not valid UTF-8 text, which the tokenizer cannot open; rename the folder (or link it under a UTF-8 name)",
+        )
     if any(path.glob("*.safetensors")):
         return "safetensors"
     if any(path.glob("pytorch_model*.bin")):
@@ -270,7 +275,9 @@ def _choose_source(repo_id: str, revision: str, info: Any, endpoint: str, settin
     raise unavailable(repo_id, _no_safetensors(info.sha, pickle, others))
 
 
-def _find_conversion(repo_id: str, commit: str, endpoint: str, timeout_s: float) -> tuple[_HubSource | None, list[tuple[str, str]]]:
+def _find_conversion(
+    repo_id: str, commit: str, endpoint: str, timeout_s: float
+) -> tuple[_HubSource | None, list[tuple[str, str]]]:
     """The bot's open safetensors pull request whose parent is `commit` (as transformers' `previous_pr`).
 
     Also returns (ref, parent) of the bot's conversions of *other* commits, for the error message.
@@ -450,7 +457,9 @@ def _ask_hub(repo_id: str, revision: str, endpoint: str, timeout_s: float) -> An
     )
 
 
-def _within_deadline(repo_id: str, endpoint: str, timeout_s: float, question: Callable[[Any], T], revision: str | None = None) -> T:
+def _within_deadline(
+    repo_id: str, endpoint: str, timeout_s: float, question: Callable[[Any], T], revision: str | None = None
+) -> T:
     """`question(HfApi)` with a hard deadline: a thread we stop waiting for, since DNS ignores socket timeouts."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError

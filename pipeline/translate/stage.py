@@ -143,6 +143,10 @@ def _translate(
     if not pending:
         report.status = "nothing_to_translate"
         return _finish(store, report, started, None)
+    reporter.info(
+        f"loading model {settings.model_source()} ({settings.translate.backend} backend) "
+        f"for {len(pending)} sentences to translate..."
+    )
     try:
         translator = load_translator(settings, reporter)
     except ModelUnavailable as exc:
