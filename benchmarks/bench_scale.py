@@ -83,8 +83,12 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=40, help="tokens generated per sentence")
     parser.add_argument("--beams", type=int, default=1, help="beam size (1 = greedy)")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="which of " + ",".join(CONTENDERS))
-    parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-translate",
-                        help="benchmark model (shared with bench_translate.py) and CTranslate2 cache")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "bench-translate",
+        help="benchmark model (shared with bench_translate.py) and CTranslate2 cache",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     chosen = args.contenders.split(",")
@@ -145,9 +149,12 @@ def write_dump(folder: Path, sentences: int) -> Path:
 def pipeline(*args: object, env: dict[str, str] | None = None) -> tuple[float, str]:
     """Run `pipeline ARGS` to success; returns its wall time and what it wrote to stderr."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "500",
-                               **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "500", **(env or {})},
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"pipeline {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     elapsed = time.perf_counter() - started
@@ -165,9 +172,20 @@ def worker_nodes(stderr: str) -> tuple[int, int]:
 
 def decoding(args: argparse.Namespace, model: Path) -> list[str]:
     n = args.new_tokens
-    return ["--model", str(model), "--set", f"translate.min_new_tokens={n}", "--set", f"translate.max_new_tokens={n}",
-            "--set", f"translate.num_beams={args.beams}", "--set", "translate.backend=ctranslate2",
-            "--set", f"translate.cache_dir={args.work_dir / 'ct2'}"]
+    return [
+        "--model",
+        str(model),
+        "--set",
+        f"translate.min_new_tokens={n}",
+        "--set",
+        f"translate.max_new_tokens={n}",
+        "--set",
+        f"translate.num_beams={args.beams}",
+        "--set",
+        "translate.backend=ctranslate2",
+        "--set",
+        f"translate.cache_dir={args.work_dir / 'ct2'}",
+    ]
 
 
 def run_local(name: str, args: argparse.Namespace, model: Path, base: Path, scratch: Path, postgres: PostgresCluster) -> dict:
@@ -176,20 +194,40 @@ def run_local(name: str, args: argparse.Namespace, model: Path, base: Path, scra
     pipeline("store", "copy", "--from", base, "--to", store, "-q")
     print(f"{name}: translating ...", file=sys.stderr, flush=True)
     with CpuMeter([postgres_session(postgres)]) as cpu:
-        wall, _ = pipeline("translate", "--db", store, *decoding(args, model), "--set", f"translate.threads={threads}", "-q",
-                           env={"RAY_ADDRESS": ""})
+        wall, _ = pipeline(
+            "translate",
+            "--db",
+            store,
+            *decoding(args, model),
+            "--set",
+            f"translate.threads={threads}",
+            "-q",
+            env={"RAY_ADDRESS": ""},
+        )
     return measure(name, "postgresql" if name.endswith("pg") else "sqlite", threads, store, wall, cpu.seconds, args)
 
 
-def run_ray(name: str, args: argparse.Namespace, model: Path, base: Path, postgres: PostgresCluster, head: RayHead, actors: int) -> dict:
+def run_ray(
+    name: str, args: argparse.Namespace, model: Path, base: Path, postgres: PostgresCluster, head: RayHead, actors: int
+) -> dict:
     store = postgres.create_database()
     pipeline("store", "copy", "--from", base, "--to", store, "-q")
     print(f"{name}: translating ...", file=sys.stderr, flush=True)
     assert head.proc is not None
     with CpuMeter([postgres_session(postgres), head.proc.pid, *(worker.pid for worker in head.workers)]) as cpu:
-        wall, stderr = pipeline("translate", "--db", store, *decoding(args, model), "--executor", "ray",
-                                "--set", f"executor.translate_actors={actors}", "--set", "executor.actor_cpus=1",
-                                env=head.client_env())
+        wall, stderr = pipeline(
+            "translate",
+            "--db",
+            store,
+            *decoding(args, model),
+            "--executor",
+            "ray",
+            "--set",
+            f"executor.translate_actors={actors}",
+            "--set",
+            "executor.actor_cpus=1",
+            env=head.client_env(),
+        )
     result = measure(name, "postgresql", actors, store, wall, cpu.seconds, args)
     result["actors_used"], result["nodes_used"] = worker_nodes(stderr)
     return result
@@ -266,24 +304,40 @@ def measure(name: str, backend: str, cpus: int, store: str, wall: float, cpu_s: 
     seconds = run.summary["timings_s"]["translate"]
     tokens = translate["new_translations"] * args.new_tokens
     assert counts.segments_pending == 0 and translate["new_translations"] == counts.translations_cached, (counts, translate)
-    return {"name": name, "store": backend, "cpus": cpus, "sentences": translate["new_translations"], "tokens": tokens,
-            "batches": translate["model_calls"], "wall_s": round(wall, 1), "translate_s": seconds,
-            "tokens_per_s": round(tokens / seconds, 1), "cpu_s": round(cpu_s, 1), "cpu_ms_per_1k_tokens": round(1e6 * cpu_s / tokens, 1)}
+    return {
+        "name": name,
+        "store": backend,
+        "cpus": cpus,
+        "sentences": translate["new_translations"],
+        "tokens": tokens,
+        "batches": translate["model_calls"],
+        "wall_s": round(wall, 1),
+        "translate_s": seconds,
+        "tokens_per_s": round(tokens / seconds, 1),
+        "cpu_s": round(cpu_s, 1),
+        "cpu_ms_per_1k_tokens": round(1e6 * cpu_s / tokens, 1),
+    }
 
 
 def report(results: list[dict], args: argparse.Namespace, load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
     by_name = {r["name"]: r for r in results}
     baseline = {"ray-1": "local-1", "ray-2": "local-2", "cluster": "local-2"}
-    print(f"\n{results[0]['sentences'] if results else 0} sentences × {args.new_tokens} tokens, beam {args.beams}, CTranslate2 int8, "
-          f"{os.cpu_count()} cores; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after\n")
-    print("| run | store | CPUs for the model | CPU s | CPU ms/1k tok | Ray/local CPU | translate s | tokens/s | Ray/local tokens/s |")
+    print(
+        f"\n{results[0]['sentences'] if results else 0} sentences × {args.new_tokens} tokens, beam {args.beams}, CTranslate2 int8, "
+        f"{os.cpu_count()} cores; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after\n"
+    )
+    print(
+        "| run | store | CPUs for the model | CPU s | CPU ms/1k tok | Ray/local CPU | translate s | tokens/s | Ray/local tokens/s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         base = by_name.get(baseline.get(r["name"], ""))
         cpu_ratio = f"{r['cpu_ms_per_1k_tokens'] / base['cpu_ms_per_1k_tokens']:.2f}" if base else "—"
         speed_ratio = f"{r['tokens_per_s'] / base['tokens_per_s']:.2f}" if base else "—"
-        print(f"| {r['name']} | {r['store']} | {r['cpus']} | {r['cpu_s']} | {r['cpu_ms_per_1k_tokens']:,.0f} | {cpu_ratio} | "
-              f"{r['translate_s']} | {r['tokens_per_s']:,.0f} | {speed_ratio} |")
+        print(
+            f"| {r['name']} | {r['store']} | {r['cpus']} | {r['cpu_s']} | {r['cpu_ms_per_1k_tokens']:,.0f} | {cpu_ratio} | "
+            f"{r['translate_s']} | {r['tokens_per_s']:,.0f} | {speed_ratio} |"
+        )
     print()
     for r in results:
         if "nodes_used" in r:

@@ -62,24 +62,44 @@ app = typer.Typer(
 stdout = Console(highlight=False)
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", metavar="FILE", help="YAML config over the built-in defaults (only the keys it names change).")
+    Path | None,
+    typer.Option(
+        "--config", "-c", metavar="FILE", help="YAML config over the built-in defaults (only the keys it names change)."
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", metavar="SECTION.KEY=VALUE", help="Change one setting, e.g. --set translate.num_beams=2 (repeatable; wins over --config)."),
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="SECTION.KEY=VALUE",
+        help="Change one setting, e.g. --set translate.num_beams=2 (repeatable; wins over --config).",
+    ),
 ]
 DbOpt = Annotated[
-    str | None, typer.Option("--db", metavar="FILE|URL", help="The store: an SQLite file or a postgresql:// URL; same as --set store.path=FILE.")
+    str | None,
+    typer.Option(
+        "--db", metavar="FILE|URL", help="The store: an SQLite file or a postgresql:// URL; same as --set store.path=FILE."
+    ),
 ]
 ExecutorOpt = Annotated[
     str | None,
-    typer.Option("--executor", metavar="local|ray", help="Run the work here (local) or on a Ray cluster (ray); same as --set executor.kind=..."),
+    typer.Option(
+        "--executor",
+        metavar="local|ray",
+        help="Run the work here (local) or on a Ray cluster (ray); same as --set executor.kind=...",
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bars.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder; same as --set output.dir=DIR.")]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", "-m", metavar="NAME_OR_DIR", help="Hub id or local folder of a MarianMT checkpoint; same as --set model.name=... (and model.path cleared)."),
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="NAME_OR_DIR",
+        help="Hub id or local folder of a MarianMT checkpoint; same as --set model.name=... (and model.path cleared).",
+    ),
 ]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="If another run holds the store, wait for it instead of stopping.")]
 
@@ -92,7 +112,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Arabic→English translation and alignment of scraped news dumps."""
 
@@ -168,7 +190,9 @@ def _require_store(cfg: Config) -> None:
     from pipeline.store import is_url
 
     if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
-        raise UsageError(f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE")
+        raise UsageError(
+            f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE"
+        )
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -176,7 +200,12 @@ def _require_store(cfg: Config) -> None:
 
 @app.command()
 def run(
-    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Dump files or folders (txt, html, jsonl, .gz); several may be given.", show_default=False)],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="INPUT", help="Dump files or folders (txt, html, jsonl, .gz); several may be given.", show_default=False
+        ),
+    ],
     config: ConfigOpt = None,
     sets: SetOpt = None,
     db: DbOpt = None,
@@ -206,9 +235,7 @@ def run(
     with _errors():
         cfg = build_config(config, sets, db=db, out=out, model=model, extra={"executor.kind": executor})
         every = [*inputs, *(english or [])]
-        result = _run_stages(
-            PIPELINE, cfg, reporter, command="run " + " ".join(map(path_text, every)), inputs=every, wait=wait
-        )
+        result = _run_stages(PIPELINE, cfg, reporter, command="run " + " ".join(map(path_text, every)), inputs=every, wait=wait)
     for message in result.messages:
         reporter.error(message)
     if not quiet:
@@ -225,8 +252,10 @@ def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
     table.add_row("pieces", Text(by_lang))
     table.add_row(
         "sentences",
-        Text(f"{summary['segments_translated']} translated (new {summary['new_translations']}, "
-             f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"),
+        Text(
+            f"{summary['segments_translated']} translated (new {summary['new_translations']}, "
+            f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"
+        ),
     )
     table.add_row("matches", Text(f"{summary['matches']}, no English coverage for {summary['abstentions']}"))
     table.add_row("output", Text(path_text(out_dir)))
@@ -235,11 +264,20 @@ def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
 
 @app.command()
 def ingest(
-    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Dump files or folders (txt, html, jsonl, any of them .gz); several may be given.", show_default=False)],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="INPUT",
+            help="Dump files or folders (txt, html, jsonl, any of them .gz); several may be given.",
+            show_default=False,
+        ),
+    ],
     config: ConfigOpt = None,
     sets: SetOpt = None,
     db: DbOpt = None,
-    detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Also detect languages and route the new pieces (the detect stage).")] = True,
+    detect: Annotated[
+        bool, typer.Option("--detect/--no-detect", help="Also detect languages and route the new pieces (the detect stage).")
+    ] = True,
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
     executor: ExecutorOpt = None,
@@ -274,7 +312,11 @@ def ingest(
 
 @app.command()
 def detect(
-    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    wait: WaitOpt = False,
+    quiet: QuietOpt = False,
     executor: ExecutorOpt = None,
 ) -> None:
     """Detect the language of each new piece, paragraph and title, and route the paragraphs.
@@ -296,14 +338,21 @@ def detect(
     if report.pieces == 0:
         _print("nothing to detect: every piece in the store is detected already")
         return
-    _print(f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  paragraphs {report.paragraphs_by_route}")
+    _print(
+        f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  paragraphs {report.paragraphs_by_route}"
+    )
     for reason, n in report.skipped.items():
         _print(f"  skipped {n}: {reason}")
 
 
 @app.command()
 def translate(
-    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, model: ModelOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    model: ModelOpt = None,
+    wait: WaitOpt = False,
+    quiet: QuietOpt = False,
     executor: ExecutorOpt = None,
 ) -> None:
     """Translate the Arabic paragraphs and titles in the store (after ingest and detect).
@@ -337,7 +386,11 @@ def translate(
 
 @app.command()
 def diagnose(
-    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, wait: WaitOpt = False, quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    wait: WaitOpt = False,
+    quiet: QuietOpt = False,
     executor: ExecutorOpt = None,
 ) -> None:
     """Check every translation in the store without references: Arabic left, not English, copied, length, loops, low log-probability.
@@ -364,9 +417,14 @@ def align(
     sets: SetOpt = None,
     db: DbOpt = None,
     source: Annotated[
-        Path | None, typer.Option("--source", metavar="PIECES.jsonl", help="JSONL of pieces carrying a 'translation' (any MT system); needs --target.")
+        Path | None,
+        typer.Option(
+            "--source", metavar="PIECES.jsonl", help="JSONL of pieces carrying a 'translation' (any MT system); needs --target."
+        ),
     ] = None,
-    target: Annotated[Path | None, typer.Option("--target", metavar="PIECES.jsonl", help="JSONL of English pieces to match against.")] = None,
+    target: Annotated[
+        Path | None, typer.Option("--target", metavar="PIECES.jsonl", help="JSONL of English pieces to match against.")
+    ] = None,
     out: OutOpt = None,
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
@@ -406,21 +464,55 @@ def align(
 
 @app.command()
 def evaluate(
-    ref: Annotated[list[Path] | None, typer.Option("--ref", "-r", metavar="FILE", help="Reference file, one segment a line (repeatable for several references).")] = None,
-    hyp: Annotated[list[str] | None, typer.Option("--hyp", metavar="NAME=FILE", help="System output as NAME=FILE (repeatable).")] = None,
+    ref: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--ref", "-r", metavar="FILE", help="Reference file, one segment a line (repeatable for several references)."
+        ),
+    ] = None,
+    hyp: Annotated[
+        list[str] | None, typer.Option("--hyp", metavar="NAME=FILE", help="System output as NAME=FILE (repeatable).")
+    ] = None,
     src: Annotated[Path | None, typer.Option("--src", metavar="FILE", help="Source file (only COMET uses it).")] = None,
-    baseline: Annotated[str | None, typer.Option("--baseline", "-b", metavar="NAME", help="System the others are tested against (evaluate.baseline).")] = None,
-    paired: Annotated[str | None, typer.Option("--paired", metavar="TESTS", help="Paired tests: bs, ar, bs,ar or none (evaluate.paired_tests).")] = None,
-    paired_bs_n: Annotated[int | None, typer.Option("--paired-bs-n", metavar="N", help="Bootstrap resamples (evaluate.paired_bs_n, default 1000).")] = None,
-    paired_ar_n: Annotated[int | None, typer.Option("--paired-ar-n", metavar="N", help="Approximate randomization trials (evaluate.paired_ar_n, default 10000).")] = None,
-    worst: Annotated[int | None, typer.Option("--worst", metavar="N", help="How many worst segments to list per system (evaluate.worst_n).")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", "-b", metavar="NAME", help="System the others are tested against (evaluate.baseline)."),
+    ] = None,
+    paired: Annotated[
+        str | None, typer.Option("--paired", metavar="TESTS", help="Paired tests: bs, ar, bs,ar or none (evaluate.paired_tests).")
+    ] = None,
+    paired_bs_n: Annotated[
+        int | None, typer.Option("--paired-bs-n", metavar="N", help="Bootstrap resamples (evaluate.paired_bs_n, default 1000).")
+    ] = None,
+    paired_ar_n: Annotated[
+        int | None,
+        typer.Option(
+            "--paired-ar-n", metavar="N", help="Approximate randomization trials (evaluate.paired_ar_n, default 10000)."
+        ),
+    ] = None,
+    worst: Annotated[
+        int | None, typer.Option("--worst", metavar="N", help="How many worst segments to list per system (evaluate.worst_n).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout instead of tables.")] = False,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Also write the JSON result to this file.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Also write the JSON result to this file.")
+    ] = None,
     import_refs_file: Annotated[
         Path | None,
-        typer.Option("--import-refs", metavar="REFS.jsonl", help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}."),
+        typer.Option(
+            "--import-refs",
+            metavar="REFS.jsonl",
+            help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.",
+        ),
     ] = None,
-    systems: Annotated[str | None, typer.Option("--systems", metavar="current|all", help="Store mode: 'current' translations or 'all' cached models (evaluate.store_systems).")] = None,
+    systems: Annotated[
+        str | None,
+        typer.Option(
+            "--systems",
+            metavar="current|all",
+            help="Store mode: 'current' translations or 'all' cached models (evaluate.store_systems).",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     sets: SetOpt = None,
     db: DbOpt = None,
@@ -444,10 +536,19 @@ def evaluate(
     reporter = Reporter(quiet=quiet)
     tests = None if paired is None else [t.strip() for t in paired.split(",") if t.strip() and t.strip() != "none"]
     with _errors():
-        cfg = build_config(config, sets, db=db, extra={
-            "evaluate.paired_tests": tests, "evaluate.worst_n": worst, "evaluate.paired_bs_n": paired_bs_n,
-            "evaluate.paired_ar_n": paired_ar_n, "evaluate.baseline": baseline, "evaluate.store_systems": systems,
-        })
+        cfg = build_config(
+            config,
+            sets,
+            db=db,
+            extra={
+                "evaluate.paired_tests": tests,
+                "evaluate.worst_n": worst,
+                "evaluate.paired_bs_n": paired_bs_n,
+                "evaluate.paired_ar_n": paired_ar_n,
+                "evaluate.baseline": baseline,
+                "evaluate.store_systems": systems,
+            },
+        )
         if ref or hyp:
             if not ref or not hyp:
                 raise ConfigError("file mode needs both --ref FILE and at least one --hyp NAME=FILE")
@@ -485,7 +586,9 @@ def export(
     formats: Annotated[
         list[str] | None,
         typer.Option(
-            "--format", "-f", metavar="FORMAT",
+            "--format",
+            "-f",
+            metavar="FORMAT",
             help="jsonl, labelstudio, doccano, tmx, csv, html or all; repeatable or comma-separated (export.formats; default all).",
         ),
     ] = None,
@@ -523,7 +626,8 @@ def status(
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", metavar="N", help="List at most N pieces (0: none; default 50 in the table, all in --json).")
+        int | None,
+        typer.Option("--limit", metavar="N", help="List at most N pieces (0: none; default 50 in the table, all in --json)."),
     ] = None,
 ) -> None:
     """Show what the store holds: sources, pieces by language and status, pending work, matches.
@@ -543,14 +647,24 @@ def status(
     shown = pieces[: max(limit, 0)]
     if as_json:
         counts["pieces_list"] = [
-            {"id": p.id, "title": p.title, "date": p.date, "lang": p.lang, "outlet": p.outlet, "status": p.status, "source": p.source}
+            {
+                "id": p.id,
+                "title": p.title,
+                "date": p.date,
+                "lang": p.lang,
+                "outlet": p.outlet,
+                "status": p.status,
+                "source": p.source,
+            }
             for p in shown
         ]
         sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
         return
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
     for key, value in counts.items():
-        summary.add_row(Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)))
+        summary.add_row(
+            Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
+        )
     stdout.print(summary)
     if not shown:
         return
@@ -566,19 +680,27 @@ def status(
     for name, kwargs in columns:
         listing.add_column(name, overflow="ellipsis", **kwargs)
     for p in shown:
-        listing.add_row(*(Text(x) for x in (p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or "")))
+        listing.add_row(
+            *(Text(x) for x in (p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or ""))
+        )
     stdout.print(listing)
 
 
-store_app = typer.Typer(name="store", help="Move a store: `pipeline store copy --from FILE.sqlite --to postgresql://...`.",
-                        no_args_is_help=True, rich_markup_mode=None)
+store_app = typer.Typer(
+    name="store",
+    help="Move a store: `pipeline store copy --from FILE.sqlite --to postgresql://...`.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(store_app)
 
 
 @store_app.command("copy")
 def store_copy(
     source: Annotated[str, typer.Option("--from", metavar="FILE|URL", help="The store to copy (left unchanged).")],
-    target: Annotated[str, typer.Option("--to", metavar="FILE|URL", help="A new, empty store (an SQLite file or a postgresql:// URL).")],
+    target: Annotated[
+        str, typer.Option("--to", metavar="FILE|URL", help="A new, empty store (an SQLite file or a postgresql:// URL).")
+    ],
     config: ConfigOpt = None,
     sets: SetOpt = None,
     quiet: QuietOpt = False,
@@ -601,7 +723,9 @@ def store_copy(
 
 
 @app.command("config")
-def show_config(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, out: OutOpt = None, model: ModelOpt = None) -> None:
+def show_config(
+    config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None, out: OutOpt = None, model: ModelOpt = None
+) -> None:
     """Print the configuration a run would use (defaults, --config FILE, the environment, --set), as commented YAML.
 
     Save it as a file to start a config of your own; it only needs the keys you change.
@@ -614,7 +738,9 @@ def show_config(config: ConfigOpt = None, sets: SetOpt = None, db: DbOpt = None,
     with _errors():
         cfg = build_config(config, sets, db=db, out=out, model=model)
         cfg.check_sections(sections())
-        sys.stdout.write(render_yaml(sections(), cfg, header=f"# The configuration a run would use ({cfg.where} over the defaults).\n"))
+        sys.stdout.write(
+            render_yaml(sections(), cfg, header=f"# The configuration a run would use ({cfg.where} over the defaults).\n")
+        )
 
 
 def main() -> None:
@@ -628,7 +754,9 @@ def main() -> None:
         Reporter(quiet=False).error(INTERRUPTED)
         sys.exit(130)
     except Exception as exc:
-        Reporter(quiet=False).error(f"unexpected {type(exc).__name__}: {exc} (please report it; rerun with PIPELINE_DEBUG=1 for the traceback)")
+        Reporter(quiet=False).error(
+            f"unexpected {type(exc).__name__}: {exc} (please report it; rerun with PIPELINE_DEBUG=1 for the traceback)"
+        )
         if _debug():
             raise
         sys.exit(EXIT_FAILURE)

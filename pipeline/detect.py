@@ -75,7 +75,96 @@ ARABIC_SCRIPT_CANDIDATES = ("ar", "fa", "ur")
 # Words that are English and nothing else among langdetect's Latin-script languages
 # ("in", "on", "a", "was", "die" are left out: German, French, Dutch use them too).
 ENGLISH_FUNCTION_WORDS = frozenset(
-    ["the", "of", "and", "to", "that", "with", "for", "from", "by", "his", "her", "he", "she", "they", "their", "them", "it", "its", "this", "these", "those", "has", "have", "had", "been", "being", "were", "are", "be", "will", "would", "could", "should", "said", "says", "after", "before", "about", "which", "who", "whom", "whose", "not", "but", "or", "at", "than", "into", "over", "under", "between", "against", "while", "also", "more", "most", "when", "where", "there", "what", "may", "back", "us", "our", "we", "you", "your", "can", "did", "does", "do", "up", "out", "new", "all", "any", "some", "such", "only", "just", "during", "since", "until", "because", "if", "how", "why", "then"]
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "that",
+        "with",
+        "for",
+        "from",
+        "by",
+        "his",
+        "her",
+        "he",
+        "she",
+        "they",
+        "their",
+        "them",
+        "it",
+        "its",
+        "this",
+        "these",
+        "those",
+        "has",
+        "have",
+        "had",
+        "been",
+        "being",
+        "were",
+        "are",
+        "be",
+        "will",
+        "would",
+        "could",
+        "should",
+        "said",
+        "says",
+        "after",
+        "before",
+        "about",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "not",
+        "but",
+        "or",
+        "at",
+        "than",
+        "into",
+        "over",
+        "under",
+        "between",
+        "against",
+        "while",
+        "also",
+        "more",
+        "most",
+        "when",
+        "where",
+        "there",
+        "what",
+        "may",
+        "back",
+        "us",
+        "our",
+        "we",
+        "you",
+        "your",
+        "can",
+        "did",
+        "does",
+        "do",
+        "up",
+        "out",
+        "new",
+        "all",
+        "any",
+        "some",
+        "such",
+        "only",
+        "just",
+        "during",
+        "since",
+        "until",
+        "because",
+        "if",
+        "how",
+        "why",
+        "then",
+    ]
 )
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -144,9 +233,7 @@ def _count_letters(text: str) -> _Letters:
 
 def _keep_script(text: str, arabic: bool) -> str:
     """The text with the other script's letters blanked out (punctuation and spaces kept)."""
-    return "".join(
-        ch if not ch.isalpha() or (script_name(ch) == "ARABIC") == arabic else " " for ch in text
-    )
+    return "".join(ch if not ch.isalpha() or (script_name(ch) == "ARABIC") == arabic else " " for ch in text)
 
 
 # -- langdetect ---------------------------------------------------------------
@@ -301,8 +388,11 @@ def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
     'not_routed' (with the reason) when nothing is Arabic or English.
     """
     guesses = [(idx, detect_language(text, settings)) for idx, text in piece.paragraphs]
-    routed = [RoutedParagraph(index=idx, lang=g.lang, score=g.score, route=route, reason=reason)
-              for idx, g in guesses for route, reason in [route_for(g, settings)]]
+    routed = [
+        RoutedParagraph(index=idx, lang=g.lang, score=g.score, route=route, reason=reason)
+        for idx, g in guesses
+        for route, reason in [route_for(g, settings)]
+    ]
     title_guess = detect_language(piece.title, settings) if piece.title and piece.title.strip() else None
     votes = [g for _, g in guesses] + ([title_guess] if title_guess else [])
     lang, share = piece_language(votes)
@@ -319,8 +409,15 @@ def detect_piece(piece: PieceText, settings: DetectSettings) -> Detection:
         # the reason of the paragraph with most letters: "language fa is not routed: ..."
         letters = {idx: g.letters for idx, g in guesses}
         reason = max(routed, key=lambda p: letters[p.index]).reason if routed else "the piece has no paragraphs"
-    return Detection(piece_id=piece.id, lang=lang, score=share, title_lang=title_guess.lang if title_guess else None,
-                     status=status, reason=reason, paragraphs=routed)
+    return Detection(
+        piece_id=piece.id,
+        lang=lang,
+        score=share,
+        title_lang=title_guess.lang if title_guess else None,
+        status=status,
+        reason=reason,
+        paragraphs=routed,
+    )
 
 
 class DetectStage(SectionStage[DetectSettings]):

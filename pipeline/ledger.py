@@ -97,7 +97,9 @@ def execute(
                         timings[stage.name] = round(time.perf_counter() - start, 3)
             except BaseException as exc:
                 if run_id is not None:
-                    _record_failure(store, run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", reports, exc)
+                    _record_failure(
+                        store, run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", reports, exc
+                    )
                 raise
             exit_code, messages = EXIT_OK, []
             for report in reports.values():
@@ -125,8 +127,13 @@ def run_pipeline(
 ) -> RunResult:
     """Ingest → detect → translate → diagnose → align → export over the configured store (the Python API of `run`)."""
     return execute(
-        stages(*PIPELINE), config, command="run " + " ".join(str(p) for p in inputs), inputs=inputs,
-        out_dir=Path(config.output.dir), wait=wait_for_lock, reporter=reporter,
+        stages(*PIPELINE),
+        config,
+        command="run " + " ".join(str(p) for p in inputs),
+        inputs=inputs,
+        out_dir=Path(config.output.dir),
+        wait=wait_for_lock,
+        reporter=reporter,
     )
 
 

@@ -27,7 +27,6 @@ def store_at_version(url: str, version: int, rows: Mapping[str, Sequence[Mapping
         for table, items in rows.items():
             for item in items:
                 columns = ", ".join(item)
-                conn.execute(f"INSERT INTO {table}({columns}) VALUES ({', '.join(['%s'] * len(item))})",
-                             list(item.values()))
+                conn.execute(f"INSERT INTO {table}({columns}) VALUES ({', '.join(['%s'] * len(item))})", list(item.values()))
             if items and isinstance(items[0].get("id"), int):  # numbering goes on after the ids given, as in SQLite
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")

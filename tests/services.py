@@ -80,12 +80,37 @@ class PostgresCluster:
             owner = pwd.getpwnam("postgres")
             for path in (self.root, self.socket_dir):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-        self._run(self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C",
-                  "--no-sync", owner=True)
-        options = f"-c listen_addresses='' -c unix_socket_directories={self.socket_dir} -c fsync=off " \
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.root / "server.log", "-o", options, "-w", "-t", "60",
-                  "start", owner=True)
+        self._run(
+            self.bin / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            owner=True,
+        )
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories={self.socket_dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            self.bin / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.root / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            owner=True,
+        )
         return self
 
     def stop(self) -> None:
@@ -100,8 +125,9 @@ class PostgresCluster:
     def create_database(self, name: str | None = None) -> str:
         """A new empty database (C collation, UTF-8); returns its URL."""
         name = name or f"test_{os.getpid()}_{next(self._names)}"
-        self._run(self.bin / "createdb", "-h", self.socket_dir, "-U", "postgres", "-T", "template0", "-E", "UTF8",
-                  "--locale=C", name)
+        self._run(
+            self.bin / "createdb", "-h", self.socket_dir, "-U", "postgres", "-T", "template0", "-E", "UTF8", "--locale=C", name
+        )
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -135,11 +161,22 @@ class RayHead:
     def start(self, extra: list[str] | None = None, timeout: float = 120) -> RayHead:
         env = {**os.environ, **self.client_env(), "RAY_USAGE_STATS_ENABLED": "0"}
         env.pop("RAY_ADDRESS")
-        argv = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", f"--port={self.port}",
-                "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus}", "--num-gpus=0",
-                f"--object-store-memory={self.object_store_mb * 1024 * 1024}", "--include-dashboard=false",
-                "--disable-usage-stats", f"--temp-dir={self.root / 'ray'}",
-                *([f"--resources={self.resources}"] if self.resources else []), *(extra or [])]
+        argv = [
+            str(Path(sys.executable).with_name("ray")),
+            "start",
+            "--head",
+            "--block",
+            f"--port={self.port}",
+            "--node-ip-address=127.0.0.1",
+            f"--num-cpus={self.cpus}",
+            "--num-gpus=0",
+            f"--object-store-memory={self.object_store_mb * 1024 * 1024}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={self.root / 'ray'}",
+            *([f"--resources={self.resources}"] if self.resources else []),
+            *(extra or []),
+        ]
         log = open(self.root / "ray-head.log", "wb")  # noqa: SIM115 - the child writes it for its whole life
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         log.close()
@@ -161,10 +198,18 @@ class RayHead:
         """A second node on this machine: `ray start --address=HEAD --block` (its own raylet), stopped with the head."""
         env = {**os.environ, **self.client_env(), "RAY_USAGE_STATS_ENABLED": "0"}
         env.pop("RAY_ADDRESS")
-        argv = [str(Path(sys.executable).with_name("ray")), "start", f"--address={self.address}", "--block",
-                "--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", "--num-gpus=0",
-                f"--object-store-memory={self.object_store_mb * 1024 * 1024}", "--disable-usage-stats",
-                *([f"--resources={resources}"] if resources else [])]
+        argv = [
+            str(Path(sys.executable).with_name("ray")),
+            "start",
+            f"--address={self.address}",
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            f"--num-cpus={cpus}",
+            "--num-gpus=0",
+            f"--object-store-memory={self.object_store_mb * 1024 * 1024}",
+            "--disable-usage-stats",
+            *([f"--resources={resources}"] if resources else []),
+        ]
         log_path = self.root / f"ray-worker-{len(self.workers)}.log"
         with open(log_path, "wb") as log:
             worker = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)

@@ -24,8 +24,15 @@ LAYERS: list[tuple[str, ...]] = [
     ("pipeline.store",),
     ("pipeline.executor",),
     ("pipeline.stage",),
-    ("pipeline.ingest", "pipeline.detect", "pipeline.translate", "pipeline.evaluate", "pipeline.align", "pipeline.export",
-     "pipeline.summary"),
+    (
+        "pipeline.ingest",
+        "pipeline.detect",
+        "pipeline.translate",
+        "pipeline.evaluate",
+        "pipeline.align",
+        "pipeline.export",
+        "pipeline.summary",
+    ),
     ("pipeline.stages", "pipeline.config_docs"),
     ("pipeline.ledger",),
     ("pipeline.cli", "pipeline.__main__"),
@@ -95,7 +102,7 @@ def test_the_import_graph_has_no_cycle():
             if target not in edges:
                 continue
             if state.get(target) == 1:
-                cycle = stack[stack.index(target):] + [target]
+                cycle = [*stack[stack.index(target) :], target]
                 pytest.fail("import cycle: " + " → ".join(cycle))
             if target not in state:
                 visit(target)
@@ -107,7 +114,9 @@ def test_the_import_graph_has_no_cycle():
             visit(node)
 
 
-SQL = re.compile(r"\b(?:SELECT\s+\S.*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(?:TABLE|INDEX)|PRAGMA\s+\w+)\b", re.I)
+SQL = re.compile(
+    r"\b(?:SELECT\s+\S.*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(?:TABLE|INDEX)|PRAGMA\s+\w+)\b", re.I
+)
 
 
 @pytest.mark.parametrize("folder", ["pipeline", "tests", "benchmarks", "scripts"])

@@ -95,9 +95,12 @@ def check_exactly_once(url: str) -> dict[str, int]:
     provenance = [(t["source_text"], t["model"], t["revision"], t["backend"], t["settings"]) for t in rows]
     assert len(set(provenance)) == len(provenance), "a sentence was translated twice the same way"
     assert links <= {t["key"] for t in rows}, "a segment points at a translation that is not stored"
-    return {"translations": counts.translations_cached, "pending": counts.segments_pending,
-            "linked_sources": len({t["source_text"] for t in rows if t["key"] in links}),
-            "sentences": len({for_model(s["text"]) for s in segments if s["reason"] is None})}
+    return {
+        "translations": counts.translations_cached,
+        "pending": counts.segments_pending,
+        "linked_sources": len({t["source_text"] for t in rows if t["key"] in links}),
+        "sentences": len({for_model(s["text"]) for s in segments if s["reason"] is None}),
+    }
 
 
 def forty_copy_dump(folder: Path) -> Path:
@@ -140,7 +143,9 @@ def wait_until(condition, proc: subprocess.Popen[str] | None = None, timeout: fl
         if condition():
             return
         if proc is not None and proc.poll() is not None:
-            pytest.fail(f"the run ended (exit {proc.returncode}) before the kill point:\n{proc.stderr.read()[-3000:] if proc.stderr else ''}")
+            pytest.fail(
+                f"the run ended (exit {proc.returncode}) before the kill point:\n{proc.stderr.read()[-3000:] if proc.stderr else ''}"
+            )
         time.sleep(0.1)
     pytest.fail("the kill point was not reached in time")
 
@@ -170,10 +175,31 @@ def test_ray_tasks_keep_the_input_order_and_pipeline_errors_keep_their_exit_code
 
 
 def test_the_seeds_on_ray_and_postgres_give_the_local_outputs(tmp_path, tiny_model_dir, ray_cluster, pg_url):
-    run_cli("run", SEEDS, "--db", tmp_path / "local.sqlite", "--out", tmp_path / "local", "--model", tiny_model_dir, "-q",
-            env=local_env())
-    proc = run_cli("run", SEEDS, "--executor", "ray", "--db", pg_url, "--out", tmp_path / "ray", "--model", tiny_model_dir,
-                   env=ray_cluster.client_env())
+    run_cli(
+        "run",
+        SEEDS,
+        "--db",
+        tmp_path / "local.sqlite",
+        "--out",
+        tmp_path / "local",
+        "--model",
+        tiny_model_dir,
+        "-q",
+        env=local_env(),
+    )
+    proc = run_cli(
+        "run",
+        SEEDS,
+        "--executor",
+        "ray",
+        "--db",
+        pg_url,
+        "--out",
+        tmp_path / "ray",
+        "--model",
+        tiny_model_dir,
+        env=ray_cluster.client_env(),
+    )
     assert "translated by 1 worker(s)" in proc.stderr
     assert_same_outputs(tmp_path / "local", tmp_path / "ray")
     local, ray = summary(tmp_path / "local"), summary(tmp_path / "ray")
@@ -187,8 +213,19 @@ def test_a_forty_copy_dump_on_two_actors_gives_the_local_outputs(tmp_path, tiny_
     write_external_translations(external, count=6)
     common = [dump, SEEDS, external, "--model", tiny_model_dir]
     run_cli("run", *common, "--db", tmp_path / "local.sqlite", "--out", tmp_path / "local", "-q", env=local_env())
-    proc = run_cli("run", *common, "--executor", "ray", "--set", "executor.translate_actors=2", "--db", pg_url,
-                   "--out", tmp_path / "ray", env=ray_cluster.client_env())
+    proc = run_cli(
+        "run",
+        *common,
+        "--executor",
+        "ray",
+        "--set",
+        "executor.translate_actors=2",
+        "--db",
+        pg_url,
+        "--out",
+        tmp_path / "ray",
+        env=ray_cluster.client_env(),
+    )
     assert "translated by 2 worker(s)" in proc.stderr
     assert_same_outputs(tmp_path / "local", tmp_path / "ray")
     matches = (tmp_path / "ray" / "matches.jsonl").read_text(encoding="utf-8").splitlines()
@@ -202,11 +239,29 @@ def test_a_forty_copy_dump_on_two_actors_gives_the_local_outputs(tmp_path, tiny_
 # -- faults ----------------------------------------------------------------------------------------
 
 
-def test_an_actor_killed_mid_translation_is_replaced_and_nothing_is_stored_or_counted_twice(tmp_path, tiny_model_dir, ray_cluster, pg_url):
+def test_an_actor_killed_mid_translation_is_replaced_and_nothing_is_stored_or_counted_twice(
+    tmp_path, tiny_model_dir, ray_cluster, pg_url
+):
     written = write_arabic_dumps(tmp_path / "dumps", sentences=1200, pieces=40, files=4)
-    argv = pipeline_argv("run", tmp_path / "dumps", "--executor", "ray", "--set", "executor.translate_actors=2",
-                         "--set", "translate.max_batch_size=8", "--db", pg_url, "--out", tmp_path / "out", "--model", tiny_model_dir)
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env(ray_cluster.client_env()))
+    argv = pipeline_argv(
+        "run",
+        tmp_path / "dumps",
+        "--executor",
+        "ray",
+        "--set",
+        "executor.translate_actors=2",
+        "--set",
+        "translate.max_batch_size=8",
+        "--db",
+        pg_url,
+        "--out",
+        tmp_path / "out",
+        "--model",
+        tiny_model_dir,
+    )
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env(ray_cluster.client_env())
+    )
     try:
         wait_until(lambda: translations_stored(pg_url) >= 0.2 * written["distinct_sentences"], proc)
         victims = actor_pids(ray_cluster, "TranslateActor")
@@ -232,12 +287,30 @@ def test_the_drivers_process_group_killed_mid_translation_then_the_rerun_transla
     tmp_path, tiny_model_dir, ray_cluster, pg_url
 ):
     written = write_arabic_dumps(tmp_path / "dumps", sentences=1200, pieces=40, files=4)
-    args = ["run", tmp_path / "dumps", "--executor", "ray", "--set", "translate.max_batch_size=8", "--db", pg_url,
-            "--out", tmp_path / "out", "--model", tiny_model_dir]
+    args = [
+        "run",
+        tmp_path / "dumps",
+        "--executor",
+        "ray",
+        "--set",
+        "translate.max_batch_size=8",
+        "--db",
+        pg_url,
+        "--out",
+        tmp_path / "out",
+        "--model",
+        tiny_model_dir,
+    ]
     # no RAY_ADDRESS: the driver starts a Ray of its own, in its process group
     own_ray = {"RAY_ADDRESS": "", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
-    driver = subprocess.Popen(pipeline_argv(*args, *LOCAL_RAY), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              env=child_env(own_ray), start_new_session=True)
+    driver = subprocess.Popen(
+        pipeline_argv(*args, *LOCAL_RAY),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(own_ray),
+        start_new_session=True,
+    )
     try:
         wait_until(lambda: translations_stored(pg_url) >= 0.2 * written["distinct_sentences"], driver)
         os.killpg(driver.pid, signal.SIGKILL)
@@ -265,8 +338,13 @@ def test_the_drivers_process_group_killed_mid_translation_then_the_rerun_transla
 
 def test_joining_a_cluster_without_its_token_fails_with_what_to_set(tmp_path, ray_cluster):
     env = {"RAY_ADDRESS": ray_cluster.address, "RAY_AUTH_MODE": "disabled"}  # the token left out
-    proc = subprocess.run(pipeline_argv("ingest", SEEDS / "004_c6526bbb5c2cd36d.txt", "--executor", "ray", "--db", tmp_path / "s.sqlite"),
-                          capture_output=True, text=True, env=child_env(env), timeout=300)
+    proc = subprocess.run(
+        pipeline_argv("ingest", SEEDS / "004_c6526bbb5c2cd36d.txt", "--executor", "ray", "--db", tmp_path / "s.sqlite"),
+        capture_output=True,
+        text=True,
+        env=child_env(env),
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN" in proc.stderr
 

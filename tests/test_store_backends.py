@@ -31,7 +31,9 @@ from pipeline.store.schema import SCHEMA_VERSION, TABLES, tables_at
 
 
 def _translation(key: str, source: str, target: str) -> Translation:
-    return Translation(key=key, source_text=source, target_text=target, model="m", revision="r", backend="b", settings={"beams": 4})
+    return Translation(
+        key=key, source_text=source, target_text=target, model="m", revision="r", backend="b", settings={"beams": 4}
+    )
 
 
 def _ref(piece: str, sentence: int) -> SegmentRef:
@@ -43,18 +45,31 @@ def _store_with_segments(location: str):
     from pipeline.records import Detection, RoutedParagraph, Segment
 
     store = open_store(location)
-    ingest_pieces(store, "d.txt", [ingested("p1", ["جملة أولى. جملة ثانية."]), ingested("p2", ["جملة أولى. جملة ثالثة."], position=1)])
-    store.save_detections([
-        Detection(piece_id=p, lang="ar", score=0.9, title_lang=None, status="pending", reason=None,
-                  paragraphs=[RoutedParagraph(index=0, lang="ar", score=0.9, route="translate")])
-        for p in ("p1", "p2")
-    ])
-    store.save_segments([
-        Segment(piece_id="p1", paragraph_index=0, sentence_index=0, text="جملة أولى."),
-        Segment(piece_id="p1", paragraph_index=0, sentence_index=1, text="جملة ثانية."),
-        Segment(piece_id="p2", paragraph_index=0, sentence_index=0, text="جملة أولى."),
-        Segment(piece_id="p2", paragraph_index=0, sentence_index=1, text="جملة ثالثة."),
-    ])
+    ingest_pieces(
+        store, "d.txt", [ingested("p1", ["جملة أولى. جملة ثانية."]), ingested("p2", ["جملة أولى. جملة ثالثة."], position=1)]
+    )
+    store.save_detections(
+        [
+            Detection(
+                piece_id=p,
+                lang="ar",
+                score=0.9,
+                title_lang=None,
+                status="pending",
+                reason=None,
+                paragraphs=[RoutedParagraph(index=0, lang="ar", score=0.9, route="translate")],
+            )
+            for p in ("p1", "p2")
+        ]
+    )
+    store.save_segments(
+        [
+            Segment(piece_id="p1", paragraph_index=0, sentence_index=0, text="جملة أولى."),
+            Segment(piece_id="p1", paragraph_index=0, sentence_index=1, text="جملة ثانية."),
+            Segment(piece_id="p2", paragraph_index=0, sentence_index=0, text="جملة أولى."),
+            Segment(piece_id="p2", paragraph_index=0, sentence_index=1, text="جملة ثالثة."),
+        ]
+    )
     return store
 
 
@@ -158,8 +173,9 @@ def test_the_seeds_like_store_reads_back_the_same_on_both_backends(store_locatio
         assert store.counts().model_dump() == reference.counts().model_dump()
         strip = {"created_at", "ingested_at"}
         for table in TABLES:
-            assert [{k: v for k, v in r.items() if k not in strip} for r in store.rows(table)] == \
-                   [{k: v for k, v in r.items() if k not in strip} for r in reference.rows(table)], table
+            assert [{k: v for k, v in r.items() if k not in strip} for r in store.rows(table)] == [
+                {k: v for k, v in r.items() if k not in strip} for r in reference.rows(table)
+            ], table
     finally:
         store.close()
         reference.close()

@@ -41,8 +41,13 @@ AR, OPUS, GOOGLE = lines("ar"), lines("opusmt.en"), lines("google.en")
 def arrival(system: str, outputs: list[str], start: int, n: int = 5, input_id: str | None = None) -> IngestedPiece:
     """FLORES lines start..start+n as one piece, with `system`'s translation as ingest pairs it."""
     paragraphs = AR[start : start + n]
-    return IngestedPiece(id=content_id("\n\n".join(paragraphs)), position=0, paragraphs=paragraphs, input_id=input_id,
-                         external=external_translation(paragraphs, "\n".join(outputs[start : start + n]), system, input_id))
+    return IngestedPiece(
+        id=content_id("\n\n".join(paragraphs)),
+        position=0,
+        paragraphs=paragraphs,
+        input_id=input_id,
+        external=external_translation(paragraphs, "\n".join(outputs[start : start + n]), system, input_id),
+    )
 
 
 def test_a_second_system_is_kept_beside_the_first_which_stays_current(store_location: str):
@@ -53,7 +58,10 @@ def test_a_second_system_is_kept_beside_the_first_which_stays_current(store_loca
         assert [(e.system, e.unit) for e in piece.external_translations] == [("opus-mt", "paragraph"), ("google", "paragraph")]
         assert piece.external and piece.model == "opus-mt" and piece.translation_unit == "paragraph"
         assert piece.provenance is not None and piece.provenance.model_dump(include={"id", "revision", "external"}) == {
-            "id": "opus-mt", "revision": None, "external": True}
+            "id": "opus-mt",
+            "revision": None,
+            "external": True,
+        }
         assert piece.input_id == "doc-1"
         # paragraph i carries the readable translation of Arabic paragraph i; the raw output is kept beside it
         assert [p.translation for p in piece.paragraphs] == [readable(line) for line in OPUS[:5]]
@@ -83,8 +91,18 @@ def test_paragraphs_pair_only_when_the_counts_agree(store_location: str):
         # the same text on one line (same content id): paired with that one paragraph by ingest, but the
         # stored piece has three, so the store keeps it as one translation of the whole piece
         one_line = [" ".join(doc)]
-        ingest_pieces(store, "b.jsonl", [IngestedPiece(id=content_id(one_line[0]), position=0, paragraphs=one_line,
-                                                       external=external_translation(one_line, " ".join(outputs), "nllb"))])
+        ingest_pieces(
+            store,
+            "b.jsonl",
+            [
+                IngestedPiece(
+                    id=content_id(one_line[0]),
+                    position=0,
+                    paragraphs=one_line,
+                    external=external_translation(one_line, " ".join(outputs), "nllb"),
+                )
+            ],
+        )
         piece = store.load_pieces()[0]
         assert len(piece.paragraphs) == 3 and piece.translation_unit == "piece"
         assert all(p.translation is None for p in piece.paragraphs)
@@ -96,12 +114,16 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_a_piece_with_a_translation_needs_no_model_unless_ours_is_asked_for(tmp_path: Path, tiny_model_dir: Path,
-                                                                             store_location: str):
-    jsonl = _jsonl(tmp_path / "in.jsonl", [
-        {"id": "flores-1", "text": "\n".join(AR[:3]), "translation": "\n".join(OPUS[:3]), "system": "opus-mt"},
-        {"id": "flores-2", "text": "\n".join(AR[3:6])},  # no translation: the model's job
-    ])
+def test_a_piece_with_a_translation_needs_no_model_unless_ours_is_asked_for(
+    tmp_path: Path, tiny_model_dir: Path, store_location: str
+):
+    jsonl = _jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": "flores-1", "text": "\n".join(AR[:3]), "translation": "\n".join(OPUS[:3]), "system": "opus-mt"},
+            {"id": "flores-2", "text": "\n".join(AR[3:6])},  # no translation: the model's job
+        ],
+    )
     missing = tmp_path / "no-model-here"
     config = make_config(tmp_path, missing)
     with open_store(store_location) as store:
@@ -133,8 +155,9 @@ def test_a_piece_with_a_translation_needs_no_model_unless_ours_is_asked_for(tmp_
         assert [e.system for e in piece.external_translations] == ["opus-mt"]
 
 
-def test_the_model_behind_our_translations_is_recorded_with_its_weights(tmp_path: Path, tiny_model_dir: Path,
-                                                                        store_location: str):
+def test_the_model_behind_our_translations_is_recorded_with_its_weights(
+    tmp_path: Path, tiny_model_dir: Path, store_location: str
+):
     config = make_config(tmp_path, tiny_model_dir, backend="transformers")
     jsonl = _jsonl(tmp_path / "in.jsonl", [{"text": "\n".join(AR[20:22])}])
     with open_store(store_location) as store:
@@ -146,8 +169,15 @@ def test_the_model_behind_our_translations_is_recorded_with_its_weights(tmp_path
         assert report.provenance is not None and report.provenance["weights_sha256"] == {"model.safetensors": weights}
         [model] = store.models()
         assert model.model_dump() == {
-            "id": report.model, "revision": report.revision, "external": False, "ref": None, "weights": "safetensors",
-            "weights_sha256": {"model.safetensors": weights}, "converted_from": None, "origin": "local folder"}
+            "id": report.model,
+            "revision": report.revision,
+            "external": False,
+            "ref": None,
+            "weights": "safetensors",
+            "weights_sha256": {"model.safetensors": weights},
+            "converted_from": None,
+            "origin": "local folder",
+        }
         assert store.rows("models")[0]["run_id"] == run_id
         piece = store.load_pieces()[0]
         assert piece.provenance == model and piece.model == f"{report.model}@{report.revision}"
@@ -166,20 +196,48 @@ def test_an_older_store_is_migrated_readable_with_its_raw_output_kept(store_loca
     db = store_location
     now = "2024-01-01T00:00:00+00:00"
     legacy, ours = AR[32], AR[4]  # opus-mt: "Alonso &apos; s safe car", "coup d &apos; état"
-    store_at_version(db, 2, {
-        "sources": [{"id": 1, "path": "/in/old.jsonl", "sha256": "0" * 64, "size": 1, "status": "ingested", "ingested_at": now}],
-        "pieces": [
-            {"id": "p-legacy", "text": legacy, "status": "pending", "external_translation": OPUS[32], "external_model": "opus-mt",
-             "created_at": now, "lang": "ar"},
-            {"id": "p-ours", "text": ours, "status": "translated", "created_at": now, "lang": "ar"},
-        ],
-        "piece_sources": [{"piece_id": "p-legacy", "source_id": 1, "position": 0}, {"piece_id": "p-ours", "source_id": 1, "position": 1}],
-        "paragraphs": [{"piece_id": "p-legacy", "idx": 0, "text": legacy, "lang": "ar", "route": "translate"},
-                       {"piece_id": "p-ours", "idx": 0, "text": ours, "lang": "ar", "route": "translate"}],
-        "translations": [{"key": "k1", "model": "Helsinki-NLP/opus-mt-ar-en", "revision": "abc", "backend": "transformers",
-                          "settings": "{}", "source_text": ours, "target_text": OPUS[4], "created_at": now}],
-        "segments": [{"piece_id": "p-ours", "paragraph_idx": 0, "sentence_idx": 0, "text": ours, "translation_key": "k1"}],
-    })
+    store_at_version(
+        db,
+        2,
+        {
+            "sources": [
+                {"id": 1, "path": "/in/old.jsonl", "sha256": "0" * 64, "size": 1, "status": "ingested", "ingested_at": now}
+            ],
+            "pieces": [
+                {
+                    "id": "p-legacy",
+                    "text": legacy,
+                    "status": "pending",
+                    "external_translation": OPUS[32],
+                    "external_model": "opus-mt",
+                    "created_at": now,
+                    "lang": "ar",
+                },
+                {"id": "p-ours", "text": ours, "status": "translated", "created_at": now, "lang": "ar"},
+            ],
+            "piece_sources": [
+                {"piece_id": "p-legacy", "source_id": 1, "position": 0},
+                {"piece_id": "p-ours", "source_id": 1, "position": 1},
+            ],
+            "paragraphs": [
+                {"piece_id": "p-legacy", "idx": 0, "text": legacy, "lang": "ar", "route": "translate"},
+                {"piece_id": "p-ours", "idx": 0, "text": ours, "lang": "ar", "route": "translate"},
+            ],
+            "translations": [
+                {
+                    "key": "k1",
+                    "model": "Helsinki-NLP/opus-mt-ar-en",
+                    "revision": "abc",
+                    "backend": "transformers",
+                    "settings": "{}",
+                    "source_text": ours,
+                    "target_text": OPUS[4],
+                    "created_at": now,
+                }
+            ],
+            "segments": [{"piece_id": "p-ours", "paragraph_idx": 0, "sentence_idx": 0, "text": ours, "translation_key": "k1"}],
+        },
+    )
     with open_store(db) as store:
         assert store.schema_version == SCHEMA_VERSION
         [row] = store.rows("translations")
@@ -193,10 +251,16 @@ def test_an_older_store_is_migrated_readable_with_its_raw_output_kept(store_loca
         assert old.translation_raw == OPUS[32]
         assert all(r["external_translation"] is None for r in store.rows("pieces"))  # moved, not kept twice
         # the migrated store carries on: another system for the same piece
-        ingest_pieces(store, "/in/google.jsonl", [IngestedPiece(id="p-legacy", position=0, paragraphs=[legacy],
-                                                                external=external_translation([legacy], GOOGLE[32], "google"))])
+        ingest_pieces(
+            store,
+            "/in/google.jsonl",
+            [
+                IngestedPiece(
+                    id="p-legacy", position=0, paragraphs=[legacy], external=external_translation([legacy], GOOGLE[32], "google")
+                )
+            ],
+        )
         assert [e.system for e in store.load_pieces(["p-legacy"])[0].external_translations] == ["opus-mt", "google"]
-
 
 
 def test_a_data_step_that_fails_leaves_the_older_store_as_it_was(store_location: str, monkeypatch: pytest.MonkeyPatch):
@@ -204,10 +268,23 @@ def test_a_data_step_that_fails_leaves_the_older_store_as_it_was(store_location:
     from pipeline.store import schema
 
     now = "2024-01-01T00:00:00+00:00"
-    store_at_version(store_location, 2, {
-        "pieces": [{"id": "p", "text": AR[32], "status": "pending", "external_translation": OPUS[32],
-                    "external_model": "opus-mt", "created_at": now, "lang": "ar"}],
-    })
+    store_at_version(
+        store_location,
+        2,
+        {
+            "pieces": [
+                {
+                    "id": "p",
+                    "text": AR[32],
+                    "status": "pending",
+                    "external_translation": OPUS[32],
+                    "external_model": "opus-mt",
+                    "created_at": now,
+                    "lang": "ar",
+                }
+            ],
+        },
+    )
     real_step = schema.DATA_MIGRATIONS[3]
 
     def fails_after_the_rows(db):
@@ -224,6 +301,7 @@ def test_a_data_step_that_fails_leaves_the_older_store_as_it_was(store_location:
         [piece] = store.load_pieces()
         assert [(e.system, e.raw) for e in piece.external_translations] == [("opus-mt", OPUS[32])]
         assert all(r["external_translation"] is None for r in store.rows("pieces"))
+
 
 @pytest.mark.parametrize("value,reason", [(3, "'translation' must be a string or a list"), ({"id": 1}, "'id' must be")])
 def test_jsonl_fields_of_the_wrong_type_are_line_errors(tmp_path: Path, value, reason):
@@ -269,8 +347,9 @@ def test_detect_calls_a_piece_that_came_with_its_translation_translated():
     assert found.status == "translated" and found.lang == "fa" and found.paragraphs[0].route == "skip"
 
 
-def test_a_conversion_pull_request_is_recorded_with_the_translations_and_exported(tmp_path: Path, tiny_model_dir: Path,
-                                                                                  monkeypatch: pytest.MonkeyPatch):
+def test_a_conversion_pull_request_is_recorded_with_the_translations_and_exported(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
     """Main publishes pickle only, the conversion bot's refs/pr/1 the safetensors (the fake hub, tests/fake_hub.py)."""
     from fake_hub import FakeHub, FakeRepo
     from tiny_model import pickled_weights
@@ -283,8 +362,10 @@ def test_a_conversion_pull_request_is_recorded_with_the_translations_and_exporte
     files = {p.name: p.read_bytes() for p in tiny_model_dir.iterdir() if p.is_file()}
     name = "tiny-org/opus-mt-tiny"
     repo = FakeRepo(name)
-    main = repo.commit({**{k: v for k, v in files.items() if k != "model.safetensors"},
-                        "pytorch_model.bin": pickled_weights(tiny_model_dir)}, "initial commit")
+    main = repo.commit(
+        {**{k: v for k, v in files.items() if k != "model.safetensors"}, "pytorch_model.bin": pickled_weights(tiny_model_dir)},
+        "initial commit",
+    )
     repo.pull_request({"model.safetensors": files["model.safetensors"]}, main, CONVERSION_BOT)
     config = make_config(tmp_path, None, backend="transformers", num_beams=1)
     for key, value in {"name": name, "cache_dir": str(tmp_path / "hf"), "hub_timeout_s": 2}.items():
@@ -296,9 +377,15 @@ def test_a_conversion_pull_request_is_recorded_with_the_translations_and_exporte
         detect_store(store, config)
         report = translate_store(store, config)
         export_store(store, config, tmp_path / "out", ["jsonl"])
-    expected = {"id": name, "revision": repo.refs["refs/pr/1"], "ref": "refs/pr/1", "weights": "safetensors",
-                "weights_sha256": {"model.safetensors": hashlib.sha256(files["model.safetensors"]).hexdigest()},
-                "converted_from": main, "origin": "hub download"}
+    expected = {
+        "id": name,
+        "revision": repo.refs["refs/pr/1"],
+        "ref": "refs/pr/1",
+        "weights": "safetensors",
+        "weights_sha256": {"model.safetensors": hashlib.sha256(files["model.safetensors"]).hexdigest()},
+        "converted_from": main,
+        "origin": "hub download",
+    }
     assert report.provenance == expected
     [piece] = [json.loads(line) for line in (tmp_path / "out" / "pieces.jsonl").read_text(encoding="utf-8").splitlines()]
     assert piece["status"] == "translated" and piece["model"] == {**expected, "external": False}

@@ -45,7 +45,9 @@ BATCH = 500
 COPY_CHECK_CHARS = 5000
 
 
-def diagnose(source: str, hypothesis: str, logprob: float | None = None, settings: DiagnosticsSettings | None = None) -> dict[str, Any]:
+def diagnose(
+    source: str, hypothesis: str, logprob: float | None = None, settings: DiagnosticsSettings | None = None
+) -> dict[str, Any]:
     """Flags and the values behind them for one translation.
 
     Returns ``{"flags": [names...], "values": {...}, "thresholds": fingerprint}``;
@@ -53,9 +55,21 @@ def diagnose(source: str, hypothesis: str, logprob: float | None = None, setting
     six-word output, or the log-probability when the backend gives none).
     """
     s = settings or DiagnosticsSettings()
-    values: dict[str, Any] = {name: None for name in (
-        "arabic_chars", "arabic_ratio", "lang", "lang_confidence", "char_ratio", "word_ratio",
-        "copy_similarity", "max_repeats", "repeated_ngram", "mean_logprob")}
+    values: dict[str, Any] = {
+        name: None
+        for name in (
+            "arabic_chars",
+            "arabic_ratio",
+            "lang",
+            "lang_confidence",
+            "char_ratio",
+            "word_ratio",
+            "copy_similarity",
+            "max_repeats",
+            "repeated_ngram",
+            "mean_logprob",
+        )
+    }
     values["mean_logprob"] = None if logprob is None else round(float(logprob), 4)
     flags: list[str] = []
     if not hypothesis.strip():

@@ -165,8 +165,11 @@ class RayExecutor:
     def _check_pool_fits(self, ray: Any) -> None:
         s = self.settings
         total = ray.cluster_resources()
-        needs = {"CPU": s.translate_actors * s.actor_cpus, "GPU": s.translate_actors * s.actor_gpus,
-                 "memory": s.translate_actors * s.actor_memory_mb * MB}
+        needs = {
+            "CPU": s.translate_actors * s.actor_cpus,
+            "GPU": s.translate_actors * s.actor_gpus,
+            "memory": s.translate_actors * s.actor_memory_mb * MB,
+        }
         short = [key for key, amount in needs.items() if amount > total.get(key, 0) + 1e-9]
         if short:
             have = ", ".join(f"{key} {_amount(key, total.get(key, 0))}" for key in short)
@@ -233,8 +236,10 @@ def _connect_hint(exc: BaseException) -> str:
     """Why Ray could not connect, when it says so only in the cause (token authentication, most often)."""
     cause = exc.__cause__
     if cause is not None and "InvalidAuthToken" in str(cause):
-        return (" — the cluster wants token authentication: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN to the "
-                "cluster's token (docs/cluster.md)")
+        return (
+            " — the cluster wants token authentication: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN to the "
+            "cluster's token (docs/cluster.md)"
+        )
     return f" ({str(cause).splitlines()[0]})" if cause is not None and str(cause) else ""
 
 

@@ -111,8 +111,10 @@ def _not_inputs(ctx: RunContext) -> dict[tuple[int, int], str]:
     if not is_url(ctx.config.store.location):  # a PostgreSQL store has no files here
         store = Path(ctx.config.store.location)
         places[store] = "the store itself: not read as input"
-        places |= {store.with_name(store.name + suffix): "a file of the store: not read as input"
-                   for suffix in ("-wal", "-shm", "-journal", ".lock")}
+        places |= {
+            store.with_name(store.name + suffix): "a file of the store: not read as input"
+            for suffix in ("-wal", "-shm", "-journal", ".lock")
+        }
     if ctx.out_dir is not None:
         places[ctx.out_dir] = "the output folder (output.dir): not read as input"
     found = {}
@@ -170,10 +172,15 @@ def _ingest_file(
     line_errors: list[InputError] = [] if read is None else read.line_errors()
     removed = RemovedCounter()
     removed.count = 0 if read is None else read.removed
-    source = SourceFile(path=key, sha256=info.sha256, size=info.size, encoding=info.encoding,
-                        kind=info.kind + ("+gz" if info.compressed else ""))
+    source = SourceFile(
+        path=key, sha256=info.sha256, size=info.size, encoding=info.encoding, kind=info.kind + ("+gz" if info.compressed else "")
+    )
     try:
-        bar = reporter.task(f"ingest {path_text(path.name)}", total=info.newlines + 1, unit="lines") if read is None else nullcontext(NO_TASK)
+        bar = (
+            reporter.task(f"ingest {path_text(path.name)}", total=info.newlines + 1, unit="lines")
+            if read is None
+            else nullcontext(NO_TASK)
+        )
         with store.writing_source(source, run_id) as writer, bar as task:
             positions = 0
             pieces = _read_pieces(info, settings, chrome, removed, task, line_errors) if read is None else read.replay()
@@ -183,15 +190,23 @@ def _ingest_file(
                 raise InputError(shown, "empty file (no text, only whitespace)")
             if positions == 0:
                 reporter.warn(f"{shown}: no article found, only page chrome ({removed.count} lines)")
-            writer.finish("partial" if line_errors else "ingested", "\n".join(str(e) for e in line_errors) or None,
-                          positions, removed.count)
+            writer.finish(
+                "partial" if line_errors else "ingested", "\n".join(str(e) for e in line_errors) or None, positions, removed.count
+            )
     except InputError as error:
         _fail(store, report, reporter, error, info, run_id)
         return
     except (StorageError, KeyboardInterrupt):
         raise
     except Exception as exc:
-        _fail(store, report, reporter, InputError(shown, f"internal error while reading it: {type(exc).__name__}: {exc}"), info, run_id)
+        _fail(
+            store,
+            report,
+            reporter,
+            InputError(shown, f"internal error while reading it: {type(exc).__name__}: {exc}"),
+            info,
+            run_id,
+        )
         return
     for line_error in line_errors:
         report.add_error(line_error)
@@ -212,10 +227,14 @@ def _ingest_file(
             "removed_lines": removed.count,
         }
     )
-    reporter.info(f"{shown}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed")
+    reporter.info(
+        f"{shown}: {writer.pieces_new} new pieces, {writer.pieces_known} already known, {removed.count} chrome lines removed"
+    )
 
 
-def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputError, info: Probe | None, run_id: int | None) -> None:
+def _fail(
+    store: Store, report: IngestReport, reporter: Reporter, error: InputError, info: Probe | None, run_id: int | None
+) -> None:
     """Record a failed source (status 'failed', the reason) and report it; nothing else of the file is kept."""
     report.files_failed += 1
     report.add_error(error)
@@ -224,8 +243,13 @@ def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputEr
     path = path_text(info.path.resolve()) if info is not None else error.path
     store.record_failed_source(
         SourceFile(
-            path=path, sha256=info.sha256 if info else "", size=info.size if info else 0,
-            encoding=info.encoding if info else None, kind=info.kind if info else None, status="failed", error=str(error),
+            path=path,
+            sha256=info.sha256 if info else "",
+            size=info.size if info else 0,
+            encoding=info.encoding if info else None,
+            kind=info.kind if info else None,
+            status="failed",
+            error=str(error),
         ),
         run_id,
     )
@@ -234,7 +258,9 @@ def _fail(store: Store, report: IngestReport, reporter: Reporter, error: InputEr
 # -- fanning out: workers read, the driver stores in input order ---------------------------------
 
 
-def _ingest_fanned_out(store: Store, settings: IngestSettings, chrome: ChromeFilter, report: IngestReport, ctx: RunContext) -> None:
+def _ingest_fanned_out(
+    store: Store, settings: IngestSettings, chrome: ChromeFilter, report: IngestReport, ctx: RunContext
+) -> None:
     """Files read by the executor's workers (a task per file), stored here one transaction each, in input order.
 
     Reading — decoding, cutting pages into pieces, removing chrome — is the
@@ -337,8 +363,15 @@ def _pieces_of(
         removed.count += dropped
         task.advance(1)
         yield _PieceRow(
-            paragraphs, document.title, document.date, document.author, settings.rules().canonical(document.outlet) or document.outlet,
-            document.lang, document.translation, document.model, document.input_id,
+            paragraphs,
+            document.title,
+            document.date,
+            document.author,
+            settings.rules().canonical(document.outlet) or document.outlet,
+            document.lang,
+            document.translation,
+            document.model,
+            document.input_id,
         )
         return
     pieces: Iterable[CutPiece]
@@ -352,7 +385,12 @@ def _pieces_of(
 
 
 def _read_pieces(
-    info: Probe, settings: IngestSettings, chrome: ChromeFilter, removed: RemovedCounter, task: Task, line_errors: list[InputError]
+    info: Probe,
+    settings: IngestSettings,
+    chrome: ChromeFilter,
+    removed: RemovedCounter,
+    task: Task,
+    line_errors: list[InputError],
 ) -> Iterator[_PieceRow]:
     """The file's pieces as they are read (line errors appended to `line_errors`, removed lines counted)."""
     for document in iter_source(info, settings, line_errors):
@@ -380,15 +418,26 @@ def _write_piece(writer: SourceWriter, piece: _PieceRow, position: int) -> int:
         external = external_translation(paragraphs, piece.translation, piece.model or "external", piece.input_id)
     writer.add_piece(
         IngestedPiece(
-            id=content_id("\n\n".join(paragraphs)), position=position, paragraphs=paragraphs, title=piece.title,
-            date=piece.date, author=piece.author, outlet=piece.outlet, lang_hint=piece.lang_hint, input_id=piece.input_id,
-            external=external, kind=piece.kind, notes=piece.notes,
+            id=content_id("\n\n".join(paragraphs)),
+            position=position,
+            paragraphs=paragraphs,
+            title=piece.title,
+            date=piece.date,
+            author=piece.author,
+            outlet=piece.outlet,
+            lang_hint=piece.lang_hint,
+            input_id=piece.input_id,
+            external=external,
+            kind=piece.kind,
+            notes=piece.notes,
         )
     )
     return 1
 
 
-def external_translation(paragraphs: list[str], translation: str | list[str], system: str, input_id: str | None = None) -> ExternalTranslation:
+def external_translation(
+    paragraphs: list[str], translation: str | list[str], system: str, input_id: str | None = None
+) -> ExternalTranslation:
     """A translation that came with a piece, paired with its paragraphs when the counts agree.
 
     The translation is cut into paragraphs as the piece's text is (a list is
@@ -403,7 +452,8 @@ def external_translation(paragraphs: list[str], translation: str | list[str], sy
     else:
         parts = [part for part in split_paragraphs(translation)[0] if part.strip()]
     if len(parts) == len(paragraphs):
-        return ExternalTranslation(system=system, unit="paragraph", parts=[readable(p) for p in parts], raw_parts=parts,
-                                   input_id=input_id)
+        return ExternalTranslation(
+            system=system, unit="paragraph", parts=[readable(p) for p in parts], raw_parts=parts, input_id=input_id
+        )
     whole = "\n\n".join(parts) if isinstance(translation, list) else translation
     return ExternalTranslation(system=system, unit="piece", parts=[readable(whole)], raw_parts=[whole], input_id=input_id)

@@ -170,14 +170,17 @@ class PostgresDatabase:
                 f"{_first_line(exc)}"
             ) from exc
         except pg_errors.DiskFull as exc:
-            raise StorageError(f"{self.location}: the database server's disk is full; nothing of this step was stored: "
-                               f"{_first_line(exc)}") from exc
+            raise StorageError(
+                f"{self.location}: the database server's disk is full; nothing of this step was stored: {_first_line(exc)}"
+            ) from exc
         except pg_errors.InsufficientPrivilege as exc:
-            raise StorageError(f"{self.location}: the database user may not do this: {_first_line(exc)}; "
-                               "nothing of this step was stored") from exc
+            raise StorageError(
+                f"{self.location}: the database user may not do this: {_first_line(exc)}; nothing of this step was stored"
+            ) from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise StorageError(f"{self.location}: the database connection failed: {_first_line(exc)}; "
-                               "nothing of this step was stored") from exc
+            raise StorageError(
+                f"{self.location}: the database connection failed: {_first_line(exc)}; nothing of this step was stored"
+            ) from exc
 
 
 class PostgresStore(SQLStore):
@@ -220,8 +223,10 @@ class PostgresStore(SQLStore):
         if not create:
             raise StorageError(f"{self.location}: no store here yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
         if tables & TABLES.keys():
-            raise StorageError(f"{self.location}: the pipeline's tables are there but not their schema version: "
-                               "the store is damaged or was copied by hand")
+            raise StorageError(
+                f"{self.location}: the pipeline's tables are there but not their schema version: "
+                "the store is damaged or was copied by hand"
+            )
         if tables:
             raise StorageError(
                 f"{self.location}: a database of another program ({len(tables)} tables, none of the pipeline's); "
@@ -237,14 +242,18 @@ class PostgresStore(SQLStore):
     def _check_tables(self) -> None:
         """Every table and column of the schema is there."""
         found: dict[str, set[str]] = {}
-        for r in self.db.query("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"):
+        for r in self.db.query(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        ):
             found.setdefault(r["table_name"], set()).add(r["column_name"])
         for table, columns in TABLES.items():
             if table not in found:
                 raise StorageError(f"{self.location}: the store has no '{table}' table: it is damaged or not a pipeline store")
             missing = columns - found[table]
             if missing:
-                raise StorageError(f"{self.location}: table '{table}' lacks column(s) {', '.join(sorted(missing))}: the store is damaged")
+                raise StorageError(
+                    f"{self.location}: table '{table}' lacks column(s) {', '.join(sorted(missing))}: the store is damaged"
+                )
 
     @property
     def schema_version(self) -> int:

@@ -187,20 +187,71 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 TABLES: dict[str, set[str]] = {
     "runs": {"id", "command", "started_at", "finished_at", "status", "summary"},
-    "sources": {"id", "path", "sha256", "size", "encoding", "kind", "status", "error", "ingested_at", "pieces",
-                "removed_lines", "run_id"},
-    "pieces": {"id", "title", "date", "author", "outlet", "lang", "lang_score", "title_lang", "text", "status", "reason",
-               "external_translation", "external_model", "lang_hint", "created_at", "kind", "ingest_notes"},
+    "sources": {
+        "id",
+        "path",
+        "sha256",
+        "size",
+        "encoding",
+        "kind",
+        "status",
+        "error",
+        "ingested_at",
+        "pieces",
+        "removed_lines",
+        "run_id",
+    },
+    "pieces": {
+        "id",
+        "title",
+        "date",
+        "author",
+        "outlet",
+        "lang",
+        "lang_score",
+        "title_lang",
+        "text",
+        "status",
+        "reason",
+        "external_translation",
+        "external_model",
+        "lang_hint",
+        "created_at",
+        "kind",
+        "ingest_notes",
+    },
     "piece_sources": {"piece_id", "source_id", "position", "input_id"},
     "paragraphs": {"piece_id", "idx", "text", "lang", "lang_score", "route", "reason"},
-    "translations": {"key", "model", "revision", "backend", "settings", "source_text", "target_text", "logprob",
-                     "diagnostics", "created_at", "run_id", "diagnostics_fingerprint", "raw_text"},
+    "translations": {
+        "key",
+        "model",
+        "revision",
+        "backend",
+        "settings",
+        "source_text",
+        "target_text",
+        "logprob",
+        "diagnostics",
+        "created_at",
+        "run_id",
+        "diagnostics_fingerprint",
+        "raw_text",
+    },
     "segments": {"piece_id", "paragraph_idx", "sentence_idx", "text", "translation_key", "reason"},
     "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id"},
     "alignments": {"piece_id", "status", "reason", "run_id"},
     "refs": {"piece_id", "idx", "text"},
-    "external_translations": {"piece_id", "system", "unit", "parts", "raw_parts", "input_id", "source_id", "position",
-                              "created_at"},
+    "external_translations": {
+        "piece_id",
+        "system",
+        "unit",
+        "parts",
+        "raw_parts",
+        "input_id",
+        "source_id",
+        "position",
+        "created_at",
+    },
     "models": {"model", "revision", "ref", "weights", "weights_sha256", "converted_from", "origin", "created_at", "run_id"},
 }
 
@@ -231,8 +282,10 @@ def _readable_and_external(db: Database) -> None:
     """
     db.execute("UPDATE translations SET raw_text = target_text WHERE raw_text IS NULL")
     rows = db.query("SELECT key, target_text FROM translations WHERE target_text LIKE ?", ("%&%",))
-    db.executemany("UPDATE translations SET target_text = ? WHERE key = ?",
-                   [(readable(r["target_text"]), r["key"]) for r in rows if readable(r["target_text"]) != r["target_text"]])
+    db.executemany(
+        "UPDATE translations SET target_text = ? WHERE key = ?",
+        [(readable(r["target_text"]), r["key"]) for r in rows if readable(r["target_text"]) != r["target_text"]],
+    )
     legacy = db.query(
         "SELECT p.id, p.external_translation, p.external_model, p.created_at, ps.source_id, ps.position FROM pieces p "
         "LEFT JOIN piece_sources ps ON ps.piece_id = p.id AND ps.source_id = "
@@ -243,8 +296,15 @@ def _readable_and_external(db: Database) -> None:
         "INSERT INTO external_translations(piece_id, system, unit, parts, raw_parts, source_id, position, created_at) "
         "VALUES (?, ?, 'piece', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
-            (r["id"], r["external_model"] or "external", json.dumps([readable(r["external_translation"])], ensure_ascii=False),
-             json.dumps([r["external_translation"]], ensure_ascii=False), r["source_id"], r["position"] or 0, r["created_at"])
+            (
+                r["id"],
+                r["external_model"] or "external",
+                json.dumps([readable(r["external_translation"])], ensure_ascii=False),
+                json.dumps([r["external_translation"]], ensure_ascii=False),
+                r["source_id"],
+                r["position"] or 0,
+                r["created_at"],
+            )
             for r in legacy
         ],
     )

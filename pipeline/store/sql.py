@@ -49,9 +49,17 @@ from pipeline.store.schema import TABLES
 
 # The order rows() lists each table in: its primary key.
 _TABLE_ORDER = {
-    "runs": "id", "sources": "id", "pieces": "id", "piece_sources": "piece_id, source_id", "paragraphs": "piece_id, idx",
-    "translations": "key", "segments": "piece_id, paragraph_idx, sentence_idx", "matches": "source_id, target_id",
-    "alignments": "piece_id", "refs": "piece_id, idx", "external_translations": "piece_id, system",
+    "runs": "id",
+    "sources": "id",
+    "pieces": "id",
+    "piece_sources": "piece_id, source_id",
+    "paragraphs": "piece_id, idx",
+    "translations": "key",
+    "segments": "piece_id, paragraph_idx, sentence_idx",
+    "matches": "source_id, target_id",
+    "alignments": "piece_id",
+    "refs": "piece_id, idx",
+    "external_translations": "piece_id, system",
     "models": "model, revision",
 }
 
@@ -93,8 +101,18 @@ class SourceWriter:
             db.execute(
                 "INSERT INTO pieces(id, title, date, author, outlet, text, status, lang_hint, created_at, kind, ingest_notes) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?, ?)",
-                (piece.id, piece.title, piece.date, piece.author, piece.outlet, piece.text, piece.lang_hint, now_iso(),
-                 piece.kind, "\n".join(piece.notes) or None),
+                (
+                    piece.id,
+                    piece.title,
+                    piece.date,
+                    piece.author,
+                    piece.outlet,
+                    piece.text,
+                    piece.lang_hint,
+                    now_iso(),
+                    piece.kind,
+                    "\n".join(piece.notes) or None,
+                ),
             )
             db.executemany(
                 "INSERT INTO paragraphs(piece_id, idx, text) VALUES (?, ?, ?)",
@@ -119,8 +137,17 @@ class SourceWriter:
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (piece_id, system) DO UPDATE SET unit = excluded.unit, "
             "parts = excluded.parts, raw_parts = excluded.raw_parts, "
             "input_id = COALESCE(excluded.input_id, external_translations.input_id)",
-            (piece_id, external.system, external.unit, json.dumps(external.parts, ensure_ascii=False),
-             json.dumps(external.raw_parts, ensure_ascii=False), external.input_id, self.source_id, position, now_iso()),
+            (
+                piece_id,
+                external.system,
+                external.unit,
+                json.dumps(external.parts, ensure_ascii=False),
+                json.dumps(external.raw_parts, ensure_ascii=False),
+                external.input_id,
+                self.source_id,
+                position,
+                now_iso(),
+            ),
         )
 
     def finish(self, status: str, error: str | None, pieces: int, removed_lines: int) -> None:
@@ -189,7 +216,9 @@ class SQLStore:
         An earlier failed attempt on the same bytes is replaced.
         """
         with self.db.transaction():
-            self.db.execute("DELETE FROM sources WHERE path = ? AND sha256 = ? AND status = 'failed'", (source.path, source.sha256))
+            self.db.execute(
+                "DELETE FROM sources WHERE path = ? AND sha256 = ? AND status = 'failed'", (source.path, source.sha256)
+            )
             source_id = self.db.insert_returning_id(
                 "INSERT INTO sources(path, sha256, size, encoding, kind, status, ingested_at, run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -219,9 +248,12 @@ class SQLStore:
         for chunk in chunks(ids):
             for r in self.db.query(f"SELECT id, title FROM pieces WHERE id IN ({marks(chunk)})", chunk):
                 titles[r["id"]] = r["title"]
-            translated.update(r["piece_id"] for r in self.db.query(
-                f"SELECT DISTINCT piece_id FROM external_translations WHERE piece_id IN ({marks(chunk)})", chunk
-            ))
+            translated.update(
+                r["piece_id"]
+                for r in self.db.query(
+                    f"SELECT DISTINCT piece_id FROM external_translations WHERE piece_id IN ({marks(chunk)})", chunk
+                )
+            )
             for r in self.db.query(
                 f"SELECT piece_id, idx, text FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
             ):
@@ -352,9 +384,19 @@ class SQLStore:
                 changed = self.db.execute(
                     "INSERT INTO translations(key, model, revision, backend, settings, source_text, target_text, raw_text, "
                     "logprob, created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (t.key, t.model, t.revision, t.backend, json.dumps(t.settings, sort_keys=True), t.source_text,
-                     t.target_text, t.target_text if t.raw_text is None else t.raw_text, t.logprob,
-                     t.created_at or now_iso(), t.run_id),
+                    (
+                        t.key,
+                        t.model,
+                        t.revision,
+                        t.backend,
+                        json.dumps(t.settings, sort_keys=True),
+                        t.source_text,
+                        t.target_text,
+                        t.target_text if t.raw_text is None else t.raw_text,
+                        t.logprob,
+                        t.created_at or now_iso(),
+                        t.run_id,
+                    ),
                 )
                 if changed == 1:
                     inserted.add(t.key)
@@ -413,9 +455,12 @@ class SQLStore:
         """Every cached translation of these source sentences (all models), oldest first."""
         out: list[Translation] = []
         for chunk in chunks(sorted(sources)):
-            out += [_translation(r) for r in self.db.query(
-                f"SELECT * FROM translations WHERE source_text IN ({marks(chunk)}) ORDER BY created_at", chunk
-            )]
+            out += [
+                _translation(r)
+                for r in self.db.query(
+                    f"SELECT * FROM translations WHERE source_text IN ({marks(chunk)}) ORDER BY created_at", chunk
+                )
+            ]
         out.sort(key=lambda t: t.created_at or "")
         return out
 
@@ -492,8 +537,16 @@ class SQLStore:
         for row in rows:
             model = models.get(row["id"])
             provenance = None if model is None else known_models.get(model, ModelProvenance(id=model[0], revision=model[1]))
-            out.append(_piece(row, paragraphs.get(row["id"], []), raw.get(row["id"], {}), translations.get((row["id"], -1)), provenance,
-                              externals.get(row["id"], [])))
+            out.append(
+                _piece(
+                    row,
+                    paragraphs.get(row["id"], []),
+                    raw.get(row["id"], {}),
+                    translations.get((row["id"], -1)),
+                    provenance,
+                    externals.get(row["id"], []),
+                )
+            )
         return out
 
     def piece_ids(self) -> set[str]:
@@ -501,9 +554,10 @@ class SQLStore:
 
     def external_systems(self) -> dict[str, int]:
         """How many pieces carry each external system's translation."""
-        return {r["system"]: r["n"] for r in self.db.query(
-            "SELECT system, COUNT(*) AS n FROM external_translations GROUP BY system ORDER BY system"
-        )}
+        return {
+            r["system"]: r["n"]
+            for r in self.db.query("SELECT system, COUNT(*) AS n FROM external_translations GROUP BY system ORDER BY system")
+        }
 
     def external_translations(self, piece_ids: Collection[str] | None = None) -> dict[str, list[ExternalTranslation]]:
         """The translations that came with the input, per piece: first arrived first (source, then line)."""
@@ -518,8 +572,13 @@ class SQLStore:
         out: dict[str, list[ExternalTranslation]] = {}
         for r in rows:
             out.setdefault(r["piece_id"], []).append(
-                ExternalTranslation(system=r["system"], unit=r["unit"], parts=json.loads(r["parts"]),
-                                    raw_parts=json.loads(r["raw_parts"]), input_id=r["input_id"])
+                ExternalTranslation(
+                    system=r["system"],
+                    unit=r["unit"],
+                    parts=json.loads(r["parts"]),
+                    raw_parts=json.loads(r["raw_parts"]),
+                    input_id=r["input_id"],
+                )
             )
         return out
 
@@ -528,14 +587,17 @@ class SQLStore:
     ) -> dict[str, list[Paragraph]]:
         result: dict[str, list[Paragraph]] = {}
         for chunk in chunks(piece_ids):
-            for r in self.db.query(
-                f"SELECT * FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
-            ):
+            for r in self.db.query(f"SELECT * FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk):
                 translated = translations.get((r["piece_id"], r["idx"]))
                 result.setdefault(r["piece_id"], []).append(
                     Paragraph(
-                        index=r["idx"], text=r["text"], lang=r["lang"], lang_score=r["lang_score"], route=r["route"],
-                        reason=r["reason"], translation=translated[0] if translated else None,
+                        index=r["idx"],
+                        text=r["text"],
+                        lang=r["lang"],
+                        lang_score=r["lang_score"],
+                        route=r["route"],
+                        reason=r["reason"],
+                        translation=translated[0] if translated else None,
                     )
                 )
         return result
@@ -581,16 +643,31 @@ class SQLStore:
             self.db.execute(
                 "INSERT INTO models(model, revision, ref, weights, weights_sha256, converted_from, origin, created_at, run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (model.id, model.revision or "", model.ref, model.weights, json.dumps(model.weights_sha256, sort_keys=True),
-                 model.converted_from, model.origin, now_iso(), run_id),
+                (
+                    model.id,
+                    model.revision or "",
+                    model.ref,
+                    model.weights,
+                    json.dumps(model.weights_sha256, sort_keys=True),
+                    model.converted_from,
+                    model.origin,
+                    now_iso(),
+                    run_id,
+                ),
             )
 
     def models(self) -> list[ModelProvenance]:
         """Every model recorded by the translate stage, with where its weights came from."""
         return [
-            ModelProvenance(id=r["model"], revision=r["revision"], ref=r["ref"], weights=r["weights"],
-                            weights_sha256=json.loads(r["weights_sha256"]), converted_from=r["converted_from"],
-                            origin=r["origin"])
+            ModelProvenance(
+                id=r["model"],
+                revision=r["revision"],
+                ref=r["ref"],
+                weights=r["weights"],
+                weights_sha256=json.loads(r["weights_sha256"]),
+                converted_from=r["converted_from"],
+                origin=r["origin"],
+            )
             for r in self.db.query("SELECT * FROM models ORDER BY model, revision")
         ]
 
@@ -605,8 +682,14 @@ class SQLStore:
             self.db.executemany(
                 "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (m.source_id, m.target_id, m.score, json.dumps(m.evidence, ensure_ascii=False),
-                     json.dumps([p.model_dump() for p in m.sentence_pairs]), run_id)
+                    (
+                        m.source_id,
+                        m.target_id,
+                        m.score,
+                        json.dumps(m.evidence, ensure_ascii=False),
+                        json.dumps([p.model_dump() for p in m.sentence_pairs]),
+                        run_id,
+                    )
                     for m in matches
                 ],
             )
@@ -618,7 +701,10 @@ class SQLStore:
     def load_matches(self) -> list[Match]:
         return [
             Match(
-                source_id=r["source_id"], target_id=r["target_id"], score=r["score"], evidence=json.loads(r["evidence"]),
+                source_id=r["source_id"],
+                target_id=r["target_id"],
+                score=r["score"],
+                evidence=json.loads(r["evidence"]),
                 sentence_pairs=[SentencePair(**p) for p in json.loads(r["sentence_pairs"])],
             )
             for r in self.db.query("SELECT * FROM matches ORDER BY source_id, score DESC")
@@ -701,8 +787,13 @@ class SQLStore:
             sources={str(k): v for k, v in grouped("SELECT status AS k, COUNT(*) AS n FROM sources GROUP BY status").items()},
             pieces=sum(by_lang.values()),
             pieces_by_lang={k or "unknown": v for k, v in by_lang.items()},
-            pieces_by_status={str(k): v for k, v in grouped("SELECT status AS k, COUNT(*) AS n FROM pieces GROUP BY status").items()},
-            paragraphs_by_route={k or "undetected": v for k, v in grouped("SELECT route AS k, COUNT(*) AS n FROM paragraphs GROUP BY route").items()},
+            pieces_by_status={
+                str(k): v for k, v in grouped("SELECT status AS k, COUNT(*) AS n FROM pieces GROUP BY status").items()
+            },
+            paragraphs_by_route={
+                k or "undetected": v
+                for k, v in grouped("SELECT route AS k, COUNT(*) AS n FROM paragraphs GROUP BY route").items()
+            },
             segments=segments.total,
             segments_pending=segments.pending,
             segments_translated=segments.translated,
@@ -728,31 +819,62 @@ def _json_or_none(raw: str | None) -> dict[str, Any] | None:
 
 
 def _run(r: Row) -> RunRecord:
-    return RunRecord(id=r["id"], command=r["command"], started_at=r["started_at"], finished_at=r["finished_at"],
-                     status=r["status"], summary=_json_or_none(r["summary"]))
+    return RunRecord(
+        id=r["id"],
+        command=r["command"],
+        started_at=r["started_at"],
+        finished_at=r["finished_at"],
+        status=r["status"],
+        summary=_json_or_none(r["summary"]),
+    )
 
 
 def _source(r: Row) -> SourceFile:
-    return SourceFile(id=r["id"], path=r["path"], sha256=r["sha256"], size=r["size"], encoding=r["encoding"], kind=r["kind"],
-                      status=r["status"], error=r["error"], pieces=r["pieces"], removed_lines=r["removed_lines"])
+    return SourceFile(
+        id=r["id"],
+        path=r["path"],
+        sha256=r["sha256"],
+        size=r["size"],
+        encoding=r["encoding"],
+        kind=r["kind"],
+        status=r["status"],
+        error=r["error"],
+        pieces=r["pieces"],
+        removed_lines=r["removed_lines"],
+    )
 
 
 def _segment(r: Row) -> Segment:
     return Segment(
-        piece_id=r["piece_id"], paragraph_index=r["paragraph_idx"], sentence_index=r["sentence_idx"], text=r["text"],
-        reason=r["reason"], translation_key=r["translation_key"], translation=r["target_text"],
+        piece_id=r["piece_id"],
+        paragraph_index=r["paragraph_idx"],
+        sentence_index=r["sentence_idx"],
+        text=r["text"],
+        reason=r["reason"],
+        translation_key=r["translation_key"],
+        translation=r["target_text"],
         raw_translation=r["raw_text"] if r["raw_text"] is not None else r["target_text"],
-        model=f"{r['model']}@{r['revision']}" if r["model"] is not None else None, logprob=r["logprob"],
-        created_at=r["created_at"], diagnostics=_json_or_none(r["diagnostics"]),
+        model=f"{r['model']}@{r['revision']}" if r["model"] is not None else None,
+        logprob=r["logprob"],
+        created_at=r["created_at"],
+        diagnostics=_json_or_none(r["diagnostics"]),
     )
 
 
 def _translation(r: Row) -> Translation:
     return Translation(
-        key=r["key"], source_text=r["source_text"], target_text=r["target_text"], model=r["model"], revision=r["revision"],
-        backend=r["backend"], settings=json.loads(r["settings"]), raw_text=r["raw_text"], logprob=r["logprob"],
+        key=r["key"],
+        source_text=r["source_text"],
+        target_text=r["target_text"],
+        model=r["model"],
+        revision=r["revision"],
+        backend=r["backend"],
+        settings=json.loads(r["settings"]),
+        raw_text=r["raw_text"],
+        logprob=r["logprob"],
         created_at=r["created_at"],
-        run_id=r["run_id"], diagnostics=_json_or_none(r["diagnostics"]),
+        run_id=r["run_id"],
+        diagnostics=_json_or_none(r["diagnostics"]),
     )
 
 
@@ -782,23 +904,43 @@ def _piece(
     routed = [p for p in paragraphs if p.route == "translate"]
     if routed and all(p.translation is not None for p in routed):
         fields = {
-            "translation": "\n\n".join(p.translation if p.route == "translate" and p.translation is not None else p.text
-                                        for p in paragraphs),
+            "translation": "\n\n".join(
+                p.translation if p.route == "translate" and p.translation is not None else p.text for p in paragraphs
+            ),
             "translation_raw": "\n\n".join(raw.get(p.index, "") if p.route == "translate" else p.text for p in paragraphs),
-            "translation_unit": "sentence", "provenance": model, "model": model.name if model else None,
+            "translation_unit": "sentence",
+            "provenance": model,
+            "model": model.name if model else None,
         }
     elif externals:
         current = externals[0]
         fields = {
-            "translation": current.text, "translation_raw": current.raw, "translation_unit": current.unit,
-            "provenance": ModelProvenance(id=current.system, external=True), "model": current.system, "external": True,
+            "translation": current.text,
+            "translation_raw": current.raw,
+            "translation_unit": current.unit,
+            "provenance": ModelProvenance(id=current.system, external=True),
+            "model": current.system,
+            "external": True,
         }
         pairs = current.parts if current.unit == "paragraph" and len(current.parts) == len(paragraphs) else None
         paragraphs = [p.model_copy(update={"translation": pairs[i] if pairs else None}) for i, p in enumerate(paragraphs)]
     return Piece(
-        id=row["id"], source=row["source_path"] or "", title=row["title"], title_translation=title[0] if title else None,
-        title_translation_raw=title[1] if title else None, date=row["date"], author=row["author"], outlet=row["outlet"],
-        lang=row["lang"], text=row["text"], paragraphs=paragraphs, status=row["status"], reason=row["reason"],
-        kind=row["kind"], notes=row["ingest_notes"].split("\n") if row["ingest_notes"] else [],
-        external_translations=externals, input_id=row["input_id"], **fields,
+        id=row["id"],
+        source=row["source_path"] or "",
+        title=row["title"],
+        title_translation=title[0] if title else None,
+        title_translation_raw=title[1] if title else None,
+        date=row["date"],
+        author=row["author"],
+        outlet=row["outlet"],
+        lang=row["lang"],
+        text=row["text"],
+        paragraphs=paragraphs,
+        status=row["status"],
+        reason=row["reason"],
+        kind=row["kind"],
+        notes=row["ingest_notes"].split("\n") if row["ingest_notes"] else [],
+        external_translations=externals,
+        input_id=row["input_id"],
+        **fields,
     )

@@ -251,7 +251,9 @@ class SQLiteStore(SQLStore):
             handle.flush()
         except OSError as exc:
             handle.close()
-            raise StorageError(f"{lock_path}: cannot write the store's lock file: {exc.strerror or exc}{_hint(str(exc))}") from exc
+            raise StorageError(
+                f"{lock_path}: cannot write the store's lock file: {exc.strerror or exc}{_hint(str(exc))}"
+            ) from exc
         self._lock_file = handle
         self.mark_interrupted_runs()
 
@@ -345,7 +347,9 @@ def _open_lock_file(lock_path: Path) -> IO[bytes]:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
     except IsADirectoryError:
-        raise StorageError(f"{lock_path}: the store's lock file is a folder, not a regular file; remove it and run again") from None
+        raise StorageError(
+            f"{lock_path}: the store's lock file is a folder, not a regular file; remove it and run again"
+        ) from None
     except OSError as exc:
         raise StorageError(f"{lock_path}: cannot open the store's lock file: {exc.strerror or exc}") from exc
     kind = file_kind(os.fstat(fd).st_mode)

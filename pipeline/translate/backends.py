@@ -79,7 +79,9 @@ class Decoding:
             max_new_tokens=settings.max_new_tokens,
             min_new_tokens=settings.min_new_tokens,
             length_penalty=float(checkpoint.get("length_penalty", 1.0)),
-            early_stopping=settings.early_stopping if settings.early_stopping is not None else checkpoint.get("early_stopping", False),
+            early_stopping=settings.early_stopping
+            if settings.early_stopping is not None
+            else checkpoint.get("early_stopping", False),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,7 +97,9 @@ def _check_limits(settings: TranslateSettings, positions: int) -> None:
     """Refuse output limits the decoder cannot reach, naming the setting and the model's limit."""
     why = f"this model's decoder has {positions} positions (max_position_embeddings), so it generates at most {positions} tokens"
     if settings.max_new_tokens is not None and settings.max_new_tokens > positions:
-        raise ConfigError(f"translate.max_new_tokens {settings.max_new_tokens} is impossible: {why}; set it to {positions} or less")
+        raise ConfigError(
+            f"translate.max_new_tokens {settings.max_new_tokens} is impossible: {why}; set it to {positions} or less"
+        )
     if settings.max_new_tokens is None and settings.max_length is not None and settings.max_length > positions + 1:
         raise ConfigError(
             f"translate.max_length {settings.max_length} is impossible: {why} (max_length counts the start token too); "
@@ -260,9 +264,11 @@ def decoder_positions(model: ResolvedModel) -> int | None:
 def _model_position_limit(model: ResolvedModel, tokenizer: Any) -> int:
     config = json.loads((model.path / "config.json").read_text(encoding="utf-8"))
     limits = [config.get("max_position_embeddings"), getattr(tokenizer, "model_max_length", None)]
-    return min(int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000) if any(
-        isinstance(x, int) and 0 < x < 1_000_000 for x in limits
-    ) else 512
+    return (
+        min(int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000)
+        if any(isinstance(x, int) and 0 < x < 1_000_000 for x in limits)
+        else 512
+    )
 
 
 def _use_cuda(device: str) -> bool:
@@ -471,7 +477,9 @@ def load_translator(settings: TranslatorSettings, reporter: Reporter = QUIET) ->
     """
     model = resolve_model(settings)
     tokenizer = load_tokenizer(model)
-    Decoding.resolve(settings.translate, generation_defaults(model), decoder_positions(model))  # ConfigError before any backend loads
+    Decoding.resolve(
+        settings.translate, generation_defaults(model), decoder_positions(model)
+    )  # ConfigError before any backend loads
     backend = settings.translate.backend
     if backend == "transformers":
         return _transformers(model, tokenizer, settings.translate)

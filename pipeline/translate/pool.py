@@ -81,17 +81,25 @@ def identity_of(cache: TranslationCache) -> Identity:
     return cache.model, cache.revision, cache.backend, json.dumps(cache.settings, sort_keys=True)
 
 
-def make_job(translator: Translator, cache: TranslationCache, settings: TranslatorSettings, location: str,
-             busy_timeout_s: float, run_id: int | None) -> TranslateJob:
+def make_job(
+    translator: Translator,
+    cache: TranslationCache,
+    settings: TranslatorSettings,
+    location: str,
+    busy_timeout_s: float,
+    run_id: int | None,
+) -> TranslateJob:
     """The job for the pool: the driver's model folder, backend, device and compute type pinned."""
     pinned = {"backend": translator.backend, "device": getattr(translator, "device", settings.translate.device)}
     compute_type = getattr(translator, "compute_type", None)
     if compute_type is not None:
         pinned["compute_type"] = compute_type
-    settings = settings.model_copy(update={
-        "model": settings.model.model_copy(update={"path": str(translator.model.path)}),
-        "translate": settings.translate.model_copy(update=pinned),
-    })
+    settings = settings.model_copy(
+        update={
+            "model": settings.model.model_copy(update={"path": str(translator.model.path)}),
+            "translate": settings.translate.model_copy(update=pinned),
+        }
+    )
     store = location if is_url(location) else str(Path(location).resolve())
     return TranslateJob(store, busy_timeout_s, settings, identity_of(cache), run_id)
 

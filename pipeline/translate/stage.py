@@ -177,7 +177,9 @@ def _translate(
             task.advance(sum(len(by_key[k]) for k in known))
         todo = [k for k in by_key if k not in known]
         if pool is not None:
-            sentences = _translate_on_pool(store, pool, translator, cache, settings, todo, by_key, source_of, report, task, run_id, reporter)
+            sentences = _translate_on_pool(
+                store, pool, translator, cache, settings, todo, by_key, source_of, report, task, run_id, reporter
+            )
             return _finish(store, report, started, sentences)
         batches = 0
 
@@ -270,7 +272,9 @@ def _new_segments(texts: list[TextToSplit]) -> list[Segment]:
     """Segments of routed paragraphs, and of titles that are Arabic (detect's verdict, else the script)."""
     segments: list[Segment] = []
     for item in texts:
-        if item.paragraph_index == TITLE_PARAGRAPH and not ((item.title_lang == "ar") if item.title_lang else is_arabic(item.text)):
+        if item.paragraph_index == TITLE_PARAGRAPH and not (
+            (item.title_lang == "ar") if item.title_lang else is_arabic(item.text)
+        ):
             continue  # a Persian or English title is not sent to the model
         segments.extend(split_segments(item.piece_id, item.paragraph_index, item.text))
     return segments
@@ -280,10 +284,19 @@ def split_segments(piece_id: str, paragraph_index: int, text: str) -> list[Segme
     """A paragraph's sentences as segments; one needing no translation carries the reason."""
     sentences = split_arabic(text)
     if not sentences:
-        return [Segment(piece_id=piece_id, paragraph_index=paragraph_index, sentence_index=0, text=text.strip(), reason=EMPTY_PARAGRAPH)]
+        return [
+            Segment(
+                piece_id=piece_id, paragraph_index=paragraph_index, sentence_index=0, text=text.strip(), reason=EMPTY_PARAGRAPH
+            )
+        ]
     return [
-        Segment(piece_id=piece_id, paragraph_index=paragraph_index, sentence_index=n, text=sentence,
-                reason=None if for_model(sentence) else NOTHING_TO_TRANSLATE)
+        Segment(
+            piece_id=piece_id,
+            paragraph_index=paragraph_index,
+            sentence_index=n,
+            text=sentence,
+            reason=None if for_model(sentence) else NOTHING_TO_TRANSLATE,
+        )
         for n, sentence in enumerate(sentences)
     ]
 
