@@ -129,7 +129,7 @@ def test_rules_are_data_and_bad_rules_are_config_errors(tmp_path):
     broken.write_text("outlets: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         IngestSettings(gazetteer=str(broken)).rules()
-    with pytest.raises(ConfigError, match="missing.yaml: ingest.gazetteer file not found"):
+    with pytest.raises(ConfigError, match=r"missing\.yaml: ingest\.gazetteer file not found"):
         IngestSettings(gazetteer=str(tmp_path / "missing.yaml")).rules()
     extra = tmp_path / "chrome.yaml"
     extra.write_text("chrome:\n  - {name: house-promo, kind: end, pattern: 'more from the house'}\n", encoding="utf-8")
