@@ -38,6 +38,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 PG_ROOT = Path("/usr/lib/postgresql")
+# The `ray` command run by this interpreter, not through the console script, whose #! line names the
+# interpreter that installed it (a venv reached through another path breaks it).
+RAY_CLI = [sys.executable, "-m", "ray.scripts.scripts"]
 
 
 def postgres_bin() -> Path:
@@ -162,7 +165,7 @@ class RayHead:
         env = {**os.environ, **self.client_env(), "RAY_USAGE_STATS_ENABLED": "0"}
         env.pop("RAY_ADDRESS")
         argv = [
-            str(Path(sys.executable).with_name("ray")),
+            *RAY_CLI,
             "start",
             "--head",
             "--block",
@@ -199,7 +202,7 @@ class RayHead:
         env = {**os.environ, **self.client_env(), "RAY_USAGE_STATS_ENABLED": "0"}
         env.pop("RAY_ADDRESS")
         argv = [
-            str(Path(sys.executable).with_name("ray")),
+            *RAY_CLI,
             "start",
             f"--address={self.address}",
             "--block",
