@@ -36,8 +36,6 @@ from pipeline.align import AlignSettings
 from pipeline.cli import app
 from pipeline.config import Config
 
-pytestmark = pytest.mark.skipif(not eval_align.FLORES.exists(), reason=f"FLORES dev not found at {eval_align.FLORES}")
-
 SETTINGS = Config.load().section("align", AlignSettings)
 # (2+3 P@1, 2+3 abstention F1) floors on cut 0, held out; false matches are pinned for all alike
 FLOORS = {"opusmt": (0.94, 0.93), "argos": (0.91, 0.89)}

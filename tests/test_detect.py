@@ -84,7 +84,6 @@ def config(tmp_path):
 # -- accuracy -------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not FLORES.is_dir(), reason=f"FLORES dev not found at {FLORES}")
 @pytest.mark.parametrize("side", ["ar", "en"])
 def test_flores_dev_sentences_get_their_language(side, record_property):
     lines = (FLORES / f"flores-dev.{side}").read_text(encoding="utf-8").splitlines()

@@ -6,8 +6,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import pytest
-
 from pipeline.ingest import IngestSettings, cut_dump
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +43,6 @@ def test_seeds_nothing_regresses():
         assert total.right[field] == total.gold, (field, [m for m in total.misses if f" {field}:" in m])
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="../shared/data/dev-dumps is not there")
 def test_dev_dump_every_piece_found_none_glued_or_split():
     total = eval_ingest.evaluate(DEV, DEV / "gold.json")["total"]
     assert_cut_well(total)

@@ -31,7 +31,6 @@ def page(body: str, head: str = "") -> str:
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="../shared/data/dev-dumps is not there")
 def test_dev_dump_one_piece_per_article_with_markup_metadata():
     gold = json.loads((DEV / "gold.json").read_text(encoding="utf-8"))["pieces"]
     (document,) = read_source(DEV / "B_aug2024_roundup.html")
