@@ -435,7 +435,8 @@ def align(
     pieces in it; writes the matches and alignments tables (replacing earlier
     results for those pieces). JSONL mode (--source and --target): writes
     matches.jsonl and alignments.jsonl into --out. A piece whose best candidate
-    scores below align.threshold is recorded as 'no English coverage found'.
+    scores below the operating point (align.threshold, or the threshold calibrated
+    for align.max_false_match_rate) is recorded as 'no English coverage found'.
     Exit codes: 0 done, 2 no store (store mode) or --source without --target,
     3 unreadable JSONL, 5 store busy, 6 store or output not writable.
 

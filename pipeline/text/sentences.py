@@ -35,7 +35,7 @@ _CLOSERS = "»”\"'’)]}›"
 _BOUNDARY = re.compile(rf"(?:\.\.\.|[{re.escape(_FINAL)}])+[{re.escape(_CLOSERS)}]*")
 _PAIRS = {"«": "»", "“": "”", "(": ")", "[": "]", "‹": "›"}
 _LETTER = re.compile(r"[^\W\d_]")
-# Latin abbreviations that end with a dot but not a sentence (lower-cased, no dot).
+# Latin abbreviations that end with a dot but not a sentence (lower-cased, no final dot), for both splitters.
 _ABBREVIATIONS = frozenset(
     [
         "mr",
@@ -85,6 +85,20 @@ _ABBREVIATIONS = frozenset(
         "pp",
         "ed",
         "eds",
+        "mt",
+        "cmdr",
+        "rev",
+        "hon",
+        "univ",
+        "ave",
+        "blvd",
+        "u.s",
+        "u.k",
+        "u.n",
+        "a.m",
+        "p.m",
+        "u.s.a",
+        "ph.d",
     ]
 )
 # Quotations up to this many characters stay in one sentence even when they
@@ -177,67 +191,6 @@ def _inside(spans: list[tuple[int, int]], position: int) -> bool:
     return any(start < position < end for start, end in spans)
 
 
-# Words that end with a period without ending the sentence.
-_EN_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "mt",
-        "no",
-        "nos",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "cmdr",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "hon",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "approx",
-        "fig",
-        "est",
-        "dept",
-        "univ",
-        "ave",
-        "blvd",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.g",
-        "i.e",
-        "a.m",
-        "p.m",
-        "u.s.a",
-        "ph.d",
-    ]
-)
 # A candidate boundary: end punctuation (plus closing quotes/brackets), space, then what can start a sentence.
 _EN_BOUNDARY = re.compile(r"([.!?…]+[\"'\)\]]*)\s+(?=[\"'(\[]?[A-Z0-9\u0600-\u06FF])")
 
@@ -284,4 +237,4 @@ def _is_en_abbreviation(block: str, dot: int) -> bool:
         return False
     if len(token) == 1 and token.isalpha():  # an initial: "J. Smith", "George W. Bush"
         return True
-    return token in _EN_ABBREVIATIONS or (token.count(".") >= 1 and all(len(p) == 1 for p in token.split(".") if p))
+    return token in _ABBREVIATIONS or (token.count(".") >= 1 and all(len(p) == 1 for p in token.split(".") if p))
