@@ -20,6 +20,7 @@ from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
 from pipeline.files import open_regular, path_text
+from pipeline.jsonlines import json_line
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Alignment, Match, Piece, content_id
 from pipeline.stage import Report, RunContext, SectionStage
@@ -166,19 +167,7 @@ def read_pieces_jsonl(path: Path, default_lang: str | None) -> list[Piece]:
 
 
 def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -> Piece:
-    try:
-        obj = json.loads(line)
-        json.dumps(obj, ensure_ascii=False).encode("utf-8")  # a lone surrogate ("\\ud800") is valid JSON, not text
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"not valid JSON: {exc.msg}", number) from exc
-    except RecursionError:
-        raise InputError(str(path), "JSON nested too deeply to read", number) from None
-    except UnicodeEncodeError:
-        raise InputError(
-            str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number
-        ) from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python reads
-        raise InputError(str(path), f"not valid JSON: {exc}", number) from None
+    obj = json_line(path, number, line)
     if not isinstance(obj, dict):
         raise InputError(str(path), "each line must be a JSON object", number)
     text = obj.get("text") or ""

@@ -36,7 +36,6 @@ files exactly as given.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -50,6 +49,7 @@ from pipeline.evaluate.result import EvaluationResult
 from pipeline.evaluate.settings import EvaluateSettings
 from pipeline.evaluate.textfiles import read_segments
 from pipeline.files import path_text
+from pipeline.jsonlines import json_line
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Piece
 from pipeline.stage import Report, RunContext, SectionStage
@@ -105,19 +105,7 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
 
 
 def _parse_ref_line(path: Path, number: int, line: str) -> tuple[str, list[str]]:
-    try:
-        obj = json.loads(line)
-        json.dumps(obj, ensure_ascii=False).encode("utf-8")  # a lone surrogate ("\\ud800") is valid JSON, not text
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"not valid JSON: {exc.msg} (column {exc.colno})", number) from None
-    except RecursionError:
-        raise InputError(str(path), "JSON nested too deeply to read", number) from None
-    except UnicodeEncodeError:
-        raise InputError(
-            str(path), "a string holds a lone surrogate (an escape such as \\ud800), which is not text", number
-        ) from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python reads
-        raise InputError(str(path), f"not valid JSON: {exc}", number) from None
+    obj = json_line(path, number, line)
     if not isinstance(obj, dict) or not isinstance(obj.get("piece_id"), str) or not obj["piece_id"]:
         raise InputError(str(path), 'expected an object with "piece_id" and "text" or "sentences"', number)
     if isinstance(obj.get("sentences"), list):
