@@ -48,7 +48,7 @@ from dateparser.languages import default_loader
 
 ARABIC_LOCALES = ("ar-LB", "ar-DZ", "ar")  # Levantine, Maghrebi, Egyptian/Gulf month names
 EARLIEST_YEAR = 1990  # no scraped news dump holds pieces older than this
-_MONTHS = (
+MONTHS = (
     "january",
     "february",
     "march",
@@ -62,7 +62,7 @@ _MONTHS = (
     "november",
     "december",
 )
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _ALEF = str.maketrans("أإآ", "ااا")  # one character for one: offsets in the text do not move
@@ -87,10 +87,10 @@ def _names(locales: tuple[str, ...], keys: tuple[str, ...], min_len: int) -> str
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
 
 
-_AR_MONTH = _names(ARABIC_LOCALES, _MONTHS, 2)
-_AR_WEEKDAY = _names(ARABIC_LOCALES, _WEEKDAYS, 3)
-_EN_MONTH = rf"(?:{_names(('en',), _MONTHS, 3)}|sept)\.?"
-_EN_WEEKDAY = rf"(?:(?:{_names(('en',), _WEEKDAYS, 3)}|tues|wednes|thurs|satur)(?:day)?\.?,?\s*)?"
+_AR_MONTH = _names(ARABIC_LOCALES, MONTHS, 2)
+_AR_WEEKDAY = _names(ARABIC_LOCALES, WEEKDAYS, 3)
+_EN_MONTH = rf"(?:{_names(('en',), MONTHS, 3)}|sept)\.?"
+_EN_WEEKDAY = rf"(?:(?:{_names(('en',), WEEKDAYS, 3)}|tues|wednes|thurs|satur)(?:day)?\.?,?\s*)?"
 _TIME = (
     r"(?:(?:\s*,?\s*(?:at\s*)?|T)\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?\s?m\.?)?"
     r"(?:\s*(?:ET|EST|EDT|GMT|UTC|CET|CEST|AST|BST)(?:[+-]\d{1,2})?)?(?!\d))?"
