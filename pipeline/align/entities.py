@@ -165,6 +165,18 @@ class EntityMatch:
 @dataclass
 class EntitySet:
     entities: dict[tuple[str, ...], Entity] = field(default_factory=dict)
+    _index: tuple[list[Entity], dict[str, list[Entity]], list[str]] | None = field(default=None, repr=False, compare=False)
+
+    def index(self) -> tuple[list[Entity], dict[str, list[Entity]], list[str]]:
+        """(entities, entities by key part, folded spellings): built once, as an English piece meets many translations."""
+        if self._index is None:
+            entities = list(self.entities.values())
+            by_part: dict[str, list[Entity]] = {}
+            for ent in entities:
+                for part in ent.key:
+                    by_part.setdefault(part, []).append(ent)
+            self._index = (entities, by_part, [e.folded for e in entities])
+        return self._index
 
 
 def fold(text: str) -> str:
@@ -193,6 +205,7 @@ def skeleton(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", out)
 
 
+@lru_cache(maxsize=100_000)
 def canonical(name: str) -> tuple[tuple[str, ...], str]:
     """(skeleton key, folded spelling) of an entity name."""
     folded = fold(name)
@@ -219,25 +232,27 @@ def _is_cap(token: str) -> bool:
 def extract(sentences: list[str]) -> EntitySet:
     """Capitalised spans (with al-/bin/of connectors inside) of each sentence."""
     bg = Background.get()
+    stop = stopwords()
     result = EntitySet()
     for sentence in sentences:
-        tokens = [(t[:-2] if t.endswith(("'s", "’s")) else t, 0) for t in _TOKEN.findall(sentence)]
-        i = 0
-        while i < len(tokens):
-            if not _is_cap(tokens[i][0]):
+        tokens = [t[:-2] if t.endswith(("'s", "’s")) else t for t in _TOKEN.findall(sentence)]
+        # most tokens are lower-case words: the first letter settles them without a call
+        cap = [t[0].isupper() or ("-" in t and _is_cap(t)) for t in tokens]
+        n, i = len(tokens), 0
+        while i < n:
+            if not cap[i]:
                 i += 1
                 continue
             j = i + 1
-            while j < len(tokens):
-                tok = tokens[j][0]
-                if _is_cap(tok):
+            while j < n:
+                if cap[j]:
                     j += 1
-                elif tok.lower() in _CONNECTORS and j + 1 < len(tokens) and _is_cap(tokens[j + 1][0]):
+                elif j + 1 < n and cap[j + 1] and tokens[j].lower() in _CONNECTORS:
                     j += 2
                 else:
                     break
-            span = [t for t, _ in tokens[i:j]]
-            while span and span[0].lower() in stopwords():
+            span = tokens[i:j]
+            while span and span[0].lower() in stop:
                 span = span[1:]
             i = j
             _add(result, span, bg)
@@ -272,12 +287,7 @@ def match(a: EntitySet, b: EntitySet) -> list[EntityMatch]:
     out: list[EntityMatch] = []
     if not a.entities or not b.entities:
         return out
-    b_entities = list(b.entities.values())
-    by_part: dict[str, list[Entity]] = {}
-    for cand in b_entities:
-        for part in cand.key:
-            by_part.setdefault(part, []).append(cand)
-    b_folded = [c.folded for c in b_entities]
+    b_entities, by_part, b_folded = b.index()
     for key, ent in a.entities.items():
         other = b.entities.get(key)
         if other is not None and max(map(len, key)) < 3 and fuzz.ratio(ent.folded, other.folded) < SHORT_KEY_MIN:

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import Field
 
+from pipeline.align import bounds as bounds_
 from pipeline.align import calibration
 from pipeline.align import entities as ents
 from pipeline.align.candidates import candidates as find_candidates
@@ -54,7 +55,7 @@ from pipeline.progress import QUIET, Reporter
 from pipeline.records import Match, Piece
 from pipeline.text.dates import iso_date as parse_date
 from pipeline.text.normalise import fold_typography
-from pipeline.text.sentences import english_line_numbers, split_english
+from pipeline.text.sentences import split_english_numbered
 
 
 def _calibrated(name: str) -> float:
@@ -207,6 +208,7 @@ class _Prepared:
         flat = [x for ss in self.sents for x in ss]
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
         self.numbers = _number_matrix(flat)
+        self.has_number = np.diff(self.numbers.indptr) > 0
         self.lexical: dict[tuple[int, int], float] = {}
         self.lines: list[list[int] | None] = [None] * len(self.sents)  # line of each sentence (split texts); None: each its own
         self._entities: dict[int, ents.EntitySet] = {}
@@ -245,10 +247,9 @@ class _Prepared:
         return self._entities[doc]
 
 
-def is_short(piece: Piece, sentences: list[str], settings: AlignSettings) -> str | None:
-    """Why the piece is short (a teaser, one or two sentences, few words), or None when it is not."""
+def is_short(piece: Piece, sentences: list[str], n_words: int, settings: AlignSettings) -> str | None:
+    """Why the piece is short (a teaser, one or two sentences, few content words), or None when it is not."""
     n_sent = sum(1 for x in sentences if x.strip())
-    n_words = sum(len(words(x)) for x in sentences)
     if piece.kind == "teaser":
         return "a teaser"
     if n_sent <= settings.short_sentences:
@@ -286,11 +287,15 @@ def align_pieces(
     source_sentences = source_sentences or {}
     flagged = flagged or {}
     op = calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
-    src, src_sents, shorts = [], [], []
+    src, src_sents, src_lines, shorts = [], [], [], []
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)
         # segment sentences are kept as they are, empty ones included: index i must stay Arabic segment i
-        sents = [fold_typography(x or "") for x in sents] if sents is not None else split_english(p.translation)
+        lines = None
+        if sents is not None:
+            sents = [fold_typography(x or "") for x in sents]
+        else:
+            sents, lines = split_english_numbered(p.translation)
         excluded = sorted({int(k) for k in flagged.get(p.id, ()) if 0 <= int(k) < len(sents)})
         if excluded:
             result.excluded[p.id] = excluded
@@ -311,7 +316,8 @@ def align_pieces(
             continue
         src.append(p)
         src_sents.append(sents)
-        shorts.append(is_short(p, sents, settings))
+        src_lines.append(lines)
+        shorts.append(is_short(p, sents, n_words, settings))
     tgt, result.duplicates = dedupe_english(english)
     if not src:
         return result
@@ -319,11 +325,9 @@ def align_pieces(
         for p in src:
             result.abstentions[p.id] = "no English pieces to match against"
         return result
-    tgt_sents = [split_english(p.text) for p in tgt]
+    tgt_sents, tgt_lines = map(list, zip(*(split_english_numbered(p.text) for p in tgt)))
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
-    prep.lines = [None if p.id in source_sentences else english_line_numbers(p.translation) for p in src] + [
-        english_line_numbers(p.text) for p in tgt
-    ]
+    prep.lines = src_lines + tgt_lines
     prep.op, prep.short = op, shorts
     prep.excluded = [result.excluded.get(p.id, []) for p in src]
     n = len(src)
@@ -347,10 +351,11 @@ def align_pieces(
             in_block = set(block)
             prep.lexical = _pair_cosines(prep, [cands[i] if i in in_block else [] for i in range(max(block) + 1)], n)
             for i in block:
-                scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings)
+                needed = None if collect_candidates else _needed(settings, op, shorts[i] is not None)
+                scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings, needed)
+                result.scored_pairs += len(cands[i])  # every candidate was weighed, if only by its bound
                 for c in scored:
                     c.short = shorts[i] is not None
-                result.scored_pairs += len(scored)
                 if collect_candidates:
                     result.candidates[src[i].id] = scored
                 if settings.one_to_one:  # kept only here: all pairs' candidates would take ~1 GB per 30k pieces
@@ -365,6 +370,13 @@ def align_pieces(
     result.matches.sort(key=lambda m: m.source_id)  # stable: each piece's matches stay best first
     result.abstentions = dict(sorted(result.abstentions.items()))
     return result
+
+
+def _needed(s: AlignSettings, op: calibration.OperatingPoint, short: bool) -> float:
+    """The lowest score with which a candidate of this piece could still become a match."""
+    if s.one_to_one:
+        return s.one_to_one_threshold
+    return op.short_threshold if short else op.threshold
 
 
 BLOCK = 256  # translated pieces scored per block (their candidates' vectors are computed together)
@@ -460,7 +472,17 @@ def _score_candidates(
     d_src: date | None,
     tgt_dates: list[date | None],
     s: AlignSettings,
+    needed: float | None = None,
 ) -> list[Candidate]:
+    """The candidates of translated piece `i`, scored, best first.
+
+    With `needed` (the lowest score that could still make a match), a
+    candidate whose score bound (:mod:`pipeline.align.bounds`) is below both `needed`
+    and the best exact score so far is not scored: it can be neither a match
+    nor the best candidate an abstention names, so the result is the same,
+    without the cost of its sentence links and names. Without it (the
+    harness, which keeps every candidate's components), all are scored.
+    """
     if not cands:
         return []
     n = prep.n_src
@@ -481,11 +503,21 @@ def _score_candidates(
         prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj
     )
     floor = s.sentence_threshold - 4 * s.sentence_softness
-    out, col = [], 0
-    for _c, ((t, _), rows) in enumerate(zip(cands, t_rows)):
+    weights = s.weights.model_dump()
+    blocks, col = [], 0
+    for (t, _), rows in zip(cands, t_rows):
         width = rows.stop - rows.start
-        block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
+        blocks.append((t, width, (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])))
         col += width
+    proximities = [date_proximity(d_src, tgt_dates[t], s.date_scale_days) for t, _, _ in blocks]
+    order, bounds = _by_bound(prep, i, blocks, (one, one_two, two_one), lexical, proximities, weights, s, needed)
+    out: list[Candidate] = []
+    best = -1.0
+    for k in order:
+        if needed is not None and bounds[k] < needed - BOUND_MARGIN and bounds[k] < best - BOUND_MARGIN:
+            break  # neither a match nor the best candidate, nor is any after it
+        t, width, block = blocks[k]
+        proximity, gap = proximities[k]
         strong = strong_links(*block, floor)
         evidence, count = shared_sentence_evidence(
             strong,
@@ -499,7 +531,6 @@ def _score_candidates(
             _lines(prep, n + t),
         )
         shared = ents.match(prep.entities(i), prep.entities(n + t))
-        proximity, gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)
         comp = Components(
             sentences=evidence,
             lexical=lexical[(i, t)],
@@ -508,10 +539,44 @@ def _score_candidates(
             shared_sentences=count,
             date_gap_days=gap,
         )
-        score = round(combine(comp, s.weights.model_dump()), 6)
+        score = round(combine(comp, weights), 6)
+        best = max(best, score)
         out.append(Candidate(tgt[t].id, comp, score, shared, strong, t))
     out.sort(key=lambda c: (-c.score, c.target_id))
     return out
+
+
+def _by_bound(
+    prep: _Prepared,
+    i: int,
+    blocks: list[tuple[int, int, tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    links: tuple[np.ndarray, np.ndarray, np.ndarray],
+    lexical: dict[tuple[int, int], float],
+    proximities: list[tuple[float | None, int | None]],
+    weights: dict[str, float],
+    s: AlignSettings,
+    needed: float | None,
+) -> tuple[list[int], list[float]]:
+    """The order to score the candidates in (best bound first) and their score bounds (:mod:`pipeline.align.bounds`).
+
+    Without `needed`, or with an English piece without sentences among them,
+    every bound is 1: all candidates are scored.
+    """
+    order = list(range(len(blocks)))
+    widths = [width for _, width, _ in blocks]
+    if needed is None or not all(widths):
+        return order, [1.0] * len(blocks)
+    sentences = bounds_.evidence_bounds(
+        *links, widths, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight
+    )
+    names = bounds_.name_bound([e.weight for e in prep.entities(i).entities.values()], s.entity_scale)
+    lex = [lexical[(i, t)] for t, _, _ in blocks]
+    bounds = bounds_.score_bounds(sentences, names, lex, [p for p, _ in proximities], weights)
+    order.sort(key=lambda k: -bounds[k])
+    return order, bounds
+
+
+BOUND_MARGIN = 1e-6  # scores are rounded to 6 decimals: a bound must clear a value by more than that to rule it out
 
 
 def _lines(prep: _Prepared, doc: int) -> list[int]:
@@ -562,10 +627,10 @@ def fact_links(
     piece of width w owns w - 1 merged columns, starting at its first row).
     """
     ls, lt = prep.lengths[src_rows], prep.lengths[tgt_rows]
-    ns, nt = prep.numbers[src_rows], prep.numbers[tgt_rows]
-    has_s = np.asarray(ns.sum(axis=1)).ravel() > 0
-    has_t = np.asarray(nt.sum(axis=1)).ravel() > 0
-    agree = (ns @ nt.T).toarray() > 0 if has_s.any() and has_t.any() else None
+    has_s, has_t = prep.has_number[src_rows], prep.has_number[tgt_rows]
+    agree = None
+    if has_s.any() and has_t.any():  # sparse row gathering is slow: only when both sides state numbers
+        agree = (prep.numbers[src_rows] @ prep.numbers[tgt_rows].T).toarray() > 0
     one = _adjust(sims, ls, lt, has_s, has_t, agree, s)
     # neighbours in the whole matrix: wrong only across a piece boundary, a column the caller cuts off
     t_adj, t_n2 = tgt_nb[0][:-1], tgt_nb[1]
@@ -683,11 +748,9 @@ def pair_components(
     translated: Piece, english: Piece, settings: AlignSettings, sentences: list[str] | None = None
 ) -> Candidate | None:
     """Score one pair directly (no candidate generation): used by tests and the harness."""
-    src_sents = sentences if sentences is not None else split_english(translated.translation)
-    prep = _Prepared([translated], [src_sents], [english], [split_english(english.text)], settings)
-    prep.lines = [
-        None if sentences is not None else english_line_numbers(translated.translation),
-        english_line_numbers(english.text),
-    ]
+    src_sents, src_lines = (sentences, None) if sentences is not None else split_english_numbered(translated.translation)
+    tgt_sents, tgt_lines = split_english_numbered(english.text)
+    prep = _Prepared([translated], [src_sents], [english], [tgt_sents], settings)
+    prep.lines = [src_lines, tgt_lines]
     scored = _score_candidates(prep, 0, [(0, 1.0)], [english], parse_date(translated.date), [parse_date(english.date)], settings)
     return scored[0] if scored else None

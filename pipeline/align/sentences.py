@@ -72,6 +72,7 @@ def strong_pairs(sim: np.ndarray, floor: float) -> list[tuple[int, int, float]]:
     return out
 
 
+_NONE = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
 Link = tuple[int, int, float, int, int]  # (first source sentence, first target sentence, similarity, n source, n target)
 
 
@@ -85,18 +86,16 @@ def strong_links(one: np.ndarray, one_two: np.ndarray, two_one: np.ndarray, floo
     considered where it beats both halves as 1-1 links. Greedy, best first;
     ties go to the simpler link, then to reading order.
     """
-    parts = []
     # a merge is only worth taking where it beats both of its halves as 1-1 links
-    beats = (
-        np.ones(one.shape, bool),
-        one_two > np.maximum(one[:, :-1], one[:, 1:]) if one_two.size else np.zeros(one_two.shape, bool),
-        two_one > np.maximum(one[:-1], one[1:]) if two_one.size else np.zeros(two_one.shape, bool),
-    )
-    for (m, nr, nc), better in zip(((one, 1, 1), (one_two, 1, 2), (two_one, 2, 1)), beats):
-        rows, cols = np.nonzero((m >= floor) & better)
-        parts.append((m[rows, cols], np.full(len(rows), nr + nc), rows, cols, np.full(len(rows), nr), np.full(len(rows), nc)))
-    sim, size, rows, cols, nrs, ncs = (np.concatenate(x) for x in zip(*parts))
-    order = np.lexsort((cols, rows, size, -sim))
+    found = [np.nonzero(one >= floor)]
+    found.append(np.nonzero((one_two >= floor) & (one_two > np.maximum(one[:, :-1], one[:, 1:]))) if one_two.size else _NONE)
+    found.append(np.nonzero((two_one >= floor) & (two_one > np.maximum(one[:-1], one[1:]))) if two_one.size else _NONE)
+    sim = np.concatenate([m[r, c] for m, (r, c) in zip((one, one_two, two_one), found)])
+    rows = np.concatenate([r for r, _ in found])
+    cols = np.concatenate([c for _, c in found])
+    kind = np.repeat(np.arange(3), [len(r) for r, _ in found])  # 0: 1-1, 1: 1-2, 2: 2-1
+    nrs, ncs = 1 + (kind == 2), 1 + (kind == 1)
+    order = np.lexsort((cols, rows, kind > 0, -sim))
     n_rows, n_cols = one.shape
     used_r: set[int] = set()
     used_c: set[int] = set()

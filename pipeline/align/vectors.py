@@ -167,7 +167,6 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
     bg = Background.get()
     vocab: dict[str, int] = {}
     indices, indptr = array("i"), array("q", [0])
-    n_tokens: list[int] = []
     sentence_rows: list[int] = []
     doc_of_row: list[int] = []
     for d, doc in enumerate(docs):
@@ -179,7 +178,6 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
             doc_of_row.append(d)
             if is_sentence:
                 sentence_rows.append(len(indptr) - 2)
-                n_tokens.append(sum(map(is_content, toks)))
     n_rows, n_words = len(indptr) - 1, len(vocab)
     idx = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, dtype=np.int32)
     W = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), idx, np.frombuffer(indptr, dtype=np.int64)), shape=(n_rows, n_words))
@@ -200,6 +198,8 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
                 c_cols.append(grams.setdefault(g, len(grams)))
     P = sp.csr_matrix((np.ones(len(p_rows), dtype=np.float32), (p_rows, p_cols)), shape=(n_words, max(len(stems), 1)))
     C = sp.csr_matrix((np.ones(len(c_rows), dtype=np.float32), (c_rows, c_cols)), shape=(n_words, max(len(grams), 1)))
+    content = (np.diff(P.indptr) > 0).astype(np.float32)  # the words that map to a stem
+    rows = np.array(sentence_rows, dtype=np.int64)
     stem_w = np.zeros(max(len(stems), 1))
     for s, j in stems.items():
         stem_w[j] = bg.stem_weight.get(s, bg.unseen_stem)
@@ -220,7 +220,7 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
         gram_w=gram_w,
         doc_word=_finish((A @ W) @ P, stem_w),
         offsets=offsets,
-        sentence_rows=np.array(sentence_rows, dtype=np.int64),
+        sentence_rows=rows,
         doc_rows=A,
-        sent_tokens=np.array(n_tokens, dtype=np.int64),
+        sent_tokens=np.rint(W @ content)[rows].astype(np.int64),
     )

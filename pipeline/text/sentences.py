@@ -200,9 +200,10 @@ def split_english(text: str | None) -> list[str]:
     return [s for line in split_english_lines(text) for s in line]
 
 
-def english_line_numbers(text: str | None) -> list[int]:
-    """For each sentence of :func:`split_english`, the number of the (non-empty) line it comes from."""
-    return [k for k, line in enumerate(split_english_lines(text)) for _ in line]
+def split_english_numbered(text: str | None) -> tuple[list[str], list[int]]:
+    """:func:`split_english` and, for each sentence, the number of the (non-empty) line it comes from, in one pass."""
+    lines = split_english_lines(text)
+    return [x for line in lines for x in line], [k for k, line in enumerate(lines) for _ in line]
 
 
 def split_english_lines(text: str | None) -> list[list[str]]:

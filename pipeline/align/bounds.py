@@ -1,0 +1,101 @@
+"""Upper bounds on candidates' scores, so that candidates which cannot matter are not scored.
+
+Scoring a candidate exactly (greedy sentence links, passages, name
+matching) is most of the aligner's time, and most candidates are far from
+both the threshold and the best candidate. A candidate whose score bound is
+below the lowest score that could still make a match *and* below the best
+exact score of the piece so far can be neither a match nor the best
+candidate an abstention names, so leaving it unscored changes nothing in the
+output (the matcher scores candidates in order of their bound, so the exact
+best is known early). The bounds are computed for all candidates of a piece
+at once, from the sentence-link matrices the exact scoring uses.
+
+Why they hold:
+
+* **Sentence evidence.** Links are one-to-one on translated sentences: each
+  link is charged to its first translated sentence and is worth at most the
+  soft step of that sentence's best entry (1-1, 1-2 or 2-1). The evidence
+  sums at most k passages' strongest links at full weight and every other
+  link at ``passage_weight``, so the k largest per-sentence values plus
+  ``passage_weight`` × the rest, over k, bound it. Links are one-to-one on
+  English sentences too, so the same count by English sentence is a bound
+  as well; the lower of the two is taken.
+* **Names.** Each name of the translation is matched at most once, at most
+  at its own weight, so the summed weight of its names bounds the overlap.
+* **Score.** The score rises or falls monotonically in each component, so
+  its bound is the best corner of the box [0, bound] of sentence and name
+  evidence, with lexical and date terms exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.align.scoring import sigmoid
+
+
+def soft_step(x: np.ndarray, threshold: float, softness: float) -> np.ndarray:
+    """The link weight of :func:`~pipeline.align.scoring.shared_sentence_evidence`, and 0 below the link floor."""
+    z = np.clip((x - threshold) / softness, -60.0, 60.0)
+    return np.where(x >= threshold - 4 * softness, 1.0 / (1.0 + np.exp(-z)), 0.0)
+
+
+def evidence_bounds(
+    one: np.ndarray,
+    one_two: np.ndarray,
+    two_one: np.ndarray,
+    widths: list[int],
+    threshold: float,
+    softness: float,
+    needed: int,
+    passage_weight: float,
+) -> np.ndarray:
+    """Per candidate (a block of `widths[c]` English sentences, side by side in the matrices): a bound on its evidence."""
+    n_src = one.shape[0]
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
+    total = int(sum(widths))
+    # a 1-2 column that straddles two candidates belongs to neither; pad to `total` columns
+    merged_cols = np.zeros((n_src, total))
+    merged_cols[:, : one_two.shape[1]] = one_two
+    merged_cols[:, starts[1:] - 1] = 0.0
+    by_row = np.maximum(np.maximum.reduceat(one, starts, axis=1), np.maximum.reduceat(merged_cols, starts, axis=1))
+    if n_src > 1:
+        by_row[:-1] = np.maximum(by_row[:-1], np.maximum.reduceat(two_one, starts, axis=1))
+    by_col = np.maximum(one.max(axis=0), merged_cols.max(axis=0))
+    if n_src > 1:
+        by_col = np.maximum(by_col, two_one.max(axis=0))
+    ks = np.maximum(1, np.minimum(min(needed, n_src), np.asarray(widths)))
+    weight_rest = max(1.0, passage_weight)
+    # by translated sentence: every candidate has all n_src rows
+    rows = -np.sort(-soft_step(by_row, threshold, softness), axis=0)
+    ranks = np.arange(n_src)[:, None]
+    top = np.where(ranks < ks[None, :], rows, 0.0).sum(axis=0)
+    source = (top + weight_rest * (rows.sum(axis=0) - top)) / ks
+    # by English sentence: segments of varying width
+    owner = np.repeat(np.arange(len(widths)), widths)
+    values = soft_step(by_col, threshold, softness)
+    order = np.lexsort((-values, owner))
+    rank = np.arange(total) - starts[owner[order]]
+    top_t = np.bincount(owner[order], weights=np.where(rank < ks[owner[order]], values[order], 0.0), minlength=len(widths))
+    all_t = np.bincount(owner, weights=values, minlength=len(widths))
+    target = (top_t + weight_rest * (all_t - top_t)) / ks
+    return np.minimum(1.0, np.minimum(source, target))
+
+
+def name_bound(weights: list[float], scale: float) -> float:
+    """The most :func:`~pipeline.align.entities.overlap` can be for names of these weights: each matched once."""
+    return 1.0 - float(np.exp(-sum(weights) / scale))
+
+
+def score_bounds(
+    sentences: np.ndarray, names: float, lexical: list[float], proximity: list[float | None], weights: dict[str, float]
+) -> list[float]:
+    """Per candidate: a bound on :func:`~pipeline.align.scoring.combine` given bounds on its sentence and name evidence."""
+    out = []
+    for s_bound, lex, prox in zip(sentences.tolist(), lexical, proximity):
+        z = weights.get("bias", 0.0) + weights.get("lexical", 0.0) * lex
+        z += max(0.0, weights.get("sentences", 0.0) * s_bound) + max(0.0, weights.get("entities", 0.0) * names)
+        if prox is not None:
+            z += weights.get("date", 0.0) * (prox - 0.5)
+        out.append(sigmoid(z))
+    return out
