@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.align.scoring import sigmoid
+from pipeline.align.scoring import Components, combine, link_floor
 
 
 def soft_step(x: np.ndarray, threshold: float, softness: float) -> np.ndarray:
     """The link weight of :func:`~pipeline.align.scoring.shared_sentence_evidence`, and 0 below the link floor."""
     z = np.clip((x - threshold) / softness, -60.0, 60.0)
-    return np.where(x >= threshold - 4 * softness, 1.0 / (1.0 + np.exp(-z)), 0.0)
+    return np.where(x >= link_floor(threshold, softness), 1.0 / (1.0 + np.exp(-z)), 0.0)
 
 
 def evidence_bounds(
@@ -90,12 +90,17 @@ def name_bound(weights: list[float], scale: float) -> float:
 def score_bounds(
     sentences: np.ndarray, names: float, lexical: list[float], proximity: list[float | None], weights: dict[str, float]
 ) -> list[float]:
-    """Per candidate: a bound on :func:`~pipeline.align.scoring.combine` given bounds on its sentence and name evidence."""
-    out = []
-    for s_bound, lex, prox in zip(sentences.tolist(), lexical, proximity):
-        z = weights.get("bias", 0.0) + weights.get("lexical", 0.0) * lex
-        z += max(0.0, weights.get("sentences", 0.0) * s_bound) + max(0.0, weights.get("entities", 0.0) * names)
-        if prox is not None:
-            z += weights.get("date", 0.0) * (prox - 0.5)
-        out.append(sigmoid(z))
-    return out
+    """Per candidate: a bound on :func:`~pipeline.align.scoring.combine` given bounds on its sentence and name evidence.
+
+    Each of the two evidences sits at whichever end of [0, bound] its weight favours.
+    """
+    up_s, up_e = weights.get("sentences", 0.0) >= 0, weights.get("entities", 0.0) >= 0
+    return [
+        combine(
+            Components(
+                sentences=s if up_s else 0.0, lexical=lex, entities=names if up_e else 0.0, date=prox, shared_sentences=0.0
+            ),
+            weights,
+        )
+        for s, lex, prox in zip(sentences.tolist(), lexical, proximity)
+    ]

@@ -37,6 +37,7 @@ from pipeline.align.scoring import (
     Components,
     combine,
     date_proximity,
+    link_floor,
     shared_sentence_evidence,
 )
 from pipeline.align.sentences import (
@@ -502,7 +503,7 @@ def _score_candidates(
     one, one_two, two_one = fact_links(
         prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj
     )
-    floor = s.sentence_threshold - 4 * s.sentence_softness
+    floor = link_floor(s.sentence_threshold, s.sentence_softness)
     weights = s.weights.model_dump()
     blocks, col = [], 0
     for (t, _), rows in zip(cands, t_rows):

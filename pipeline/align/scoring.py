@@ -64,6 +64,14 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
 
 
+LINK_FLOOR_WIDTHS = 4  # a sentence pair below threshold - 4 × softness (soft weight < 2%) is no link at all
+
+
+def link_floor(threshold: float, softness: float) -> float:
+    """The similarity below which a sentence pair is not a link (see :func:`shared_sentence_evidence`)."""
+    return threshold - LINK_FLOOR_WIDTHS * softness
+
+
 def shared_sentence_evidence(
     links: list[tuple[int, int, float, int, int]],
     n_src: int,

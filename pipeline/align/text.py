@@ -68,10 +68,7 @@ def words(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased words; by default content words only (no stopwords, no 1-letter tokens); 2,500 → 2500."""
     text = _DIGIT_GROUP.sub("", fold_typography(text).casefold())
     out = [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(text)]
-    if keep_stopwords:
-        return out
-    stop = stopwords()
-    return [w for w in out if len(w) > 1 and w not in stop]
+    return out if keep_stopwords else [w for w in out if is_content(w)]
 
 
 def numbers(text: str) -> frozenset[str]:
