@@ -19,7 +19,8 @@ huggingface_hub quotes it. Errors carry `X-Error-Code` (RepoNotFound,
 RevisionNotFound, EntryNotFound) as the hub's do. `FakeHub.requests` logs
 every (method, path) so tests can assert what was fetched, and
 `FakeHub.stall(fragment)` makes matching requests hang: a hub that stops
-answering half-way.
+answering half-way; `FakeHub.reset_once(fragment)` drops the first matching
+connection unanswered (a reset, as a broken read sees it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
+import struct
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,6 +133,7 @@ class FakeHub:
         self.repos = {repo.repo_id: repo for repo in repos}
         self.requests: list[tuple[str, str]] = []
         self._stalled: list[str] = []
+        self._reset: list[str] = []
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -149,6 +153,10 @@ class FakeHub:
     def stall(self, fragment: str) -> None:
         """Requests whose path contains `fragment` get no answer until the hub closes."""
         self._stalled.append(fragment)
+
+    def reset_once(self, fragment: str) -> None:
+        """The next request whose path contains `fragment` has its connection reset, unanswered."""
+        self._reset.append(fragment)
 
     def fetched(self, fragment: str) -> list[tuple[str, str]]:
         """The logged requests whose path contains `fragment`."""
@@ -180,6 +188,9 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if any(fragment in unquote(url.path) for fragment in hub._stalled):
                 hub._release.wait(120)
                 return self._send(503, b"", {})
+            if reset := [fragment for fragment in hub._reset if fragment in unquote(url.path)]:
+                hub._reset.remove(reset[0])
+                return self._reset_connection()
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if match := _API.match(url.path):
                 return self._api(match["repo"], match["what"], unquote(match["rev"]))
@@ -190,6 +201,12 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if match := _LFS.match(url.path):
                 return self._lfs(match["sha256"])
             return self._error(404, "NotFound", f"no route for {url.path}")
+
+        def _reset_connection(self) -> None:
+            """Close with SO_LINGER 0: the client's read fails with a reset, not an empty answer."""
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
 
         # -- API ---------------------------------------------------------------
         def _api(self, repo_id: str, what: str, revision: str) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 from fake_hub import FakeHub, FakeRepo
+from huggingface_hub import close_session
 from reliability_support import cli
 from tiny_model import pickled_weights
 from translate_support import add_piece, make_config
@@ -205,6 +207,25 @@ def test_every_hub_call_gives_up_at_the_deadline(call, checkpoint, tmp_path):
         assert time.monotonic() - start < 8
     assert "did not answer within 1 s" in str(error.value) and "--model" in str(error.value)
     assert cached_files(tmp_path / "hf") == set()
+
+
+def test_a_read_broken_before_the_deadline_is_asked_again(checkpoint, tmp_path):
+    repo = main_with_safetensors(checkpoint)
+    with FakeHub(repo) as hub:
+        hub.reset_once("/revision/main")
+        resolved = resolve_model(settings(hub, tmp_path / "hf"))
+    assert (resolved.ref, resolved.revision) == ("main", repo.refs["main"])
+    assert len(hub.fetched("/revision/main")) == 2
+
+
+def test_a_shared_client_closed_by_another_thread_is_not_an_unreachable_hub(checkpoint, tmp_path):
+    """huggingface_hub closes its one HTTP client whenever any request fails to connect, reads in flight included."""
+    repo = main_with_safetensors(checkpoint)
+    with FakeHub(repo) as hub:
+        hub.stall("/revision/main")
+        threading.Timer(0.3, close_session).start()
+        with pytest.raises(ModelUnavailable, match="did not answer within 1 s"):
+            resolve_model(settings(hub, tmp_path / "hf", hub_timeout_s=1))
 
 
 def _opus_mt_ar_en_as_stored(checkpoint: dict[str, bytes], pinned: str) -> FakeRepo:

@@ -43,6 +43,7 @@ import json
 import os
 import re
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -460,23 +461,42 @@ def _ask_hub(repo_id: str, revision: str, endpoint: str, timeout_s: float) -> An
 def _within_deadline(
     repo_id: str, endpoint: str, timeout_s: float, question: Callable[[Any], T], revision: str | None = None
 ) -> T:
-    """`question(HfApi)` with a hard deadline: a thread we stop waiting for, since DNS ignores socket timeouts."""
+    """`question(HfApi)` with a hard deadline: a thread we stop waiting for, since DNS ignores socket timeouts.
+
+    huggingface_hub shares one HTTP client between threads and closes it whenever any
+    request fails to connect, which breaks the reads then in flight in other threads
+    ("Bad file descriptor", raised when the read would have timed out). Such a broken
+    read says nothing about this hub: the question is asked again while the deadline
+    allows, and past it the hub did not answer in time. A refused connection is not
+    retried: the hub is unreachable.
+    """
+    import httpx2
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     box: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout_s
 
     def ask() -> None:
-        try:
-            box["answer"] = question(HfApi(endpoint=endpoint))
-        except BaseException as exc:
-            box["error"] = exc
+        while True:
+            try:
+                box["answer"] = question(HfApi(endpoint=endpoint))
+                return
+            except (httpx2.ReadError, httpx2.WriteError, httpx2.CloseError):
+                if time.monotonic() >= deadline:
+                    box["late"] = True
+                    return
+                time.sleep(0.05)
+            except BaseException as exc:
+                box["error"] = exc
+                return
 
     worker = threading.Thread(target=ask, name="hub-probe", daemon=True)
     worker.start()
     worker.join(timeout_s + 0.5)
     error = box.get("error")
-    if worker.is_alive() or "timeout" in type(error).__name__.lower() or isinstance(error, TimeoutError):
+    late = worker.is_alive() or "late" in box
+    if late or "timeout" in type(error).__name__.lower() or isinstance(error, TimeoutError):
         raise unavailable(repo_id, f"the Hugging Face hub ({endpoint}) did not answer within {timeout_s:g} s")
     if isinstance(error, RevisionNotFoundError):
         raise unavailable(repo_id, f"revision {revision!r} does not exist on {endpoint}")
