@@ -151,7 +151,12 @@ class FakeHub:
         self._server.server_close()
 
     def stall(self, fragment: str) -> None:
-        """Requests whose path contains `fragment` get no answer until the hub closes."""
+        """Requests whose path contains `fragment` get no answer until the hub closes.
+
+        Then they get 410, which huggingface_hub does not retry: a call the client gave up
+        on ends with its test instead of retrying into later ones (503 would be retried,
+        and every retry's refused connection closes huggingface_hub's shared client).
+        """
         self._stalled.append(fragment)
 
     def reset_once(self, fragment: str) -> None:
@@ -187,7 +192,7 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             hub.requests.append((self.command, unquote(url.path)))
             if any(fragment in unquote(url.path) for fragment in hub._stalled):
                 hub._release.wait(120)
-                return self._send(503, b"", {})
+                return self._error(410, "Gone", "the hub closed")  # not retried: a given-up call ends here
             if reset := [fragment for fragment in hub._reset if fragment in unquote(url.path)]:
                 hub._reset.remove(reset[0])
                 return self._reset_connection()
