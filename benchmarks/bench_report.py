@@ -59,6 +59,7 @@ def build_store(path: Path, size: int) -> dict[str, int]:
     import wordfreq
     from store_factory import MatchData, Para, PieceData, add_pieces, set_alignments
 
+    from pipeline.records import Alignment
     from pipeline.store import open_store
 
     rng = np.random.default_rng(SEED)
@@ -146,9 +147,14 @@ def build_store(path: Path, size: int) -> dict[str, int]:
                 )
             else:
                 best = float(rng.uniform(0.0, 0.5))
-                no_coverage[f"ar{i:08d}"] = (
-                    f"no English coverage found: best candidate {target} scored {best:.3f} < threshold 0.5 "
-                    "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)"
+                no_coverage[f"ar{i:08d}"] = Alignment(
+                    piece_id=f"ar{i:08d}",
+                    status="no_coverage",
+                    reason=f"no English coverage found: best candidate {target} scored {best:.3f} < threshold 0.5 "
+                    "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)",
+                    candidate_id=target,
+                    candidate_score=best,
+                    threshold=0.5,
                 )
         set_alignments(store, matches, no_coverage)
         counts["matches"], counts["abstentions"] = len(matches), len(no_coverage)

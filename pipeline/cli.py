@@ -436,7 +436,9 @@ def align(
     results for those pieces). JSONL mode (--source and --target): writes
     matches.jsonl and alignments.jsonl into --out. A piece whose best candidate
     scores below the operating point (align.threshold, or the threshold calibrated
-    for align.max_false_match_rate) is recorded as 'no English coverage found'.
+    for align.max_false_match_rate) is recorded as 'no English coverage found',
+    with that candidate, its score and the threshold (candidate_id,
+    candidate_score, threshold) so near misses can be reviewed.
     Exit codes: 0 done, 2 no store (store mode) or --source without --target,
     3 unreadable JSONL, 5 store busy, 6 store or output not writable.
 

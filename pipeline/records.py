@@ -319,6 +319,11 @@ class Alignment(Record):
     piece_id: str
     status: AlignmentStatus
     reason: str | None = None
+    # no coverage: the best candidate, its score and the threshold it fell short of (None: no candidate, or
+    # a bar that is not a score, as a short piece sharing no sentence)
+    candidate_id: str | None = None
+    candidate_score: float | None = None
+    threshold: float | None = None
 
 
 # -- runs and the store as a whole -------------------------------------------------------------

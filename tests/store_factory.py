@@ -15,7 +15,7 @@ written by hand as fixture data, they do not come from any model.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,16 +219,21 @@ def _match(match: MatchData) -> Match:
     )
 
 
-def set_alignments(store: Store, matches: Sequence[MatchData] = (), no_coverage: dict[str, str] | None = None) -> None:
-    """The aligner's results: each matched piece's matches, and the pieces with no English coverage (why)."""
+def set_alignments(
+    store: Store, matches: Sequence[MatchData] = (), no_coverage: Mapping[str, str | Alignment] | None = None
+) -> None:
+    """The aligner's results: each matched piece's matches, and the pieces with no English coverage (why, or the record)."""
     alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches}
-    for piece_id, reason in (no_coverage or {}).items():
-        alignments[piece_id] = Alignment(piece_id=piece_id, status="no_coverage", reason=reason)
+    for piece_id, why in (no_coverage or {}).items():
+        alignments[piece_id] = why if isinstance(why, Alignment) else Alignment(piece_id=piece_id, status="no_coverage", reason=why)
     store.replace_alignments([_match(m) for m in matches], list(alignments.values()), None)
 
 
 def build_store(
-    path: str | Path, pieces: list[PieceData], matches: Sequence[MatchData] = (), no_coverage: dict[str, str] | None = None
+    path: str | Path,
+    pieces: list[PieceData],
+    matches: Sequence[MatchData] = (),
+    no_coverage: Mapping[str, str | Alignment] | None = None,
 ) -> Store:
     store = open_store(path)
     add_pieces(store, pieces)

@@ -51,6 +51,7 @@ def _same_decisions(translated, english, settings, sentences=None):
     skipping = align_pieces(translated, english, settings, sentences)
     assert [m.model_dump() for m in skipping.matches] == [m.model_dump() for m in all_scored.matches]
     assert skipping.abstentions == all_scored.abstentions
+    assert skipping.nearest == all_scored.nearest
     assert skipping.scored_pairs == all_scored.scored_pairs
     return all_scored
 

@@ -157,6 +157,9 @@ def test_one_to_one_mining_gives_each_english_piece_to_its_best_translation_only
     mining = align_pieces([khamenei_translated(), rival], [khamenei_english()], SETTINGS.model_copy(update={"one_to_one": True}))
     assert [(m.source_id, m.target_id) for m in mining.matches] == [("shafaq-mt", "shafaq-en")]
     assert "went to shafaq-mt" in mining.abstentions["zz-rival"]
+    near = mining.nearest["zz-rival"]
+    assert (near.target_id, near.threshold) == ("shafaq-en", SETTINGS.one_to_one_threshold)
+    assert near.score >= SETTINGS.one_to_one_threshold  # good enough, but taken
     score = lambda r: next(m.score for m in r.matches if m.source_id == "shafaq-mt")  # noqa: E731
     assert score(plain) == score(mining)  # the mode decides, the score keeps its meaning
 
@@ -196,10 +199,15 @@ def test_store_summit_translation_matches_its_english_coverage(tmp_path):
         (match,) = store.load_matches()
         assert (match.source_id, match.target_id) == (AR_SUMMIT.id, EN_SUMMIT.id)
         assert match.evidence["date_gap_days"] == 10 and match.evidence["operating_point"] == "explicit threshold"
+        assert store.alignments()[AR_SUMMIT.id].candidate_id is None  # a match has no near miss
         align_store(store, Config.load())  # the default operating point asks for more than paraphrases
         assert store.load_matches() == []
-        reason = store.alignments()[AR_SUMMIT.id].reason or ""
-        assert "false-match rate of 0.02" in reason
+        abstained = store.alignments()[AR_SUMMIT.id]
+        assert "false-match rate of 0.02" in (abstained.reason or "")
+        # the near miss as data: the same pair, the same score, and the bar it fell short of
+        assert (abstained.candidate_id, abstained.candidate_score) == (EN_SUMMIT.id, match.score)
+        assert abstained.threshold is not None and abstained.candidate_score < abstained.threshold
+        assert f"{abstained.threshold}" in (abstained.reason or "")
 
 
 # -- JSONL mode and the CLI --------------------------------------------------------
@@ -222,11 +230,12 @@ def test_align_jsonl_follows_the_output_contract(tmp_path):
         assert 0.0 <= x["score"] <= 1.0
         assert all(set(p) == {"source", "target", "score"} for p in x["sentence_pairs"])
     assert ("shafaq-mt", "shafaq-en") in {(x["source_id"], x["target_id"]) for x in lines}
-    statuses = {
-        json.loads(x)["piece_id"]: json.loads(x)["status"]
-        for x in (tmp_path / "out" / "alignments.jsonl").read_text().splitlines()
-    }
-    assert statuses == {"shafaq-mt": "matched", "albinaa-imf": "no_coverage"}
+    status_lines = {x["piece_id"]: x for x in map(json.loads, (tmp_path / "out" / "alignments.jsonl").read_text().splitlines())}
+    assert {k: x["status"] for k, x in status_lines.items()} == {"shafaq-mt": "matched", "albinaa-imf": "no_coverage"}
+    assert set(status_lines["shafaq-mt"]) == {"piece_id", "status", "reason"}
+    uncovered = status_lines["albinaa-imf"]
+    assert set(uncovered) == {"piece_id", "status", "reason", "candidate_id", "candidate_score", "threshold"}
+    assert uncovered["candidate_id"] in {p.id for p in ENGLISH} and uncovered["candidate_score"] < uncovered["threshold"]
     assert report.matched == 1 and report.no_coverage == 1
 
 

@@ -189,7 +189,7 @@ def test_flores_pictures_with_the_evaluation_match_the_store(browser, tmp_path_f
     summary = _check_pictures_against_summary(browser, out, drawn)
     scores = _table(browser, "chart-scores")
     assert scores[-1] == {"score from": "no candidate", "below": "", "matches": "0", "pieces without coverage": "0"}
-    assert summary["abstentions"] > 0  # each abstention's best candidate was read from its reason
+    assert summary["abstentions"] > 0  # each abstention's best candidate is drawn from its stored score
     with open_store(flores_config(tmp).store.path, create=False) as store:
         evaluation = next(r.summary["evaluate"] for r in reversed(store.runs()) if r.command == "evaluate")
     rows = _table(browser, "chart-evaluation")

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from pipeline.align.scoring import Components, combine
-from pipeline.export.readable import candidate_score, date_gap, entity_pairs, flag_reasons, score_parts
+from pipeline.export.readable import date_gap, entity_pairs, flag_reasons, score_parts
 from pipeline.export.search import SearchIndex, normalise, shard_key, shard_script, word_set, words
 
 
@@ -109,12 +109,3 @@ def test_flags_in_words_with_their_values_or_without():
         == "Words repeat in a loop, the usual sign of a model stuck on its own output."
     )
     assert flag_reasons(None, ["new_check"])[0].reason == "Flagged by the check 'new_check'."
-
-
-def test_candidate_score_is_read_from_the_align_stages_reason():
-    reason = (
-        "no English coverage found: best candidate 0f1e2d3c4b5a6978 scored 0.431 < threshold 0.5 "
-        "(shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)"
-    )
-    assert candidate_score(reason) == 0.431
-    assert candidate_score("no English piece within 14 days shares enough vocabulary to be a candidate") is None

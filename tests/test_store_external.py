@@ -389,3 +389,38 @@ def test_a_conversion_pull_request_is_recorded_with_the_translations_and_exporte
     assert report.provenance == expected
     [piece] = [json.loads(line) for line in (tmp_path / "out" / "pieces.jsonl").read_text(encoding="utf-8").splitlines()]
     assert piece["status"] == "translated" and piece["model"] == {**expected, "external": False}
+
+
+def test_an_older_stores_abstentions_get_their_nearest_miss_from_the_reason(store_location: str):
+    """Before schema 4 the best candidate of an abstention was written only into its reason: migration 4 reads it out."""
+    now = "2024-01-01T00:00:00+00:00"
+    reasons = {
+        "p-plain": "no English coverage found: best candidate en-1 scored 0.312 < threshold 0.41 (false-match rate 0.02; "
+        "shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)",
+        "p-short": "no English coverage found: best candidate en-2 scored 0.5 < short-piece threshold 0.62 (short piece: "
+        "one paragraph; shared facts 0.0, sentence evidence 0.10, lexical 0.20, entities 0.30)",
+        "p-names": "no English coverage found: short piece (teaser): best candidate en-3 (0.431) shares no sentence with it",
+        "p-taken": "no English coverage found (one-to-one): best candidate en-1 (0.6) went to p-plain, and no other "
+        "candidate scored >= 0.55",
+        "p-none": "no English piece within 14 days shares enough vocabulary to be a candidate",
+    }
+    store_at_version(
+        store_location,
+        3,
+        {
+            "pieces": [
+                {"id": piece_id, "text": AR[4], "status": "translated", "created_at": now, "lang": "ar"} for piece_id in reasons
+            ],
+            "alignments": [{"piece_id": piece_id, "status": "no_coverage", "reason": why} for piece_id, why in reasons.items()],
+        },
+    )
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        nearest = {a.piece_id: (a.candidate_id, a.candidate_score, a.threshold) for a in store.alignments().values()}
+    assert nearest == {
+        "p-plain": ("en-1", 0.312, 0.41),
+        "p-short": ("en-2", 0.5, 0.62),
+        "p-names": ("en-3", 0.431, None),
+        "p-taken": ("en-1", 0.6, 0.55),
+        "p-none": (None, None, None),
+    }

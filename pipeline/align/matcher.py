@@ -151,10 +151,24 @@ class Candidate:
     short: bool = False  # the translated piece is short (higher evidence bar)
 
 
+@dataclass(frozen=True)
+class Nearest:
+    """The best candidate of a piece that abstained: the English piece, its score, and the bar it fell short of.
+
+    Kept as data beside the abstention's reason so the report and exports can
+    rank near misses without reading numbers back out of a sentence.
+    """
+
+    target_id: str
+    score: float
+    threshold: float | None  # None: the bar was not a score (a short piece sharing no sentence)
+
+
 @dataclass
 class AlignResult:
     matches: list[Match] = field(default_factory=list)
     abstentions: dict[str, str] = field(default_factory=dict)  # piece id -> reason
+    nearest: dict[str, Nearest] = field(default_factory=dict)  # abstaining piece id -> its best candidate
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # kept English id -> identical ids dropped
     scored_pairs: int = 0
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # only with collect_candidates
@@ -434,6 +448,7 @@ def _decide_one_to_one(
             _decide(piece, scored[i], prep, i, s, result, dated[i])
             continue
         best = scored[i][0]
+        result.nearest[piece.id] = Nearest(best.target_id, best.score, s.one_to_one_threshold)
         if best.target_id in taken and best.score >= s.one_to_one_threshold:
             result.abstentions[piece.id] = (
                 f"no English coverage found (one-to-one): best candidate {best.target_id} ({best.score:.3f}) "
@@ -674,6 +689,7 @@ def _decide(
         best = scored[0]
         rate = "" if op.rate is None else f", set for a false-match rate of {op.rate:g}"
         if short and best.components.shared_sentences < 1:
+            result.nearest[piece.id] = Nearest(best.target_id, best.score, None)
             names = ", ".join(sorted({m.target for m in best.shared_entities})[:5])
             why = f"; shared names alone ({names}) are not evidence of the same event" if names else ""
             result.abstentions[piece.id] = (
@@ -688,6 +704,7 @@ def _decide(
             if rate
             else f"threshold {floor} ("
         )
+        result.nearest[piece.id] = Nearest(best.target_id, best.score, floor)
         result.abstentions[piece.id] = (
             f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
             f"< {what}shared facts {best.components.shared_sentences:.1f}, "

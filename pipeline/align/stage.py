@@ -12,7 +12,7 @@ import io
 import json
 import time
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError
 
@@ -69,12 +69,22 @@ def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untransl
     )
 
 
-def _status_reason(piece_id: str, result: AlignResult) -> tuple[Literal["matched", "no_coverage"], str]:
+def _alignment(piece_id: str, result: AlignResult) -> Alignment:
+    """The piece's status line: matched (how often, how well), or no coverage with its reason and nearest miss."""
     mine = [m for m in result.matches if m.source_id == piece_id]
     if mine:
         best = max(mine, key=lambda m: m.score)
-        return "matched", f"{len(mine)} match{'es' if len(mine) > 1 else ''}; best {best.target_id} at {best.score:.3f}"
-    return "no_coverage", result.abstentions.get(piece_id, "no English coverage found")
+        reason = f"{len(mine)} match{'es' if len(mine) > 1 else ''}; best {best.target_id} at {best.score:.3f}"
+        return Alignment(piece_id=piece_id, status="matched", reason=reason)
+    near = result.nearest.get(piece_id)
+    return Alignment(
+        piece_id=piece_id,
+        status="no_coverage",
+        reason=result.abstentions.get(piece_id, "no English coverage found"),
+        candidate_id=near.target_id if near else None,
+        candidate_score=near.score if near else None,
+        threshold=near.threshold if near else None,
+    )
 
 
 class AlignStage(SectionStage[AlignSettings]):
@@ -112,11 +122,7 @@ class AlignStage(SectionStage[AlignSettings]):
         result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
-        alignments = [
-            Alignment(piece_id=p.id, status=status, reason=reason)
-            for p in translated
-            for status, reason in [_status_reason(p.id, result)]
-        ]
+        alignments = [_alignment(p.id, result) for p in translated]
         alignments += [
             Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')")
             for p in untranslated
@@ -220,7 +226,7 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
         _write_jsonl(
             match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))]
         )
-        statuses = [{"piece_id": p.id, "status": s, "reason": r} for p in translated for s, r in [_status_reason(p.id, result)]]
+        statuses = [_alignment(p.id, result).model_dump(exclude_none=True) for p in translated]
         statuses += [{"piece_id": p.id, "status": "no_translation", "reason": result.abstentions[p.id]} for p in missing]
         _write_jsonl(status_path, statuses)
     except OSError as exc:

@@ -28,7 +28,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pipeline.export.data import ExportData, PieceView, sentence_flags
-from pipeline.export.readable import FLAGS, candidate_score
+from pipeline.export.readable import FLAGS
 from pipeline.export.svg import drawing, figure_svg, new_figure
 from pipeline.text.dates import iso_date
 
@@ -68,7 +68,7 @@ def charts(data: ExportData, threshold: float) -> list[Chart]:
 def score_chart(data: ExportData, threshold: float) -> Chart:
     scores = [m.match.score for m in data.matches]
     abstained = [v for v in data.pieces if v.alignment == "no_coverage"]
-    near = [s for v in abstained if (s := candidate_score(v.alignment_reason)) is not None]
+    near = [v.near_score for v in abstained if v.near_score is not None]
     no_candidate = len(abstained) - len(near)
     bins = [round(i * BIN, 2) for i in range(round(1 / BIN))]
     matched = _binned(scores, bins)

@@ -75,6 +75,10 @@ class PieceView:
     reason: str | None = None  # why the piece is pending / not routed / failed
     alignment: str | None = None  # 'matched', 'no_coverage', ... from the aligner
     alignment_reason: str | None = None
+    # no coverage: the best candidate, its score, and the threshold it fell short of (None: not a score's bar)
+    near_id: str | None = None
+    near_score: float | None = None
+    near_threshold: float | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     matches: list[MatchView] = field(default_factory=list)
     units: list[TranslatedUnit] = field(default_factory=list)  # the body's translated units (see TranslatedUnit)
@@ -130,6 +134,9 @@ def load_export_data(store: Store) -> ExportData:
             alignment=alignment.status if alignment else None,
             alignment_reason=alignment.reason if alignment else None,
         )
+        if alignment and alignment.status == "no_coverage":
+            view.near_id, view.near_score = alignment.candidate_id, alignment.candidate_score
+            view.near_threshold = alignment.threshold
         view.units = _units(view)
         view.diagnostics = _diagnostics_of(view)
         views[piece.id] = view

@@ -54,12 +54,10 @@ from pipeline.export.charts import charts
 from pipeline.export.data import AlignedPair, ExportData, MatchView, PieceView, sentence_flags
 from pipeline.export.readable import (
     FLAGS,
-    candidate_score,
     date_gap,
     entity_pairs,
     flag_reasons,
     raw_values,
-    reason_threshold,
     score_parts,
 )
 from pipeline.export.search import SearchIndex, search_config, shard_script
@@ -185,7 +183,7 @@ def layout(data: ExportData, options: ReportOptions) -> Layout:
 def _threshold(data: ExportData, configured: float) -> float:
     """The threshold the store's matches were scored against (their evidence says), else the configured one."""
     seen = Counter(t for m in data.matches if isinstance(t := m.match.evidence.get("threshold"), (int, float)))
-    seen.update(t for v in data.pieces if (t := reason_threshold(v.alignment_reason)) is not None)
+    seen.update(v.near_threshold for v in data.pieces if v.near_threshold is not None)
     return float(seen.most_common(1)[0][0]) if seen else configured
 
 
@@ -198,9 +196,9 @@ def review_reasons(view: PieceView, lay: Layout) -> list[str]:
     if view.flagged:
         n = view.diagnostics.get("flagged_sentences", 0)
         reasons.append(f"{n} flagged sentence{'s' if n != 1 else ''}")
-    near = candidate_score(view.alignment_reason) if view.alignment == "no_coverage" else None
-    if near is not None and near >= lay.threshold - lay.margin:
-        reasons.append(f"no coverage, but the best candidate scored {near:.2f} (threshold {lay.threshold:.2f})")
+    near, bar = view.near_score, lay.threshold if view.near_threshold is None else view.near_threshold
+    if near is not None and near >= bar - lay.margin:
+        reasons.append(f"no coverage, but the best candidate scored {near:.2f} (threshold {bar:.2f})")
     return reasons
 
 
@@ -221,7 +219,7 @@ def index_row(view: PieceView, lay: Layout) -> list[Any]:
         "reason": (view.reason or "") if piece.status in {"pending", "failed", "not_routed"} else "",
         "coverage": _coverage(view),
         "score": round(view.best_score, 4) if view.best_score is not None else None,
-        "near": candidate_score(view.alignment_reason) if view.alignment == "no_coverage" else None,
+        "near": view.near_score,
         "diag": "english" if piece.lang == "en" else _diag_state(view),
         "flagged": int(view.diagnostics.get("flagged_sentences", 0)),
         "flags": sorted(flags),
@@ -297,7 +295,6 @@ def environment() -> Environment:
         raw_values=raw_values,
         flagged_sentences=_flagged_sentences,
         checked=_checked,
-        candidate_score=candidate_score,
     )
     return env
 

@@ -22,7 +22,6 @@ names, no weights): what is missing is shown as unknown, never guessed.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -183,27 +182,6 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-
-
-_CANDIDATE = re.compile(r"best candidate \S+ (?:scored |\()(\d+(?:\.\d+)?)")  # "scored 0.431 <" or, short pieces, "(0.431)"
-_THRESHOLD = re.compile(r"threshold (\d+(?:\.\d+)?)")
-
-
-def candidate_score(reason: str | None) -> float | None:
-    """The best candidate's score of an abstention, read from the reason the align stage wrote.
-
-    The align stage records it only inside the reason's text
-    (``... best candidate ID scored 0.431 < threshold 0.5 ...``, or for a short
-    piece ``best candidate ID (0.431) shares no sentence``); until it is
-    stored as data this is the one place that reads it back.
-    """
-    found = _CANDIDATE.search(reason or "")
-    return float(found.group(1)) if found else None
-
-
-def reason_threshold(reason: str | None) -> float | None:
-    found = _THRESHOLD.search(reason or "")
-    return float(found.group(1)) if found else None
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -181,6 +181,14 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (model, revision)
         )""",
     ],
+    # 4: an abstention's nearest miss as data: the best candidate, its score and the threshold it fell short of
+    # (the report and the exports read these, not the reason's text). The rows already there get them from their
+    # reason, by `_nearest_from_reasons` below.
+    [
+        "ALTER TABLE alignments ADD COLUMN candidate_id TEXT",
+        "ALTER TABLE alignments ADD COLUMN candidate_score DOUBLE PRECISION",
+        "ALTER TABLE alignments ADD COLUMN threshold DOUBLE PRECISION",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -239,7 +247,7 @@ TABLES: dict[str, set[str]] = {
     },
     "segments": {"piece_id", "paragraph_idx", "sentence_idx", "text", "translation_key", "reason"},
     "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id"},
-    "alignments": {"piece_id", "status", "reason", "run_id"},
+    "alignments": {"piece_id", "status", "reason", "run_id", "candidate_id", "candidate_score", "threshold"},
     "refs": {"piece_id", "idx", "text"},
     "external_translations": {
         "piece_id",
@@ -311,5 +319,26 @@ def _readable_and_external(db: Database) -> None:
     db.execute("UPDATE pieces SET external_translation = NULL, external_model = NULL WHERE external_translation IS NOT NULL")
 
 
+# What align stages before migration 4 wrote into an abstention's reason: "best candidate ID scored 0.431 <
+# threshold 0.5 (...", "< short-piece threshold 0.6 (...", "best candidate ID (0.431) went to OTHER, and no other
+# candidate scored >= 0.55" (one-to-one), or for a short piece sharing no sentence "best candidate ID (0.431) shares".
+_OLD_NEAREST = re.compile(r"best candidate (?P<id>\S+) (?:scored |\()(?P<score>\d+(?:\.\d+)?)")
+_OLD_BAR = re.compile(r"(?:threshold|scored >=) (?P<bar>\d+(?:\.\d+)?)")
+
+
+def _nearest_from_reasons(db: Database) -> None:
+    """Migration 4's rows: the nearest miss of every abstention, read once from the reason the align stage wrote."""
+    rows = db.query("SELECT piece_id, reason FROM alignments WHERE status = 'no_coverage' AND reason IS NOT NULL")
+    found = [(r["piece_id"], _OLD_NEAREST.search(r["reason"]), _OLD_BAR.search(r["reason"])) for r in rows]
+    db.executemany(
+        "UPDATE alignments SET candidate_id = ?, candidate_score = ?, threshold = ? WHERE piece_id = ?",
+        [
+            (near["id"], float(near["score"]), float(bar["bar"]) if bar else None, piece_id)
+            for piece_id, near, bar in found
+            if near
+        ],
+    )
+
+
 # Python steps of a migration, run by every backend right after that migration's statements, in its transaction.
-DATA_MIGRATIONS: dict[int, Callable[[Database], None]] = {3: _readable_and_external}
+DATA_MIGRATIONS: dict[int, Callable[[Database], None]] = {3: _readable_and_external, 4: _nearest_from_reasons}

@@ -694,8 +694,9 @@ class SQLStore:
                 ],
             )
             self.db.executemany(
-                "INSERT INTO alignments(piece_id, status, reason, run_id) VALUES (?, ?, ?, ?)",
-                [(a.piece_id, a.status, a.reason, run_id) for a in alignments],
+                "INSERT INTO alignments(piece_id, status, reason, candidate_id, candidate_score, threshold, run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(a.piece_id, a.status, a.reason, a.candidate_id, a.candidate_score, a.threshold, run_id) for a in alignments],
             )
 
     def load_matches(self) -> list[Match]:
@@ -711,10 +712,8 @@ class SQLStore:
         ]
 
     def alignments(self) -> dict[str, Alignment]:
-        return {
-            r["piece_id"]: Alignment(piece_id=r["piece_id"], status=r["status"], reason=r["reason"])
-            for r in self.db.query("SELECT piece_id, status, reason FROM alignments")
-        }
+        rows = self.db.query("SELECT piece_id, status, reason, candidate_id, candidate_score, threshold FROM alignments")
+        return {r["piece_id"]: Alignment(**r) for r in rows}
 
     # -- evaluate ----------------------------------------------------------------------------------
     def replace_references(self, references: Mapping[str, Sequence[str]]) -> int:
