@@ -225,7 +225,9 @@ def set_alignments(
     """The aligner's results: each matched piece's matches, and the pieces with no English coverage (why, or the record)."""
     alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches}
     for piece_id, why in (no_coverage or {}).items():
-        alignments[piece_id] = why if isinstance(why, Alignment) else Alignment(piece_id=piece_id, status="no_coverage", reason=why)
+        alignments[piece_id] = (
+            why if isinstance(why, Alignment) else Alignment(piece_id=piece_id, status="no_coverage", reason=why)
+        )
     store.replace_alignments([_match(m) for m in matches], list(alignments.values()), None)
 
 
