@@ -109,6 +109,7 @@ def test_empty_and_one_word_translations_abstain_with_a_reason():
     assert result.abstentions["empty"] == "empty translation"
     assert "too short" in result.abstentions["oneword"]
     assert result.abstentions["spaces"] == "empty translation"
+    assert result.kinds == {"empty": "empty translation", "oneword": "too short", "spaces": "empty translation"}
 
 
 def test_no_english_at_all_is_recorded_not_a_crash():
@@ -157,6 +158,7 @@ def test_one_to_one_mining_gives_each_english_piece_to_its_best_translation_only
     mining = align_pieces([khamenei_translated(), rival], [khamenei_english()], SETTINGS.model_copy(update={"one_to_one": True}))
     assert [(m.source_id, m.target_id) for m in mining.matches] == [("shafaq-mt", "shafaq-en")]
     assert "went to shafaq-mt" in mining.abstentions["zz-rival"]
+    assert mining.kinds["zz-rival"] == "best candidate taken (one-to-one)"
     near = mining.nearest["zz-rival"]
     assert (near.target_id, near.threshold) == ("shafaq-en", SETTINGS.one_to_one_threshold)
     assert near.score >= SETTINGS.one_to_one_threshold  # good enough, but taken
@@ -237,6 +239,7 @@ def test_align_jsonl_follows_the_output_contract(tmp_path):
     assert set(uncovered) == {"piece_id", "status", "reason", "candidate_id", "candidate_score", "threshold"}
     assert uncovered["candidate_id"] in {p.id for p in ENGLISH} and uncovered["candidate_score"] < uncovered["threshold"]
     assert report.matched == 1 and report.no_coverage == 1
+    assert report.reasons == {"below threshold": 1}  # counted by kind, not by reading the reason's words
 
 
 def test_align_jsonl_rejects_a_broken_line_with_its_number(tmp_path):

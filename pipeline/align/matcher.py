@@ -164,15 +164,37 @@ class Nearest:
     threshold: float | None  # None: the bar was not a score (a short piece sharing no sentence)
 
 
+# Why a piece has no match, in kinds a summary can count (the reason says the same in words, with the numbers).
+AbstentionKind = Literal[
+    "empty translation",
+    "too short",
+    "all sentences flagged",
+    "no English pieces",
+    "no candidate",
+    "below threshold",
+    "short piece, no shared sentence",
+    "best candidate taken (one-to-one)",
+    "no translation",
+]
+
+
 @dataclass
 class AlignResult:
     matches: list[Match] = field(default_factory=list)
     abstentions: dict[str, str] = field(default_factory=dict)  # piece id -> reason
+    kinds: dict[str, AbstentionKind] = field(default_factory=dict)  # piece id -> what kind of abstention
     nearest: dict[str, Nearest] = field(default_factory=dict)  # abstaining piece id -> its best candidate
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # kept English id -> identical ids dropped
     scored_pairs: int = 0
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # only with collect_candidates
     excluded: dict[str, list[int]] = field(default_factory=dict)  # piece id -> flagged sentence indices left out of the evidence
+
+    def abstain(self, piece_id: str, kind: AbstentionKind, reason: str, nearest: Nearest | None = None) -> None:
+        """Record that `piece_id` has no match: the kind, the reason in words, and its best candidate if it had one."""
+        self.abstentions[piece_id] = reason
+        self.kinds[piece_id] = kind
+        if nearest is not None:
+            self.nearest[piece_id] = nearest
 
     def as_dict(self) -> dict:
         return {"matches": len(self.matches), "abstentions": len(self.abstentions), "scored_pairs": self.scored_pairs}
@@ -318,8 +340,10 @@ def align_pieces(
         n_words = sum(len(words(x)) for x in sents)
         if n_words < settings.min_words:
             if excluded and len(excluded) == len(sents):
-                result.abstentions[p.id] = (
-                    f"nothing left to match: all {len(sents)} sentences of the translation are flagged by diagnostics"
+                result.abstain(
+                    p.id,
+                    "all sentences flagged",
+                    f"nothing left to match: all {len(sents)} sentences of the translation are flagged by diagnostics",
                 )
                 continue
             what = (
@@ -327,7 +351,7 @@ def align_pieces(
                 if n_words == 0
                 else f"translation too short to match ({n_words} content word{'s' if n_words != 1 else ''}; need {settings.min_words})"
             )
-            result.abstentions[p.id] = what + _excluded_note(excluded)
+            result.abstain(p.id, "empty translation" if n_words == 0 else "too short", what + _excluded_note(excluded))
             continue
         src.append(p)
         src_sents.append(sents)
@@ -338,7 +362,7 @@ def align_pieces(
         return result
     if not tgt:
         for p in src:
-            result.abstentions[p.id] = "no English pieces to match against"
+            result.abstain(p.id, "no English pieces", "no English pieces to match against")
         return result
     tgt_sents, tgt_lines = map(list, zip(*(split_english_numbered(p.text) for p in tgt)))
     prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
@@ -448,16 +472,22 @@ def _decide_one_to_one(
             _decide(piece, scored[i], prep, i, s, result, dated[i])
             continue
         best = scored[i][0]
-        result.nearest[piece.id] = Nearest(best.target_id, best.score, s.one_to_one_threshold)
+        near = Nearest(best.target_id, best.score, s.one_to_one_threshold)
         if best.target_id in taken and best.score >= s.one_to_one_threshold:
-            result.abstentions[piece.id] = (
+            result.abstain(
+                piece.id,
+                "best candidate taken (one-to-one)",
                 f"no English coverage found (one-to-one): best candidate {best.target_id} ({best.score:.3f}) "
-                f"went to {taken[best.target_id]}, and no other candidate scored >= {s.one_to_one_threshold}"
+                f"went to {taken[best.target_id]}, and no other candidate scored >= {s.one_to_one_threshold}",
+                near,
             )
         else:
-            result.abstentions[piece.id] = (
+            result.abstain(
+                piece.id,
+                "below threshold",
                 f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
-                f"< one-to-one threshold {s.one_to_one_threshold}"
+                f"< one-to-one threshold {s.one_to_one_threshold}",
+                near,
             )
 
 
@@ -678,7 +708,7 @@ def _decide(
     note = _excluded_note(prep.excluded[i])
     if not scored:
         window = f" within {s.date_window_days} days" if dated and s.date_window_days >= 0 else ""
-        result.abstentions[piece.id] = f"no English piece{window} shares enough vocabulary to be a candidate{note}"
+        result.abstain(piece.id, "no candidate", f"no English piece{window} shares enough vocabulary to be a candidate{note}")
         return
     short = prep.short[i]
     op = prep.op
@@ -689,12 +719,14 @@ def _decide(
         best = scored[0]
         rate = "" if op.rate is None else f", set for a false-match rate of {op.rate:g}"
         if short and best.components.shared_sentences < 1:
-            result.nearest[piece.id] = Nearest(best.target_id, best.score, None)
             names = ", ".join(sorted({m.target for m in best.shared_entities})[:5])
             why = f"; shared names alone ({names}) are not evidence of the same event" if names else ""
-            result.abstentions[piece.id] = (
+            result.abstain(
+                piece.id,
+                "short piece, no shared sentence",
                 f"no English coverage found: short piece ({short}): best candidate {best.target_id} ({best.score:.3f}) "
-                f"shares no sentence with it{why}{note}"
+                f"shares no sentence with it{why}{note}",
+                Nearest(best.target_id, best.score, None),
             )
             return
         what = (
@@ -704,12 +736,14 @@ def _decide(
             if rate
             else f"threshold {floor} ("
         )
-        result.nearest[piece.id] = Nearest(best.target_id, best.score, floor)
-        result.abstentions[piece.id] = (
+        result.abstain(
+            piece.id,
+            "below threshold",
             f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
             f"< {what}shared facts {best.components.shared_sentences:.1f}, "
             f"sentence evidence {best.components.sentences:.2f}, lexical {best.components.lexical:.2f}, "
-            f"entities {best.components.entities:.2f}){note}"
+            f"entities {best.components.entities:.2f}){note}",
+            Nearest(best.target_id, best.score, floor),
         )
         return
     for rank, c in enumerate(accepted, start=1):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,21 +41,12 @@ class AlignReport(Report):
     scored_pairs: int = 0
     seconds: float = 0.0
     files: list[str] = Field(default_factory=list)
-    reasons: dict[str, int] = Field(default_factory=dict)  # abstention reason kind -> count
-
-
-def _reason_kind(reason: str) -> str:
-    for kind in ("empty translation", "too short", "no English pieces", "candidate", "no English coverage"):
-        if kind in reason:
-            return kind
-    return "other"
+    reasons: dict[str, int] = Field(default_factory=dict)  # abstention kind (matcher.AbstentionKind) -> count
 
 
 def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untranslated: int = 0) -> AlignReport:
     matched = {m.source_id for m in result.matches}
-    reasons: dict[str, int] = {}
-    for r in result.abstentions.values():
-        reasons[_reason_kind(r)] = reasons.get(_reason_kind(r), 0) + 1
+    reasons = dict(sorted(Counter(result.kinds.values()).items()))
     return AlignReport(
         translated=n_src,
         english=n_en,
@@ -218,7 +210,7 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     missing = [p for p in sources if p.translation is None]
     result = align_pieces(translated, english, settings, None, reporter)
     for p in missing:
-        result.abstentions[p.id] = "piece carries no 'translation'"
+        result.abstain(p.id, "no translation", "piece carries no 'translation'")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
