@@ -1,4 +1,15 @@
-"""How well ingest cuts dumps into pieces, against a hand-made gold: `eval_ingest.py DUMP_DIR GOLD.json`.
+"""How well ingest cuts dumps into pieces, measured on dumps the segmenter was not trained on.
+
+    python benchmarks/eval_ingest.py                     # leave one dump out, every real dump with gold (the headline)
+    python benchmarks/eval_ingest.py --training          # the shipped model on its own training dumps (training figures)
+    python benchmarks/eval_ingest.py DUMP_DIR GOLD.json  # the shipped model on the dumps of one gold file
+
+Leave one dump out: for every dump of the data list
+(``tests/data/segmenter/data.yaml``) that is real (not a hand-written
+shape), a model is trained on all the other dumps (shapes included) exactly
+as ``scripts/train-segmenter`` trains the shipped one, and the held-out dump
+is cut with it as ``pipeline ingest`` cuts it. No dump is ever on both
+sides. The table's title line names the split and the data list's hash.
 
 The gold format is the one of ``../shared/data/dev-dumps/gold.json``: a
 ``dumps`` mapping (file name → its piece ids in dump order) and a ``pieces``
@@ -22,20 +33,25 @@ split   gold pieces spread over two or more predicted pieces
 extra   predicted pieces with no gold text (page furniture kept as a piece)
 lang    the detect stage's ``detect_language`` on the piece text = gold lang
 title   both null, or equal up to case/punctuation/spacing (or rapidfuzz ratio >= 90)
-date    the same calendar day (both null counts as right)
+date    the same calendar day, over the gold pieces whose date the dump states (``date_in_text``;
+        every dated piece of a gold file without that field); "wrong" counts every date given
+        that is not the gold's, also where the gold has none (a date from chrome is such a trap)
 author  equal up to case/punctuation, or one contains the other (both null: right)
-outlet  the same, against the gold name or the name in its parentheses ("Al Mayadeen (الميادين)")
+outlet  right: the gold ``outlet`` or ``original_outlet`` (their name or the name in parentheses,
+        "Al Mayadeen (الميادين)"); wrong: an outlet given that is neither; empty: none given
 
-Field accuracies are over all gold pieces (a piece not found counts as wrong).
+Title, author and language accuracies are over all gold pieces (a piece not found counts as wrong).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html as html_lib
 import json
 import re
 import sys
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +71,7 @@ from pipeline.ingest.html import cut_html  # noqa: E402
 from pipeline.ingest.pieces import CutPiece  # noqa: E402
 
 FIELDS = ("lang", "title", "date", "author", "outlet")
+DATA_LIST = ROOT / "tests" / "data" / "segmenter" / "data.yaml"
 
 
 def key(text: str) -> str:
@@ -108,7 +125,22 @@ def same_outlet(pred: str | None, gold: str | None) -> bool:
     if not pred or not gold:
         return not pred and not gold
     names = [re.sub(r"\s*\([^)]*\)", "", gold), *re.findall(r"\(([^)]*)\)", gold)]
+    names += [part for n in names for part in re.split(r"[,;]", n)]
     return any(loose(pred) == loose(n) for n in names if n.strip())
+
+
+def outlet_verdict(pred: str | None, gold: dict[str, Any]) -> str:
+    """'right', 'wrong' or 'empty' (abstained): the gold outlet or the original outlet it reproduces is right."""
+    if not pred:
+        return "right" if not gold.get("outlet") else "empty"
+    if any(same_outlet(pred, gold.get(key)) for key in ("outlet", "original_outlet") if gold.get(key)):
+        return "right"
+    return "wrong"
+
+
+def dated_in_text(gold: dict[str, Any]) -> bool:
+    """The gold piece has a date that its dump states (a gold file without `date_in_text` derives every date from the text)."""
+    return bool(gold.get("date")) and gold.get("date_in_text", True) is not False
 
 
 @dataclass
@@ -120,22 +152,44 @@ class Score:
     split: int = 0
     extra: int = 0
     right: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    dated: int = 0  # gold pieces whose date the dump states
+    dated_right: int = 0
+    dates_wrong: int = 0  # dates given that are not the gold's
+    outlets_wrong: int = 0
+    outlets_empty: int = 0
     misses: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("gold", "predicted", "found", "glued", "split", "extra"):
+        for name in (
+            "gold",
+            "predicted",
+            "found",
+            "glued",
+            "split",
+            "extra",
+            "dated",
+            "dated_right",
+            "dates_wrong",
+            "outlets_wrong",
+            "outlets_empty",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for f in FIELDS:
             self.right[f] += other.right[f]
         self.misses += other.misses
 
+    def share(self, f: str) -> float:
+        return self.right[f] / self.gold if self.gold else 0.0
+
+    def date_share(self) -> float:
+        return self.dated_right / self.dated if self.dated else 1.0
+
     def row(self, name: str) -> str:
-        share = {f: self.right[f] / self.gold if self.gold else 0.0 for f in FIELDS}
-        return (
-            f"| {name} | {self.found}/{self.gold} | {self.glued} | {self.split} | {self.extra} | "
-            + " | ".join(f"{share[f]:.0%} ({self.right[f]})" for f in FIELDS)
-            + " |"
-        )
+        cells = [f"{self.share(f):.0%} ({self.right[f]})" for f in ("lang", "title")]
+        cells.append(f"{self.date_share():.0%} ({self.dated_right}/{self.dated}), {self.dates_wrong} wrong")
+        cells.append(f"{self.share('author'):.0%} ({self.right['author']})")
+        cells.append(f"{self.right['outlet']} right, {self.outlets_wrong} wrong, {self.outlets_empty} empty")
+        return f"| {name} | {self.found}/{self.gold} | {self.glued} | {self.split} | {self.extra} | " + " | ".join(cells) + " |"
 
 
 def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSettings) -> Score:
@@ -181,8 +235,10 @@ def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSe
             score.split += 1
             score.misses.append(f"{path.name}: {gold_pieces[g]['piece_id']} split over pieces {ps}")
     for g, gold in enumerate(gold_pieces):
+        score.dated += dated_in_text(gold)
         if g not in main:
             score.misses.append(f"{path.name}: {gold['piece_id']} not found")
+            score.outlets_empty += bool(gold.get("outlet"))
             continue
         score.found += 1
         piece = predicted[main[g]]
@@ -193,6 +249,12 @@ def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSe
             "author": same_name(piece.author, gold.get("author")),
             "outlet": same_outlet(piece.outlet, gold.get("outlet")),
         }
+        verdict = outlet_verdict(piece.outlet, gold)
+        checks["outlet"] = verdict == "right"
+        score.outlets_wrong += verdict == "wrong"
+        score.outlets_empty += verdict == "empty"
+        score.dated_right += dated_in_text(gold) and checks["date"]
+        score.dates_wrong += bool(piece.date) and not checks["date"]
         for f, ok in checks.items():
             score.right[f] += ok
             if not ok:
@@ -219,19 +281,84 @@ def evaluate(dump_dir: Path, gold_path: Path, settings: IngestSettings | None = 
     return scores
 
 
-def table(scores: dict[str, Score]) -> str:
-    head = "| dump | found | glued | split | extra | " + " | ".join(FIELDS) + " |\n|---|---|---|---|---|" + "---|" * len(FIELDS)
-    return "\n".join([head] + [s.row(name) for name, s in scores.items()])
+def table(scores: dict[str, Score], title: str = "") -> str:
+    head = (
+        "| dump | found | glued | split | extra | language | title | date (of those the dump dates) | author | outlet |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
+    )
+    return "\n".join(([title, ""] if title else []) + [head] + [s.row(name) for name, s in scores.items()])
+
+
+def _gold_of(dump: Any) -> list[dict[str, Any]]:
+    gold = json.loads(dump.gold.read_text(encoding="utf-8"))
+    order = {pid: i for i, pid in enumerate(gold["dumps"][dump.path.name]["pieces"])}
+    pieces = [p for p in gold["pieces"] if p["dump"] == dump.path.name]
+    return sorted(pieces, key=lambda p: order.get(p["piece_id"], len(order)))
+
+
+def leave_one_dump_out(data_list: Path = DATA_LIST, names: list[str] | None = None) -> dict[str, Score]:
+    """Scores of every real dump (or those named) cut by a model trained on all the other dumps."""
+    from pipeline.ingest.training import load_data_list, train
+
+    dumps = load_data_list(data_list)
+    scores: dict[str, Score] = {}
+    total = Score()
+    with tempfile.TemporaryDirectory() as folder:
+        for held in dumps:
+            if not held.real or held.gold is None or (names and held.name not in names):
+                continue
+            model = Path(folder) / f"without-{held.name}.crfsuite"
+            train([d for d in dumps if d is not held], model)
+            settings = IngestSettings(model=str(model))
+            scores[held.name] = score_dump(held.path, _gold_of(held), settings)
+            total.add(scores[held.name])
+    scores["total"] = total
+    return scores
+
+
+def on_training_dumps(data_list: Path = DATA_LIST) -> dict[str, Score]:
+    """Scores of the shipped model on the real dumps it was trained on: training figures, not quality figures."""
+    from pipeline.ingest.training import load_data_list
+
+    scores: dict[str, Score] = {}
+    total = Score()
+    for dump in load_data_list(data_list):
+        if dump.real and dump.gold is not None:
+            scores[dump.name] = score_dump(dump.path, _gold_of(dump), IngestSettings())
+            total.add(scores[dump.name])
+    scores["total"] = total
+    return scores
+
+
+def signature(data_list: Path = DATA_LIST) -> str:
+    """What a figure was measured with: the data list's hash and the shipped model's."""
+    from pipeline.ingest.labeller import model_folder
+
+    meta = json.loads((model_folder() / "segmenter.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(data_list.read_bytes()).hexdigest()[:12]
+    return f"data list {data_list.name} sha256:{digest}, shipped model sha256:{meta['model_sha256'][:12]}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dump_dir", type=Path)
-    parser.add_argument("gold", type=Path)
+    parser.add_argument("dump_dir", type=Path, nargs="?", help="with GOLD: score the shipped model on these dumps")
+    parser.add_argument("gold", type=Path, nargs="?")
+    parser.add_argument("--training", action="store_true", help="the shipped model on its training dumps (training figures)")
+    parser.add_argument("--only", nargs="+", help="leave out only these dumps (names of the data list)")
     parser.add_argument("--misses", action="store_true", help="also list every miss")
     args = parser.parse_args()
-    scores = evaluate(args.dump_dir, args.gold)
-    print(table(scores))
+    if args.dump_dir is not None:
+        if args.gold is None:
+            parser.error("DUMP_DIR needs GOLD.json")
+        scores = evaluate(args.dump_dir, args.gold)
+        title = f"shipped model on {args.gold} ({signature()})"
+    elif args.training:
+        scores = on_training_dumps()
+        title = f"TRAINING figures: the shipped model on the dumps it was trained on ({signature()})"
+    else:
+        scores = leave_one_dump_out(names=args.only)
+        title = f"leave one dump out: each dump cut by a model trained on all the others ({signature()})"
+    print(table(scores, title))
     if args.misses:
         print("\n".join(scores["total"].misses))
 

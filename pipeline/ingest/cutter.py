@@ -12,9 +12,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 
-from pipeline.ingest.boundaries import Cutter
 from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter
 from pipeline.ingest.lines import iter_units, looks_hard_wrapped, split_lines
+from pipeline.ingest.segmenter import Segmenter, text_units
 from pipeline.ingest.pieces import (
     CutOptions,
     CutPiece,
@@ -36,14 +36,8 @@ def iter_pieces(
 ) -> Iterator[CutPiece]:
     """Stream pieces out of an iterable of lines; removed lines go to `removed` (a list or a counter)."""
     options = options or CutOptions()
-    iterator = iter(lines)
-    wrapped = options.wrapped
-    head: list[str] = []
-    if wrapped is None:
-        head = _sample(iterator)
-        wrapped = looks_hard_wrapped(head)
-    units = iter_units(itertools.chain(head, iterator), wrapped, chrome, options.vocabulary, options.max_piece_chars)
-    yield from Cutter(options, removed if removed is not None else RemovedCounter()).run(units)
+    units = text_units(lines, options, chrome)
+    yield from Segmenter(options, removed if removed is not None else RemovedCounter()).run(units)
 
 
 def _sample(lines: Iterator[str]) -> list[str]:

@@ -59,9 +59,8 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline.ingest.chrome import ChromeFilter
-from pipeline.ingest.cutter import iter_pieces
-from pipeline.ingest.lines import Unit, split_lines
-from pipeline.ingest.metadata import checked_date, describe, outlet_name
+from pipeline.ingest.lines import Unit, Vocabulary, split_lines
+from pipeline.ingest.metadata import checked_date, outlet_name
 from pipeline.ingest.pieces import (
     CutOptions,
     CutPiece,
@@ -70,7 +69,7 @@ from pipeline.ingest.pieces import (
     RemovedLine,
     RemovedSink,
 )
-from pipeline.ingest.roles import assign_roles
+from pipeline.ingest.segmenter import Segmenter, text_units
 from pipeline.text.dates import from_markup
 
 ARTICLE_TYPES = {
@@ -405,6 +404,14 @@ def _mark_markup_metadata(container: Any, nested: set[Any], lines: list[Line], u
             unit.__dict__["meta_kind"] = kind  # the markup says what this line is: it overrides the line's shape
 
 
+def container_units(container: Any, nested: set[Any], chrome: ChromeFilter, vocab: Vocabulary) -> tuple[list[Line], list[Unit]]:
+    """The container's blocks as units: their tag set, page-chrome rules matched (as evidence for the labeller)."""
+    kept = block_lines(container, nested)
+    units = [Unit((line.line,), line.text, chrome.match(line.text), vocab, tag=line.tag) for line in kept]
+    _mark_markup_metadata(container, nested, kept, units)
+    return kept, units
+
+
 def _heading_index(lines: list[Line], units: list[Unit]) -> int | None:
     """The first h1–h3 line before the body (h1 preferred over h2 over h3)."""
     limit = next((i for i, u in enumerate(units) if u.body_like and lines[i].tag not in HEADINGS), len(units))
@@ -415,56 +422,97 @@ def _heading_index(lines: list[Line], units: list[Unit]) -> int | None:
     return None
 
 
-def container_piece(
+def container_pieces(
     container: Any,
     nested: set[Any],
     item: dict[str, Any] | None,
     page: PageMeta | None,
     options: CutOptions,
     chrome: ChromeFilter,
-    removed: RemovedSink,
-) -> CutPiece | None:
-    """One container as one piece; `page` is given when the page has only this container."""
-    vocab = options.vocabulary
-    lines, units, kept = block_lines(container, nested), [], []
-    for line in lines:
-        match = chrome.match(line.text)
-        if match:
-            removed.append(RemovedLine(line.line, line.text, f"chrome:{match.rule}"))
-            continue
-        kept.append(line)
-        units.append(Unit((line.line,), line.text, None, vocab))
+    segmenter: Segmenter,
+) -> list[CutPiece]:
+    """The pieces of one container: usually one, more when the labeller finds a list in it.
+
+    `page` is given when the page has only this container. With one piece,
+    the markup's metadata comes first: the heading (``<h1>``–``<h3>`` before
+    the body) is the title, the container's ``<time>``/microdata date, author
+    and publisher win over what the lines say.
+    """
+    kept, units = container_units(container, nested, chrome, options.vocabulary)
     if not units:
-        return None
-    _mark_markup_metadata(container, nested, kept, units)
+        return []
     for index in range(1, len(units)):
         units[index].repeat = any(units[index].repeats(p) for p in units[max(0, index - 3) : index] + units[:1])
+    pieces = list(segmenter.container(units))
+    if len(pieces) != 1:
+        return pieces
+    (piece,) = pieces
     notes: list[str] = list(page.notes) if page else []
     markup = container_meta(container, nested, item, options)
     title_at = _heading_index(kept, units)
     if title_at is not None and len(units[title_at].text) > options.max_title_chars:
         notes.append(f"<{kept[title_at].tag}> is {len(units[title_at].text):,} characters long: not a title, kept as text")
         title_at = None
-    roles = assign_roles(units, vocab, markup_title=title_at, needs_support=title_at is None)
-    piece = CutPiece(units=roles, start_rule="html-container", script=_script(units), notes=notes)
-    if not piece.paragraphs:
-        if title_at is None:
-            return None
-        piece.units = [u if u.role != "title" else PieceUnit(u.lines, u.text, "body") for u in roles]
-    describe(piece, None, vocab, options.today)
-    text_title, text_date, text_author, text_outlet = piece.title, piece.date, piece.author, piece.outlet
-    piece.title = (" ".join(units[title_at].text.split()) if title_at is not None else None) or markup.title or text_title
-    if page and not piece.title and page.title and len(page.title) <= options.max_title_chars:
+    piece.notes[:0] = notes
+    if title_at is not None:
+        heading = units[title_at]
+        piece.units = _with_title(piece.units, heading)
+        piece.title = " ".join(heading.text.split())
+        piece.evidence["title"] = f"line {heading.lines[0]}, the page's <{kept[title_at].tag}>"
+    elif markup.title:
+        piece.title = markup.title
+        piece.evidence["title"] = "the article's structured data (headline)"
+    elif page and not piece.title and page.title and len(page.title) <= options.max_title_chars:
         piece.title = page.title
+        piece.evidence["title"] = "the page's title"
     own_date = checked_date(markup.date, piece.notes, "the article's date in the markup", options.today)
     page_date = checked_date(page.date, piece.notes, "the page's date", options.today) if page else None
     if own_date and page_date and own_date[:10] != page_date[:10]:
         piece.notes.append(f"the page's date {page_date} differs from the article's own {own_date}: the article's is used")
-    piece.date = own_date or page_date or text_date
-    piece.author = markup.author or (page.author if page else None) or text_author
+    if own_date or page_date:
+        piece.date = own_date or page_date
+        piece.evidence["date"] = "the article's markup (<time>, datePublished)" if own_date else "the page's markup"
+    author = markup.author or (page.author if page else None)
+    if author:
+        piece.author = author
+        piece.evidence["author"] = "the markup (rel/itemprop/class author)"
     page_site = outlet_name(page.site, options.gazetteer) if page and page.site else None
-    piece.outlet = markup.outlet or page_site or text_outlet
-    return piece
+    if markup.outlet or page_site:
+        piece.outlet = markup.outlet or page_site
+        piece.evidence["outlet"] = "the article's publisher or URL in the markup" if markup.outlet else "the page's site name"
+    if not piece.paragraphs:
+        return []
+    return [piece]
+
+
+def _with_title(units: list[PieceUnit], heading: Unit) -> list[PieceUnit]:
+    """The piece's units with the markup's heading as its title (a line the labeller called title otherwise is metadata)."""
+    out = []
+    for unit in units:
+        if unit.text == heading.text and unit.lines == heading.lines:
+            out.append(PieceUnit(unit.lines, unit.text, "title", None, unit.p))
+        elif unit.role == "title":
+            out.append(PieceUnit(unit.lines, unit.text, "meta", "header", unit.p))
+        else:
+            out.append(unit)
+    return out
+
+
+def page_sequences(html: str, options: CutOptions, chrome: ChromeFilter) -> list[tuple[Any, list[Unit]]]:
+    """(container, its units) for every article container of a page, as the labeller sees them (training, evaluation)."""
+    raw = parse_page(html)
+    if raw is None:
+        return []
+    tree = make_inert(copy.deepcopy(raw))
+    boxes = containers(tree)
+    box_set = set(boxes)
+    sequences = []
+    for box in boxes:
+        nested = {b for b in box_set if b is not box and _inside(b, box)}
+        units = container_units(box, nested, chrome, options.vocabulary)[1]
+        if units:
+            sequences.append((box, units))
+    return sequences
 
 
 def _script(units: list[Unit]) -> str:
@@ -509,11 +557,11 @@ def cut_html(
         return _whole_page(clean_tree, clean_html, page, options, chrome, removed)
     box_set = set(boxes)
     items = _match_items(boxes, page.articles)
+    segmenter = Segmenter(options, removed)
     pieces = []
     for box, item in zip(boxes, items, strict=True):
         nested = {b for b in box_set if b is not box and _inside(b, box)}
-        piece = container_piece(box, nested, item, page if len(boxes) == 1 else None, options, chrome, removed)
-        if piece is not None:
+        for piece in container_pieces(box, nested, item, page if len(boxes) == 1 else None, options, chrome, segmenter):
             if len(boxes) > 1 and len(piece.paragraphs) == 1 and len(piece.text.split()) <= options.teaser_max_words:
                 piece.kind = "teaser"  # a card of a listing page: a headline and a blurb
             if nested:
@@ -542,7 +590,7 @@ def _whole_page(
     text = trafilatura.extract(clean_html, output_format="txt", favor_recall=True, include_comments=False, include_tables=True)
     if not text:
         text = "\n".join(line.text for line in block_lines(tree.find("body") if tree.find("body") is not None else tree, set()))
-    pieces = list(iter_pieces(split_lines(text or ""), options, removed, chrome))
+    pieces = list(Segmenter(options, removed).run(text_units(split_lines(text or ""), options, chrome)))
     if not pieces and text and text.strip():
         pieces = [_loose_piece(text, options, chrome)]
     note = "no article container: the page's main text was cut like a text dump"

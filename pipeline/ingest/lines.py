@@ -155,10 +155,16 @@ def doubled(text: str) -> str | None:
 class Unit:
     """One content line (or block) of the input, with lazily computed features."""
 
-    __slots__ = ("__dict__", "chrome", "follows_image", "lines", "repeat", "text", "vocab")
+    __slots__ = ("__dict__", "blank_before", "chrome", "follows_image", "lines", "repeat", "tag", "text", "vocab")
 
     def __init__(
-        self, lines: tuple[int, ...], text: str, chrome: ChromeMatch | None = None, vocab: Vocabulary = DEFAULT_VOCABULARY
+        self,
+        lines: tuple[int, ...],
+        text: str,
+        chrome: ChromeMatch | None = None,
+        vocab: Vocabulary = DEFAULT_VOCABULARY,
+        blank_before: int = 0,
+        tag: str | None = None,
     ):
         self.lines = lines
         self.text = text
@@ -166,6 +172,8 @@ class Unit:
         self.vocab = vocab
         self.follows_image = False
         self.repeat = False
+        self.blank_before = blank_before  # blank lines right before it (a gap of two or more often separates pages)
+        self.tag = tag  # the HTML block element it came from; None in a text dump
 
     @cached_property
     def words(self) -> int:
@@ -321,27 +329,37 @@ def iter_units(
     once it reaches `max_block_chars` (a file of short lines without a blank
     line is not one paragraph, and must not be held as one).
     """
+    blanks = 0
     if not wrapped:
         for number, line in enumerate(lines, 1):
             text = " ".join(line.split())
             if text:
-                yield Unit((number,), text, chrome.match(text), vocab)
+                yield Unit((number,), text, chrome.match(text), vocab, blanks)
+                blanks = 0
+            else:
+                blanks += 1
         return
     block: list[tuple[int, str]] = []
     size = 0
+    block_blanks = 0
     for number, line in enumerate(lines, 1):
         text = " ".join(line.split())
         match = chrome.match(text) if text else None
         if (not text or match or size >= max_block_chars) and block:
-            yield Unit(tuple(n for n, _ in block), " ".join(t for _, t in block), None, vocab)
+            yield Unit(tuple(n for n, _ in block), " ".join(t for _, t in block), None, vocab, block_blanks)
             block, size = [], 0
         if match:
-            yield Unit((number,), text, match, vocab)
+            yield Unit((number,), text, match, vocab, blanks)
+            blanks = 0
         elif text:
+            if not block:
+                block_blanks, blanks = blanks, 0
             block.append((number, text))
             size += len(text) + 1
+        else:
+            blanks += 1
     if block:
-        yield Unit(tuple(n for n, _ in block), " ".join(t for _, t in block), None, vocab)
+        yield Unit(tuple(n for n, _ in block), " ".join(t for _, t in block), None, vocab, block_blanks)
 
 
 # -- date lines and bylines --------------------------------------------------------------

@@ -34,12 +34,13 @@ from datetime import date
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
 from pipeline.ingest.lines import (
     DEFAULT_VOCABULARY,
+    Unit,
     Vocabulary,
     byline,
     doubled,
     same_headline,
 )
-from pipeline.ingest.pieces import CutPiece
+from pipeline.ingest.pieces import CutPiece, PieceUnit
 from pipeline.text.dates import implausible, parse_date
 
 
@@ -181,3 +182,162 @@ def continues(previous: CutPiece, piece: CutPiece, vocab: Vocabulary) -> bool:
         return True
     last = previous.paragraphs[-1] if previous.paragraphs else ""
     return bool(vocab.series_next.match(last)) and previous.script == piece.script
+
+
+# -- from labelled lines (the segmenter) ------------------------------------------------------------
+
+MIN_P = 0.5  # a line whose label the model gives less than this is no evidence for a field
+_NAME_LINE_WORDS = 5
+
+
+def _where(unit: PieceUnit, what: str) -> str:
+    line = f"line {unit.lines[0]}" if unit.lines else "a line"
+    return f"{line}, {what}" + (f" (p={unit.p:.2f})" if unit.p is not None else "")
+
+
+def author_of(text: str, vocab: Vocabulary) -> tuple[str | None, str | None, str | None]:
+    """(author, outlet, date) of a line labelled byline: a byline shape, else a bare name, else what follows "by"/":"."""
+    found = byline(text, vocab)
+    if found:
+        return found
+    if len(text) <= 40 and (vocab.name_en.fullmatch(text) or vocab.is_arabic_name(text)):
+        return text, None, None
+    match = re.search(r"(?i)(?:^|\s)by\s*:?\s+(?P<who>[^,|;()]{3,60})", text) or re.match(r"[^:]{1,25}:\s*(?P<who>[^,|;()]{3,60})", text)
+    if match:
+        who = match.group("who").strip(" -–—.")
+        if 1 <= len(who.split()) <= _NAME_LINE_WORDS and not any(c.isdigit() for c in who):
+            return who, None, None
+    return None, None, None
+
+
+def outlet_quoted(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
+    """A known outlet a piece says it reproduces ("quoting <outlet>", «نقلاً عن», «كتبت X في "<outlet>"»), else None.
+
+    The shapes are ``quoting`` in ``data/datelines.yaml``; only an outlet of
+    ``outlets.yaml`` counts, so a quoted official is never taken for one.
+    """
+    for pattern in gazetteer.patterns("quoting"):
+        for match in pattern.finditer(text):
+            name = gazetteer.canonical(match.group("outlet").strip(" «»\"'“”"))
+            if name:
+                return name
+    return None
+
+
+def describe_labelled(
+    piece: CutPiece,
+    header: list[Unit],
+    previous: CutPiece | None,
+    vocab: Vocabulary = DEFAULT_VOCABULARY,
+    today: date | None = None,
+    gap: bool = True,
+) -> None:
+    """Title, date, author and outlet of a piece cut by the labeller, each with its evidence, or left empty.
+
+    Only lines the model labelled (with p >= MIN_P) are evidence: the title is
+    the line labelled title or teaser, the date the first date of a line
+    labelled dateline or byline, the author a byline's name. A date in a line
+    labelled chrome (a clock, another page's "Updated" line, a copyright
+    year, a date under the neighbouring piece) is never the piece's: the
+    piece is left without one rather than given a guess.
+
+    The outlet, first that gives one: a byline naming it; an outlet the piece
+    names as the one it reproduces (a title opening with the outlet's name, a
+    first paragraph opening with an agency dateline, "quoting", «نقلاً عن»,
+    «كتبت ... في "<outlet>"»: the original outlet); a source line; an Arabic
+    paper quoting a source to itself; a known columnist's paper; a "Headline |
+    Site" title; chrome inside the piece naming its site; and last the site
+    name heading this piece (the chrome lines right before it) — a header
+    names the page it heads, never every piece of an aggregated dump. The
+    items of a teaser list share the site name heading the list, as long as
+    no wide gap (`gap`: two blank lines or more before the piece) or other
+    header comes between them.
+    """
+    gazetteer = vocab.gazetteer
+    meta = [u for u in piece.units if u.role == "meta"]
+    body = [u for u in piece.units if u.role == "body"]
+    title_unit = next((u for u in piece.units if u.role == "title"), None)
+    outlets: list[tuple[str, str]] = []
+    site_in_title: tuple[str, str] | None = None
+    if title_unit is not None:
+        if title_unit.p is not None and title_unit.p < MIN_P:
+            piece.notes.append(f"title: {_where(title_unit, 'the most likely headline')} is too uncertain; left empty")
+        else:
+            title = doubled(title_unit.text) or title_unit.text
+            for u in meta:
+                if u.kind == "repeat" and same_headline(title, u.text) and len(u.text) > len(title):
+                    title = u.text
+            head, sep, tail = title.rpartition(" | ")
+            if sep and len(tail.split()) <= 4 and len(head.split()) >= 2:
+                title = head
+                site_in_title = (outlet_name(tail, gazetteer), _where(title_unit, "the site after '|' in the title"))
+            piece.title = " ".join(title.split())
+            piece.evidence["title"] = _where(title_unit, "labelled title")
+            opener = gazetteer.leading_outlet.match(title_unit.text)
+            if opener:
+                outlets.append((outlet_name(opener.group("outlet"), gazetteer), _where(title_unit, "the title opens with it")))
+    dates: list[tuple[str, PieceUnit]] = []
+    names: list[PieceUnit] = []
+    for u in meta:
+        if u.p is not None and u.p < MIN_P:
+            continue
+        if u.kind == "byline":
+            who, outlet, when = author_of(u.text, vocab)
+            if who and piece.author is None:
+                piece.author = who
+                piece.evidence["author"] = _where(u, "labelled byline")
+            if outlet:
+                outlets.insert(0, (outlet, _where(u, "the byline names it")))
+            if when:
+                dates.append((when, u))
+        elif u.kind == "date":
+            when = parse_date(u.text)
+            if when:
+                dates.append((when, u))
+        if u.kind == "name":
+            names.append(u)
+        line_outlet = outlet_from_line(u.text, gazetteer)
+        if line_outlet:
+            outlets.append((line_outlet, _where(u, "a source line names it")))
+    for when, u in dates:
+        piece.date = checked_date(when, piece.notes, "date in the text", today)
+        if piece.date:
+            piece.evidence["date"] = _where(u, f"labelled {'byline' if u.kind == 'byline' else 'dateline'}")
+            break
+    if body:
+        opener_outlet = outlet_from_opener(body[0].text, gazetteer)
+        if opener_outlet:
+            outlets.append((opener_outlet, _where(body[0], "the first paragraph opens with it")))
+        quoted = outlet_quoted(" ".join(u.text[:600] for u in body[:2]), gazetteer)
+        if quoted:
+            outlets.append((quoted, _where(body[0], "the piece says it reproduces it")))
+    if piece.script == "ar":
+        self_ref = outlet_self_reference_ar(" ".join(u.text for u in body), gazetteer)
+        if self_ref:
+            outlets.append((self_ref, "the text quotes a source speaking to it («لـ…»)"))
+    columnist_paper = gazetteer.outlet_of_author(piece.author)
+    if columnist_paper:
+        outlets.append((columnist_paper, f"the paper of its columnist {piece.author}"))
+    if site_in_title:
+        outlets.append(site_in_title)
+    for record in piece.removed:
+        chrome_outlet = outlet_from_line(record.text, gazetteer)
+        if chrome_outlet:
+            outlets.append((chrome_outlet, f"line {record.line}, a chrome line in the piece names it"))
+    for unit in reversed(header):
+        site = gazetteer.canonical(unit.text) if unit.words <= 6 else None
+        if site:
+            outlets.append((site, f"line {unit.lines[0]}, the site name heading this piece"))
+            break
+    if outlets:
+        piece.outlet, piece.evidence["outlet"] = outlets[0]
+    if previous is not None and continues(previous, piece, vocab):
+        piece.author = piece.author or previous.author
+        if piece.outlet is None and previous.outlet:
+            piece.outlet = previous.outlet
+            piece.evidence["outlet"] = "a later part of the previous piece's series"
+    own_site = any(gazetteer.canonical(u.text) for u in header if u.words <= 6)
+    if piece.outlet is None and previous is not None and piece.kind == previous.kind == "teaser" and not gap and not own_site:
+        if previous.outlet and previous.evidence.get("outlet", "").endswith(("heading this piece", "heading its list")):
+            piece.outlet = previous.outlet
+            piece.evidence["outlet"] = previous.evidence["outlet"].replace("heading this piece", "heading its list")

@@ -69,6 +69,7 @@ class CutOptions:
     wrapped: bool | None = None  # None: decide from the text (see looks_hard_wrapped)
     gazetteer: Gazetteer = DEFAULT
     today: date | None = None  # dates after this are flagged, not used (None: the day it runs)
+    model: str | None = None  # a segmenter model file to use instead of the shipped one (training and evaluation)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -102,6 +103,7 @@ class PieceUnit:
     text: str
     role: Role
     kind: str | None = None  # for metadata: date, byline, name, caption, credit, dateline, repeat, header, tags...
+    p: float | None = None  # the labeller's probability of the line's label (None: the markup or a rule decided)
 
 
 @dataclass
@@ -118,6 +120,7 @@ class CutPiece:
     script: str = "none"  # 'ar' or 'latin': the script of most of the body's letters
     kind: PieceKind = "article"
     notes: list[str] = field(default_factory=list)  # why a field could not be read ("date 2031-05-01 is in the future")
+    evidence: dict[str, str] = field(default_factory=dict)  # where title, date, author and outlet came from
 
     @property
     def paragraphs(self) -> list[str]:
@@ -142,6 +145,7 @@ class CutPiece:
             "lines": [self.lines[0], self.lines[-1]] if self.units else [],
             "paragraphs": self.paragraphs,
             "notes": self.notes,
+            "evidence": self.evidence,
         }
 
 

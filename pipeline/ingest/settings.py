@@ -45,6 +45,8 @@ class IngestSettings(Settings):
     """A headline with one blurb this short, in a run of them, is a teaser (kind 'teaser')."""
     teaser_min_items: int = Field(3, ge=2)
     """Teasers in a row that make a headline list (2 right after "Related"/"Latest News")."""
+    model: str | None = None
+    """A segmenter model file (scripts/train-segmenter writes one) to use instead of the shipped one."""
     max_title_chars: int = Field(300, ge=20)
     """A longer heading is not a title: it is kept as text and the piece's notes say why."""
 
@@ -72,4 +74,5 @@ class IngestSettings(Settings):
             max_piece_chars=self.max_piece_chars,
             wrapped=self.wrapped,
             gazetteer=self.rules(),
+            model=self.model,
         )

@@ -1,0 +1,198 @@
+"""Named features of the lines of a dump: what the line labeller (:mod:`~pipeline.ingest.labeller`) sees.
+
+One function, :func:`sequence_features`, turns a sequence of units (the
+non-blank lines of a text dump, or the blocks of an HTML container) into one
+dict of named features per unit. Training (:mod:`~pipeline.ingest.training`)
+and inference call the same function, and :data:`FEATURE_VERSION` goes into
+the model's metadata: a model trained on another version is refused instead
+of being fed features it never saw.
+
+Every feature is general, a property of a line's *shape* or of its place in
+the dump, never a word of one sample:
+
+* the line alone: length (words, characters), final punctuation, script,
+  digit and capital ratios, a quote or bullet at its start, a colon near its
+  start, a " | " in it;
+* what today's rules say of it, as evidence for the model to weigh, not as
+  decisions: date-likeness (:func:`pipeline.text.dates.find_date`, the
+  ``date line`` shape), a byline, the metadata kind of
+  :attr:`~pipeline.ingest.lines.Unit.meta_kind` (credit, caption, section
+  label, bare name...), the kind of page-chrome rule it matches
+  (``data/chrome.yaml``), a known outlet's name as the whole line or opening
+  it (``data/outlets.yaml``, ``data/datelines.yaml``), headline-shaped or
+  paragraph-like;
+* its context: blank lines before and after it, how often the line and its
+  shape (digits and letters masked) repeat in the window, whether it repeats
+  a line just before it, whether it shares content words with its
+  neighbours (a headline and its blurb do), a change of script, the number
+  of lines since the last wide gap, the HTML tag of its block;
+* the same short summary of the two units before and after it.
+
+Values are strings (one-hot, ``name=value``) or 1.0 flags, the shape
+python-crfsuite takes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from pipeline.ingest.gazetteer import Gazetteer
+from pipeline.ingest.lines import CLOSERS, Unit, shares_words
+from pipeline.ingest.metadata import opens_like_a_dateline
+from pipeline.text.dates import find_date
+
+FEATURE_VERSION = 1
+
+Features = dict[str, str | float]
+
+_SHAPE_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]+")
+_SHAPE_WORD = re.compile(r"[^\W\d_]+")
+_URL = re.compile(r"https?://|www\.|\.(?:com|net|org)\b", re.IGNORECASE)
+_QUOTES = "\"'“”‘’«»„"
+_BULLETS = "•·*-–—►▶◦"
+
+
+def _bucket(value: float, edges: Sequence[float]) -> str:
+    for edge in edges:
+        if value <= edge:
+            return str(edge)
+    return f">{edges[-1]}"
+
+
+def shape(text: str) -> str:
+    """The line with digits and words masked ("W140 Full Story" → "A0 Aa Aa"): repeats of furniture with counters."""
+    masked = _SHAPE_DIGITS.sub("0", text)
+    return _SHAPE_WORD.sub(lambda m: "A" + ("a" if m.group().lower() == m.group() or not m.group().isascii() else ""), masked)
+
+
+def _end_class(text: str) -> str:
+    end = text.rstrip(CLOSERS + " ")[-1:]
+    if not end:
+        return "none"
+    if end in ".!?؟:,;،؛…":
+        return {"؟": "?", "،": ",", "؛": ";"}.get(end, end)
+    if end.isdigit() or "\u0660" <= end <= "\u0669":
+        return "digit"
+    if end.isalpha():
+        return "alpha"
+    return "other"
+
+
+def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
+    """Features of a line on its own."""
+    text = unit.text
+    words = unit.words
+    chars = len(text)
+    out: Features = {
+        "w": _bucket(words, (1, 2, 3, 5, 8, 12, 20, 30, 60)),
+        "c": _bucket(chars, (10, 20, 40, 80, 160, 320, 640)),
+        "end": _end_class(text),
+        "script": unit.script,
+    }
+    sample = text[:200]
+    non_space = sum(1 for c in sample if not c.isspace()) or 1
+    digits = sum(1 for c in sample if c.isdigit())
+    out["digits"] = _bucket(digits / non_space, (0.0, 0.1, 0.3, 0.6))
+    if unit.script == "latin":
+        tokens = [t for t in sample.split() if t[:1].isalpha()]
+        if tokens:
+            capital = sum(1 for t in tokens if t[:1].isupper()) / len(tokens)
+            out["caps"] = _bucket(capital, (0.0, 0.3, 0.6, 0.9))
+            if len(tokens) >= 2 and all(t.isupper() for t in tokens):
+                out["upper"] = 1.0
+    if text[:1] in _QUOTES:
+        out["quote_start"] = 1.0
+    if text[:1] in _BULLETS:
+        out["bullet"] = 1.0
+    if ":" in text[:40] or "：" in text[:40]:
+        out["colon_head"] = 1.0
+    if " | " in text:
+        out["pipe"] = 1.0
+    if _URL.search(sample):
+        out["url"] = 1.0
+    if unit.date:
+        out["date_line"] = 1.0
+    elif words <= 60 and any(c.isdigit() for c in sample) and find_date(sample):
+        out["has_date"] = 1.0
+    if unit.byline:
+        out["byline"] = 1.0
+    kind = unit.meta_kind
+    if kind:
+        out["meta"] = kind
+    if unit.chrome is not None:
+        out["chrome"] = unit.chrome.kind
+    if words <= 6 and gazetteer.canonical(text):
+        out["outlet_line"] = 1.0
+    elif opens_like_a_dateline(text[:120], gazetteer):
+        out["outlet_opener"] = 1.0
+    if unit.title_shaped:
+        out["title_shaped"] = 1.0
+    if unit.body_like:
+        out["body_like"] = 1.0
+    if unit.tag:
+        out["tag"] = unit.tag
+    return out
+
+
+_NEIGHBOUR_KEYS = ("w", "end", "script", "meta", "chrome", "date_line", "title_shaped", "body_like", "tag", "outlet_line")
+
+
+def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Sequence[Unit] = ()) -> list[Features]:
+    """One feature dict per unit of `units` (a window of a dump); `before`: the units just before the window, as context."""
+    everything = [*before, *units]
+    offset = len(before)
+    own = [_own(unit, gazetteer) for unit in everything]
+    norms = Counter(unit.norm for unit in everything)
+    shapes = [shape(unit.text) if unit.words <= 8 else "" for unit in everything]
+    shape_counts = Counter(s for s in shapes if s)
+    since_gap = 0
+    result: list[Features] = []
+    for index in range(len(everything)):
+        unit = everything[index]
+        if unit.blank_before >= 2 or index == 0:
+            since_gap = 0
+        else:
+            since_gap += 1
+        if index < offset:
+            continue
+        f: Features = {"bias": 1.0, **own[index]}
+        f["blank"] = _bucket(unit.blank_before, (0, 1))
+        nxt = everything[index + 1] if index + 1 < len(everything) else None
+        f["blank_after"] = _bucket(nxt.blank_before, (0, 1)) if nxt is not None else "end"
+        f["since_gap"] = _bucket(since_gap, (0, 1, 2, 3, 6))
+        f["rep"] = _bucket(norms[unit.norm], (1, 2))
+        if shapes[index]:
+            f["shape_rep"] = _bucket(shape_counts[shapes[index]], (1, 2, 4))
+        recent = everything[max(0, index - 8) : index]
+        if any(unit.repeats(prev) for prev in recent):
+            f["repeats_recent"] = 1.0
+        prev = everything[index - 1] if index > 0 else None
+        if prev is None:
+            f["first"] = 1.0
+        else:
+            if "none" not in (prev.script, unit.script) and prev.script != unit.script:
+                f["script_change"] = 1.0
+            if unit.words <= 40 and shares_words(unit.text[:400], prev.text[:400]):
+                f["shares_prev"] = 1.0
+        if nxt is None:
+            f["last"] = 1.0
+        elif unit.words <= 40 and shares_words(unit.text[:400], nxt.text[:400]):
+            f["shares_next"] = 1.0
+        f[f"blank*w={f['blank']}|{f['w']}"] = 1.0
+        f[f"blank*title={f['blank']}|{'title_shaped' in f}"] = 1.0
+        for delta in (-2, -1, 1, 2):
+            at = index + delta
+            name = f"{'p' if delta < 0 else 'n'}{abs(delta)}"
+            if 0 <= at < len(everything):
+                other = own[at]
+                for key in _NEIGHBOUR_KEYS:
+                    value = other.get(key)
+                    if value is not None:
+                        f[f"{name}:{key}"] = value
+                f[f"{name}:blank"] = _bucket(everything[at].blank_before, (0, 1))
+            else:
+                f[f"{name}:none"] = 1.0
+        result.append(f)
+    return result

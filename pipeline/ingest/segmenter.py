@@ -1,0 +1,265 @@
+"""Cutting a dump into pieces with the line labeller: units in, labelled windows, pieces out.
+
+The units of a text dump (its non-blank lines, or hard-wrapped blocks) are
+read in *windows*: a window closes at the first wide gap (two or more blank
+lines) after :data:`WINDOW_UNITS` units, or at :data:`MAX_WINDOW_UNITS`
+units or ``max_piece_chars`` characters whatever comes; the two units
+before it go with it as context. The labeller
+(:mod:`~pipeline.ingest.labeller`) tags each window, and the tags are read
+in order:
+
+* a ``B-`` label starts a new piece (a dateline or byline only once the
+  open piece has a body: under a headline, they are that headline's);
+* ``chrome`` and ``separator`` lines go to ``removed_lines`` with their
+  label (and the page-chrome rule they match, when one does);
+* ``title``/``teaser``, ``dateline``, ``byline`` and ``body`` lines become
+  the piece's title, metadata and paragraphs; a piece whose first label is
+  ``B-teaser`` is of kind 'teaser', one item of a list;
+* the chrome lines right before a piece are its *header*: a site name there
+  is evidence of the piece's outlet (:mod:`~pipeline.ingest.metadata`), and
+  the items of a teaser list under it share it, but the header of one page
+  is never given to the pieces of another.
+
+A piece holds at most ``max_piece_chars`` characters (the text goes on in a
+new piece, both say so in their notes), and a window is bounded too, so
+memory is bounded by those, not by the size of the dump.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter
+from pipeline.ingest.features import sequence_features
+from pipeline.ingest.gazetteer import Gazetteer
+from pipeline.ingest.labeller import Labeller, Tag, load_labeller
+from pipeline.ingest.lines import Unit, Vocabulary, iter_units, looks_hard_wrapped
+from pipeline.ingest.metadata import describe_labelled
+from pipeline.ingest.pieces import CutOptions, CutPiece, PieceUnit, RemovedLine, RemovedSink
+from pipeline.ingest.roles import date_prefix
+
+WINDOW_UNITS = 200
+MAX_WINDOW_UNITS = 1000
+CONTEXT_UNITS = 2
+HEADER_UNITS = 6  # chrome lines kept as the header of the next piece
+CAP_RULE = "size-cap"
+WRAP_SAMPLE_LINES = 400
+WRAP_SAMPLE_CHARS = 1_000_000
+
+
+def text_units(lines: Iterable[str], options: CutOptions, chrome: ChromeFilter = DEFAULT_FILTER) -> Iterator[Unit]:
+    """The units of a text dump: its lines (joined into paragraphs when the dump is hard-wrapped)."""
+    iterator = iter(lines)
+    wrapped = options.wrapped
+    head: list[str] = []
+    if wrapped is None:
+        size = 0
+        for line in iterator:
+            head.append(line)
+            size += len(line)
+            if len(head) == WRAP_SAMPLE_LINES or size >= WRAP_SAMPLE_CHARS:
+                break
+        wrapped = looks_hard_wrapped(head)
+    return iter_units(itertools.chain(head, iterator), wrapped, chrome, options.vocabulary, options.max_piece_chars)
+
+
+def windows(units: Iterable[Unit], max_chars: int = 1_000_000) -> Iterator[list[Unit]]:
+    """Consecutive windows of units (see the module docstring)."""
+    window: list[Unit] = []
+    chars = 0
+    for unit in units:
+        if window and (
+            (len(window) >= WINDOW_UNITS and unit.blank_before >= 2) or len(window) >= MAX_WINDOW_UNITS or chars >= max_chars
+        ):
+            yield window
+            window, chars = [], 0
+        window.append(unit)
+        chars += len(unit.text)
+    if window:
+        yield window
+
+
+def sequence_context(previous: list[Unit], units: list[Unit]) -> list[Unit]:
+    """The units before a window that its features may look at."""
+    return previous[-CONTEXT_UNITS:] if units else []
+
+
+def document_sequences(path: Path, gazetteer: Gazetteer, options: CutOptions | None = None) -> list[list[Unit]]:
+    """The unit sequences of one file as ingest labels them: windows of a text dump, the containers of an HTML page."""
+    from pipeline.ingest.html import page_sequences
+    from pipeline.ingest.readers import read_source
+
+    options = options or CutOptions(gazetteer=gazetteer)
+    chrome = ChromeFilter(gazetteer=gazetteer)
+    sequences: list[list[Unit]] = []
+    for document in read_source(path):
+        if document.kind == "html":
+            sequences += [units for _, units in page_sequences(document.text, options, chrome)]
+        elif document.segment:
+            sequences += list(windows(text_units(document.lines(), options, chrome), options.max_piece_chars))
+    return sequences
+
+
+def tag_sequence(labeller: Labeller, units: list[Unit], gazetteer: Gazetteer, before: list[Unit]) -> list[Tag]:
+    return labeller.tag(sequence_features(units, gazetteer, before))
+
+
+@dataclass
+class _Open:
+    start: Tag
+    header: list[tuple[Unit, Tag]]
+    units: list[tuple[Unit, Tag]] = field(default_factory=list)
+    removed: list[RemovedLine] = field(default_factory=list)
+    chars: int = 0
+    has_body: bool = False
+    cut: bool = False  # closed at max_piece_chars: the text goes on in the next piece
+    continued: bool = False  # the continuation of a piece cut at max_piece_chars
+
+
+def removal_reason(unit: Unit, role: str) -> str:
+    return f"{role}:{unit.chrome.rule}" if unit.chrome is not None else f"{role}:model"
+
+
+class Segmenter:
+    """Streaming: units in, pieces out (see the module docstring)."""
+
+    def __init__(self, options: CutOptions, removed: RemovedSink, labeller: Labeller | None = None):
+        self.options = options
+        self.vocab: Vocabulary = options.vocabulary
+        self.removed = removed
+        self.labeller = labeller or load_labeller(options.model)
+        self.open: _Open | None = None
+        self.header: list[tuple[Unit, Tag]] = []
+        self.previous: CutPiece | None = None
+
+    def run(self, units: Iterable[Unit]) -> Iterator[CutPiece]:
+        previous: list[Unit] = []
+        for window in windows(units, self.options.max_piece_chars):
+            yield from self.feed(window, previous)
+            previous = window
+        yield from self.close()
+
+    def feed(self, window: list[Unit], previous: list[Unit]) -> Iterator[CutPiece]:
+        tags = tag_sequence(self.labeller, window, self.options.gazetteer, sequence_context(previous, window))
+        for unit, tag in zip(window, tags, strict=True):
+            yield from self._unit(unit, tag)
+
+    def container(self, units: list[Unit]) -> Iterator[CutPiece]:
+        """The pieces of one HTML container: its first line starts a piece, the labeller may find more in it."""
+        yield from self.close()
+        self.header = []
+        tags = tag_sequence(self.labeller, units, self.options.gazetteer, [])
+        for unit, tag in zip(units, tags, strict=True):
+            yield from self._unit(unit, tag)
+        yield from self.close()
+
+    def _unit(self, unit: Unit, tag: Tag) -> Iterator[CutPiece]:
+        role = tag.role
+        if role in ("chrome", "separator"):
+            reason = removal_reason(unit, role)
+            for number in unit.lines:
+                record = RemovedLine(number, unit.text, reason)
+                self.removed.append(record)
+                if self.open is not None and self.open.chars < self.options.max_piece_chars:
+                    self.open.removed.append(record)
+                    self.open.chars += len(unit.text)
+            self.header = [*self.header[-(HEADER_UNITS - 1) :], (unit, tag)]
+            return
+        if self._starts(tag):
+            yield from self.close()
+            self.open = _Open(tag, self.header)
+        elif self.open is not None and self.open.chars + len(unit.text) > self.options.max_piece_chars:
+            self.open.cut = True
+            yield from self.close()
+            self.open = _Open(Tag(CAP_RULE, 1.0), [], continued=True)
+        assert self.open is not None
+        self.header = []
+        self.open.units.append((unit, tag))
+        self.open.chars += len(unit.text)
+        self.open.has_body = self.open.has_body or role == "body"
+
+    def _starts(self, tag: Tag) -> bool:
+        if self.open is None:
+            return True
+        if not tag.starts:
+            return False
+        return self.open.has_body or tag.role in ("title", "teaser", "body")
+
+    def close(self) -> Iterator[CutPiece]:
+        piece, self.open = self.open, None
+        if piece is None or not piece.units:
+            return
+        teaser = piece.start.role == "teaser"
+        units = _piece_units(piece, self.vocab)
+        if not any(u.role == "body" for u in units):
+            if teaser or piece.continued:
+                units = [PieceUnit(u.lines, u.text, "body") if u.role == "title" else u for u in units]
+            else:
+                for unit, _ in piece.units:
+                    for number in unit.lines:
+                        self.removed.append(RemovedLine(number, unit.text, "no-body"))
+                return
+        result = CutPiece(
+            units=units,
+            start_rule=f"model:{piece.start.label}" if not piece.continued else CAP_RULE,
+            removed=piece.removed,
+            script=_body_script(piece.units),
+            kind="teaser" if teaser else "article",
+            notes=_cap_notes(piece, self.options.max_piece_chars),
+        )
+        header = [u for u, _ in piece.header]
+        first = header[0] if header else piece.units[0][0]
+        gap = first.blank_before >= 2 or any(u.blank_before >= 2 for u in [*header[1:], piece.units[0][0]])
+        describe_labelled(result, header, self.previous, self.vocab, self.options.today, gap)
+        self.previous = result
+        yield result
+
+
+def _piece_units(piece: _Open, vocab: Vocabulary) -> list[PieceUnit]:
+    """Roles of the piece's lines: the first title, its metadata, its body (a date glued to the first paragraph split off)."""
+    out: list[PieceUnit] = []
+    titled = seen_body = False
+    for unit, tag in piece.units:
+        role = tag.role
+        if role in ("title", "teaser"):
+            if titled or seen_body:
+                out.append(PieceUnit(unit.lines, unit.text, "meta", "repeat" if titled else "header", tag.p))
+            else:
+                out.append(PieceUnit(unit.lines, unit.text, "title", None, tag.p))
+                titled = True
+        elif role == "dateline":
+            out.append(PieceUnit(unit.lines, unit.text, "meta", "date", tag.p))
+        elif role == "byline":
+            out.append(PieceUnit(unit.lines, unit.text, "meta", "byline", tag.p))
+        else:
+            split = date_prefix(unit.text, vocab) if not seen_body and len(unit.lines) == 1 else None
+            if split:
+                out.append(PieceUnit(unit.lines, unit.text[:split].strip(), "meta", "date", tag.p))
+                out.append(PieceUnit(unit.lines, unit.text[split:].strip(), "body", None, tag.p))
+            else:
+                out.append(PieceUnit(unit.lines, unit.text, "body", None, tag.p))
+            seen_body = True
+    return out
+
+
+def _cap_notes(piece: _Open, limit: int) -> list[str]:
+    notes = []
+    if piece.continued:
+        notes.append(f"continues the previous piece, cut at ingest.max_piece_chars ({limit:,} characters)")
+    if piece.cut:
+        notes.append(f"cut at ingest.max_piece_chars ({limit:,} characters): the text goes on in the next piece")
+    return notes
+
+
+def _body_script(units: list[tuple[Unit, Tag]]) -> str:
+    arabic = other = 0
+    for unit, tag in units:
+        if tag.role == "body":
+            arabic, other = arabic + unit.letters[0], other + unit.letters[1]
+    if arabic + other == 0:
+        for unit, _ in units:
+            arabic, other = arabic + unit.letters[0], other + unit.letters[1]
+    return "none" if arabic + other == 0 else ("ar" if arabic >= other else "latin")

@@ -1,0 +1,222 @@
+"""Training the line labeller: a data list of labelled dumps in, a CRF model and its metadata out.
+
+    python -m pipeline.ingest.training tests/data/segmenter/data.yaml --out pipeline/ingest/model
+
+(``scripts/train-segmenter`` runs exactly that.) The data list names every
+dump, where its text is (a path relative to the repository root: the seeds,
+``tests/data/shapes``, and the real dumps of ``../shared/data/dev-dumps``,
+read from there and never copied), its line labels (a TSV file beside the
+list: ``unit index, label, text hash``; no text, so the labels of a
+copyrighted dump can live in the repository), its gold file, and whether it
+is a real dump (measured) or a hand-written shape (training only). The model
+is written byte for byte the same from the same list: the training order is
+the list's, the trainer is deterministic (L-BFGS, no sampling), and the
+metadata record carries no time stamp. Reproducing the shipped model needs
+``../shared`` beside the checkout, as the tests do.
+
+Labels (:data:`LABELS`) are a role and, for the first line of a piece that
+is not chrome, a ``B-`` prefix: a piece starts where a ``B-`` label is.
+``title`` is a piece's headline, ``teaser`` the headline of one item of a
+list of teasers (its piece is of kind 'teaser'), ``dateline`` a line giving
+the piece's date (and place or agency), ``byline`` its author, ``body`` its
+text, ``chrome`` page furniture (site names, section labels, captions,
+repeated headlines, clocks, share buttons), ``separator`` furniture that
+closes an article or a list item ("Read more", "Full Story", "Related").
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pycrfsuite
+import yaml
+
+from pipeline.ingest.features import FEATURE_VERSION, Features, sequence_features
+from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
+from pipeline.ingest.lines import Unit
+
+ROLES = ("title", "teaser", "dateline", "byline", "body", "chrome", "separator")
+STARTS = ("B-title", "B-teaser", "B-dateline", "B-byline", "B-body")
+LABELS = (*STARTS, "title", "dateline", "byline", "body", "chrome", "separator")
+TRAINER_PARAMS: dict[str, Any] = {
+    "c1": 0.05,  # L1: most of the many one-hot features get no weight
+    "c2": 0.01,
+    "max_iterations": 150,
+    "feature.possible_transitions": True,
+    "feature.minfreq": 1,
+}
+MODEL_FILE = "segmenter.crfsuite"
+META_FILE = "segmenter.json"
+
+
+def text_hash(text: str) -> str:
+    """Eight hex digits of the unit's text: a label file names no text, only checks it still labels the same line."""
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class TrainingDump:
+    """One entry of the data list."""
+
+    name: str
+    path: Path
+    labels: Path
+    gold: Path | None
+    real: bool  # a real dump (measured, leave one out) or a hand-written shape (training only)
+    source: str
+
+    @property
+    def kind(self) -> str:
+        return "html" if self.path.suffix.lower() in (".html", ".htm", ".xhtml") else "text"
+
+
+def repository_root(start: Path) -> Path:
+    """The folder holding pyproject.toml at or above `start`: dump paths in a data list are relative to it."""
+    for folder in [start, *start.parents]:
+        if (folder / "pyproject.toml").exists():
+            return folder
+    raise ValueError(f"{start}: not inside a checkout (no pyproject.toml above it)")
+
+
+def load_data_list(path: Path, root: Path | None = None) -> list[TrainingDump]:
+    """The data list at `path`; dump paths are relative to `root` (by default the checkout holding the list)."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    root = root or repository_root(path.resolve().parent)
+    dumps = []
+    for entry in spec["dumps"]:
+        dumps.append(
+            TrainingDump(
+                name=str(entry["name"]),
+                path=(root / entry["path"]).resolve(),
+                labels=(path.parent / entry["labels"]).resolve(),
+                gold=(root / entry["gold"]).resolve() if entry.get("gold") else None,
+                real=bool(entry.get("real", True)),
+                source=str(entry.get("source", "")),
+            )
+        )
+    return dumps
+
+
+def read_labels(path: Path) -> list[tuple[str, str]]:
+    """(label, text hash) per unit, in unit order."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        index, label, digest = line.split("\t")[:3]
+        if int(index) != len(rows):
+            raise ValueError(f"{path}:{number}: unit {index} out of order (expected {len(rows)})")
+        if label not in LABELS:
+            raise ValueError(f"{path}:{number}: unknown label {label!r} (one of {', '.join(LABELS)})")
+        rows.append((label, digest))
+    return rows
+
+
+def write_labels(path: Path, units: Sequence[Unit], labels: Sequence[str], comment: str = "") -> None:
+    out = io.StringIO()
+    if comment:
+        out.write("".join(f"# {line}\n" for line in comment.splitlines()))
+    for index, (unit, label) in enumerate(zip(units, labels, strict=True)):
+        out.write(f"{index}\t{label}\t{text_hash(unit.text)}\n")
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def dump_sequences(dump: TrainingDump, gazetteer: Gazetteer = DEFAULT) -> list[list[Unit]]:
+    """The unit sequences the labeller sees for this dump, as ingest would cut them (windows or HTML containers)."""
+    from pipeline.ingest.segmenter import document_sequences
+
+    return document_sequences(dump.path, gazetteer)
+
+
+def labelled_sequences(
+    dump: TrainingDump, gazetteer: Gazetteer = DEFAULT
+) -> Iterator[tuple[list[Unit], list[Features], list[str]]]:
+    """(units, features, labels) per sequence of the dump; fails when the labels no longer fit its units."""
+    from pipeline.ingest.segmenter import sequence_context
+
+    labels = read_labels(dump.labels)
+    sequences = dump_sequences(dump, gazetteer)
+    total = sum(len(s) for s in sequences)
+    if total != len(labels):
+        raise ValueError(f"{dump.labels}: {len(labels)} labels for {total} units of {dump.path.name}")
+    at = 0
+    previous: list[Unit] = []
+    for units in sequences:
+        mine = labels[at : at + len(units)]
+        for offset, (unit, (_, digest)) in enumerate(zip(units, mine, strict=True)):
+            if text_hash(unit.text) != digest:
+                raise ValueError(f"{dump.labels}: unit {at + offset} is now {unit.text[:60]!r}, not the labelled line")
+        feats = sequence_features(units, gazetteer, sequence_context(previous, units))
+        yield units, feats, [label for label, _ in mine]
+        at += len(units)
+        previous = units
+
+
+def train(
+    dumps: Sequence[TrainingDump], model_path: Path, gazetteer: Gazetteer = DEFAULT, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fit the CRF on `dumps` (in their order) and write it to `model_path`; returns what it was trained on."""
+    trainer = pycrfsuite.Trainer(verbose=False)
+    trainer.set_params(params or TRAINER_PARAMS)
+    counts: dict[str, int] = {}
+    digest = hashlib.sha256()
+    for dump in dumps:
+        for _, feats, labels in labelled_sequences(dump, gazetteer):
+            trainer.append(pycrfsuite.ItemSequence(feats), labels)
+            for label in labels:
+                counts[label] = counts.get(label, 0) + 1
+        digest.update(dump.name.encode() + b"\0" + dump.labels.read_bytes() + b"\0" + dump.path.read_bytes())
+    trainer.train(str(model_path))
+    return {
+        "dumps": [d.name for d in dumps],
+        "labels": dict(sorted(counts.items())),
+        "data_sha256": digest.hexdigest(),
+    }
+
+
+def metadata(trained: dict[str, Any], model_path: Path) -> dict[str, Any]:
+    """The record shipped beside the model: feature version, data, library versions, the model's hash."""
+    return {
+        "feature_version": FEATURE_VERSION,
+        "labels": list(LABELS),
+        "trainer": {"library": "python-crfsuite", "version": _version("python-crfsuite"), "params": TRAINER_PARAMS},
+        "trained_on": trained,
+        "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+    }
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Train the ingest line labeller from a data list (see the module docstring).")
+    parser.add_argument("data", type=Path, help="the data list (tests/data/segmenter/data.yaml)")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write segmenter.crfsuite and segmenter.json to")
+    args = parser.parse_args(argv)
+    dumps = load_data_list(args.data)
+    missing = [str(d.path) for d in dumps if not d.path.exists()]
+    if missing:
+        print(f"error: {missing[0]}: missing (the real dumps are read from ../shared beside the checkout)", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    model_path = args.out / MODEL_FILE
+    trained = train(dumps, model_path)
+    meta = metadata(trained, model_path)
+    (args.out / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{model_path}: trained on {len(dumps)} dumps, {sum(trained['labels'].values())} units; sha256 {meta['model_sha256'][:16]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
