@@ -43,7 +43,7 @@ from pipeline.ingest.lines import CLOSERS, Unit, shares_words
 from pipeline.ingest.metadata import opens_like_a_dateline
 from pipeline.text.dates import find_date
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 3
 
 Features = dict[str, str | float]
 
@@ -112,6 +112,8 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
         out["pipe"] = 1.0
     if _URL.search(sample):
         out["url"] = 1.0
+    elif "/" in text[-40:] and words >= 4:
+        out["slash_tail"] = 1.0  # "... Agency/Photographer": a photo credit
     if unit.date:
         out["date_line"] = 1.0
     elif words <= 60 and any(c.isdigit() for c in sample) and find_date(sample):
@@ -139,11 +141,72 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
 _NEIGHBOUR_KEYS = ("w", "end", "script", "meta", "chrome", "date_line", "title_shaped", "body_like", "tag", "outlet_line")
 
 
+def _headline_with_blurb(units: Sequence[Unit]) -> list[bool]:
+    """For each unit: a headline followed by one short paragraph that shares a content word with it (a teaser's shape)."""
+    out = []
+    for index, unit in enumerate(units):
+        nxt = units[index + 1] if index + 1 < len(units) else None
+        out.append(
+            nxt is not None
+            and unit.headline_candidate
+            and 3 <= unit.words
+            and not nxt.title_shaped
+            and nxt.words <= 80
+            and shares_words(unit.text[:400], nxt.text[:600])
+        )
+    return out
+
+
+def _anchored_headlines(units: Sequence[Unit]) -> list[bool]:
+    """A headline followed, across metadata lines only, by a date line, a byline or its own repeat (today's 'headline' rule)."""
+    out = []
+    for index, unit in enumerate(units):
+        found = False
+        if unit.headline_candidate:
+            for offset, nxt in enumerate(units[index + 1 : index + 5]):
+                if nxt.chrome is not None:
+                    continue
+                if nxt.meta_kind in ("date", "byline") or (offset <= 1 and nxt.repeats(unit)):
+                    found = True
+                    break
+                if nxt.meta_kind is None:
+                    break
+        out.append(found)
+    return out
+
+
+def _script_switches(units: Sequence[Unit], words_needed: int = 30) -> list[bool]:
+    """The text switches script here for at least `words_needed` words (an Arabic article never continues an English one)."""
+    out = []
+    before = "none"
+    for index, unit in enumerate(units):
+        switch = False
+        if unit.script != "none" and before not in ("none", unit.script):
+            words = 0
+            for nxt in units[index : index + 6]:
+                if nxt.script == "none":
+                    continue
+                if nxt.script != unit.script:
+                    break
+                words += nxt.words
+            switch = words >= words_needed
+        out.append(switch)
+        if unit.script != "none" and unit.words >= 3:
+            before = unit.script
+    return out
+
+
 def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Sequence[Unit] = ()) -> list[Features]:
     """One feature dict per unit of `units` (a window of a dump); `before`: the units just before the window, as context."""
     everything = [*before, *units]
     offset = len(before)
     own = [_own(unit, gazetteer) for unit in everything]
+    blanks = Counter(unit.blank_before for unit in everything)
+    usual_gap = blanks.most_common(1)[0][0] if blanks else 0
+    widest_gap = max(blanks) if blanks else 0
+    teaser = _headline_with_blurb(everything)
+    anchored = _anchored_headlines(everything)
+    switches = _script_switches(everything)
     norms = Counter(unit.norm for unit in everything)
     shapes = [shape(unit.text) if unit.words <= 8 else "" for unit in everything]
     shape_counts = Counter(s for s in shapes if s)
@@ -159,6 +222,18 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
             continue
         f: Features = {"bias": 1.0, **own[index]}
         f["blank"] = _bucket(unit.blank_before, (0, 1))
+        if unit.blank_before > usual_gap:
+            f["gap_wider"] = 1.0  # wider than the window's usual gap between lines
+            if unit.blank_before == widest_gap:
+                f["gap_widest"] = 1.0
+        if anchored[index]:
+            f["headline+anchor"] = 1.0
+        if switches[index]:
+            f["script_switch_run"] = 1.0
+        if teaser[index]:
+            f["headline+blurb"] = 1.0
+            if any(teaser[j] for j in range(max(0, index - 4), min(len(everything), index + 5)) if j != index):
+                f["teaser_run"] = 1.0
         nxt = everything[index + 1] if index + 1 < len(everything) else None
         f["blank_after"] = _bucket(nxt.blank_before, (0, 1)) if nxt is not None else "end"
         f["since_gap"] = _bucket(since_gap, (0, 1, 2, 3, 6))
@@ -181,6 +256,8 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
         elif unit.words <= 40 and shares_words(unit.text[:400], nxt.text[:400]):
             f["shares_next"] = 1.0
         f[f"blank*w={f['blank']}|{f['w']}"] = 1.0
+        if "script_change" in f:
+            f[f"script_change*gap={'gap_wider' in f}"] = 1.0
         f[f"blank*title={f['blank']}|{'title_shaped' in f}"] = 1.0
         for delta in (-2, -1, 1, 2):
             at = index + delta
