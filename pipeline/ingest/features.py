@@ -43,7 +43,7 @@ from pipeline.ingest.lines import CLOSERS, Unit, shares_words
 from pipeline.ingest.metadata import opens_like_a_dateline
 from pipeline.text.dates import find_date
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 5
 
 Features = dict[str, str | float]
 
@@ -138,7 +138,19 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
     return out
 
 
-_NEIGHBOUR_KEYS = ("w", "end", "script", "meta", "chrome", "date_line", "title_shaped", "body_like", "tag", "outlet_line")
+_NEIGHBOUR_KEYS = (
+    "w",
+    "end",
+    "script",
+    "meta",
+    "chrome",
+    "date_line",
+    "title_shaped",
+    "body_like",
+    "tag",
+    "outlet_line",
+    "outlet_opener",
+)
 
 
 def _headline_with_blurb(units: Sequence[Unit]) -> list[bool]:
@@ -175,13 +187,19 @@ def _anchored_headlines(units: Sequence[Unit]) -> list[bool]:
     return out
 
 
-def _script_switches(units: Sequence[Unit], words_needed: int = 30) -> list[bool]:
-    """The text switches script here for at least `words_needed` words (an Arabic article never continues an English one)."""
-    out = []
+def _script_switches(units: Sequence[Unit], words_needed: int = 30) -> tuple[list[bool], list[bool]]:
+    """Per unit: its script differs from the last paragraph's; and the text goes on in that script for `words_needed` words.
+
+    Only paragraphs (15 words or more) set the script a change is measured
+    from: a short quote or a name in the other script inside an article is
+    no change, and the article after it is no new piece.
+    """
+    out, changed = [], []
     before = "none"
     for index, unit in enumerate(units):
         switch = False
-        if unit.script != "none" and before not in ("none", unit.script):
+        changed.append(unit.script != "none" and before not in ("none", unit.script))
+        if changed[-1]:
             words = 0
             for nxt in units[index : index + 6]:
                 if nxt.script == "none":
@@ -191,9 +209,9 @@ def _script_switches(units: Sequence[Unit], words_needed: int = 30) -> list[bool
                 words += nxt.words
             switch = words >= words_needed
         out.append(switch)
-        if unit.script != "none" and unit.words >= 3:
+        if unit.script != "none" and unit.words >= 15:
             before = unit.script
-    return out
+    return changed, out
 
 
 def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Sequence[Unit] = ()) -> list[Features]:
@@ -206,7 +224,7 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
     widest_gap = max(blanks) if blanks else 0
     teaser = _headline_with_blurb(everything)
     anchored = _anchored_headlines(everything)
-    switches = _script_switches(everything)
+    changes, switches = _script_switches(everything)
     norms = Counter(unit.norm for unit in everything)
     shapes = [shape(unit.text) if unit.words <= 8 else "" for unit in everything]
     shape_counts = Counter(s for s in shapes if s)
@@ -244,11 +262,11 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
         if any(unit.repeats(prev) for prev in recent):
             f["repeats_recent"] = 1.0
         prev = everything[index - 1] if index > 0 else None
+        if changes[index]:
+            f["script_change"] = 1.0
         if prev is None:
             f["first"] = 1.0
         else:
-            if "none" not in (prev.script, unit.script) and prev.script != unit.script:
-                f["script_change"] = 1.0
             if unit.words <= 40 and shares_words(unit.text[:400], prev.text[:400]):
                 f["shares_prev"] = 1.0
         if nxt is None:

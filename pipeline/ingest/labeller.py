@@ -37,7 +37,7 @@ from pipeline.ingest.features import FEATURE_VERSION, Features
 
 @dataclass(frozen=True)
 class Tag:
-    """A unit's label and its marginal probability under the model."""
+    """A unit's label and the marginal probability of its role under the model."""
 
     label: str
     p: float
@@ -73,7 +73,12 @@ class Labeller:
             return []
         self.tagger.set(pycrfsuite.ItemSequence(features))
         labels = self.tagger.tag()
-        return [Tag(label, self.tagger.marginal(label, i)) for i, label in enumerate(labels)]
+        return [Tag(label, self._role_p(label, i)) for i, label in enumerate(labels)]
+
+    def _role_p(self, label: str, position: int) -> float:
+        """The marginal probability of the label's role, starting a piece or not (a headline is a headline either way)."""
+        role = label.removeprefix("B-")
+        return min(1.0, sum(self.tagger.marginal(name, position) for name in (role, "B-" + role) if name in self.labels))
 
 
 def model_folder() -> Path:

@@ -40,7 +40,7 @@ from pipeline.ingest.lines import (
     doubled,
     same_headline,
 )
-from pipeline.ingest.pieces import CutPiece, PieceUnit
+from pipeline.ingest.pieces import CutPiece, PieceUnit, RemovedLine
 from pipeline.text.dates import implausible, parse_date
 
 
@@ -177,7 +177,7 @@ def describe(
 
 def continues(previous: CutPiece, piece: CutPiece, vocab: Vocabulary) -> bool:
     """A later part of a series: "[2]" in its header, or the previous part announced it ("غداً ...")."""
-    header = [u.text for u in piece.units[:4] if u.role == "title" or u.kind == "repeat"]
+    header = [u.text for u in piece.units[:4] if u.role == "title" or u.kind == "repeat"] + [piece.title or ""]
     if any(vocab.series_part.search(text) for text in header):
         return True
     last = previous.paragraphs[-1] if previous.paragraphs else ""
@@ -224,6 +224,21 @@ def outlet_quoted(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
     return None
 
 
+def _fuller_repeat(title: str, unit: PieceUnit, meta: list[PieceUnit], removed: list[RemovedLine]) -> str:
+    """A fuller repeat of the headline right under it ("<series> [2]: <headline>") is the better title.
+
+    The repeat must hold the headline and at least two more words: a one-word
+    label glued to a repeated headline ("Special <headline>") is no fuller title.
+    """
+    after = unit.lines[-1] if unit.lines else 0
+    near = [u.text for u in meta if u.lines and 0 < u.lines[0] - after <= 3]
+    near += [r.text for r in removed if 0 < r.line - after <= 3]
+    for text in near:
+        if same_headline(title, text) and len(text.split()) >= len(title.split()) + 2:
+            return text
+    return title
+
+
 def describe_labelled(
     piece: CutPiece,
     header: list[Unit],
@@ -264,9 +279,7 @@ def describe_labelled(
             piece.notes.append(f"title: {_where(title_unit, 'the most likely headline')} is too uncertain; left empty")
         else:
             title = doubled(title_unit.text) or title_unit.text
-            for u in meta:
-                if u.kind == "repeat" and same_headline(title, u.text) and len(u.text) > len(title):
-                    title = u.text
+            title = _fuller_repeat(title, title_unit, meta, piece.removed)
             head, sep, tail = title.rpartition(" | ")
             if sep and len(tail.split()) <= 4 and len(head.split()) >= 2:
                 title = head
@@ -281,8 +294,8 @@ def describe_labelled(
     for u in meta:
         if u.p is not None and u.p < MIN_P:
             continue
-        if u.kind == "byline":
-            who, outlet, when = author_of(u.text, vocab)
+        if u.kind in ("byline", "date"):  # "By News Desk - 2020-08-17" is both
+            who, outlet, when = author_of(u.text, vocab) if u.kind == "byline" else (byline(u.text, vocab) or (None, None, None))
             if who and piece.author is None:
                 piece.author = who
                 piece.evidence["author"] = _where(u, "labelled byline")
@@ -290,7 +303,7 @@ def describe_labelled(
                 outlets.insert(0, (outlet, _where(u, "the byline names it")))
             if when:
                 dates.append((when, u))
-        elif u.kind == "date":
+        if u.kind == "date":
             when = parse_date(u.text)
             if when:
                 dates.append((when, u))

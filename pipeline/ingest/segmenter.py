@@ -134,6 +134,7 @@ class Segmenter:
         self.open: _Open | None = None
         self.header: list[tuple[Unit, Tag]] = []
         self.previous: CutPiece | None = None
+        self.pending_start = False  # the model started a piece on a line a chrome rule removes: the next line starts it
 
     def run(self, units: Iterable[Unit]) -> Iterator[CutPiece]:
         previous: list[Unit] = []
@@ -158,6 +159,10 @@ class Segmenter:
 
     def _unit(self, unit: Unit, tag: Tag) -> Iterator[CutPiece]:
         role = tag.role
+        if unit.chrome is not None and role not in ("chrome", "separator"):
+            # a line a page-chrome rule names (built in, or the user's ingest.extra_chrome) is never text
+            self.pending_start = self.pending_start or tag.starts
+            role = "separator" if unit.chrome.kind in ("end", "post", "thread") else "chrome"
         if role in ("chrome", "separator"):
             reason = removal_reason(unit, role)
             for number in unit.lines:
@@ -168,7 +173,8 @@ class Segmenter:
                     self.open.chars += len(unit.text)
             self.header = [*self.header[-(HEADER_UNITS - 1) :], (unit, tag)]
             return
-        if self._starts(tag):
+        if self._starts(tag) or self.pending_start:
+            self.pending_start = False
             yield from self.close()
             self.open = _Open(tag, self.header)
         elif self.open is not None and self.open.chars + len(unit.text) > self.options.max_piece_chars:

@@ -55,9 +55,9 @@ TRAINER_PARAMS: dict[str, Any] = {
     "feature.possible_transitions": True,
     "feature.minfreq": 1,
 }
-AUGMENT_SEQUENCES = 40
+AUGMENT_SEQUENCES = 80
 AUGMENT_SEED = 21
-HEADLESS_SHARE = 0.3
+HEADLESS_SHARE = 0.5
 MODEL_FILE = "segmenter.crfsuite"
 META_FILE = "segmenter.json"
 
@@ -191,7 +191,7 @@ def aggregates(blocks: Sequence[Block], count: int, seed: int = AUGMENT_SEED) ->
     one, none in another) instead of what starts a piece. Shuffling the
     labelled pieces of the training dumps (never of a held-out one) into new
     sequences with other gap styles teaches it that a gap's width means
-    something only relative to the dump's other gaps. A third of the pieces
+    something only relative to the dump's other gaps. Half of the pieces
     lose their headline and metadata lines, as excerpts stored without their
     headline do, so that a piece starting with a paragraph (after a change of
     script, a wide gap) is seen often enough. Deterministic (`seed`).
