@@ -192,11 +192,14 @@ class Score:
         return f"| {name} | {self.found}/{self.gold} | {self.glued} | {self.split} | {self.extra} | " + " | ".join(cells) + " |"
 
 
-def score_dump(path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSettings) -> Score:
+def score_dump(
+    path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSettings, predicted: list[CutPiece] | None = None
+) -> Score:
+    """Scores of the pieces `path` is cut into (or of `predicted`, when given) against its gold pieces."""
     raw = path.read_text(encoding=(read_source(path, settings)[0].encoding))
     is_html = path.suffix.lower() in (".html", ".htm", ".xhtml")
     texts = [gold_text(raw, g, is_html) for g in gold_pieces]
-    predicted = cut_file(path, settings)
+    predicted = cut_file(path, settings) if predicted is None else predicted
     score = Score(gold=len(gold_pieces), predicted=len(predicted))
     chars: list[dict[int, int]] = []
     cursor = 0
@@ -289,11 +292,16 @@ def table(scores: dict[str, Score], title: str = "") -> str:
     return "\n".join(([title, ""] if title else []) + [head] + [s.row(name) for name, s in scores.items()])
 
 
-def _gold_of(dump: Any) -> list[dict[str, Any]]:
-    gold = json.loads(dump.gold.read_text(encoding="utf-8"))
-    order = {pid: i for i, pid in enumerate(gold["dumps"][dump.path.name]["pieces"])}
-    pieces = [p for p in gold["pieces"] if p["dump"] == dump.path.name]
+def _gold_of_file(gold_path: Path, name: str) -> list[dict[str, Any]]:
+    """The gold pieces of dump `name`, in dump order."""
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    order = {pid: i for i, pid in enumerate(gold["dumps"][name]["pieces"])}
+    pieces = [p for p in gold["pieces"] if p["dump"] == name]
     return sorted(pieces, key=lambda p: order.get(p["piece_id"], len(order)))
+
+
+def _gold_of(dump: Any) -> list[dict[str, Any]]:
+    return _gold_of_file(dump.gold, dump.path.name)
 
 
 def leave_one_dump_out(data_list: Path = DATA_LIST, names: list[str] | None = None) -> dict[str, Score]:

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from pipeline.ingest import IngestSettings, cut_dump
+from pipeline.ingest import CutPiece, IngestSettings, cut_dump
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "dev-dumps"
@@ -57,10 +57,19 @@ def test_dumps_in_the_shapes_of_real_aggregators():
     assert rate(total, "date") >= 0.9 and rate(total, "title") >= 0.85, total.misses
 
 
-def test_the_harness_sees_glued_teasers():
-    """With teasers switched off, the Naharnet headline list glues into one piece: the harness must say so."""
-    total = eval_ingest.evaluate(SHAPES, SHAPES / "gold.json", IngestSettings(teaser_max_words=1))["total"]
-    assert total.glued >= 1 and total.found < total.gold
+def test_the_harness_sees_glued_and_split_pieces():
+    """Two teasers cut as one piece, and one article cut in two: the harness must say so."""
+    gold = eval_ingest._gold_of_file(SHAPES / "gold.json", "naharnet_latest.txt")
+    pieces = eval_ingest.cut_file(SHAPES / "naharnet_latest.txt", IngestSettings())
+    first, second = pieces[1], pieces[2]
+    glued = CutPiece(units=first.units + second.units, start_rule="test", title=first.title)
+    score = eval_ingest.score_dump(SHAPES / "naharnet_latest.txt", gold, IngestSettings(), [pieces[0], glued, *pieces[3:]])
+    assert score.glued == 1 and score.found == score.gold - 1
+    article = pieces[0]
+    half = [i for i, u in enumerate(article.units) if u.role == "body"][1]  # one paragraph in the first half, two in the second
+    halves = [CutPiece(units=article.units[:half], start_rule="test"), CutPiece(units=article.units[half:], start_rule="test")]
+    score = eval_ingest.score_dump(SHAPES / "naharnet_latest.txt", gold, IngestSettings(), [*halves, *pieces[1:]])
+    assert score.split == 1
 
 
 def test_teasers_are_marked_and_chrome_is_never_a_title():

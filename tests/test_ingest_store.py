@@ -91,7 +91,7 @@ def test_pieces_and_paragraphs_as_the_next_stages_expect_them(tmp_path):
             "utf-8",
             "text",
             len(rows),
-            30,
+            51,  # captions, credits, section labels and repeated headlines are labelled chrome now: removed, with the reason
         )
         assert source.sha256 == hashlib.sha256(seed("003").read_bytes()).hexdigest()
         assert source.path == str(seed("003").resolve())

@@ -59,11 +59,7 @@ PieceKind = Literal["article", "teaser"]
 class CutOptions:
     """Tunables of the cutter (mirrored by the ``ingest:`` config section)."""
 
-    script_switch_words: int = 30
-    forum_min_words: int = 40
-    forum_header_max_words: int = 80
-    teaser_max_words: int = 60  # a blurb longer than this is an article's paragraph, not a teaser's
-    teaser_min_items: int = 3  # headlines in a row (each with at most one short blurb) that make a teaser list
+    teaser_max_words: int = 60  # an HTML container with one paragraph this short, among several, is a listing card
     max_title_chars: int = 300  # a longer "title" is body text; the piece says so in its notes
     max_piece_chars: int = 1_000_000  # a piece this long is closed and its text goes on in the next (memory bound)
     wrapped: bool | None = None  # None: decide from the text (see looks_hard_wrapped)

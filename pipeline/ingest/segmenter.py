@@ -46,6 +46,8 @@ MAX_WINDOW_UNITS = 1000
 CONTEXT_UNITS = 2
 HEADER_UNITS = 6  # chrome lines kept as the header of the next piece
 CAP_RULE = "size-cap"
+SURE = 0.9  # below this, a header line's own shape (a bare name, a byline, a date line) decides its role
+_HEADER_SHAPES = {"name": "byline", "byline": "byline", "date": "date"}
 WRAP_SAMPLE_LINES = 400
 WRAP_SAMPLE_CHARS = 1_000_000
 
@@ -225,7 +227,13 @@ class Segmenter:
 
 
 def _piece_units(piece: _Open, vocab: Vocabulary) -> list[PieceUnit]:
-    """Roles of the piece's lines: the first title, its metadata, its body (a date glued to the first paragraph split off)."""
+    """Roles of the piece's lines: the first title, its metadata, its body (a date glued to the first paragraph split off).
+
+    Above the first paragraph, a line the model calls body with less than
+    :data:`SURE` probability, whose own shape is a bare name, a byline or a
+    date line (:attr:`~pipeline.ingest.lines.Unit.meta_kind`), is taken for
+    that: a two-word name between a headline and its date is not a paragraph.
+    """
     out: list[PieceUnit] = []
     titled = seen_body = False
     for unit, tag in piece.units:
@@ -240,6 +248,9 @@ def _piece_units(piece: _Open, vocab: Vocabulary) -> list[PieceUnit]:
             out.append(PieceUnit(unit.lines, unit.text, "meta", "date", tag.p))
         elif role == "byline":
             out.append(PieceUnit(unit.lines, unit.text, "meta", "byline", tag.p))
+        elif not seen_body and tag.p < SURE and unit.meta_kind in _HEADER_SHAPES:
+            # the model is unsure of a line above the first paragraph that has the shape of a name, byline or date line
+            out.append(PieceUnit(unit.lines, unit.text, "meta", _HEADER_SHAPES[unit.meta_kind], tag.p))
         else:
             split = date_prefix(unit.text, vocab) if not seen_body and len(unit.lines) == 1 else None
             if split:

@@ -37,14 +37,8 @@ class IngestSettings(Settings):
     """A YAML file extending the built-in rules (outlets, columnists, datelines, chrome; see pipeline/ingest/data/)."""
     wrapped: bool | None = None
     """Paragraphs wrapped over several lines? null: decided per file; true/false to force."""
-    script_switch_words: int = Field(30, ge=1)
-    """An Arabic↔Latin run this long starts a new piece."""
-    forum_min_words: int = Field(40, ge=0)
-    """Forum posts shorter than this are comments, not articles."""
     teaser_max_words: int = Field(60, ge=1)
-    """A headline with one blurb this short, in a run of them, is a teaser (kind 'teaser')."""
-    teaser_min_items: int = Field(3, ge=2)
-    """Teasers in a row that make a headline list (2 right after "Related"/"Latest News")."""
+    """On an HTML page of several article containers, one holding a single paragraph this short is a listing card (kind 'teaser')."""
     model: str | None = None
     """A segmenter model file (scripts/train-segmenter writes one) to use instead of the shipped one."""
     max_title_chars: int = Field(300, ge=20)
@@ -66,10 +60,7 @@ class IngestSettings(Settings):
 
     def cut_options(self) -> CutOptions:
         return CutOptions(
-            script_switch_words=self.script_switch_words,
-            forum_min_words=self.forum_min_words,
             teaser_max_words=self.teaser_max_words,
-            teaser_min_items=self.teaser_min_items,
             max_title_chars=self.max_title_chars,
             max_piece_chars=self.max_piece_chars,
             wrapped=self.wrapped,
