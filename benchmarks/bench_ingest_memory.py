@@ -142,7 +142,7 @@ def pipeline_argv(*args: str) -> list[str]:
     return [PYTHON, "-m", "pipeline", *args]
 
 
-def run_benchmark(size_mb: float, workdir: Path) -> dict[str, object]:
+def run_benchmark(size_mb: float, workdir: Path, baseline: Path | None = None) -> dict[str, object]:
     dump = workdir / "dump.txt"
     start = time.perf_counter()
     size = write_dump(dump, int(size_mb * 1024 * 1024))
@@ -151,7 +151,17 @@ def run_benchmark(size_mb: float, workdir: Path) -> dict[str, object]:
     read = measure("read", [PYTHON, "-c", READ_SCRIPT, str(dump)], env)
     base = measure("import", [PYTHON, "-c", "import pipeline.cli, pipeline.ingest, pipeline.store"], env)
     store = workdir / "store.sqlite"
-    ingest = measure("ingest", pipeline_argv("ingest", str(dump), "--db", str(store), "--quiet"), env)
+    measures = [read, base]
+    if baseline is not None:  # the same dump through the code checked out in `baseline`, before this code (same machine, same run)
+        old_store = workdir / "baseline.sqlite"
+        measures.append(
+            measure("baseline", pipeline_argv("ingest", str(dump), "--db", str(old_store), "--quiet", "--no-detect"), env, baseline)
+        )
+        old_store.unlink(missing_ok=True)
+    ingest = measure(
+        "ingest", pipeline_argv("ingest", str(dump), "--db", str(store), "--quiet", *(["--no-detect"] if baseline else [])), env
+    )
+    measures.append(ingest)
     pieces = None
     if ingest.exit_code == 0:
         from pipeline.store import open_store
@@ -163,7 +173,7 @@ def run_benchmark(size_mb: float, workdir: Path) -> dict[str, object]:
         "generate_s": round(generate_s, 1),
         "pieces": pieces,
         "store_mb": round(store.stat().st_size / 1048576, 1) if store.exists() else None,
-        "measures": [asdict(m) for m in (read, base, ingest)],
+        "measures": [asdict(m) for m in measures],
     }
 
 
@@ -303,16 +313,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", default=",".join(SHAPES), help=f"with --shapes: which of {', '.join(SHAPES)} (comma-separated)")
     parser.add_argument("--scale", type=float, default=1.0, help="with --shapes: size of every shape relative to its default")
-    parser.add_argument("--baseline", type=Path, help="with --shapes: also run the pipeline checked out in this folder")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run the pipeline checked out in this folder on the same input (both with --no-detect: ingest alone)",
+    )
     args = parser.parse_args(argv)
     if args.shapes:
         return _main_shapes(args)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        result = run_benchmark(args.mb, args.keep)
+        result = run_benchmark(args.mb, args.keep, args.baseline)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-            result = run_benchmark(args.mb, Path(tmp))
+            result = run_benchmark(args.mb, Path(tmp), args.baseline)
     print(json.dumps(result, indent=2) if args.json else render(result, args.limit_mb))
     ingest = result["measures"][-1]  # type: ignore[index]
     return 0 if ingest["exit_code"] == 0 and ingest["peak_rss_mb"] <= args.limit_mb else 1

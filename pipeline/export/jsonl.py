@@ -51,6 +51,7 @@ def piece_record(view: PieceView) -> dict[str, Any]:
         ],
         "status": p.status,
         "reason": view.reason,
+        "notes": p.notes,
     }
 
 

@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from pipeline.ingest.gazetteer import Gazetteer
-from pipeline.ingest.lines import CLOSERS, Unit, shares_words
+from pipeline.ingest.lines import CLOSERS, Unit
 from pipeline.ingest.metadata import opens_like_a_dateline
 from pipeline.text.dates import find_date
 
@@ -49,6 +49,7 @@ Features = dict[str, str | float]
 
 _SHAPE_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]+")
 _SHAPE_WORD = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://|www\.|\.(?:com|net|org)\b", re.IGNORECASE)
 _QUOTES = "\"'“”‘’«»„"
 _BULLETS = "•·*-–—►▶◦"
@@ -92,15 +93,16 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
         "script": unit.script,
     }
     sample = text[:200]
-    non_space = sum(1 for c in sample if not c.isspace()) or 1
-    digits = sum(1 for c in sample if c.isdigit())
+    tokens = sample.split()
+    non_space = sum(map(len, tokens)) or 1
+    digits = len(_DIGIT.findall(sample))
     out["digits"] = _bucket(digits / non_space, (0.0, 0.1, 0.3, 0.6))
     if unit.script == "latin":
-        tokens = [t for t in sample.split() if t[:1].isalpha()]
-        if tokens:
-            capital = sum(1 for t in tokens if t[:1].isupper()) / len(tokens)
+        words_ = [t for t in tokens if t[:1].isalpha()]
+        if words_:
+            capital = sum(1 for t in words_ if t[:1].isupper()) / len(words_)
             out["caps"] = _bucket(capital, (0.0, 0.3, 0.6, 0.9))
-            if len(tokens) >= 2 and all(t.isupper() for t in tokens):
+            if len(words_) >= 2 and all(t.isupper() for t in words_):
                 out["upper"] = 1.0
     if text[:1] in _QUOTES:
         out["quote_start"] = 1.0
@@ -116,7 +118,7 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
         out["slash_tail"] = 1.0  # "... Agency/Photographer": a photo credit
     if unit.date:
         out["date_line"] = 1.0
-    elif words <= 60 and any(c.isdigit() for c in sample) and find_date(sample):
+    elif words <= 60 and digits and find_date(sample):
         out["has_date"] = 1.0
     if unit.byline:
         out["byline"] = 1.0
@@ -164,7 +166,7 @@ def _headline_with_blurb(units: Sequence[Unit]) -> list[bool]:
             and 3 <= unit.words
             and not nxt.title_shaped
             and nxt.words <= 80
-            and shares_words(unit.text[:400], nxt.text[:600])
+            and unit.shares_words(nxt)
         )
     return out
 
@@ -267,11 +269,11 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
         if prev is None:
             f["first"] = 1.0
         else:
-            if unit.words <= 40 and shares_words(unit.text[:400], prev.text[:400]):
+            if unit.words <= 40 and unit.shares_words(prev):
                 f["shares_prev"] = 1.0
         if nxt is None:
             f["last"] = 1.0
-        elif unit.words <= 40 and shares_words(unit.text[:400], nxt.text[:400]):
+        elif unit.words <= 40 and unit.shares_words(nxt):
             f["shares_next"] = 1.0
         f[f"blank*w={f['blank']}|{f['w']}"] = 1.0
         if "script_change" in f:

@@ -193,6 +193,14 @@ class Unit:
         return "none" if arabic + other == 0 else ("ar" if arabic >= other else "latin")
 
     @cached_property
+    def content(self) -> frozenset[str]:
+        """The content words of its first 400 characters (what a headline and its blurb share)."""
+        return frozenset(content_words(self.text[:400]))
+
+    def shares_words(self, other: Unit) -> bool:
+        return not self.content.isdisjoint(other.content)
+
+    @cached_property
     def norm(self) -> str:
         return norm(self.text) if len(self.text) <= 2000 else self.text
 

@@ -381,7 +381,8 @@ def _pieces_of(
     else:
         pieces = iter_pieces(_counting(document.lines(), task), settings.cut_options(), removed, chrome)
     for piece in pieces:
-        yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet, kind=piece.kind, notes=piece.notes)
+        notes = [*piece.notes, *(f"{field}: {where}" for field, where in piece.evidence.items())]
+        yield _PieceRow(piece.paragraphs, piece.title, piece.date, piece.author, piece.outlet, kind=piece.kind, notes=notes)
 
 
 def _read_pieces(
