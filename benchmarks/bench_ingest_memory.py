@@ -152,10 +152,13 @@ def run_benchmark(size_mb: float, workdir: Path, baseline: Path | None = None) -
     base = measure("import", [PYTHON, "-c", "import pipeline.cli, pipeline.ingest, pipeline.store"], env)
     store = workdir / "store.sqlite"
     measures = [read, base]
-    if baseline is not None:  # the same dump through the code checked out in `baseline`, before this code (same machine, same run)
+    # the same dump through the code checked out in `baseline`, before this code (same machine, same run)
+    if baseline is not None:
         old_store = workdir / "baseline.sqlite"
         measures.append(
-            measure("baseline", pipeline_argv("ingest", str(dump), "--db", str(old_store), "--quiet", "--no-detect"), env, baseline)
+            measure(
+                "baseline", pipeline_argv("ingest", str(dump), "--db", str(old_store), "--quiet", "--no-detect"), env, baseline
+            )
         )
         old_store.unlink(missing_ok=True)
     ingest = measure(

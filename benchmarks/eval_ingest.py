@@ -338,6 +338,34 @@ def on_training_dumps(data_list: Path = DATA_LIST) -> dict[str, Score]:
     return scores
 
 
+def record(scores: dict[str, Score], data_list: Path = DATA_LIST) -> None:
+    """Write the leave-one-dump-out figures into the shipped model's metadata (segmenter.json)."""
+    from pipeline.ingest.labeller import model_folder
+
+    path = model_folder() / "segmenter.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["leave_one_dump_out"] = {
+        "data_list_sha256": hashlib.sha256(data_list.read_bytes()).hexdigest(),
+        "dumps": {
+            name: {
+                "gold": s.gold,
+                "found": s.found,
+                "glued": s.glued,
+                "split": s.split,
+                "titles_right": s.right["title"],
+                "dated": s.dated,
+                "dates_right": s.dated_right,
+                "dates_wrong": s.dates_wrong,
+                "outlets_right": s.right["outlet"],
+                "outlets_wrong": s.outlets_wrong,
+                "outlets_empty": s.outlets_empty,
+            }
+            for name, s in scores.items()
+        },
+    }
+    path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def signature(data_list: Path = DATA_LIST) -> str:
     """What a figure was measured with: the data list's hash and the shipped model's."""
     from pipeline.ingest.labeller import model_folder
@@ -354,6 +382,9 @@ def main() -> None:
     parser.add_argument("--training", action="store_true", help="the shipped model on its training dumps (training figures)")
     parser.add_argument("--only", nargs="+", help="leave out only these dumps (names of the data list)")
     parser.add_argument("--misses", action="store_true", help="also list every miss")
+    parser.add_argument(
+        "--record", action="store_true", help="store the leave-one-dump-out figures in the shipped model's metadata record"
+    )
     args = parser.parse_args()
     if args.dump_dir is not None:
         if args.gold is None:
@@ -367,6 +398,8 @@ def main() -> None:
         scores = leave_one_dump_out(names=args.only)
         title = f"leave one dump out: each dump cut by a model trained on all the others ({signature()})"
     print(table(scores, title))
+    if args.record and args.dump_dir is None and not args.training and not args.only:
+        record(scores)
     if args.misses:
         print("\n".join(scores["total"].misses))
 

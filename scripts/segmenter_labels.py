@@ -77,9 +77,9 @@ def draft(dump: TrainingDump) -> list[str]:
     pieces = gold_pieces(dump)
     owner: list[int | None] = []
     if dump.kind == "html":
+        from pipeline.ingest.chrome import ChromeFilter
         from pipeline.ingest.html import page_sequences
         from pipeline.ingest.pieces import CutOptions
-        from pipeline.ingest.chrome import ChromeFilter
 
         raw = dump.path.read_text(encoding="utf-8")
         sequences = page_sequences(raw, CutOptions(), ChromeFilter())
@@ -109,7 +109,9 @@ def draft(dump: TrainingDump) -> list[str]:
             role = "separator" if unit.chrome is not None and unit.chrome.kind in ("end", "post") else "chrome"
         elif unit.date and gold.get("date") and unit.date[:10] == str(gold["date"])[:10]:
             role = "dateline"
-        elif gold.get("author") and unit.words <= 12 and loose(str(gold["author"]).split(";")[0].split("(")[0]) in loose(unit.text):
+        elif (
+            gold.get("author") and unit.words <= 12 and loose(str(gold["author"]).split(";")[0].split("(")[0]) in loose(unit.text)
+        ):
             role = "byline"
         else:
             role = "body"

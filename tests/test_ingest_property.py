@@ -61,7 +61,12 @@ def check(text: str, options: CutOptions) -> None:
             assert DEFAULT_FILTER.match(paragraph) is None  # chrome never inside a piece
         assert piece.date is None or len(piece.date) in (10, 16)
     for record in result.removed_lines:
-        assert record.reason.startswith(("chrome:", "separator:")) or record.reason in {"no-body", "forum-reply", "forum-comment", "forum-header"}
+        assert record.reason.startswith(("chrome:", "separator:")) or record.reason in {
+            "no-body",
+            "forum-reply",
+            "forum-comment",
+            "forum-header",
+        }
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

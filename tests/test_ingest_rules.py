@@ -22,7 +22,9 @@ TEASERS = (
 
 
 def test_teasers_after_a_closing_block_are_one_piece_each():
-    pieces = cut_dump("Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + BODY + BODY.replace("Monday", "Tuesday") + TEASERS).pieces
+    pieces = cut_dump(
+        "Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + BODY + BODY.replace("Monday", "Tuesday") + TEASERS
+    ).pieces
     assert [(p.kind, p.title) for p in pieces] == [
         ("article", "Parliament meets to elect a speaker"),
         ("teaser", "Berri calls session to elect a president"),

@@ -277,7 +277,12 @@ def test_an_arabic_article_after_an_english_one_starts_a_piece_even_without_a_he
         "قالت مصادر وثيقة الصلة بمطبخ صناعة القرار الإيراني بأنّ رئيس الوزراء العراقي مصطفى الكاظمي تلقى رسالة "
         "خاصة من فريق بايدن يطلب منه نقلها الى أصدقائه في طهران، وقد قام الكاظمي بإرسال موفد عنه الى طهران.\n"
     )
-    result = cut_dump("Parliament meets to elect a speaker\n\n27 Jul 2021\n\n" + ENGLISH_BODY + ENGLISH_BODY.replace("Monday", "Tuesday") + arabic)
+    result = cut_dump(
+        "Parliament meets to elect a speaker\n\n27 Jul 2021\n\n"
+        + ENGLISH_BODY
+        + ENGLISH_BODY.replace("Monday", "Tuesday")
+        + arabic
+    )
     assert [p.script for p in result.pieces] == ["latin", "ar"]
     assert result.pieces[1].start_rule == "model:B-body" and result.pieces[1].title is None
 

@@ -10,10 +10,13 @@ The stage has small parts, each usable on its own:
 * :mod:`~pipeline.ingest.cutter` cuts a text dump into pieces
   (:func:`cut_dump`; what a piece is: :mod:`~pipeline.ingest.pieces`),
   accounting for every line, with
-  :mod:`~pipeline.ingest.lines` (line features),
-  :mod:`~pipeline.ingest.boundaries` (where pieces start),
-  :mod:`~pipeline.ingest.roles` (title, header, body) and
-  :mod:`~pipeline.ingest.metadata` (title, date, author, outlet);
+  :mod:`~pipeline.ingest.lines` (what a line looks like),
+  :mod:`~pipeline.ingest.features` (the named features of a line in its dump),
+  :mod:`~pipeline.ingest.labeller` (the trained line labeller, a CRF shipped
+  in ``model/``), :mod:`~pipeline.ingest.segmenter` (labels → pieces) and
+  :mod:`~pipeline.ingest.metadata` (title, date, author, outlet, each with
+  its evidence); :mod:`~pipeline.ingest.training` trains the labeller from
+  the labelled dumps of ``tests/data/segmenter/``;
 * :mod:`~pipeline.ingest.chrome` knows page chrome, and
   :mod:`~pipeline.ingest.gazetteer` loads the rules data (outlets,
   columnists, datelines, chrome, line words) from ``data/*.yaml``;

@@ -5,21 +5,20 @@ of ``data/chrome.yaml`` (rules are data: this module is the mechanism); nothing 
 always made of whole input lines and the removed lines can be listed and
 counted (``SegmentResult.removed_lines``).
 
-Some chrome also tells the segmenter something, which is what ``kind`` is for:
+A matching line is always removed (so a user's ``ingest.extra_chrome``
+pattern does what it says), and the rule's ``kind`` is a feature the line
+labeller (:mod:`~pipeline.ingest.features`) weighs with the lines around it:
 
 ``end``
     closes an article: "Related News", "Related Stories", "مقالات مرتبطة",
-    "Read more:", "LATEST NEWS", "Leave a Reply"... The next headline-shaped
-    line starts a new piece.
+    "Read more:", "LATEST NEWS", "Leave a Reply"... (removed as a
+    ``separator``).
 ``post``
-    a forum post ends here ("Link to comment", "Share on other sites"): the
-    next content line starts a new piece, whatever it looks like.
+    a forum post ends here ("Link to comment", "Share on other sites").
 ``thread``
-    "Recommended Posts": the posts of a forum thread start here, so what came
-    before it on the page (topic title, user name, ads) is page header.
+    "Recommended Posts": the posts of a forum thread start here.
 ``image``
-    an image placeholder ("Visual search query image"): the short line after
-    it is the image's caption, kept as metadata, not body text.
+    an image placeholder ("Visual search query image").
 ``plain``
     everything else: share buttons, reaction counters, sign-in and cookie
     banners, image file names, bare URLs, comment forms.

@@ -9,12 +9,10 @@ cut: :mod:`~pipeline.ingest.pieces`.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 
 from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter
 from pipeline.ingest.lines import iter_units, looks_hard_wrapped, split_lines
-from pipeline.ingest.segmenter import Segmenter, text_units
 from pipeline.ingest.pieces import (
     CutOptions,
     CutPiece,
@@ -23,6 +21,7 @@ from pipeline.ingest.pieces import (
     RemovedLine,
     RemovedSink,
 )
+from pipeline.ingest.segmenter import Segmenter, text_units
 
 WRAP_SAMPLE_LINES = 400
 WRAP_SAMPLE_CHARS = 1_000_000  # and no more text than this: 400 lines of a million characters are not a sample

@@ -163,7 +163,7 @@ def _headline_with_blurb(units: Sequence[Unit]) -> list[bool]:
         out.append(
             nxt is not None
             and unit.headline_candidate
-            and 3 <= unit.words
+            and unit.words >= 3
             and not nxt.title_shaped
             and nxt.words <= 80
             and unit.shares_words(nxt)

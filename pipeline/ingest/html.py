@@ -66,7 +66,6 @@ from pipeline.ingest.pieces import (
     CutPiece,
     PieceUnit,
     RemovedCounter,
-    RemovedLine,
     RemovedSink,
 )
 from pipeline.ingest.segmenter import Segmenter, text_units

@@ -1,8 +1,7 @@
 """Line features: what one line (or hard-wrapped block) of a dump looks like on its own.
 
-The cutter (:mod:`~pipeline.ingest.boundaries`) and the role assignment
-(:mod:`~pipeline.ingest.roles`) decide from these features only, so every
-decision can be explained by the shape of a line and its neighbours:
+The line labeller sees these shapes as features (:mod:`~pipeline.ingest.features`),
+beside a line's place in its dump; none of them decides alone:
 
 * *title-shaped*: 2–30 words, at most 250 characters, not ending like a
   sentence or clause (. ! , ; :), not a date or byline;

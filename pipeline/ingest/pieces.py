@@ -19,12 +19,14 @@ the entry points (:func:`cut_dump`, :func:`iter_pieces`). The work is split
 by job:
 
 * :mod:`~pipeline.ingest.lines` — what one line looks like on its own;
-* :mod:`~pipeline.ingest.boundaries` — where a new piece starts (the rules
-  and their names, ``start_rule``), streaming with a bounded lookahead;
-* :mod:`~pipeline.ingest.roles` — title, header metadata, body and trailing
-  metadata of one closed piece;
+* :mod:`~pipeline.ingest.features` and :mod:`~pipeline.ingest.labeller` —
+  each line's label (title, teaser, dateline, byline, body, chrome,
+  separator, and whether it starts a piece), from a model trained on
+  labelled dumps;
+* :mod:`~pipeline.ingest.segmenter` — pieces from the labels, streaming
+  (``start_rule`` names the label that started a piece);
 * :mod:`~pipeline.ingest.metadata` — title, date, author and outlet read off
-  those roles.
+  the labels, each with its evidence.
 
 Kinds of piece (``CutPiece.kind``, stored as ``pieces.kind``):
 

@@ -112,7 +112,7 @@ def load_data_list(path: Path, root: Path | None = None) -> list[TrainingDump]:
 
 def read_labels(path: Path) -> list[tuple[str, str]]:
     """(label, text hash) per unit, in unit order."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -291,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     trained = train(dumps, model_path)
     meta = metadata(trained, model_path)
     (args.out / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{model_path}: trained on {len(dumps)} dumps, {sum(trained['labels'].values())} units; sha256 {meta['model_sha256'][:16]}")
+    print(
+        f"{model_path}: trained on {len(dumps)} dumps, {sum(trained['labels'].values())} units; sha256 {meta['model_sha256'][:16]}"
+    )
     return 0
 
 
