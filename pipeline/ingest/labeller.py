@@ -34,6 +34,9 @@ import pycrfsuite
 from pipeline.errors import ConfigError
 from pipeline.ingest.features import FEATURE_VERSION, Features
 
+MODEL_FILE = "segmenter.crfsuite"
+META_FILE = "segmenter.json"
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -88,8 +91,6 @@ def model_folder() -> Path:
 @lru_cache(maxsize=4)
 def load_labeller(path: str | None = None) -> Labeller:
     """The shipped labeller (or the model file at `path`, with its ``.json`` beside it when there is one)."""
-    from pipeline.ingest.training import META_FILE, MODEL_FILE
-
     model = Path(path) if path else model_folder() / MODEL_FILE
     meta_path = model.with_suffix(".json") if path else model_folder() / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else None

@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter
 from pipeline.ingest.features import sequence_features
@@ -87,22 +86,6 @@ def windows(units: Iterable[Unit], max_chars: int = 1_000_000) -> Iterator[list[
 def sequence_context(previous: list[Unit], units: list[Unit]) -> list[Unit]:
     """The units before a window that its features may look at."""
     return previous[-CONTEXT_UNITS:] if units else []
-
-
-def document_sequences(path: Path, gazetteer: Gazetteer, options: CutOptions | None = None) -> list[list[Unit]]:
-    """The unit sequences of one file as ingest labels them: windows of a text dump, the containers of an HTML page."""
-    from pipeline.ingest.html import page_sequences
-    from pipeline.ingest.readers import read_source
-
-    options = options or CutOptions(gazetteer=gazetteer)
-    chrome = ChromeFilter(gazetteer=gazetteer)
-    sequences: list[list[Unit]] = []
-    for document in read_source(path):
-        if document.kind == "html":
-            sequences += [units for _, units in page_sequences(document.text, options, chrome)]
-        elif document.segment:
-            sequences += list(windows(text_units(document.lines(), options, chrome), options.max_piece_chars))
-    return sequences
 
 
 def tag_sequence(labeller: Labeller, units: list[Unit], gazetteer: Gazetteer, before: list[Unit]) -> list[Tag]:

@@ -41,9 +41,15 @@ from typing import Any
 import pycrfsuite
 import yaml
 
+from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.features import FEATURE_VERSION, Features, sequence_features
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
+from pipeline.ingest.html import page_sequences
+from pipeline.ingest.labeller import META_FILE, MODEL_FILE
 from pipeline.ingest.lines import Unit
+from pipeline.ingest.pieces import CutOptions
+from pipeline.ingest.readers import read_source
+from pipeline.ingest.segmenter import sequence_context, text_units, windows
 
 ROLES = ("title", "teaser", "dateline", "byline", "body", "chrome", "separator")
 STARTS = ("B-title", "B-teaser", "B-dateline", "B-byline", "B-body")
@@ -58,8 +64,6 @@ TRAINER_PARAMS: dict[str, Any] = {
 AUGMENT_SEQUENCES = 80
 AUGMENT_SEED = 21
 HEADLESS_SHARE = 0.5
-MODEL_FILE = "segmenter.crfsuite"
-META_FILE = "segmenter.json"
 
 
 def text_hash(text: str) -> str:
@@ -134,10 +138,21 @@ def write_labels(path: Path, units: Sequence[Unit], labels: Sequence[str], comme
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
+def document_sequences(path: Path, gazetteer: Gazetteer, options: CutOptions | None = None) -> list[list[Unit]]:
+    """The unit sequences of one file as ingest labels them: windows of a text dump, the containers of an HTML page."""
+    options = options or CutOptions(gazetteer=gazetteer)
+    chrome = ChromeFilter(gazetteer=gazetteer)
+    sequences: list[list[Unit]] = []
+    for document in read_source(path):
+        if document.kind == "html":
+            sequences += [units for _, units in page_sequences(document.text, options, chrome)]
+        elif document.segment:
+            sequences += list(windows(text_units(document.lines(), options, chrome), options.max_piece_chars))
+    return sequences
+
+
 def dump_sequences(dump: TrainingDump, gazetteer: Gazetteer = DEFAULT) -> list[list[Unit]]:
     """The unit sequences the labeller sees for this dump, as ingest would cut them (windows or HTML containers)."""
-    from pipeline.ingest.segmenter import document_sequences
-
     return document_sequences(dump.path, gazetteer)
 
 
@@ -145,8 +160,6 @@ def labelled_sequences(
     dump: TrainingDump, gazetteer: Gazetteer = DEFAULT
 ) -> Iterator[tuple[list[Unit], list[Features], list[str]]]:
     """(units, features, labels) per sequence of the dump; fails when the labels no longer fit its units."""
-    from pipeline.ingest.segmenter import sequence_context
-
     labels = read_labels(dump.labels)
     sequences = dump_sequences(dump, gazetteer)
     total = sum(len(s) for s in sequences)
