@@ -120,6 +120,7 @@ class Segmenter:
         self.header: list[tuple[Unit, Tag]] = []
         self.previous: CutPiece | None = None
         self.pending_start = False  # the model started a piece on a line a chrome rule removes: the next line starts it
+        self.in_container = False  # reading one HTML article container
 
     def run(self, units: Iterable[Unit]) -> Iterator[CutPiece]:
         previous: list[Unit] = []
@@ -134,13 +135,15 @@ class Segmenter:
             yield from self._unit(unit, tag)
 
     def container(self, units: list[Unit]) -> Iterator[CutPiece]:
-        """The pieces of one HTML container: its first line starts a piece, the labeller may find more in it."""
+        """The pieces of one HTML container: its first line starts a piece; inside it only teasers of a list start more."""
         yield from self.close()
         self.header = []
+        self.in_container = True
         tags = tag_sequence(self.labeller, units, self.options.gazetteer, [])
         for unit, tag in zip(units, tags, strict=True):
             yield from self._unit(unit, tag)
         yield from self.close()
+        self.in_container = False
 
     def _unit(self, unit: Unit, tag: Tag) -> Iterator[CutPiece]:
         role = tag.role
@@ -158,7 +161,7 @@ class Segmenter:
                     self.open.chars += len(unit.text)
             self.header = [*self.header[-(HEADER_UNITS - 1) :], (unit, tag)]
             return
-        if self._starts(tag) or self.pending_start:
+        if self._starts(tag) or (self.pending_start and not self.in_container):
             self.pending_start = False
             yield from self.close()
             self.open = _Open(tag, self.header)
@@ -175,8 +178,8 @@ class Segmenter:
     def _starts(self, tag: Tag) -> bool:
         if self.open is None:
             return True
-        if not tag.starts:
-            return False
+        if not tag.starts or (self.in_container and tag.role != "teaser"):
+            return False  # the markup says where an article ends: inside it, only a list of teasers is cut
         return self.open.has_body or tag.role in ("title", "teaser", "body")
 
     def close(self) -> Iterator[CutPiece]:
