@@ -28,7 +28,20 @@ from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, Pipe
 from pipeline.files import file_kind, path_text
 from pipeline.progress import Reporter
 
-VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "store", "config"]
+VERB_ORDER = [
+    "run",
+    "ingest",
+    "detect",
+    "translate",
+    "diagnose",
+    "align",
+    "evaluate",
+    "export",
+    "status",
+    "store",
+    "model",
+    "config",
+]
 
 
 class _OrderedGroup(TyperGroup):
@@ -723,6 +736,82 @@ def store_copy(
             where = dst.location
     if not quiet:
         _print(f"copied into {path_text(where)}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
+
+
+model_app = typer.Typer(
+    name="model",
+    help=(
+        "Get a translation checkpoint the pipeline loads: `pipeline model fetch` on a machine with network, "
+        "`pipeline model convert DIR` for a folder that only has pickle weights."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(model_app)
+
+
+@model_app.command("fetch")
+def model_fetch(
+    name: Annotated[
+        str | None, typer.Argument(metavar="[HUB_ID]", help="The checkpoint; default: model.name (Helsinki-NLP/opus-mt-ar-en).")
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", metavar="DIR", help="Where to put it; default: models/NAME (found there by later runs)."),
+    ] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite the model already in DIR.")] = False,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download a checkpoint exactly as a run resolves it (safetensors only) into a folder of its own.
+
+    The pinned revision, the hub's safetensors conversion and the weight digests
+    are those a run would use; the folder records the hub id and commit
+    (.pipeline-source.json), so translations made from it name them. Copy the
+    folder to a machine without network and run there with no flags (models/NAME)
+    or with --model DIR.
+
+    Example:  pipeline model fetch --to models/opus-mt-ar-en
+    """
+    from pipeline.translate.local_copy import fetch_model
+    from pipeline.translate.settings import TranslatorSettings
+
+    with _errors():
+        cfg = build_config(config, sets, model=name)
+        settings = TranslatorSettings.from_config(cfg)
+        target = to if to is not None else Path(settings.model.local_dir or "models") / settings.model.name.rsplit("/", 1)[-1]
+        model = fetch_model(settings, target, replace_existing=replace)
+    if not quiet:
+        _print(f"{model.describe()} is in {path_text(model.path)}")
+        _print(
+            f"next: pipeline run INPUT... --model {path_text(model.path)}  (or copy the folder to models/ on the machine that runs it)"
+        )
+
+
+@model_app.command("convert")
+def model_convert(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A checkpoint folder with pytorch_model.bin and config.json.")],
+    to: Annotated[
+        Path | None, typer.Option("--to", metavar="DIR", help="Write a new folder instead of adding model.safetensors to DIR.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Turn a checkpoint's pickle weights into model.safetensors, which the pipeline loads.
+
+    The pickle is read with torch's weights_only loader (tensors only: no code
+    in the file runs), saved through the architecture config.json names, and read
+    back: every weight must come back equal, or nothing is written.
+
+    Example:  pipeline model convert models/opus-mt-ar-en
+    """
+    from pipeline.translate.to_safetensors import convert_to_safetensors
+
+    with _errors():
+        out = convert_to_safetensors(folder, to)
+    if not quiet:
+        _print(f"wrote {path_text(out / 'model.safetensors')} (every weight checked against the pickle)")
+        _print(f"next: pipeline run INPUT... --model {path_text(out)}")
 
 
 @app.command("config")
