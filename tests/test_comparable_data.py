@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.cutter import split_paragraphs
 from pipeline.ingest.readers import read_source
-from pipeline.ingest.settings import IngestSettings
 
 HERE = Path(__file__).resolve().parent / "data" / "comparable"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "comparable"
@@ -141,20 +139,22 @@ def test_both_files_hold_every_piece_once_and_differ_only_in_the_arabic_translat
 
 @needs_pieces
 @pytest.mark.parametrize("name", ["pieces-careful.jsonl", "pieces-weak.jsonl"])
-def test_every_arabic_translation_pairs_paragraph_by_paragraph_as_the_pipeline_reads_it(name):
-    """The reader takes every line, and each translation has as many paragraphs as the piece the pipeline cuts."""
+def test_every_arabic_translation_has_the_paragraphs_of_its_piece(name):
+    """The reader takes every line; the i-th paragraph of a translation translates the i-th of the Arabic.
+
+    Paragraphs as the pipeline cuts a JSONL piece (split_paragraphs), before
+    any chrome rule drops one: which lines are chrome is the ingest's
+    judgement and may change, the correspondence of the data may not.
+    """
     assert PIECES is not None
-    settings = IngestSettings()
-    chrome = ChromeFilter(settings.extra_chrome, gazetteer=settings.rules())
     documents = read_source(PIECES / name)
     assert len(documents) == len(GOLD["arabic"]) + len(GOLD["english"])
     mismatched = []
     for document in documents:
         if document.lang != "ar":
             continue
-        assert document.translation and document.model in ("careful", "weak-mt"), document.input_id
-        source, _ = split_paragraphs(document.text, chrome)
-        assert isinstance(document.translation, str)
+        assert isinstance(document.translation, str) and document.model in ("careful", "weak-mt"), document.input_id
+        source, _ = split_paragraphs(document.text)
         target, _ = split_paragraphs(document.translation)
         if len(source) != len(target):
             mismatched.append(f"{document.input_id}: {len(source)} Arabic paragraphs, {len(target)} translated")

@@ -34,8 +34,13 @@ PIECE_KEYS = ("id", "lang", "title", "date", "outlet", "text")
 
 
 def paragraphs(text: str) -> list[str]:
-    """Paragraphs are separated by one blank line (or more)."""
-    return [p.strip() for p in text.strip().split("\n\n") if p.strip()]
+    """Every non-empty line is a paragraph (written out with a blank line between paragraphs).
+
+    A line of page chrome ("A +A -", a byline, a list item) is a paragraph of
+    its own, so the i-th paragraph of a translation always translates the
+    i-th paragraph of the Arabic, however a reader groups lines.
+    """
+    return [line.strip() for line in text.strip().splitlines() if line.strip()]
 
 
 def normalised(text: str) -> str:
