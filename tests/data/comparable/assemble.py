@@ -47,6 +47,10 @@ def normalised(text: str) -> str:
     return "\n\n".join(paragraphs(text))
 
 
+def as_on_page(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
 class StoryError(ValueError):
     pass
 
@@ -89,7 +93,12 @@ def jsonl_line(piece: dict[str, Any], kind: str | None) -> str:
         value = piece.get(key)
         if value is None or value == "":
             continue
-        out[key] = normalised(value) if key == "text" else str(value)
+        if key == "text":
+            # An Arabic piece: one paragraph per line, so its translations correspond line by line;
+            # an English piece keeps the page's own line shape (blank lines, hard wrapping).
+            out[key] = normalised(value) if piece["lang"] == "ar" else as_on_page(value)
+        else:
+            out[key] = str(value)
     if kind:
         out["translation"] = normalised(piece[kind])
         out["model"] = "careful" if kind == "careful" else "weak-mt"
