@@ -100,6 +100,16 @@ def test_the_gold_agrees_with_the_event_labels():
         assert {en for a, en in pairs if a == ar} == others, ar
 
 
+def test_the_set_is_large_enough_to_measure_on_stories_it_never_saw():
+    """Issue 22's floor: 60 covered Arabic pieces, 20 uncovered, 40 same-thread near misses, 15 stories."""
+    covered = sum(1 for ens in GOLD["expected"].values() if ens)
+    assert covered >= 60
+    assert len(GOLD["arabic"]) - covered >= 20
+    assert len(GOLD["must_not_match"]) >= 40
+    assert len(GOLD["stories"]) >= 15
+    assert max(len(ids) for ids in GOLD["stories"].values()) < len(GOLD["arabic"]) / 3, "one story dominates the set"
+
+
 def test_every_piece_has_its_source_recorded():
     rows = {}
     for line in SOURCES.splitlines():

@@ -217,9 +217,74 @@ def write_sources(path: Path, stories: list[dict[str, Any]], rows: list[tuple[st
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+COUNTS_START, COUNTS_END = "<!-- counts:start -->", "<!-- counts:end -->"
+
+
+def counts_table(gold: dict[str, Any], folder: Path) -> str:
+    """The set's size by story, by year of the event and by kind of date, as a Markdown block."""
+    pieces = {}
+    path = folder / "pieces-careful.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            pieces[row["id"]] = row
+    story_of = {pid: sid for sid, ids in gold["stories"].items() for pid in ids}
+    near = {sid: 0 for sid in gold["stories"]}
+    for pair in gold["must_not_match"]:
+        near[pair["story"]] += 1
+    rows = [
+        "| story | Arabic covered | Arabic uncovered | English | same-thread other-event pairs | Arabic outlets |",
+        "|---|---|---|---|---|---|",
+    ]
+    for sid, ids in gold["stories"].items():
+        ar = [p for p in ids if p in gold["expected"]]
+        covered = sum(1 for p in ar if gold["expected"][p])
+        outlets = len({pieces[p]["outlet"] for p in ar})
+        rows.append(f"| {sid} | {covered} | {len(ar) - covered} | {len(ids) - len(ar)} | {near[sid]} | {outlets} |")
+    covered = sum(1 for e in gold["expected"].values() if e)
+    rows.append(
+        f"| **all** | **{covered}** | **{len(gold['arabic']) - covered}** | **{len(gold['english'])}** | "
+        f"**{len(gold['must_not_match'])}** | **{len({pieces[p]['outlet'] for p in gold['arabic']})}** |"
+    )
+
+    def year(pid: str) -> str:
+        date = gold["events"][gold["piece_events"][pid][0]]["date"]
+        return date[:4] if date else "undated"
+
+    years: dict[str, list[int]] = {}
+    for pid in gold["arabic"] + gold["english"]:
+        years.setdefault(year(pid), [0, 0])[0 if pid in gold["expected"] else 1] += 1
+    by_year = ", ".join(f"{y}: {a} ar / {e} en" for y, (a, e) in sorted(years.items()))
+    dated = [sum(1 for p in gold[lang] if "date" in pieces[p]) for lang in ("arabic", "english")]
+    short = sum(1 for p in gold["arabic"] if len(pieces[p]["text"]) < 400)
+    lines = [
+        COUNTS_START,
+        *rows,
+        "",
+        f"By year of the event: {by_year}.",
+        f"Pieces with a `date`: {dated[0]} of {len(gold['arabic'])} Arabic, {dated[1]} of {len(gold['english'])} English "
+        '(the others are undated, as the page gave no date of its own; many say "on Wednesday" or "yesterday" in the text).',
+        f"Short Arabic pieces (under 400 characters: teasers, one-paragraph reports): {short}. "
+        f"Stories: {len(gold['stories'])}; outlets: {len({pieces[p]['outlet'] for p in pieces})}; "
+        f"story of every piece: `stories` in gold-pairs.json ({len(story_of)} pieces).",
+        COUNTS_END,
+    ]
+    return "\n".join(lines)
+
+
+def write_counts(folder: Path, gold: dict[str, Any]) -> None:
+    readme = folder / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if COUNTS_START in text and COUNTS_END in text:
+        head, rest = text.split(COUNTS_START, 1)
+        tail = rest.split(COUNTS_END, 1)[1]
+        readme.write_text(head + counts_table(gold, folder) + tail, encoding="utf-8")
+
+
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
     gold = build(folder)
+    write_counts(folder, gold)
     covered = sum(1 for e in gold["expected"].values() if e)
     print(
         f"{len(gold['stories'])} stories, {len(gold['arabic'])} Arabic ({covered} covered, {len(gold['arabic']) - covered} uncovered), "
