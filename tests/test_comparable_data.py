@@ -1,11 +1,9 @@
 """The comparable-news set (tests/data/comparable) holds together: what the aligner is fitted and scored on.
 
-The gold (gold-pairs.json) and the sources (SOURCES.md) are in the repository
-and are always checked. The pieces themselves (pieces-careful.jsonl,
-pieces-weak.jsonl) are third-party news text and stay out of git, as
-../shared's data does: they are read from ../shared/data/comparable when it
-exists, else from tests/data/comparable where they were built; without
-either, the checks that need them are skipped (and say so).
+The gold (gold-pairs.json), the sources (SOURCES.md), the story files the set
+is assembled from (stories/*.yaml) and the pieces (pieces-careful.jsonl,
+pieces-weak.jsonl: excerpts of public news pages, each source recorded, kept
+for research and testing) all live beside the tests and are always checked.
 """
 
 from __future__ import annotations
@@ -21,27 +19,14 @@ from pipeline.ingest.cutter import split_paragraphs
 from pipeline.ingest.readers import read_source
 
 HERE = Path(__file__).resolve().parent / "data" / "comparable"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "comparable"
 GOLD = json.loads((HERE / "gold-pairs.json").read_text(encoding="utf-8"))
 SOURCES = (HERE / "SOURCES.md").read_text(encoding="utf-8")
 
 
-def _pieces_folder() -> Path | None:
-    for folder in (SHARED, HERE):
-        if (folder / "pieces-careful.jsonl").is_file() and (folder / "pieces-weak.jsonl").is_file():
-            return folder
-    return None
-
-
-PIECES = _pieces_folder()
-needs_pieces = pytest.mark.skipif(
-    PIECES is None,
-    reason="the pieces (third-party text, not in git) are in neither ../shared/data/comparable nor tests/data/comparable",
-)
+PIECES = HERE
 
 
 def _lines(name: str) -> list[dict]:
-    assert PIECES is not None
     return [json.loads(line) for line in (PIECES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -126,7 +111,6 @@ def test_every_piece_has_its_source_recorded():
 # -- the pieces, where they are ------------------------------------------------------------------
 
 
-@needs_pieces
 def test_both_files_hold_every_piece_once_and_differ_only_in_the_arabic_translations():
     careful, weak = _lines("pieces-careful.jsonl"), _lines("pieces-weak.jsonl")
     for rows in (careful, weak):
@@ -147,7 +131,6 @@ def test_both_files_hold_every_piece_once_and_differ_only_in_the_arabic_translat
             assert "translation" not in row and "translation" not in other
 
 
-@needs_pieces
 @pytest.mark.parametrize("name", ["pieces-careful.jsonl", "pieces-weak.jsonl"])
 def test_every_arabic_translation_has_the_paragraphs_of_its_piece(name):
     """The reader takes every line; the i-th paragraph of a translation translates the i-th of the Arabic.
@@ -171,7 +154,6 @@ def test_every_arabic_translation_has_the_paragraphs_of_its_piece(name):
     assert not mismatched, mismatched
 
 
-@needs_pieces
 def test_dates_are_iso_and_texts_are_real_lengths():
     for row in _lines("pieces-careful.jsonl"):
         if "date" in row:
