@@ -195,7 +195,7 @@ def write_sources(path: Path, stories: list[dict[str, Any]], rows: list[tuple[st
         "",
         "Every piece is an excerpt (its first paragraphs, or the whole of a short piece) of a public news page or of a",
         "public repository of scraped articles, kept for research and testing only; the text stays its publisher's.",
-        "It is not committed (see README.md); this list says where each piece came from so it can be checked and rebuilt.",
+        "This list says where each piece came from, so it can be checked and rebuilt.",
         "The translations beside the Arabic pieces were written for this set.",
         "`date` is the publication date where the page, its URL or its dateline gives it (`date_basis`); empty: undated.",
         "",
