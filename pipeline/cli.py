@@ -539,6 +539,14 @@ def evaluate(
             help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.",
         ),
     ] = None,
+    refs: Annotated[
+        str | None,
+        typer.Option(
+            "--refs",
+            metavar="imported|annotations",
+            help="Store mode: score against imported references, or the reviewers' corrections (post-edits; evaluate.refs).",
+        ),
+    ] = None,
     systems: Annotated[
         str | None,
         typer.Option(
@@ -556,6 +564,7 @@ def evaluate(
 
     Files:  pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
     Store:  pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
+    Reviewers' post-edits:  pipeline evaluate --db pipeline.sqlite --refs annotations
     (without --ref/--hyp the store's translations are scored, one piece a segment,
     against references imported for their pieces). Exit codes: 0 scored,
     2 bad options, no store, or nothing to score (no reference, nothing
@@ -581,6 +590,7 @@ def evaluate(
                 "evaluate.paired_ar_n": paired_ar_n,
                 "evaluate.baseline": baseline,
                 "evaluate.store_systems": systems,
+                "evaluate.refs": refs,
             },
         )
         if ref or hyp:
@@ -613,6 +623,23 @@ def evaluate(
         sys.stdout.write(payload + "\n")
     else:
         print_result(result, stdout)
+        if result.reviews is not None:
+            for line in _review_lines(result.reviews):
+                _print(line)
+
+
+def _review_lines(reviews: dict[str, Any]) -> list[str]:
+    """HTER and the rank correlations with reviewers' ratings, as lines (the JSON has every figure)."""
+    lines = [f"references: {reviews['references']} ({reviews['post_edits']} pieces)"]
+    for system, hter in reviews["hter"].items():
+        lines.append(f"HTER {system}: {hter['hter']:.2f} on {hter['pieces']} post-edits of its own output  {hter['signature']}")
+    for system, ratings in reviews["correlation"].items():
+        for rating, measures in ratings.items():
+            said = ", ".join(
+                f"{name} {'n/a' if m['rho'] is None else format(m['rho'], '.2f')} (n={m['n']})" for name, m in measures.items()
+            )
+            lines.append(f"Spearman rho with {rating} ({system}): {said}")
+    return lines
 
 
 @app.command()
@@ -677,6 +704,19 @@ def status(
             where = store.location
             counts = store.counts().model_dump()
             pieces = store.load_pieces()
+            judgements = store.judgements() if counts["annotations"] else []
+    reviews: dict[str, Any] = {}
+    if judgements:  # what reviewers said: their pairs' states and how far they agree (pipeline/annotations/reviews.py)
+        from collections import Counter
+
+        from pipeline.annotations.reviews import agreement, pair_reviews
+
+        states = Counter(r.state for r in pair_reviews(judgements).values())
+        reviews = {
+            "current_judgements": len(judgements),
+            "pairs": dict(sorted(states.items())),
+            "agreement": agreement(judgements),
+        }
     limit = limit if limit is not None else (len(pieces) if as_json else 50)
     shown = pieces[: max(limit, 0)]
     if as_json:
@@ -692,6 +732,8 @@ def status(
             }
             for p in shown
         ]
+        if reviews:
+            counts["reviews"] = reviews
         sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
         return
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
@@ -699,6 +741,10 @@ def status(
         summary.add_row(
             Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
         )
+    if reviews:
+        states = ", ".join(f"{state} {n}" for state, n in reviews["pairs"].items()) or "none"
+        summary.add_row(Text("reviews"), Text(f"{reviews['current_judgements']} current judgements; pairs {states}"))
+        summary.add_row(Text("reviewer agreement"), Text(_agreement_line(reviews["agreement"]).removeprefix("agreement: ")))
     stdout.print(summary)
     if not shown:
         return
