@@ -742,8 +742,8 @@ def status(
             Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
         )
     if reviews:
-        states = ", ".join(f"{state} {n}" for state, n in reviews["pairs"].items()) or "none"
-        summary.add_row(Text("reviews"), Text(f"{reviews['current_judgements']} current judgements; pairs {states}"))
+        said = ", ".join(f"{state} {n}" for state, n in reviews["pairs"].items()) or "none"
+        summary.add_row(Text("reviews"), Text(f"{reviews['current_judgements']} current judgements; pairs {said}"))
         summary.add_row(Text("reviewer agreement"), Text(_agreement_line(reviews["agreement"]).removeprefix("agreement: ")))
     stdout.print(summary)
     if not shown:

@@ -234,7 +234,7 @@ def _counts(data: ExportData) -> list[tuple[str, int | str]]:
     by_lang: dict[str, int] = {}
     for v in data.pieces:
         by_lang[v.piece.lang or "unknown"] = by_lang.get(v.piece.lang or "unknown", 0) + 1
-    rows = [(f"pieces in {lang}", n) for lang, n in sorted(by_lang.items())]
+    rows: list[tuple[str, int | str]] = [(f"pieces in {lang}", n) for lang, n in sorted(by_lang.items())]
     rows.append(("translated", sum(1 for v in data.pieces if v.piece.lang != "en" and v.piece.translation)))
     rows.append(("pending", sum(1 for v in data.pieces if v.piece.status == "pending")))
     rows.append(("matches", len(data.matches)))
