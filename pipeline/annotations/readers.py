@@ -320,8 +320,8 @@ def _judged(
         verdict = VERDICTS.get(choice.strip().lower()) if choice else None
         if choice and verdict is None:
             raise ValueError(f"unknown same-event choice {choice!r}")
-        if verdict == "different" and choice and choice.lower() == "no english coverage" and not claim.get("target_id"):
-            verdict = None  # no English piece was shown: the reviewer confirms there is none
+        if not claim.get("target_id"):
+            verdict = None  # no English piece was shown: a verdict judges no pair (the choice is kept as said)
         translation = data.get("translation") if isinstance(data.get("translation"), str) else None
         judgement = Judgement(
             tool=tool,
