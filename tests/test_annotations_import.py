@@ -245,3 +245,28 @@ def test_an_unreadable_file_is_named_and_the_others_are_imported(tmp_path, conte
     assert run.exit_code == EXIT_INPUT_ERRORS
     assert run.messages[0].startswith(f"{bad}")
     assert run.reports["annotations"].files[1].imported == 1
+
+
+def test_a_schema_4_store_is_migrated_and_gets_its_identity_at_its_next_writing_run(store_location):
+    """Migration 5 adds the annotation tables to an older store in place; its rows stay as they were."""
+    from test_store_external import store_at_version
+
+    now = "2024-01-01T00:00:00+00:00"
+    store_at_version(
+        store_location,
+        4,
+        {
+            "runs": [{"id": 1, "command": "run old/", "started_at": now, "status": "completed"}],
+            "pieces": [{"id": "p-old", "text": "نص", "status": "pending", "created_at": now, "lang": "ar"}],
+        },
+    )
+    with open_store(store_location) as store:
+        assert store.schema_version == 5
+        assert [r.command for r in store.runs()] == ["run old/"] and store.piece_ids() == {"p-old"}
+        assert store.judgements() == [] and store.last_calibration() is None
+        assert store.identity() is None  # tasks exported now carry none, and are refused on import, saying why
+        store.start_run("align")
+        identity = store.identity()
+        assert identity is not None
+        store.start_run("export")
+        assert store.identity() == identity  # made once

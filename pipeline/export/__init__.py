@@ -56,6 +56,9 @@ class ExportSettings(Settings):
     """Which files: jsonl, labelstudio, doccano, tmx, csv, html, or all (`--format` sets it)."""
     labelstudio_unmatched: bool = True
     """Also make Label Studio tasks for translations with no English coverage."""
+    labelstudio_near_miss_floor: float = Field(0.05, ge=0.0, le=1.0)
+    """A task for a translation without coverage shows the aligner's nearest candidate when it scored at least this, so
+    a reviewer can say the aligner missed it (a pair judged the same event becomes a reviewed match)."""
     tmx_include_titles: bool = True
     """Titles are translated sentences too: put them in pairs.tmx."""
     report_page_size: int = Field(100, ge=1)
@@ -140,7 +143,9 @@ def _writers(
 
     return {
         "jsonl": lambda d, o: write_jsonl(kept(d), o),
-        "labelstudio": lambda d, o: write_labelstudio(kept(d), o, settings.labelstudio_unmatched),
+        "labelstudio": lambda d, o: write_labelstudio(
+            kept(d), o, settings.labelstudio_unmatched, settings.labelstudio_near_miss_floor
+        ),
         "doccano": lambda d, o: write_doccano(kept(d), o),
         "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles),
         "csv": lambda d, o: write_csv(kept(d), o),

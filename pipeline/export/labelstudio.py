@@ -176,18 +176,22 @@ def unmatched_task(view: PieceView, identity: StoreIdentity | None = None, near:
     }
 
 
-def build_tasks(data: ExportData, include_unmatched: bool = True) -> list[dict[str, Any]]:
+def build_tasks(data: ExportData, include_unmatched: bool = True, near_floor: float = 0.05) -> list[dict[str, Any]]:
+    """Tasks for every match and (`include_unmatched`) every translation without one, with its nearest candidate
+    when that scored at least `near_floor`."""
     by_id = {v.piece.id: v for v in data.pieces}
     tasks = [match_task(m, by_id[m.match.source_id], data.identity) for m in data.matches]
     if include_unmatched:
-        tasks += [
-            unmatched_task(v, data.identity, by_id.get(v.near_id) if v.near_id else None) for v in data.unmatched_translations
-        ]
+        for v in data.unmatched_translations:
+            near = by_id.get(v.near_id) if v.near_id and v.near_score is not None and v.near_score >= near_floor else None
+            tasks.append(unmatched_task(v, data.identity, near))
     return tasks
 
 
-def write_labelstudio(data: ExportData, out: OutputDir, include_unmatched: bool = True) -> dict[str, Path]:
-    tasks = build_tasks(data, include_unmatched)
+def write_labelstudio(
+    data: ExportData, out: OutputDir, include_unmatched: bool = True, near_floor: float = 0.05
+) -> dict[str, Path]:
+    tasks = build_tasks(data, include_unmatched, near_floor)
     return {
         "labelstudio.json": out.write_text("labelstudio.json", json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"),
         "labelstudio_config.xml": out.write_text("labelstudio_config.xml", LABEL_CONFIG),
