@@ -21,6 +21,8 @@ def reviewed_matches(
     store: Store, settings: AlignSettings, confirmed: Mapping[tuple[str, str], Mapping[str, str]]
 ) -> list[Match]:
     """A match for every confirmed pair (`confirmed[(source, target)]`: reviewer → verdict) the store has no match for."""
+    if not confirmed:
+        return []  # the common case: no reviewer has confirmed a pair, and the matches need not be read
     matched = {(m.source_id, m.target_id) for m in store.load_matches()}
     wanted = sorted(pair for pair in confirmed if pair not in matched)
     if not wanted:
