@@ -52,6 +52,9 @@ class EvaluateSettings(Settings):
     store_systems: Literal["current", "all"] = "current"
     """Store mode: each piece's current model translation, or 'all' models in the cache (`--systems`); every
     external system's translations are scored in both."""
+    refs: Literal["imported", "annotations"] = "imported"
+    """Store mode: score against imported references, or against the reviewers' corrections (post-edits, `--refs
+    annotations`: TER against a system's own post-edits is HTER; rank correlations with the reviewers' ratings)."""
     store_text: Literal["readable", "raw"] = "readable"
     """Store mode: score the readable form of the stored translations, or the raw output as each system wrote it
     (escapes and Moses spacing as they came: what published scores of those outputs were computed on)."""
