@@ -877,6 +877,8 @@ def model_convert(
     if not quiet:
         _print(f"wrote {path_text(out / 'model.safetensors')} (every weight checked against the pickle)")
         _print(f"next: pipeline run INPUT... --model {path_text(out)}")
+
+
 annotations_app = typer.Typer(
     name="annotations",
     help="Reviewers' judgements back from Label Studio and doccano: `pipeline annotations import EXPORT.json`.",
@@ -983,9 +985,10 @@ def show_config(
     with _errors():
         cfg = build_config(config, sets, db=db, out=out, model=model)
         cfg.check_sections(sections())
-        sys.stdout.write(
-            render_yaml(sections(), cfg, header=f"# The configuration a run would use ({cfg.where} over the defaults).\n")
-        )
+        text = render_yaml(sections(), cfg, header=f"# The configuration a run would use ({cfg.where} over the defaults).\n")
+        for message in cfg.warnings:
+            Reporter(quiet=False).warn(message)
+        sys.stdout.write(text)
 
 
 def main() -> None:

@@ -30,10 +30,10 @@ import os
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
 from pipeline.files import FileTooLarge, NotRegularFile, read_bounded
@@ -50,6 +50,17 @@ class Settings(BaseModel):
     """Base of every section's settings: unknown keys are rejected; field docstrings are the documentation."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=(), use_attribute_docstrings=True)
+
+    retired: ClassVar[Mapping[str, str]] = {}
+    """Keys the section once had, with what replaced them: an old config naming one keeps working (the key is
+    ignored, and :meth:`Config.section` says so in one warning line) instead of being refused as a typo."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and cls.retired and any(key in cls.retired for key in data):
+            return {key: value for key, value in data.items() if key not in cls.retired}
+        return data
 
 
 class StoreSettings(Settings):
@@ -155,6 +166,7 @@ class Config:
     def __init__(self, raw: dict[str, Any] | None = None, path: Path | None = None):
         self.raw: dict[str, Any] = raw or {}
         self.path = path
+        self.warnings: list[str] = []  # one line each: retired keys the configuration still names (the CLI prints them)
 
     @classmethod
     def load(
@@ -197,6 +209,12 @@ class Config:
         body = self.raw.get(name)
         if body is not None and not isinstance(body, dict):
             raise ConfigError(f"{self.where}: section '{name}' must be a mapping of keys, not {type(body).__name__}")
+        retired = getattr(model, "retired", {})
+        for key in body or {}:
+            if key in retired:
+                message = f"{self.where}: {name}.{key} no longer has an effect ({retired[key]}); remove it from the config"
+                if message not in self.warnings:
+                    self.warnings.append(message)
         try:
             return model.model_validate(body or {})
         except ValidationError as exc:

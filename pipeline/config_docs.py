@@ -91,6 +91,10 @@ def render_markdown(sections: Mapping[str, type[BaseModel]]) -> str:
     for section, model in sections.items():
         out += ["", f"## `{section}`", "", _first_paragraph(model.__doc__), "", "| key | default | meaning |", "|---|---|---|"]
         out += _markdown_rows(model, model().model_dump(mode="json"), "")
+        retired = getattr(model, "retired", {})
+        if retired:
+            out += ["", "Retired keys (an old config naming one still runs; the key is ignored, with one warning line):", ""]
+            out += [f"- `{section}.{key}`: {why}" for key, why in retired.items()]
     return "\n".join(out) + "\n"
 
 

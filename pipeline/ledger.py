@@ -73,6 +73,8 @@ def execute(
     if writes_files:
         OutputDir(out)  # an output folder we cannot write is reported now, not after hours of translation
     settings = [stage.settings(config) for stage in stages]  # every section is validated before any work
+    for message in config.warnings:
+        reporter.warn(message)
     # A run of read-only stages (export alone) is a reader, like `status`: it takes no run lock and
     # records no run (a 'running' row without the lock would be taken for a killed run), so it works
     # beside a writing run, and it reads one snapshot, so its files and summary.json agree.

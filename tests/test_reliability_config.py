@@ -98,3 +98,23 @@ def test_an_invalid_regular_expression_in_extra_chrome_names_the_key(tmp_path):
         proc.returncode == 2 and "ingest.extra_chrome" in proc.stderr and "'[a-' is not a valid regular expression" in proc.stderr
     )
     assert counts(db) == before
+
+
+def test_a_config_naming_a_retired_ingest_key_still_runs_with_one_warning_line(tmp_path):
+    """script_switch_words, forum_min_words and teaser_min_items went with the rule cutter: an old config keeps working."""
+    config = tmp_path / "old.yaml"
+    config.write_text("ingest:\n  script_switch_words: 30\n  teaser_min_items: 3\n  wrapped: false\n", encoding="utf-8")
+    proc = run_ingest(tmp_path, "--config", config, "--set", "ingest.forum_min_words=40", "--quiet", "--no-detect")
+    assert proc.returncode == 0, proc.stderr
+    warnings = stderr_lines(proc, "warning: ")
+    assert len(warnings) == 3, warnings
+    for key in ("script_switch_words", "teaser_min_items", "forum_min_words"):
+        (line,) = [w for w in warnings if f"ingest.{key} " in w]
+        assert line.startswith(f"warning: {config}: ") and "no longer has an effect" in line, line
+    assert counts(tmp_path / "store.sqlite").pieces > 0
+    shown = cli("config", "--config", config)
+    assert shown.returncode == 0 and "script_switch_words" not in shown.stdout and "no longer has an effect" in shown.stderr
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("ingest:\n  script_switch_word: 30\n", encoding="utf-8")
+    proc = run_ingest(tmp_path, "--config", typo)
+    assert proc.returncode == 2 and "script_switch_word" in proc.stderr  # a misspelt key is still refused

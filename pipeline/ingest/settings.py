@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
@@ -13,6 +15,12 @@ from pipeline.ingest.pieces import CutOptions
 
 class IngestSettings(Settings):
     """Reading dumps (txt, html, jsonl, .gz) and cutting them into pieces."""
+
+    retired: ClassVar[Mapping[str, str]] = {
+        "script_switch_words": "a change of script is a feature of the learned segmenter, not a rule",
+        "forum_min_words": "the learned segmenter tells forum replies from articles",
+        "teaser_min_items": "the learned segmenter tells a list of teasers from articles",
+    }
 
     max_file_mb: float = Field(512, gt=0)
     """Larger files (after decompression) are refused with a clear error."""
