@@ -95,15 +95,17 @@ def draft(dump: TrainingDump) -> list[str]:
     labels: list[str] = []
     titled: set[int] = set()
     started: set[int] = set()
-    for unit, piece_index in zip(units, owner, strict=True):
+    suggested = model_roles(dump)
+    for index, (unit, piece_index) in enumerate(zip(units, owner, strict=True)):
         if piece_index is None:
             labels.append("separator" if unit.chrome is not None and unit.chrome.kind in ("end", "post") else "chrome")
             continue
         gold = pieces[piece_index]
         title = gold.get("title")
         same_title = bool(title) and (loose(unit.text) == loose(title) or fuzz.ratio(loose(unit.text), loose(title)) >= 90)
+        model = suggested[index]
         if same_title and piece_index not in titled and piece_index not in started:
-            role = "teaser" if "#" in gold["piece_id"] else "title"
+            role = "teaser" if "#" in gold["piece_id"] or gold.get("kind") == "teaser" else "title"
             titled.add(piece_index)
         elif same_title or unit.chrome is not None:
             role = "separator" if unit.chrome is not None and unit.chrome.kind in ("end", "post") else "chrome"
@@ -113,6 +115,10 @@ def draft(dump: TrainingDump) -> list[str]:
             gold.get("author") and unit.words <= 12 and loose(str(gold["author"]).split(";")[0].split("(")[0]) in loose(unit.text)
         ):
             role = "byline"
+        elif piece_index in started and (
+            model in ("chrome", "separator", "byline", "dateline") or (model == "title" and piece_index in titled)
+        ):
+            role = model  # the shipped model's suggestion (never on a piece's first line): review it with `show`
         else:
             role = "body"
         if role not in ("chrome", "separator") and piece_index not in started:
@@ -120,6 +126,22 @@ def draft(dump: TrainingDump) -> list[str]:
             role = "B-" + role
         labels.append(role)
     return labels
+
+
+def model_roles(dump: TrainingDump) -> list[str]:
+    """The shipped model's role for every unit (p >= 0.5, else body): a draft's suggestions for the lines gold does not decide."""
+    from pipeline.ingest.features import sequence_features
+    from pipeline.ingest.labeller import load_labeller
+    from pipeline.ingest.segmenter import sequence_context
+
+    labeller = load_labeller()
+    roles: list[str] = []
+    previous: list[Unit] = []
+    for units in dump_sequences(dump, DEFAULT):
+        for tag in labeller.tag(sequence_features(units, DEFAULT, sequence_context(previous, units))):
+            roles.append(tag.role if tag.p >= 0.5 else "body")
+        previous = units
+    return roles
 
 
 def show(dump: TrainingDump) -> None:

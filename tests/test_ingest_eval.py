@@ -128,3 +128,16 @@ def test_a_user_gazetteer_extends_outlets_and_columnists(tmp_path):
     (plain,) = cut_dump(text).pieces
     assert plain.outlet is None
     assert settings.rules().canonical("Al-Akhbar") == "Al-Akhbar"  # the built-in rules are still there
+
+
+def test_the_labelled_dumps_are_what_their_specs_make():
+    """tests/data/dumps: dumps, gold and SOURCES.md are built from specs/*.yaml (every page with its URL)."""
+    import subprocess
+
+    folder = ROOT / "tests" / "data" / "dumps"
+    done = subprocess.run([sys.executable, str(folder / "build.py"), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    gold = __import__("json").loads((folder / "gold.json").read_text(encoding="utf-8"))
+    sources = (folder / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(f"<{piece['source_url']}>" in sources for piece in gold["pieces"])
+    assert {p["lang"] for p in gold["pieces"]} == {"ar", "en"} and len(gold["dumps"]) >= 12
