@@ -29,6 +29,9 @@ from pipeline.text.dates import (
         ("3 جانفي 2020", "2020-01-03"),  # Maghrebi month names
         ("14 جويلية 2019", "2019-07-14"),
         ("1 أوت 2018", "2018-08-01"),
+        ("السبت 9 شتنبر 2023", "2023-09-09"),  # Moroccan month names
+        ("16 يوليوز 2022", "2022-07-16"),
+        ("تاريخ النشر: 8th, February 2025 GMT", "2025-02-08"),  # an ordinal day then a comma
         ("Published Thursday, January 29, 2015", "2015-01-29"),
         ("Published On 29 Jan 2015", "2015-01-29"),
         ("6th August 2024", "2024-08-06"),

@@ -9,8 +9,9 @@ Finding, then parsing
     a date needs a day, a month and a year. The month and weekday names in
     that expression are not a hand-written table: they are read from
     dateparser's own locale data for the locales in :data:`ARABIC_LOCALES`
-    (Levantine ``ar-LB``: كانون الثاني، شباط، آب...; Maghrebi ``ar-DZ``:
-    جانفي، فيفري، أوت...; plain ``ar``: the Egyptian/Gulf يناير، فبراير...) and
+    (Levantine ``ar-LB``: كانون الثاني، شباط، آب...; Algerian ``ar-DZ``:
+    جانفي، فيفري، أوت...; Moroccan ``ar-MA``: شتنبر، نونبر، دجنبر...; plain
+    ``ar``: the Egyptian/Gulf يناير، فبراير...) and
     English. Arabic-Indic and Persian digits are read as ASCII digits, and the
     alef/hamza spellings (أيار / ايار) are matched alike.
 
@@ -46,7 +47,7 @@ from functools import lru_cache
 import dateparser
 from dateparser.languages import default_loader
 
-ARABIC_LOCALES = ("ar-LB", "ar-DZ", "ar")  # Levantine, Maghrebi, Egyptian/Gulf month names
+ARABIC_LOCALES = ("ar-LB", "ar-DZ", "ar-MA", "ar")  # Levantine, Algerian, Moroccan, Egyptian/Gulf month names
 EARLIEST_YEAR = 1990  # no scraped news dump holds pieces older than this
 MONTHS = (
     "january",
@@ -103,7 +104,7 @@ DATE_RE = re.compile(
         [
             rf"(?<![\w/.])(?P<iso>{_YEAR}[-/.]\d{{1,2}}[-/.]\d{{1,2}}){_TIME}",
             rf"(?<![\w/.-])(?P<num>\d{{1,2}}[-/.]\d{{1,2}}[-/.]{_YEAR}){_TIME}",
-            rf"(?<!\w)(?P<dmy>{_EN_WEEKDAY}\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{_EN_MONTH},?\s*{_YEAR}){_TIME}",
+            rf"(?<!\w)(?P<dmy>{_EN_WEEKDAY}\d{{1,2}}{_ORDINAL},?\s+(?:of\s+)?{_EN_MONTH},?\s*{_YEAR}){_TIME}",
             rf"(?<!\w)(?P<mdy>{_EN_WEEKDAY}{_EN_MONTH}\s+\d{{1,2}}{_ORDINAL}\s*,?\s*{_YEAR}){_TIME}",
             rf"(?<!\w)(?P<ar>(?:(?:{_AR_WEEKDAY})\s*[،,]?\s*)?\d{{1,2}}\s+(?:{_AR_MONTH})\s*[،,]?\s*{_YEAR}){_TIME}",
         ]
