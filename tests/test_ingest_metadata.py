@@ -168,10 +168,19 @@ def test_english_article_quoting_an_outlet_does_not_take_its_name():
     assert piece.outlet is None and piece.date == "2021-07-27"
 
 
+BAGHDAD_SUMMIT = (
+    "Iraq hosted a regional summit on Saturday supposedly aimed at easing "
+    "tensions in the Middle East while emphasizing the Arab country’s new role as a mediator.\n"
+)
+
+
 def test_page_title_site_name_becomes_the_outlet():
-    text = (
-        "Baghdad summit | Mideastream\n\nIraq hosted a regional summit on Saturday supposedly aimed at easing "
-        "tensions in the Middle East while emphasizing the Arab country’s new role as a mediator.\n"
-    )
-    (piece,) = cut_dump(text).pieces
-    assert (piece.title, piece.outlet) == ("Baghdad summit", "Mideastream")
+    (piece,) = cut_dump("Baghdad summit | Shafaq News\n\n" + BAGHDAD_SUMMIT).pieces
+    assert (piece.title, piece.outlet) == ("Baghdad summit", "Shafaq News")
+    assert "title" in piece.evidence["outlet"]
+
+
+def test_an_unknown_word_after_the_bar_of_a_title_is_not_taken_for_the_outlet():
+    # "Headline | X": X may be a site, a place, a section or a slogan; only a site the rules know is evidence
+    (piece,) = cut_dump("Baghdad summit | Mideastream\n\n" + BAGHDAD_SUMMIT).pieces
+    assert (piece.title, piece.outlet) == ("Baghdad summit", None)

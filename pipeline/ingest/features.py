@@ -34,6 +34,7 @@ python-crfsuite takes.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ from pipeline.ingest.lines import CLOSERS, Unit
 from pipeline.ingest.metadata import opens_like_a_dateline
 from pipeline.text.dates import find_date
 
-FEATURE_VERSION = 5
+FEATURE_VERSION = 6
 
 Features = dict[str, str | float]
 
@@ -68,8 +69,14 @@ def shape(text: str) -> str:
     return _SHAPE_WORD.sub(lambda m: "A" + ("a" if m.group().lower() == m.group() or not m.group().isascii() else ""), masked)
 
 
+_ELLIPSIS = re.compile(r"(?:\.\.\.|…|\[\s*(?:…|\.\.\.)\s*\]|\[…\])\s*$")
+
+
 def _end_class(text: str) -> str:
-    end = text.rstrip(CLOSERS + " ")[-1:]
+    stripped = text.rstrip(CLOSERS + " ")
+    if _ELLIPSIS.search(text.rstrip()) or stripped.endswith(("...", "…")):
+        return "ellipsis"  # a truncated blurb ("... the r...", "[…]"): a teaser's, or an excerpt's end
+    end = stripped[-1:]
     if not end:
         return "none"
     if end in ".!?؟:,;،؛…":
@@ -133,6 +140,8 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
         out["outlet_opener"] = 1.0
     if unit.title_shaped:
         out["title_shaped"] = 1.0
+    if unit.opens_continuation:
+        out["cont"] = 1.0
     if unit.body_like:
         out["body_like"] = 1.0
     if unit.tag:
@@ -152,7 +161,87 @@ _NEIGHBOUR_KEYS = (
     "tag",
     "outlet_line",
     "outlet_opener",
+    "cont",
 )
+COHESION_EDGES = (0.0, 0.03, 0.06, 0.1, 0.18)
+RARE_GAP_SHARE = 0.2
+TEXT_WORDS = 8  # a unit this long is text the cohesion of a window is measured on
+COMMON_SHARE = 0.25  # a word in more than this share of a window's text units is too common to tell pieces apart
+
+
+def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], list[str | None]]:
+    """Per unit: how much the text before it and the text from it on talk of the same things, and it with the paragraph before.
+
+    A new piece talks of other things than the one before it. The words of
+    up to `span` text units before a unit and of `span` units from it on are
+    compared as tf-idf vectors (the idf over the window's text units, so the
+    words every piece of the window uses weigh little): their cosine is low
+    at a boundary and higher inside an article. Bucketed; None where one
+    side has no text.
+    """
+    texts = [i for i, u in enumerate(units) if u.words >= TEXT_WORDS and u.chrome is None]
+    bags = [units[i].bag for i in texts]
+    frequency = Counter(w for bag in bags for w in bag)
+    idf = {w: math.log((len(bags) + 1) / (n + 0.5)) for w, n in frequency.items()}
+    vectors = [{w: c * idf[w] for w, c in bag.items()} for bag in bags]
+    window: list[str | None] = []
+    previous: list[str | None] = []
+    at = 0
+    for index in range(len(units)):
+        while at < len(texts) and texts[at] < index:
+            at += 1
+        left, right = vectors[max(0, at - span) : at], vectors[at : at + span]
+        window.append(_cosine(left, right))
+        if at < len(texts) and texts[at] == index and at > 0:
+            previous.append(_cosine(vectors[at - 1 : at], vectors[at : at + 1]) or "none")
+        else:
+            previous.append(None)
+    return window, previous
+
+
+def _cosine(left: list[dict[str, float]], right: list[dict[str, float]]) -> str | None:
+    if not left or not right:
+        return None
+    a: Counter[str] = Counter()
+    b: Counter[str] = Counter()
+    for vector in left:
+        a.update(vector)
+    for vector in right:
+        b.update(vector)
+    norm = math.sqrt(sum(x * x for x in a.values()) * sum(x * x for x in b.values()))
+    if not norm:
+        return None
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return _bucket(sum(x * large.get(w, 0.0) for w, x in small.items()) / norm, COHESION_EDGES)
+
+
+def _overlap(a: set[str] | frozenset[str] | None, b: set[str] | frozenset[str] | None) -> str | None:
+    if not a or not b:
+        return None
+    return _bucket(len(a & b) / min(len(a), len(b)), COHESION_EDGES)
+
+
+def _signature(unit: Unit) -> tuple[bool, int, str]:
+    end = unit.terminal
+    return unit.words <= 20, min(unit.blank_before, 2), "." if end in ".!?؟" else ("" if end.isalnum() else "x")
+
+
+def _periods(units: Sequence[Unit], longest: int = 6) -> list[int]:
+    """Per unit: the shortest period (2..longest) with which the shapes of the units up to it repeat twice (0: none).
+
+    A list page repeats the same few lines (headline, date, blurb, link)
+    item after item; a run of articles does not.
+    """
+    shapes = [_signature(u) for u in units]
+    out = []
+    for index in range(len(units)):
+        period = 0
+        for k in range(2, longest + 1):
+            if index - 2 * k + 1 >= 0 and all(shapes[index - j] == shapes[index - j - k] for j in range(k)):
+                period = k
+                break
+        out.append(period)
+    return out
 
 
 def _headline_with_blurb(units: Sequence[Unit]) -> list[bool]:
@@ -216,6 +305,29 @@ def _script_switches(units: Sequence[Unit], words_needed: int = 30) -> tuple[lis
     return changed, out
 
 
+def _since_text(units: Sequence[Unit]) -> tuple[list[int], list[bool]]:
+    """Per unit: units since the last paragraph (body-like) before it, and whether a headline stands between them.
+
+    The first paragraph of a headed piece follows its headline, often across
+    a caption, a byline or a date line; a paragraph that follows other
+    paragraphs across only furniture ("Read more", a share bar) is either
+    the same piece going on or a piece without a headline. A CRF sees two
+    units either side; these carry what stands further up.
+    """
+    since: list[int] = []
+    headed: list[bool] = []
+    last = -1
+    head = False
+    for index, unit in enumerate(units):
+        since.append(index - last if last >= 0 else 99)
+        headed.append(head)
+        if unit.body_like and unit.chrome is None:
+            last, head = index, False
+        elif unit.headline_candidate and unit.chrome is None and unit.words >= 3:
+            head = True
+    return since, headed
+
+
 def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Sequence[Unit] = ()) -> list[Features]:
     """One feature dict per unit of `units` (a window of a dump); `before`: the units just before the window, as context."""
     everything = [*before, *units]
@@ -224,9 +336,13 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
     blanks = Counter(unit.blank_before for unit in everything)
     usual_gap = blanks.most_common(1)[0][0] if blanks else 0
     widest_gap = max(blanks) if blanks else 0
+    at_least = {gap: sum(n for g, n in blanks.items() if g >= gap) for gap in blanks}
     teaser = _headline_with_blurb(everything)
     anchored = _anchored_headlines(everything)
     changes, switches = _script_switches(everything)
+    cohesion, with_previous = _cohesion(everything)
+    since_text, headed = _since_text(everything)
+    periods = _periods(everything)
     norms = Counter(unit.norm for unit in everything)
     shapes = [shape(unit.text) if unit.words <= 8 else "" for unit in everything]
     shape_counts = Counter(s for s in shapes if s)
@@ -246,8 +362,19 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
             f["gap_wider"] = 1.0  # wider than the window's usual gap between lines
             if unit.blank_before == widest_gap:
                 f["gap_widest"] = 1.0
+            if at_least[unit.blank_before] <= RARE_GAP_SHARE * len(everything):
+                f["gap_rare"] = 1.0  # few gaps in the window are this wide: the dump marks something with them
         if anchored[index]:
             f["headline+anchor"] = 1.0
+        f["coh"] = cohesion[index] or "none"
+        if with_previous[index] is not None:
+            f["coh_prev"] = with_previous[index] or "none"
+        if periods[index]:
+            f["period"] = str(periods[index])
+        f["since_text"] = _bucket(since_text[index], (1, 2, 3, 5))
+        if headed[index]:
+            f["headed"] = 1.0
+            f[f"headed*body={'body_like' in f}"] = 1.0
         if switches[index]:
             f["script_switch_run"] = 1.0
         if teaser[index]:
@@ -263,6 +390,13 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
         recent = everything[max(0, index - 8) : index]
         if any(unit.repeats(prev) for prev in recent):
             f["repeats_recent"] = 1.0
+        if unit.words <= 40:
+            if any(unit.repeats(later) for later in everything[index + 1 : index + 4]):
+                f["repeated_next"] = 1.0  # a headline printed again right below (a caption, a share card): this is the first
+            following = [u for u in everything[index + 1 : index + 6] if u.words >= TEXT_WORDS][:3]
+            if following and unit.content:
+                shared = len(unit.content & frozenset().union(*(u.content for u in following)))
+                f["lede_overlap"] = _bucket(shared / len(unit.content), (0.0, 0.2, 0.4))
         prev = everything[index - 1] if index > 0 else None
         if changes[index]:
             f["script_change"] = 1.0
@@ -289,6 +423,8 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
                     if value is not None:
                         f[f"{name}:{key}"] = value
                 f[f"{name}:blank"] = _bucket(everything[at].blank_before, (0, 1))
+                if abs(delta) == 1:
+                    f[f"{name}:coh"] = cohesion[at] or "none"
             else:
                 f[f"{name}:none"] = 1.0
         result.append(f)

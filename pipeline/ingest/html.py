@@ -123,6 +123,9 @@ DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label",
 HEADINGS = ("h1", "h2", "h3")
 _ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
 _CONTAINER_XPATH = "//article | //*[@role='article'] | //*[@itemscope and @itemtype]"
+MARKUP_DATES = {"extensive_search": False, "original_date": True}
+MAIN_TEXT_SHARE = 0.5  # main-text extraction that keeps less of a container-less page's text than this misses pieces
+TABLE_SHARE = 0.3  # a page with this much of its text in table cells is laid out in a table
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -213,7 +216,8 @@ def page_meta(raw_tree: Any, clean_html: str) -> PageMeta:
     canonical = raw_tree.xpath("//link[@rel='canonical']/@href")
     meta.url = (canonical[0] if canonical else None) or og.get("og:url")
     meta.site = og.get("og:site_name") or (_name(meta.articles[0].get("publisher")) if meta.articles else None)
-    extracted = trafilatura.extract_metadata(clean_html) if clean_html else None
+    # dates from the markup only: htmldate's extensive search guesses from the text ("Copyright 2012" → 2012-01-01)
+    extracted = trafilatura.extract_metadata(clean_html, date_config=MARKUP_DATES) if clean_html else None
     meta.title = og.get("og:title") or (extracted.title if extracted else None)
     meta.date = from_markup(head.get("article:published_time")) or (
         from_markup(extracted.date) if extracted and extracted.date else None
@@ -587,9 +591,17 @@ def _whole_page(
     import trafilatura
 
     text = trafilatura.extract(clean_html, output_format="txt", favor_recall=True, include_comments=False, include_tables=True)
-    if not text:
-        text = "\n".join(line.text for line in block_lines(tree.find("body") if tree.find("body") is not None else tree, set()))
-    pieces = list(Segmenter(options, removed).run(text_units(split_lines(text or ""), options, chrome)))
+    blocks = block_lines(tree.find("body") if tree.find("body") is not None else tree, set())
+    if _blocks_say_more(blocks, text):
+        # a page laid out in a table, or a list main-text extraction would cut short: its blocks, each a unit with its
+        # tag, are cut by the labeller, which drops the menus and footers among them as chrome
+        vocab = options.vocabulary
+        units = [Unit((line.line,), line.text, chrome.match(line.text), vocab, tag=line.tag) for line in blocks]
+        pieces = list(Segmenter(options, removed).run(units))
+    else:
+        if not text:
+            text = "\n".join(line.text for line in blocks)
+        pieces = list(Segmenter(options, removed).run(text_units(split_lines(text or ""), options, chrome)))
     if not pieces and text and text.strip():
         pieces = [_loose_piece(text, options, chrome)]
     note = "no article container: the page's main text was cut like a text dump"
@@ -607,6 +619,23 @@ def _whole_page(
             or options.gazetteer.outlet_of_url(page.url)
         )
     return pieces
+
+
+def _blocks_say_more(blocks: list[Line], main_text: str | None) -> bool:
+    """True when a container-less page is better read block by block than by main-text extraction.
+
+    Main-text extraction keeps one article's text and drops the rest as
+    boilerplate; on a page laid out in table cells it keeps the cells as
+    "| cell |" rows, and on a list page it may keep a few of the items. Either
+    way its text is a small share of the page's, or the page's text sits in
+    table cells.
+    """
+    total = sum(len(line.text) for line in blocks)
+    if not total:
+        return False
+    in_cells = sum(len(line.text) for line in blocks if line.tag in ("td", "th"))
+    kept = len(" ".join((main_text or "").split()))
+    return in_cells >= TABLE_SHARE * total or kept < MAIN_TEXT_SHARE * total
 
 
 def _loose_piece(text: str, options: CutOptions, chrome: ChromeFilter) -> CutPiece:

@@ -32,7 +32,9 @@ from typing import Any
 import pycrfsuite
 
 from pipeline.errors import ConfigError
+from pipeline.ingest.decoding import Decoder
 from pipeline.ingest.features import FEATURE_VERSION, Features
+from pipeline.ingest.lines import Unit
 
 MODEL_FILE = "segmenter.crfsuite"
 META_FILE = "segmenter.json"
@@ -69,14 +71,27 @@ class Labeller:
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(self.path))
         self.labels = tuple(self.tagger.labels())
+        self.starts = tuple(label for label in self.labels if label.startswith("B-"))
+        self.decoder = Decoder(self.meta.get("decoding"))
 
-    def tag(self, features: list[Features]) -> list[Tag]:
-        """The most likely label sequence, each label with its marginal probability."""
+    def tag(self, features: list[Features], units: list[Unit] | None = None, before: list[Unit] | None = None) -> list[Tag]:
+        """The most likely label sequence, each label with its marginal probability.
+
+        With the `units` the features were made of (and the `before` units
+        they looked at), the starts are checked against the model's layout
+        priors (:mod:`~pipeline.ingest.decoding`).
+        """
         if not features:
             return []
         self.tagger.set(pycrfsuite.ItemSequence(features))
-        labels = self.tagger.tag()
+        labels = list(self.tagger.tag())
+        if units is not None:
+            labels = self.decoder.starts(units, labels, self._start_p, before or [])
         return [Tag(label, self._role_p(label, i)) for i, label in enumerate(labels)]
+
+    def _start_p(self, position: int) -> float:
+        """The marginal probability that a piece starts at `position`, whatever its role."""
+        return sum(self.tagger.marginal(name, position) for name in self.starts)
 
     def _role_p(self, label: str, position: int) -> float:
         """The marginal probability of the label's role, starting a piece or not (a headline is a headline either way)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
@@ -78,6 +79,7 @@ class Vocabulary:
         self.date_labels = re.compile(rf"\b(?:{alt('date_labels')})\b|[\[\]|:,()\-–—/]", re.IGNORECASE)
         self.series_part = re.compile("|".join(gazetteer.words("series_part")), re.IGNORECASE)
         self.series_next = re.compile(rf"^(?:{alt('series_next')})\b", re.IGNORECASE)
+        self.continuation = re.compile(rf"^[\"'“«(\s]*(?:{alt('continuation_openers')})(?!\w)", re.IGNORECASE)
 
     def is_arabic_name(self, text: str) -> bool:
         """«إيفا الشوفي», «محمد صادق الحسيني»: 2–3 words (4 with a particle), no preposition, no clitic phrase."""
@@ -103,6 +105,7 @@ DEFAULT_VOCABULARY = Vocabulary()
 
 
 _DIACRITICS = re.compile("[\u0640\u064b-\u0652\u0670]")
+_WORDS = re.compile(r"[^\W\d_]+")
 _AR_PREFIX = re.compile(r"^(?:وال|بال|فال|كال|لل|ال|و)(?=\w{3})")
 
 
@@ -196,6 +199,13 @@ class Unit:
         """The content words of its first 400 characters (what a headline and its blurb share)."""
         return frozenset(content_words(self.text[:400]))
 
+    @cached_property
+    def bag(self) -> Counter[str]:
+        """Its words of three letters or more (first 600 characters, case-folded, Arabic article off): what tf-idf compares."""
+        return Counter(
+            _AR_PREFIX.sub("", w) for w in _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold()) if len(w) >= 3
+        )
+
     def shares_words(self, other: Unit) -> bool:
         return not self.content.isdisjoint(other.content)
 
@@ -258,6 +268,11 @@ class Unit:
         """ "Outlet – City": a known outlet, a dash and a place."""
         match = self.vocab.gazetteer.leading_outlet.match(self.text)
         return match is not None and len(self.text[match.end() :].split()) <= 3
+
+    @cached_property
+    def opens_continuation(self) -> bool:
+        """It opens with a pronoun or connective that refers back ("He added", «وأضاف»): it goes on from the line before."""
+        return bool(self.vocab.continuation.match(self.text[:60]))
 
     @cached_property
     def title_shaped(self) -> bool:

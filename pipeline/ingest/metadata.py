@@ -41,6 +41,7 @@ from pipeline.ingest.lines import (
     Unit,
     Vocabulary,
     byline,
+    date_line,
     doubled,
     same_headline,
 )
@@ -57,6 +58,35 @@ def outlet_name(text: str, gazetteer: Gazetteer = DEFAULT) -> str:
     """Canonical name when known, else the cleaned text as written."""
     cleaned = re.sub(r"\s*\((?:youtube|video)\)\s*$", "", text.strip(), flags=re.IGNORECASE).strip(" .,:;{}()«»")
     return gazetteer.canonical(cleaned) or cleaned
+
+
+def known_outlet(text: str | None, gazetteer: Gazetteer = DEFAULT) -> str | None:
+    """A known outlet by one of its names, or by its web site written as a name ("theguardian", "Kataeb.org"), else None."""
+    if not text:
+        return None
+    cleaned = outlet_name(text, gazetteer)
+    found = gazetteer.canonical(cleaned)
+    if found or " " in cleaned.strip():
+        return found
+    site = cleaned.strip().lower()
+    return gazetteer.outlet_of_url(site) or (gazetteer.outlet_of_url(site + ".com") if "." not in site else None)
+
+
+_NAMED = re.compile(r"^(?:by\s|بقلم|كتب)", re.IGNORECASE)
+
+
+def named_outlet(text: str | None, gazetteer: Gazetteer = DEFAULT) -> str | None:
+    """The outlet an explicit source line names: a known one by its canonical name, an unknown one as written when it
+    reads as a name (a few words, no digits, not "by ..."); None otherwise (a guess is worse than nothing)."""
+    if not text:
+        return None
+    known = known_outlet(text, gazetteer)
+    if known:
+        return known
+    cleaned = outlet_name(text, gazetteer)
+    if _NAMED.match(cleaned) or any(c.isdigit() for c in cleaned) or not 1 <= len(cleaned.split()) <= 4:
+        return None
+    return cleaned
 
 
 def outlet_from_opener(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
@@ -83,7 +113,7 @@ def outlet_from_line(text: str, gazetteer: Gazetteer = DEFAULT) -> str | None:
     for pattern in gazetteer.patterns("lines"):
         match = pattern.match(text)
         if match:
-            return outlet_name(match.group("outlet"), gazetteer)
+            return named_outlet(match.group("outlet"), gazetteer)
     match = gazetteer.leading_outlet.match(text)
     if match and len(text[match.end() :].split()) <= 3:
         return outlet_name(match.group("outlet"), gazetteer)
@@ -179,6 +209,67 @@ def _fuller_repeat(title: str, unit: PieceUnit, meta: list[PieceUnit], removed: 
     return title
 
 
+_NOT_TITLE_KINDS = {
+    "byline": "a byline",
+    "date": "a date line",
+    "credit": "a credit",
+    "dateline": "a dateline",
+    "caption": "a caption",
+    "section": "a section label",
+    "disclaimer": "a disclaimer",
+}
+
+
+def _not_a_title(text: str, script: str, vocab: Vocabulary) -> str | None:
+    """Why a line the labeller called a headline cannot be this piece's title (its shape is metadata, or it is in another
+    script than the piece's text: the last line of the piece before), or None."""
+    unit = Unit((0,), text, vocab=vocab)
+    if unit.meta_kind in _NOT_TITLE_KINDS:
+        return _NOT_TITLE_KINDS[unit.meta_kind]
+    if outlet_from_line(text, vocab.gazetteer) and len(text.split()) <= 6:
+        return "a source line"
+    if script in ("ar", "latin") and unit.script in ("ar", "latin") and unit.script != script:
+        return "in another script than the piece's text"
+    return None
+
+
+HEAD_WORDS = 15  # a paragraph this long is text; a shorter one above it may be a standfirst or a caption
+
+
+def _head_end(units: list[PieceUnit]) -> int:
+    """Where the piece's head ends: at its second paragraph of at least HEAD_WORDS words, or at a headline below its first.
+
+    Date lines, bylines and source lines in the head are the piece's; below
+    it they belong to a neighbouring piece run into this one (a headline
+    under a paragraph starts one), to a box, or to the page.
+    """
+    seen = 0
+    for index, unit in enumerate(units):
+        if seen and (unit.role == "title" or unit.kind in ("repeat", "header")):
+            return index
+        if unit.role == "body" and len(unit.text.split()) >= HEAD_WORDS:
+            seen += 1
+            if seen == 2:
+                return index
+    return len(units)
+
+
+def _places(units: list[PieceUnit]) -> dict[int, str]:
+    """Each unit's place: 'head' (above the second paragraph), 'middle' (between paragraphs below it), 'tail' (after the last)."""
+    head_end = _head_end(units)
+    last_body = max((i for i, u in enumerate(units) if u.role == "body"), default=-1)
+    return {id(u): "head" if i < head_end else ("tail" if i > last_body else "middle") for i, u in enumerate(units)}
+
+
+def _line_bounds(units: list[PieceUnit]) -> tuple[int, int]:
+    """First line of the piece's second paragraph and last line of its last paragraph (the middle lies between)."""
+    head_end = _head_end(units)
+    body = [u for u in units if u.role == "body" and u.lines]
+    if head_end >= len(units) or not units[head_end].lines or not body:
+        return 1, 0
+    return units[head_end].lines[0], body[-1].lines[-1]
+
+
 def describe_labelled(
     piece: CutPiece,
     header: list[Unit],
@@ -211,19 +302,25 @@ def describe_labelled(
     gazetteer = vocab.gazetteer
     meta = [u for u in piece.units if u.role == "meta"]
     body = [u for u in piece.units if u.role == "body"]
+    where = _places(piece.units)
     title_unit = next((u for u in piece.units if u.role == "title"), None)
     outlets: list[tuple[str, str]] = []
     site_in_title: tuple[str, str] | None = None
     if title_unit is not None:
+        unfit = _not_a_title(title_unit.text, piece.script, vocab)
         if title_unit.p is not None and title_unit.p < MIN_P:
             piece.notes.append(f"title: {_where(title_unit, 'the most likely headline')} is too uncertain; left empty")
+        elif unfit:
+            piece.notes.append(f"title: {_where(title_unit, 'labelled title')} is {unfit}; left empty")
         else:
             title = doubled(title_unit.text) or title_unit.text
             title = _fuller_repeat(title, title_unit, meta, piece.removed)
             head, sep, tail = title.rpartition(" | ")
             if sep and len(tail.split()) <= 4 and len(head.split()) >= 2:
                 title = head
-                site_in_title = (outlet_name(tail, gazetteer), _where(title_unit, "the site after '|' in the title"))
+                site = known_outlet(tail, gazetteer)  # "Headline | Site": only a site the rules know, never a place or a slogan
+                if site:
+                    site_in_title = (site, _where(title_unit, "the site after '|' in the title"))
             piece.title = " ".join(title.split())
             piece.evidence["title"] = _where(title_unit, "labelled title")
             opener = gazetteer.leading_outlet.match(title_unit.text)
@@ -233,6 +330,10 @@ def describe_labelled(
     names: list[PieceUnit] = []
     for u in meta:
         if u.p is not None and u.p < MIN_P:
+            continue
+        if where[id(u)] == "middle":
+            # a date, byline or source line between paragraphs, past the piece's head: the header of a neighbouring
+            # piece run into this one, or a box quoting something else; no evidence for this piece
             continue
         if u.kind in ("byline", "date"):  # "By News Desk - 2020-08-17" is both
             who, outlet, when = author_of(u.text, vocab) if u.kind == "byline" else (byline(u.text, vocab) or (None, None, None))
@@ -247,6 +348,8 @@ def describe_labelled(
             when = parse_date(u.text)
             if when:
                 dates.append((when, u))
+        if where[id(u)] == "tail":
+            dates = [(when, d) for when, d in dates if d is not u]  # a date after the text: the next page's, or a clock
         if u.kind == "name":
             names.append(u)
         line_outlet = outlet_from_line(u.text, gazetteer)
@@ -257,6 +360,24 @@ def describe_labelled(
         if piece.date:
             piece.evidence["date"] = _where(u, f"labelled {'byline' if u.kind == 'byline' else 'dateline'}")
             break
+    head_line, last_line = _line_bounds(piece.units)
+    if piece.date is None and title_unit is not None and title_unit.lines:
+        # a date line in the head under the headline that the model called furniture: the piece's own date line far
+        # more often than a clock (clocks head the page, above the headline) or another page's "Updated" line
+        for record in piece.removed:
+            if title_unit.lines[-1] < record.line < (head_line if head_line <= last_line else record.line + 1):
+                when = date_line(record.text, vocab)
+                if when:
+                    piece.date = checked_date(when, piece.notes, "date under the headline", today)
+                    if piece.date:
+                        piece.evidence["date"] = f"line {record.line}, a date line under the headline (labelled furniture)"
+                        break
+    if piece.date is None and title_unit is not None and piece.title:
+        when = parse_date(piece.title)  # "Secrets of the papers, Monday 07/04/2025": the title states the day
+        if when:
+            piece.date = checked_date(when, piece.notes, "date in the title", today)
+            if piece.date:
+                piece.evidence["date"] = _where(title_unit, "a date in the title")
     if body:
         opener_outlet = outlet_from_opener(body[0].text, gazetteer)
         if opener_outlet:
@@ -274,6 +395,8 @@ def describe_labelled(
     if site_in_title:
         outlets.append(site_in_title)
     for record in piece.removed:
+        if head_line <= record.line <= last_line:
+            continue  # between paragraphs past the head: another piece's or a box's
         chrome_outlet = outlet_from_line(record.text, gazetteer)
         if chrome_outlet:
             outlets.append((chrome_outlet, f"line {record.line}, a chrome line in the piece names it"))

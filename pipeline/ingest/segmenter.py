@@ -89,7 +89,7 @@ def sequence_context(previous: list[Unit], units: list[Unit]) -> list[Unit]:
 
 
 def tag_sequence(labeller: Labeller, units: list[Unit], gazetteer: Gazetteer, before: list[Unit]) -> list[Tag]:
-    return labeller.tag(sequence_features(units, gazetteer, before))
+    return labeller.tag(sequence_features(units, gazetteer, before), units, before)
 
 
 @dataclass
@@ -213,7 +213,8 @@ class Segmenter:
 
 
 def _piece_units(piece: _Open, vocab: Vocabulary) -> list[PieceUnit]:
-    """Roles of the piece's lines: the first title, its metadata, its body (a date glued to the first paragraph split off).
+    """Roles of the piece's lines: the first title, its metadata, its body (a date glued to the first paragraph split off,
+    whether the model called that paragraph body or, seeing it open like a date line under a headline, a headline).
 
     Above the first paragraph, a line the model calls body with less than
     :data:`SURE` probability, whose own shape is a bare name, a byline or a
@@ -224,7 +225,14 @@ def _piece_units(piece: _Open, vocab: Vocabulary) -> list[PieceUnit]:
     titled = seen_body = False
     for unit, tag in piece.units:
         role = tag.role
-        if role in ("title", "teaser"):
+        glued = date_prefix(unit.text, vocab) if titled and not seen_body and len(unit.lines) == 1 else None
+        if role in ("title", "teaser") and glued:
+            # a second "headline" under the title that opens with a labelled or dash-separated date and goes on with
+            # a sentence is the first paragraph with its date glued to it, not a repeat of the headline
+            out.append(PieceUnit(unit.lines, unit.text[:glued].strip(), "meta", "date", tag.p))
+            out.append(PieceUnit(unit.lines, unit.text[glued:].strip(), "body", None, tag.p))
+            seen_body = True
+        elif role in ("title", "teaser"):
             if titled or seen_body:
                 out.append(PieceUnit(unit.lines, unit.text, "meta", "repeat" if titled else "header", tag.p))
             else:

@@ -41,6 +41,7 @@ from typing import Any
 import pycrfsuite
 import yaml
 
+from pipeline.ingest import decoding
 from pipeline.ingest.chrome import ChromeFilter
 from pipeline.ingest.features import FEATURE_VERSION, Features, sequence_features
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
@@ -172,7 +173,10 @@ def labelled_sequences(
         for offset, (unit, (_, digest)) in enumerate(zip(units, mine, strict=True)):
             if text_hash(unit.text) != digest:
                 raise ValueError(f"{dump.labels}: unit {at + offset} is now {unit.text[:60]!r}, not the labelled line")
-        feats = sequence_features(units, gazetteer, sequence_context(previous, units))
+        # an HTML container is tagged on its own (ingest does so: the markup says where an article ends), a window of a
+        # text dump with the last units of the window before it
+        before = [] if dump.kind == "html" else sequence_context(previous, units)
+        feats = sequence_features(units, gazetteer, before)
         yield units, feats, [label for label, _ in mine]
         at += len(units)
         previous = units
@@ -192,7 +196,7 @@ def blocks_of(units: Sequence[Unit], labels: Sequence[str]) -> list[Block]:
 
 
 # Blank lines (inside a piece, between pieces) of the made-up aggregates: the layouts real dumps come in.
-GAP_STYLES = ((None, None), (1, 1), (0, 2), (1, 2), (1, 3), (0, 1))
+GAP_STYLES = ((None, None), (0, 2), (1, 2), (1, 3), (0, 1))
 
 
 def aggregates(blocks: Sequence[Block], count: int, seed: int = AUGMENT_SEED) -> Iterator[tuple[list[Unit], list[str]]]:
@@ -254,31 +258,38 @@ def train(
     counts: dict[str, int] = {}
     digest = hashlib.sha256()
     blocks: list[Block] = []
+    seen: list[tuple[list[Unit], list[str]]] = []
     for dump in dumps:
         for units, feats, labels in labelled_sequences(dump, gazetteer):
             trainer.append(pycrfsuite.ItemSequence(feats), labels)
             blocks += blocks_of(units, labels)
+            seen.append((units, labels))
             for label in labels:
                 counts[label] = counts.get(label, 0) + 1
         digest.update(dump.name.encode() + b"\0" + dump.labels.read_bytes() + b"\0" + dump.path.read_bytes())
     for units, labels in aggregates(blocks, augment):
         trainer.append(pycrfsuite.ItemSequence(sequence_features(units, gazetteer)), labels)
     trainer.train(str(model_path))
-    return {
+    trained = {
         "dumps": [d.name for d in dumps],
         "labels": dict(sorted(counts.items())),
         "aggregates": {"sequences": augment, "seed": AUGMENT_SEED},
         "data_sha256": digest.hexdigest(),
+        "decoding": decoding.learn(seen),
     }
+    meta = metadata(trained, model_path)
+    model_path.with_suffix(".json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return trained
 
 
 def metadata(trained: dict[str, Any], model_path: Path) -> dict[str, Any]:
-    """The record shipped beside the model: feature version, data, library versions, the model's hash."""
+    """The record shipped beside the model: feature version, data, library versions, the model's hash, its decoding priors."""
     return {
         "feature_version": FEATURE_VERSION,
         "labels": list(LABELS),
         "trainer": {"library": "python-crfsuite", "version": _version("python-crfsuite"), "params": TRAINER_PARAMS},
-        "trained_on": trained,
+        "trained_on": {k: v for k, v in trained.items() if k != "decoding"},
+        "decoding": trained["decoding"],
         "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
     }
 
