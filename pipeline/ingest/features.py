@@ -186,12 +186,14 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
     vectors = [{w: c * idf[w] for w, c in bag.items()} for bag in bags]
     window: list[str | None] = []
     previous: list[str | None] = []
+    by_position: dict[int, str | None] = {}  # the units between two text units share their window
     at = 0
     for index in range(len(units)):
         while at < len(texts) and texts[at] < index:
             at += 1
-        left, right = vectors[max(0, at - span) : at], vectors[at : at + span]
-        window.append(_cosine(left, right))
+        if at not in by_position:
+            by_position[at] = _cosine(vectors[max(0, at - span) : at], vectors[at : at + span])
+        window.append(by_position[at])
         if at < len(texts) and texts[at] == index and at > 0:
             previous.append(_cosine(vectors[at - 1 : at], vectors[at : at + 1]) or "none")
         else:
