@@ -6,6 +6,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -50,6 +51,12 @@ def test_reingesting_adds_nothing_and_says_so(tmp_path):
         assert {t: count(store, t) for t in before} == before
 
 
+APPENDED = (
+    "\n\nA new article appended to the dump later on\n\n2020-10-23 09:00\n\n"
+    "Shafaq News / Something else happened on Friday in Baghdad, officials said, and it was reported widely.\n"
+)
+
+
 def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
     grown = tmp_path / "grown.txt"
     shutil.copy(seed("000"), grown)
@@ -58,13 +65,23 @@ def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
         copy = ingest_paths(store, Config({}), [grown])  # same text, another path: all known
         assert (copy.pieces_new, copy.pieces_duplicate) == (0, 10)
         with open(grown, "a", encoding="utf-8") as handle:
-            handle.write(
-                "\n\nA new article appended to the dump later on\n\n2020-10-23 09:00\n\n"
-                "Shafaq News / Something else happened on Friday in Baghdad, officials said, and it was reported widely.\n"
-            )
+            handle.write(APPENDED)
+        # what is new is exactly what the segmenter cuts differently from the grown text, whatever its cut
+        known = {content_id(p.text) for p in cut_dump(seed("000").read_text(encoding="utf-8")).pieces}
+        cut = {content_id(p.text) for p in cut_dump(grown.read_text(encoding="utf-8")).pieces}
         grew = ingest_paths(store, Config({}), [grown])
-        assert (grew.pieces_new, grew.pieces_duplicate) == (1, 10)
-        assert count(store, "pieces") == 11
+        assert (grew.pieces_new, grew.pieces_duplicate) == (len(cut - known), len(cut & known))
+        assert count(store, "pieces") == len(known | cut)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21: the learned segmenter (feature version 6) labels the one-sentence paragraph at the end of the "
+    "dump chrome, so the appended article has no body and is dropped",
+)
+def test_an_article_appended_to_a_dump_is_its_own_piece():
+    text = seed("000").read_text(encoding="utf-8") + APPENDED
+    assert cut_dump(text).pieces[-1].title == "A new article appended to the dump later on"
 
 
 def test_pieces_and_paragraphs_as_the_next_stages_expect_them(tmp_path):
@@ -124,5 +141,5 @@ def test_cli_ingest_exit_codes_and_summary(tmp_path):
     assert result.exit_code == 3
     assert "nope.txt: no such file or directory" in " ".join(result.output.split())  # rich may wrap at 80 columns
     with open_store(db) as store:
-        assert count(store, "pieces") == 18
+        assert count(store, "pieces") == 10 + len(cut_dump(seed("002").read_text(encoding="utf-8")).pieces)
         assert store.runs()[-1].status == "completed_with_errors"
