@@ -61,11 +61,6 @@ def test_same_arabic_text_in_any_encoding_gives_the_same_piece(tmp_path, encodin
     assert recorded == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp1256": "cp1256"}.get(encoding, "utf-16")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) calls this short page's headline a teaser and its "
-    "author line chrome, and starts a second piece at the dateline paragraph",
-)
 def test_a_short_arabic_article_is_one_piece_with_its_metadata():
     (piece,) = cut_dump(ARABIC_ARTICLE).pieces
     assert (piece.title, piece.date, piece.author, piece.outlet) == (

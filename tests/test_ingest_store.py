@@ -6,7 +6,6 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -74,11 +73,6 @@ def test_a_copy_or_a_grown_dump_adds_only_what_is_new(tmp_path):
         assert count(store, "pieces") == len(known | cut)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) labels the one-sentence paragraph at the end of the "
-    "dump chrome, so the appended article has no body and is dropped",
-)
 def test_an_article_appended_to_a_dump_is_its_own_piece():
     text = seed("000").read_text(encoding="utf-8") + APPENDED
     assert cut_dump(text).pieces[-1].title == "A new article appended to the dump later on"

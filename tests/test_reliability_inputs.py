@@ -134,10 +134,6 @@ def sources_by_name(db: Path) -> dict[str, tuple[str, str | None, str | None, in
         return {Path(s.path).name: (s.status, s.error, s.encoding, s.pieces) for s in store.sources()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) cuts the short Arabic fixture article (headline, date, author, dateline paragraph) in two: its headline is labelled a teaser and its author line chrome",
-)
 def test_sixteen_kinds_of_bad_input_in_one_folder(tmp_path):
     files = build_inputs(tmp_path / "dumps")
     db = tmp_path / "store.sqlite"
@@ -211,10 +207,6 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) cuts the short Arabic fixture article (headline, date, author, dateline paragraph) in two: its headline is labelled a teaser and its author line chrome",
-)
 def test_an_unreadable_file_is_one_error_and_the_rest_is_read(tmp_path):
     """chmod 000. As root the child is started without the capabilities that let root read anything."""
     folder = tmp_path / "dumps"
@@ -277,10 +269,6 @@ def test_no_input_at_all_and_only_bad_inputs(tmp_path):
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) cuts the short Arabic fixture article (headline, date, author, dateline paragraph) in two: its headline is labelled a teaser and its author line chrome",
-)
 def test_the_same_folder_through_pipeline_run(tmp_path, tiny_model_dir):
     """The whole run goes on past the bad files: exit 3, outputs written, every good piece processed."""
     files = build_inputs(tmp_path / "dumps")

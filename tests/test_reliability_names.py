@@ -16,7 +16,6 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, cli, counts, reading, stderr_lines
 from sqlite_surgery import integrity
 
@@ -34,10 +33,6 @@ def shown(path: Path) -> str:
     return str(path.parent) + "/" + SHOWN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) cuts the short Arabic fixture article (headline, date, author, dateline paragraph) in two: its headline is labelled a teaser and its author line chrome",
-)
 def test_a_file_name_that_is_not_utf8_is_read_stored_and_exported_as_text(tmp_path, tiny_model_dir):
     folder = tmp_path / "dumps"
     folder.mkdir()
@@ -66,10 +61,6 @@ def test_a_file_name_that_is_not_utf8_is_read_stored_and_exported_as_text(tmp_pa
     assert counts(db).pieces == 2 and integrity(db) == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the learned segmenter (feature version 6) cuts the short Arabic fixture article (headline, date, author, dateline paragraph) in two: its headline is labelled a teaser and its author line chrome",
-)
 def test_store_output_and_input_named_in_bytes_and_a_newline_in_a_name(tmp_path, tiny_model_dir):
     """--db, --out and a named input whose names are not UTF-8; a file name with a newline stays on one line."""
     dumps = tmp_path / "dumps"

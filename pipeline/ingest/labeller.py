@@ -29,9 +29,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pycrfsuite
 
 from pipeline.errors import ConfigError
+from pipeline.ingest.constrained import ConstrainedDecoder, lone_teasers, violates
 from pipeline.ingest.decoding import Decoder
 from pipeline.ingest.features import FEATURE_VERSION, Features
 from pipeline.ingest.lines import Unit
@@ -73,30 +75,45 @@ class Labeller:
         self.labels = tuple(self.tagger.labels())
         self.starts = tuple(label for label in self.labels if label.startswith("B-"))
         self.decoder = Decoder(self.meta.get("decoding"))
+        info = self.tagger.info()
+        self.constrained = ConstrainedDecoder(self.labels, info.state_features, info.transitions)
+        self._marginals: np.ndarray | None = None  # the last window's marginals where constrained decoding chose its labels
 
     def tag(self, features: list[Features], units: list[Unit] | None = None, before: list[Unit] | None = None) -> list[Tag]:
         """The most likely label sequence, each label with its marginal probability.
 
-        With the `units` the features were made of (and the `before` units
-        they looked at), the starts are checked against the model's layout
+        Every piece gets a body line and a lone teaser is a headline
+        (:mod:`~pipeline.ingest.constrained`). With the `units` the features
+        were made of (and the `before` units they looked at), the starts are checked against the model's layout
         priors (:mod:`~pipeline.ingest.decoding`).
         """
         if not features:
             return []
         self.tagger.set(pycrfsuite.ItemSequence(features))
         labels = list(self.tagger.tag())
+        self._marginals = None
+        if violates(labels):  # a piece with no body: the best sequence in which every piece has one, and its marginals
+            labels, self._marginals = self.constrained.decode(features)
+        labels = lone_teasers(labels)
         if units is not None:
             labels = self.decoder.starts(units, labels, self._start_p, before or [])
         return [Tag(label, self._role_p(label, i)) for i, label in enumerate(labels)]
 
+    def _marginal(self, name: str, position: int) -> float:
+        if self._marginals is not None:
+            return float(self._marginals[position, self.labels.index(name)])
+        return self.tagger.marginal(name, position)
+
     def _start_p(self, position: int) -> float:
         """The marginal probability that a piece starts at `position`, whatever its role."""
-        return sum(self.tagger.marginal(name, position) for name in self.starts)
+        return sum(self._marginal(name, position) for name in self.starts)
 
     def _role_p(self, label: str, position: int) -> float:
-        """The marginal probability of the label's role, starting a piece or not (a headline is a headline either way)."""
+        """The marginal probability of the label's role, starting a piece or not (a headline is a headline either way,
+        of an article or of a list item: a lone teaser is called a title)."""
         role = label.removeprefix("B-")
-        return min(1.0, sum(self.tagger.marginal(name, position) for name in (role, "B-" + role) if name in self.labels))
+        names = ("title", "B-title", "B-teaser") if role in ("title", "teaser") else (role, "B-" + role)
+        return min(1.0, sum(self._marginal(name, position) for name in names if name in self.labels))
 
 
 def model_folder() -> Path:

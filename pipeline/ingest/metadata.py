@@ -160,7 +160,8 @@ _NAME_LINE_WORDS = 5
 
 def _where(unit: PieceUnit, what: str) -> str:
     line = f"line {unit.lines[0]}" if unit.lines else "a line"
-    return f"{line}, {what}" + (f" (p={unit.p:.2f})" if unit.p is not None else "")
+    shaped = ", shaped like one" if unit.shaped and unit.p is not None and unit.p < MIN_P else ""
+    return f"{line}, {what}" + (f" (p={unit.p:.2f}{shaped})" if unit.p is not None else "")
 
 
 def author_of(text: str, vocab: Vocabulary) -> tuple[str | None, str | None, str | None]:
@@ -329,8 +330,8 @@ def describe_labelled(
     dates: list[tuple[str, PieceUnit]] = []
     names: list[PieceUnit] = []
     for u in meta:
-        if u.p is not None and u.p < MIN_P:
-            continue
+        if u.p is not None and u.p < MIN_P and not u.shaped:
+            continue  # an unsure label is evidence only where the line's own shape says the same
         if where[id(u)] == "middle":
             # a date, byline or source line between paragraphs, past the piece's head: the header of a neighbouring
             # piece run into this one, or a box quoting something else; no evidence for this piece

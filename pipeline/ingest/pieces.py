@@ -102,6 +102,7 @@ class PieceUnit:
     role: Role
     kind: str | None = None  # for metadata: date, byline, name, caption, credit, dateline, repeat, header, tags...
     p: float | None = None  # the labeller's probability of the line's label (None: the markup or a rule decided)
+    shaped: bool = False  # the line's own shape (a bare name, a byline) says what its label says: evidence beside p
 
 
 @dataclass

@@ -102,6 +102,7 @@ class _Open:
     has_body: bool = False
     cut: bool = False  # closed at max_piece_chars: the text goes on in the next piece
     continued: bool = False  # the continuation of a piece cut at max_piece_chars
+    tail: list[tuple[Unit, Tag]] = field(default_factory=list)  # paragraphs labelled chrome under a head with no body yet
 
 
 def removal_reason(unit: Unit, role: str) -> str:
@@ -151,16 +152,16 @@ class Segmenter:
             # a line a page-chrome rule names (built in, or the user's ingest.extra_chrome) is never text
             self.pending_start = self.pending_start or tag.starts
             role = "separator" if unit.chrome.kind in ("end", "post", "thread") else "chrome"
+        if role == "chrome" and self._unsure_name_in_head(unit, tag):
+            role = "byline"  # kept in the piece: _piece_units reads it by its shape
         if role in ("chrome", "separator"):
-            reason = removal_reason(unit, role)
-            for number in unit.lines:
-                record = RemovedLine(number, unit.text, reason)
-                self.removed.append(record)
-                if self.open is not None and self.open.chars < self.options.max_piece_chars:
-                    self.open.removed.append(record)
-                    self.open.chars += len(unit.text)
+            if role == "chrome" and unit.chrome is None and unit.body_like and self._headless_so_far():
+                self.open.tail.append((unit, tag))  # type: ignore[union-attr]  # decided when the piece closes
+            else:
+                self._remove(unit, role)
             self.header = [*self.header[-(HEADER_UNITS - 1) :], (unit, tag)]
             return
+        self._flush_tail()
         if self._starts(tag) or (self.pending_start and not self.in_container):
             self.pending_start = False
             yield from self.close()
@@ -175,6 +176,42 @@ class Segmenter:
         self.open.chars += len(unit.text)
         self.open.has_body = self.open.has_body or role == "body"
 
+    def _remove(self, unit: Unit, role: str) -> None:
+        reason = removal_reason(unit, role)
+        for number in unit.lines:
+            record = RemovedLine(number, unit.text, reason)
+            self.removed.append(record)
+            if self.open is not None and self.open.chars < self.options.max_piece_chars:
+                self.open.removed.append(record)
+                self.open.chars += len(unit.text)
+
+    def _headless_so_far(self) -> bool:
+        """An article piece is open with its head (a title, metadata) and no body yet."""
+        return self.open is not None and not self.open.has_body and self.open.start.role != "teaser" and not self.open.continued
+
+    def _drop(self, piece: _Open, reason: str) -> None:
+        for unit, _ in piece.units:
+            for number in unit.lines:
+                self.removed.append(RemovedLine(number, unit.text, reason))
+
+    def _unsure_name_in_head(self, unit: Unit, tag: Tag) -> bool:
+        """A line the model is unsure is furniture (p < SURE), shaped like a byline or a bare name, under a head with no
+        body yet: an author line is as likely (the model's other labels for it are byline and body)."""
+        return (
+            unit.chrome is None
+            and tag.p < SURE
+            and _HEADER_SHAPES.get(unit.meta_kind or "") == "byline"
+            and self._headless_so_far()
+            and not self.open.tail  # type: ignore[union-attr]
+        )
+
+    def _flush_tail(self) -> None:
+        """The paragraphs called furniture under a bodiless head are furniture after all: the piece goes on."""
+        if self.open is not None and self.open.tail:
+            tail, self.open.tail = self.open.tail, []
+            for unit, _ in tail:
+                self._remove(unit, "chrome")
+
     def _starts(self, tag: Tag) -> bool:
         if self.open is None:
             return True
@@ -183,6 +220,17 @@ class Segmenter:
         return self.open.has_body or tag.role in ("title", "teaser", "body")
 
     def close(self) -> Iterator[CutPiece]:
+        """Emit the open piece. A piece needs a body: an article whose head is followed only by paragraphs the model
+        called furniture (a one-paragraph article at the end of a dump or of a window) takes them for its body."""
+        if self.open is not None and self.open.tail:
+            if self.open.has_body:
+                self._flush_tail()
+            else:
+                tail, self.open.tail = self.open.tail, []
+                self.open.units += [(unit, Tag("body", 1.0 - tag.p)) for unit, tag in tail]
+                self.open.chars += sum(len(unit.text) for unit, _ in tail)
+                self.open.has_body = True
+                self.header = [entry for entry in self.header if all(entry[0] is not unit for unit, _ in tail)]
         piece, self.open = self.open, None
         if piece is None or not piece.units:
             return
@@ -192,15 +240,17 @@ class Segmenter:
             if teaser or piece.continued:
                 units = [PieceUnit(u.lines, u.text, "body") if u.role == "title" else u for u in units]
             else:
-                for unit, _ in piece.units:
-                    for number in unit.lines:
-                        self.removed.append(RemovedLine(number, unit.text, "no-body"))
+                self._drop(piece, "no-body")
                 return
+        script = _body_script(piece.units)
+        if script == "none" and not piece.continued:
+            self._drop(piece, "no-text")  # not a letter in it (digits, punctuation): no text to translate or align
+            return
         result = CutPiece(
             units=units,
             start_rule=f"model:{piece.start.label}" if not piece.continued else CAP_RULE,
             removed=piece.removed,
-            script=_body_script(piece.units),
+            script=script,
             kind="teaser" if teaser else "article",
             notes=_cap_notes(piece, self.options.max_piece_chars),
         )
@@ -241,10 +291,12 @@ def _piece_units(piece: _Open, vocab: Vocabulary) -> list[PieceUnit]:
         elif role == "dateline":
             out.append(PieceUnit(unit.lines, unit.text, "meta", "date", tag.p))
         elif role == "byline":
-            out.append(PieceUnit(unit.lines, unit.text, "meta", "byline", tag.p))
+            out.append(
+                PieceUnit(unit.lines, unit.text, "meta", "byline", tag.p, _HEADER_SHAPES.get(unit.meta_kind or "") == "byline")
+            )
         elif not seen_body and tag.p < SURE and unit.meta_kind in _HEADER_SHAPES:
             # the model is unsure of a line above the first paragraph that has the shape of a name, byline or date line
-            out.append(PieceUnit(unit.lines, unit.text, "meta", _HEADER_SHAPES[unit.meta_kind], tag.p))
+            out.append(PieceUnit(unit.lines, unit.text, "meta", _HEADER_SHAPES[unit.meta_kind], tag.p, shaped=True))
         else:
             split = date_prefix(unit.text, vocab) if not seen_body and len(unit.lines) == 1 else None
             if split:
