@@ -65,10 +65,11 @@ class ConstrainedDecoder:
         self.labels = list(labels)
         index = {label: i for i, label in enumerate(self.labels)}
         n = len(self.labels)
-        self.weights: dict[str, np.ndarray] = {}
+        attributes = sorted({attribute for attribute, _ in state_features})
+        self.rows = {attribute: i for i, attribute in enumerate(attributes)}  # attribute -> row of the weight matrix
+        self.weights = np.zeros((len(attributes), n))
         for (attribute, label), weight in state_features.items():
-            row = self.weights.setdefault(attribute, np.zeros(n))
-            row[index[label]] = weight
+            self.weights[self.rows[attribute], index[label]] = weight
         self.transition = np.zeros((n, n))
         for (a, b), weight in transitions.items():
             self.transition[index[a], index[b]] = weight
@@ -78,18 +79,19 @@ class ConstrainedDecoder:
 
     def state_scores(self, features: list[Features]) -> np.ndarray:
         """Per unit and label, the sum of the model's state weights (python-crfsuite's attributes: "name:value" or "name" x value)."""
-        scores = np.zeros((len(features), len(self.labels)))
+        units: list[int] = []
+        rows: list[int] = []
+        scales: list[float] = []
+        known = self.rows
         for t, item in enumerate(features):
-            row = scores[t]
             for name, value in item.items():
-                if isinstance(value, str):
-                    weights = self.weights.get(f"{name}:{value}")
-                    if weights is not None:
-                        row += weights
-                else:
-                    weights = self.weights.get(name)
-                    if weights is not None:
-                        row += value * weights
+                row = known.get(f"{name}:{value}" if isinstance(value, str) else name)
+                if row is not None:
+                    units.append(t)
+                    rows.append(row)
+                    scales.append(1.0 if isinstance(value, str) else value)
+        scores = np.zeros((len(features), len(self.labels)))
+        np.add.at(scores, np.array(units, dtype=int), self.weights[np.array(rows, dtype=int)] * np.array(scales)[:, None])
         return scores
 
     def _lattice(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -137,26 +139,33 @@ class ConstrainedDecoder:
         return labels, self._marginals(scores, has_body_of, after_flag, step)
 
     def _marginals(self, scores: np.ndarray, has_body_of: np.ndarray, after_flag: np.ndarray, step: np.ndarray) -> np.ndarray:
-        """Forward-backward over the constrained lattice: P(label at t) among the sequences that keep the constraint."""
+        """Forward-backward over the constrained lattice: P(label at t) among the sequences that keep the constraint.
+
+        In probability space, each step rescaled to sum to one (matrix products, no log-sum-exp per step).
+        """
         n = len(self.labels)
         size = 2 * n
-        # move[i, k]: log weight of going from state i to state k (label k % n, flag k // n)
-        move = np.full((size, size), NEG)
+        # move[i, k]: weight of going from state i to state k (label k % n, flag k // n); 0 where the constraint forbids it
+        move = np.zeros((size, size))
         for flag in (0, 1):
-            move[:, n * flag : n * (flag + 1)] = np.where(after_flag == flag, step, NEG)
-        state_score = np.concatenate([scores, scores], axis=1)  # T x 2n
+            allowed = after_flag == flag
+            move[:, n * flag : n * (flag + 1)] = np.where(allowed, np.exp(np.where(allowed, step, 0.0)), 0.0)
+        emit = np.exp(np.concatenate([scores, scores], axis=1) - scores.max(axis=1, keepdims=True))  # T x 2n, per-step scale
         steps = len(scores)
-        alpha = np.full((steps, size), NEG)
-        alpha[0] = self._first(scores)
+        alpha = np.zeros((steps, size))
+        first = self._first(scores)
+        alpha[0] = np.where(first > NEG / 2, np.exp(first - scores[0].max()), 0.0)
+        alpha[0] /= alpha[0].sum()
         for t in range(1, steps):
-            alpha[t] = _logsumexp(alpha[t - 1][:, None] + move, axis=0) + state_score[t]
-        beta = np.zeros((steps, size))
+            row = (alpha[t - 1] @ move) * emit[t]
+            alpha[t] = row / row.sum()
+        beta = np.ones((steps, size))
         for t in range(steps - 2, -1, -1):
-            beta[t] = _logsumexp(move + (state_score[t + 1] + beta[t + 1])[None, :], axis=1)
-        joint = alpha + beta
-        joint -= _logsumexp(joint, axis=1)[:, None]
-        p = np.exp(joint)
-        return p[:, :n] + p[:, n:]
+            row = move @ (emit[t + 1] * beta[t + 1])
+            beta[t] = row / row.sum()
+        joint = alpha * beta
+        joint /= joint.sum(axis=1, keepdims=True)
+        return joint[:, :n] + joint[:, n:]
 
 
 def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:

@@ -38,6 +38,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from pipeline.ingest.gazetteer import Gazetteer
 from pipeline.ingest.lines import CLOSERS, Unit
@@ -149,6 +150,17 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
     return out
 
 
+def _own_cached(unit: Unit, gazetteer: Gazetteer) -> Features:
+    """:func:`_own`, kept with the unit's lazily computed facts (shared by the units of one text in a dump,
+    :class:`~pipeline.ingest.lines.SharedFacts`); never changed once made."""
+    key = ("own", id(gazetteer), unit.chrome.kind if unit.chrome is not None else None, unit.tag)
+    facts: dict[Any, Any] = unit.__dict__
+    found = facts.get(key)
+    if found is None:
+        found = facts[key] = _own(unit, gazetteer)
+    return found
+
+
 _NEIGHBOUR_KEYS = (
     "w",
     "end",
@@ -163,6 +175,16 @@ _NEIGHBOUR_KEYS = (
     "outlet_opener",
     "cont",
 )
+_NEIGHBOURS = ((-2, "p2"), (-1, "p1"), (1, "n1"), (2, "n2"))
+_NEIGHBOUR_NAMES = {name: {key: f"{name}:{key}" for key in _NEIGHBOUR_KEYS} for _, name in _NEIGHBOURS}
+
+
+def _summary(own: Features) -> dict[str, list[tuple[str, str | float]]]:
+    """A unit's features as its neighbours see them, per neighbour position (the names made once, not per neighbour)."""
+    present = [(key, own[key]) for key in _NEIGHBOUR_KEYS if own.get(key) is not None]
+    return {name: [(names[key], value) for key, value in present] for name, names in _NEIGHBOUR_NAMES.items()}
+
+
 COHESION_EDGES = (0.0, 0.03, 0.06, 0.1, 0.18)
 RARE_GAP_SHARE = 0.2
 TEXT_WORDS = 8  # a unit this long is text the cohesion of a window is measured on
@@ -204,17 +226,23 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
 def _cosine(left: list[dict[str, float]], right: list[dict[str, float]]) -> str | None:
     if not left or not right:
         return None
-    a: Counter[str] = Counter()
-    b: Counter[str] = Counter()
-    for vector in left:
-        a.update(vector)
-    for vector in right:
-        b.update(vector)
+    a, b = _summed(left), _summed(right)
     norm = math.sqrt(sum(x * x for x in a.values()) * sum(x * x for x in b.values()))
     if not norm:
         return None
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     return _bucket(sum(x * large.get(w, 0.0) for w, x in small.items()) / norm, COHESION_EDGES)
+
+
+def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
+    """The sum of a few tf-idf vectors, its keys in first-seen order (as Counter.update would add them, without its cost)."""
+    if len(vectors) == 1:
+        return vectors[0]
+    total = dict(vectors[0])
+    for vector in vectors[1:]:
+        for word, x in vector.items():
+            total[word] = x + total.get(word, 0.0)
+    return total
 
 
 def _overlap(a: set[str] | frozenset[str] | None, b: set[str] | frozenset[str] | None) -> str | None:
@@ -334,7 +362,7 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
     """One feature dict per unit of `units` (a window of a dump); `before`: the units just before the window, as context."""
     everything = [*before, *units]
     offset = len(before)
-    own = [_own(unit, gazetteer) for unit in everything]
+    own = [_own_cached(unit, gazetteer) for unit in everything]
     blanks = Counter(unit.blank_before for unit in everything)
     usual_gap = blanks.most_common(1)[0][0] if blanks else 0
     widest_gap = max(blanks) if blanks else 0
@@ -348,6 +376,7 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
     norms = Counter(unit.norm for unit in everything)
     shapes = [shape(unit.text) if unit.words <= 8 else "" for unit in everything]
     shape_counts = Counter(s for s in shapes if s)
+    summaries: list[dict[str, list[tuple[str, str | float]]] | None] = [None] * len(everything)
     since_gap = 0
     result: list[Features] = []
     for index in range(len(everything)):
@@ -415,15 +444,13 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
         if "script_change" in f:
             f[f"script_change*gap={'gap_wider' in f}"] = 1.0
         f[f"blank*title={f['blank']}|{'title_shaped' in f}"] = 1.0
-        for delta in (-2, -1, 1, 2):
+        for delta, name in _NEIGHBOURS:
             at = index + delta
-            name = f"{'p' if delta < 0 else 'n'}{abs(delta)}"
             if 0 <= at < len(everything):
-                other = own[at]
-                for key in _NEIGHBOUR_KEYS:
-                    value = other.get(key)
-                    if value is not None:
-                        f[f"{name}:{key}"] = value
+                if summaries[at] is None:
+                    summaries[at] = _summary(own[at])
+                for key, value in summaries[at][name]:  # type: ignore[index]
+                    f[key] = value
                 f[f"{name}:blank"] = _bucket(everything[at].blank_before, (0, 1))
                 if abs(delta) == 1:
                     f[f"{name}:coh"] = cohesion[at] or "none"

@@ -104,8 +104,12 @@ class Gazetteer:
         return tuple(str(w) for w in self.data.get(key) or [])
 
     def patterns(self, key: str) -> tuple[re.Pattern[str], ...]:
-        """Compiled regular expressions of datelines.yaml (case-sensitive unless they start with ``(?i)``)."""
-        return tuple(re.compile(p) for p in (self.data.get(key) or []))
+        """Compiled regular expressions of datelines.yaml (case-sensitive unless they start with ``(?i)``); made once per key."""
+        cache: dict[str, tuple[re.Pattern[str], ...]] = self.__dict__.setdefault("_patterns", {})
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = tuple(re.compile(p) for p in (self.data.get(key) or []))
+        return found
 
     def alternation(self, key: str) -> str:
         """A regex alternation of a word list, longest first, spaces matching any whitespace."""

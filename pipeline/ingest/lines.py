@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import cached_property
+from typing import Any
 
 from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter, ChromeMatch
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
@@ -106,13 +107,20 @@ DEFAULT_VOCABULARY = Vocabulary()
 
 _DIACRITICS = re.compile("[\u0640\u064b-\u0652\u0670]")
 _WORDS = re.compile(r"[^\W\d_]+")
+_WORD_RUN = re.compile(r"\w+")
 _AR_PREFIX = re.compile(r"^(?:وال|بال|فال|كال|لل|ال|و)(?=\w{3})")
 
 
 def content_words(text: str) -> set[str]:
     """Words that carry content: 4+ letters or 2+ digits, case-folded, Arabic article and و- prefixes off."""
     words = set()
-    for word in re.findall(r"\w+", _DIACRITICS.sub("", text).casefold()):
+    for word in set(_WORD_RUN.findall(_DIACRITICS.sub("", text).casefold())):  # each distinct word once: a set comes out
+        if len(word) < 2:
+            continue  # too short whatever happens below (prefixes and forms only ever shorten or keep a word)
+        if word.isascii():  # no Arabic prefix or letter form to take off
+            if len(word) >= 4 or (len(word) >= 2 and word.isdigit()):
+                words.add(word.removesuffix("s") if len(word) > 4 else word)
+            continue
         word = _AR_PREFIX.sub("", word).translate(_ALEF_FORMS)
         if len(word) >= 4 or (word.isdigit() and len(word) >= 2):
             words.add(word.removesuffix("s") if word.isascii() and len(word) > 4 else word)
@@ -203,7 +211,9 @@ class Unit:
     def bag(self) -> Counter[str]:
         """Its words of three letters or more (first 600 characters, case-folded, Arabic article off): what tf-idf compares."""
         return Counter(
-            _AR_PREFIX.sub("", w) for w in _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold()) if len(w) >= 3
+            w if w.isascii() else _AR_PREFIX.sub("", w)
+            for w in _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold())
+            if len(w) >= 3
         )
 
     def shares_words(self, other: Unit) -> bool:
@@ -337,6 +347,41 @@ def split_lines(text: str) -> Iterator[str]:
         yield line.rstrip("\n")
 
 
+class SharedFacts:
+    """Within one dump, the units of one text share what is computed of it (and its page-chrome match).
+
+    Everything a :class:`Unit` computes lazily (its words, script, date,
+    metadata kind, content words, features...) depends on its text and the
+    dump's vocabulary only, and a dump repeats its furniture (site names,
+    share bars, datelines, "Read more") thousands of times: the second unit
+    of a text reuses the first one's dict instead of computing it again.
+    Only short lines (:data:`SHARED_CHARS`) are kept, at most
+    :data:`SHARED_TEXTS` of them (the table is emptied when full), so memory
+    stays bounded whatever the dump. HTML units are not shared: the markup
+    may override a unit's metadata kind.
+    """
+
+    def __init__(self, chrome: ChromeFilter):
+        self.chrome = chrome
+        self.table: dict[str, tuple[ChromeMatch | None, dict[str, Any]]] = {}
+
+    def unit(self, lines: tuple[int, ...], text: str, vocab: Vocabulary, blanks: int) -> Unit:
+        if len(text) > SHARED_CHARS:
+            return Unit(lines, text, self.chrome.match(text), vocab, blanks)
+        known = self.table.get(text)
+        if known is None:
+            if len(self.table) >= SHARED_TEXTS:
+                self.table.clear()
+            known = self.table[text] = (self.chrome.match(text), {})
+        unit = Unit(lines, text, known[0], vocab, blanks)
+        unit.__dict__ = known[1]
+        return unit
+
+
+SHARED_CHARS = 300
+SHARED_TEXTS = 20_000
+
+
 def iter_units(
     lines: Iterable[str],
     wrapped: bool,
@@ -352,11 +397,12 @@ def iter_units(
     line is not one paragraph, and must not be held as one).
     """
     blanks = 0
+    shared = SharedFacts(chrome)
     if not wrapped:
         for number, line in enumerate(lines, 1):
             text = " ".join(line.split())
             if text:
-                yield Unit((number,), text, chrome.match(text), vocab, blanks)
+                yield shared.unit((number,), text, vocab, blanks)
                 blanks = 0
             else:
                 blanks += 1

@@ -112,11 +112,15 @@ DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?::\d{2})?(?:\s*([ap])\.?\s?m\b\.?)?", re.IGNORECASE)
+# _YEAR before DIGITS maps Arabic-Indic digits to ASCII (\d is any Unicode digit, as in DATE_RE)
+_A_YEAR = re.compile(r"(?:[1\u0661\u06f1][9\u0669\u06f9]|[2\u0662\u06f2][0\u0660\u06f0])\d{2}(?!\d)")
 _ORDINAL_SUFFIX = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\b", re.IGNORECASE)
 
 
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     """(ISO date, (start, end) of it in `text`) for the first date in `text`, or None."""
+    if not _A_YEAR.search(text):
+        return None  # every date pattern has a year (_YEAR): most lines are ruled out before the big pattern
     clean = text.translate(DIGITS).translate(_ALEF)
     for match in DATE_RE.finditer(clean):
         iso = _parse_match(match)
