@@ -209,25 +209,36 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
     window: list[str | None] = []
     previous: list[str | None] = []
     by_position: dict[int, str | None] = {}  # the units between two text units share their window
+    sums: dict[tuple[int, int], tuple[dict[str, float], float]] = {}  # a run of vectors is a left side once, a right one once
+
+    def side(start: int, end: int) -> tuple[dict[str, float], float]:
+        key = (max(0, start), min(len(vectors), end))
+        found = sums.get(key)
+        if found is None:
+            vector = _summed(vectors[key[0] : key[1]])
+            found = sums[key] = (vector, sum(x * x for x in vector.values()))
+        return found
+
     at = 0
     for index in range(len(units)):
         while at < len(texts) and texts[at] < index:
             at += 1
         if at not in by_position:
-            by_position[at] = _cosine(vectors[max(0, at - span) : at], vectors[at : at + span])
+            by_position[at] = _cosine(side(at - span, at), side(at, at + span))
         window.append(by_position[at])
         if at < len(texts) and texts[at] == index and at > 0:
-            previous.append(_cosine(vectors[at - 1 : at], vectors[at : at + 1]) or "none")
+            previous.append(_cosine(side(at - 1, at), side(at, at + 1)) or "none")
         else:
             previous.append(None)
     return window, previous
 
 
-def _cosine(left: list[dict[str, float]], right: list[dict[str, float]]) -> str | None:
-    if not left or not right:
+def _cosine(left: tuple[dict[str, float], float], right: tuple[dict[str, float], float]) -> str | None:
+    """The bucketed cosine of two summed vectors, each with its squared norm."""
+    (a, a2), (b, b2) = left, right
+    if not a or not b:
         return None
-    a, b = _summed(left), _summed(right)
-    norm = math.sqrt(sum(x * x for x in a.values()) * sum(x * x for x in b.values()))
+    norm = math.sqrt(a2 * b2)
     if not norm:
         return None
     small, large = (a, b) if len(a) <= len(b) else (b, a)
@@ -236,6 +247,8 @@ def _cosine(left: list[dict[str, float]], right: list[dict[str, float]]) -> str 
 
 def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
     """The sum of a few tf-idf vectors, its keys in first-seen order (as Counter.update would add them, without its cost)."""
+    if not vectors:
+        return {}
     if len(vectors) == 1:
         return vectors[0]
     total = dict(vectors[0])
@@ -358,6 +371,14 @@ def _since_text(units: Sequence[Unit]) -> tuple[list[int], list[bool]]:
     return since, headed
 
 
+def _repeats_any(unit: Unit, others: Sequence[Unit]) -> bool:
+    """any(unit.repeats(o) for o in others), with a short way for a line that is no headline (only an equal line repeats it)."""
+    if not unit.title_shaped:
+        norm = unit.norm
+        return bool(norm) and any(other.norm == norm for other in others)
+    return any(unit.repeats(other) for other in others)
+
+
 def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Sequence[Unit] = ()) -> list[Features]:
     """One feature dict per unit of `units` (a window of a dump); `before`: the units just before the window, as context."""
     everything = [*before, *units]
@@ -419,10 +440,10 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
         if shapes[index]:
             f["shape_rep"] = _bucket(shape_counts[shapes[index]], (1, 2, 4))
         recent = everything[max(0, index - 8) : index]
-        if any(unit.repeats(prev) for prev in recent):
+        if _repeats_any(unit, recent):
             f["repeats_recent"] = 1.0
         if unit.words <= 40:
-            if any(unit.repeats(later) for later in everything[index + 1 : index + 4]):
+            if _repeats_any(unit, everything[index + 1 : index + 4]):
                 f["repeated_next"] = 1.0  # a headline printed again right below (a caption, a share card): this is the first
             following = [u for u in everything[index + 1 : index + 6] if u.words >= TEXT_WORDS][:3]
             if following and unit.content:

@@ -112,9 +112,13 @@ class Gazetteer:
         return found
 
     def alternation(self, key: str) -> str:
-        """A regex alternation of a word list, longest first, spaces matching any whitespace."""
-        words = sorted(set(self.words(key)), key=len, reverse=True)
-        return "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in words)
+        """A regex alternation of a word list, longest first, spaces matching any whitespace; made once per key."""
+        cache: dict[str, str] = self.__dict__.setdefault("_alternations", {})
+        found = cache.get(key)
+        if found is None:
+            words = sorted(set(self.words(key)), key=len, reverse=True)
+            found = cache[key] = "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in words)
+        return found
 
     # -- outlets ------------------------------------------------------------------------------
     def canonical(self, text: str | None) -> str | None:

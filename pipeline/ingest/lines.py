@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
@@ -356,14 +356,15 @@ class SharedFacts:
     share bars, datelines, "Read more") thousands of times: the second unit
     of a text reuses the first one's dict instead of computing it again.
     Only short lines (:data:`SHARED_CHARS`) are kept, at most
-    :data:`SHARED_TEXTS` of them (the table is emptied when full), so memory
+    :data:`SHARED_TEXTS` of them (the one used longest ago goes first: a
+    site's furniture stays, a paragraph seen once is soon gone), so memory
     stays bounded whatever the dump. HTML units are not shared: the markup
     may override a unit's metadata kind.
     """
 
     def __init__(self, chrome: ChromeFilter):
         self.chrome = chrome
-        self.table: dict[str, tuple[ChromeMatch | None, dict[str, Any]]] = {}
+        self.table: OrderedDict[str, tuple[ChromeMatch | None, dict[str, Any]]] = OrderedDict()
 
     def unit(self, lines: tuple[int, ...], text: str, vocab: Vocabulary, blanks: int) -> Unit:
         if len(text) > SHARED_CHARS:
@@ -371,15 +372,17 @@ class SharedFacts:
         known = self.table.get(text)
         if known is None:
             if len(self.table) >= SHARED_TEXTS:
-                self.table.clear()
+                self.table.popitem(last=False)  # the text used longest ago goes
             known = self.table[text] = (self.chrome.match(text), {})
+        else:
+            self.table.move_to_end(text)
         unit = Unit(lines, text, known[0], vocab, blanks)
         unit.__dict__ = known[1]
         return unit
 
 
 SHARED_CHARS = 300
-SHARED_TEXTS = 20_000
+SHARED_TEXTS = 4_096
 
 
 def iter_units(
