@@ -3,6 +3,18 @@
     python benchmarks/eval_ingest.py                     # leave one dump out, every real dump with gold (the headline)
     python benchmarks/eval_ingest.py --training          # the shipped model on its own training dumps (training figures)
     python benchmarks/eval_ingest.py DUMP_DIR GOLD.json  # the shipped model on the dumps of one gold file
+    python benchmarks/eval_ingest.py --baseline TREE     # the headline beside another version's cutter, same dumps, same scorer
+
+``--baseline TREE``: TREE holds another version's ``pipeline/`` and
+``configs/`` (``git archive 26f115c pipeline configs | tar -x -C TREE``, the
+rule cutter). Every real dump of the data list is read by that tree's
+``pipeline ingest`` (this python, ``PYTHONPATH=TREE``, a fresh store per
+dump, ``--no-detect``), its pieces exported as JSONL by that tree's
+``pipeline export`` and scored exactly as the held-out model's. Printed: both
+tables, a "model vs rules" line per dump, and totals over the dumps of
+``tests/data/dumps/`` alone (which no rule and, left out one at a time, no
+model saw); the rules were written looking at the seeds and the dev dumps, so
+their figures there are not held out.
 
 Leave one dump out: for every dump of the data list
 (``tests/data/segmenter/data.yaml``) that is real (not a hand-written
@@ -49,13 +61,15 @@ import argparse
 import hashlib
 import html as html_lib
 import json
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import html as lxml_html
 from rapidfuzz import fuzz
@@ -72,6 +86,45 @@ from pipeline.ingest.pieces import CutPiece  # noqa: E402
 
 FIELDS = ("lang", "title", "date", "author", "outlet")
 DATA_LIST = ROOT / "tests" / "data" / "segmenter" / "data.yaml"
+UNSEEN_DIR = ROOT / "tests" / "data" / "dumps"  # labelled after the rule cutter was written: no rule was made on them
+PYTHON = sys.executable
+
+
+class ScoredPiece(Protocol):
+    """What the scorer reads of a predicted piece: a `CutPiece` of this code, or a piece another version stored."""
+
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def outlet(self) -> str | None: ...
+    @property
+    def paragraphs(self) -> list[str]: ...
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass
+class StoredPiece:
+    """A piece as another version's `pipeline export` wrote it (pieces.jsonl)."""
+
+    title: str | None
+    date: str | None
+    author: str | None
+    outlet: str | None
+    paragraphs: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    @classmethod
+    def from_export(cls, row: dict[str, Any]) -> StoredPiece:
+        paragraphs = [p["text"] for p in row.get("paragraphs") or []] or [row["text"]]
+        return cls(row.get("title"), row.get("date"), row.get("author"), row.get("outlet"), paragraphs)
 
 
 def key(text: str) -> str:
@@ -193,13 +246,14 @@ class Score:
 
 
 def score_dump(
-    path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSettings, predicted: list[CutPiece] | None = None
+    path: Path, gold_pieces: list[dict[str, Any]], settings: IngestSettings, predicted: list[ScoredPiece] | None = None
 ) -> Score:
     """Scores of the pieces `path` is cut into (or of `predicted`, when given) against its gold pieces."""
     raw = path.read_text(encoding=(read_source(path, settings)[0].encoding))
     is_html = path.suffix.lower() in (".html", ".htm", ".xhtml")
     texts = [gold_text(raw, g, is_html) for g in gold_pieces]
-    predicted = cut_file(path, settings) if predicted is None else predicted
+    if predicted is None:
+        predicted = list(cut_file(path, settings))
     score = Score(gold=len(gold_pieces), predicted=len(predicted))
     chars: list[dict[int, int]] = []
     cursor = 0
@@ -338,6 +392,98 @@ def on_training_dumps(data_list: Path = DATA_LIST) -> dict[str, Score]:
     return scores
 
 
+def tree_pipeline(tree: Path, *args: str) -> str:
+    """Run `pipeline ARGS` of the code in `tree` (this python, PYTHONPATH=TREE); its output, or exit with its error."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [PYTHON, "-m", "pipeline", *args], env=env, cwd=tree, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    if done.returncode != 0:
+        sys.exit(f"error: {tree}: pipeline {args[0]} exited {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}")
+    return done.stdout + done.stderr
+
+
+def check_tree(tree: Path) -> None:
+    """Exit with a one-line error unless `python -m pipeline` run in `tree` imports the code there, not this checkout's."""
+    if not (tree / "pipeline" / "__main__.py").is_file():
+        sys.exit(f"error: {tree}: no pipeline/__main__.py (make it with: git archive COMMIT pipeline configs | tar -x -C {tree})")
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    code = "import pipeline; print(pipeline.__file__)"
+    where = subprocess.run([PYTHON, "-c", code], env=env, cwd=tree, capture_output=True, text=True).stdout.strip()
+    if not Path(where).resolve().is_relative_to(tree.resolve()):
+        sys.exit(f"error: {tree}: python imports the pipeline from {where}, not from the tree")
+
+
+def cut_with_tree(tree: Path, dump: Path, workdir: Path) -> tuple[list[ScoredPiece], int]:
+    """The pieces `tree`'s `pipeline ingest` stores for `dump` (a fresh store), in source order, and how many it
+    dropped as already known (the store keeps one piece per body text)."""
+    store, out = workdir / f"{dump.name}.sqlite", workdir / f"{dump.name}.out"
+    said = tree_pipeline(tree, "ingest", str(dump), "--db", str(store), "--no-detect")
+    tree_pipeline(tree, "export", "--format", "jsonl", "--db", str(store), "--out", str(out), "--quiet")
+    rows = [json.loads(line) for line in (out / "pieces.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    known = re.search(r"already known (\d+)", said)
+    return [StoredPiece.from_export(row) for row in rows], int(known.group(1)) if known else 0
+
+
+def with_baseline(tree: Path, data_list: Path = DATA_LIST, names: list[str] | None = None) -> dict[str, Score]:
+    """Scores of every real dump (or those named) as the code in `tree` cuts it, with this harness's scorer."""
+    from pipeline.ingest.training import load_data_list
+
+    check_tree(tree)
+    scores: dict[str, Score] = {}
+    total = Score()
+    with tempfile.TemporaryDirectory() as folder:
+        for dump in load_data_list(data_list):
+            if not dump.real or dump.gold is None or (names and dump.name not in names):
+                continue
+            pieces, known = cut_with_tree(tree, dump.path, Path(folder))
+            scores[dump.name] = score_dump(dump.path, _gold_of(dump), IngestSettings(), pieces)
+            if known:
+                scores[dump.name].misses.append(f"{dump.path.name}: {known} pieces stored once as duplicates of another")
+            total.add(scores[dump.name])
+    scores["total"] = total
+    return scores
+
+
+def unseen(data_list: Path = DATA_LIST) -> set[str]:
+    """Names of the real dumps labelled in tests/data/dumps/: written after the rule cutter, never looked at for it."""
+    from pipeline.ingest.training import load_data_list
+
+    return {d.name for d in load_data_list(data_list) if d.real and d.path.is_relative_to(UNSEEN_DIR.resolve())}
+
+
+def subtotal(scores: dict[str, Score], names: set[str]) -> Score:
+    total = Score()
+    for name, score in scores.items():
+        if name in names:
+            total.add(score)
+    return total
+
+
+def side_by_side(model: dict[str, Score], rules: dict[str, Score], names: set[str]) -> str:
+    """Per dump: glued, split, titles right, dates right (wrong) of the held-out model vs the rules; then totals."""
+
+    def cells(s: Score) -> str:
+        return f"{s.glued} | {s.split} | {s.right['title']}/{s.gold} | {s.dated_right}/{s.dated} ({s.dates_wrong} wrong)"
+
+    lines = [
+        "model vs rules per dump: glued, split, titles right, dates right (dates wrong); the model is held out on every dump",
+        "",
+        "| dump | rules held out | model glued | split | title | date | rules glued | split | title | date |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in model:
+        if name in rules and name != "total":
+            held = "yes" if name in names else "no"
+            lines.append(f"| {name} | {held} | {cells(model[name])} | {cells(rules[name])} |")
+    lines.append(f"| total, all {len(model) - 1} dumps | | {cells(model['total'])} | {cells(rules['total'])} |")
+    lines.append(
+        f"| total, the {len(names & set(model))} unseen dumps | yes | {cells(subtotal(model, names))} "
+        f"| {cells(subtotal(rules, names))} |"
+    )
+    return "\n".join(lines)
+
+
 def record(scores: dict[str, Score], data_list: Path = DATA_LIST) -> None:
     """Write the leave-one-dump-out figures into the shipped model's metadata (segmenter.json)."""
     from pipeline.ingest.labeller import model_folder
@@ -375,6 +521,33 @@ def signature(data_list: Path = DATA_LIST) -> str:
     return f"data list {data_list.name} sha256:{digest}, shipped model sha256:{meta['model_sha256'][:12]}"
 
 
+def print_baseline(model: dict[str, Score], tree: Path, only: list[str] | None, misses: bool) -> None:
+    """The baseline's table, both methods' totals (all dumps, the unseen ones) and the per-dump comparison."""
+    rules = with_baseline(tree, names=only)
+    names = unseen()
+    count = len(names & set(model))
+    print()
+    print(
+        table(
+            rules,
+            f"baseline: the code in {tree}, its `pipeline ingest` on the same dumps, same scorer (NOT held out on the "
+            "seeds and dev dumps A-D, which its rules were written looking at; held out on the dumps of tests/data/dumps/)",
+        )
+    )
+    totals = {
+        f"model, held out, all {len(model) - 1} dumps": model["total"],
+        f"rules, all {len(rules) - 1} dumps (partly not held out)": rules["total"],
+        f"model, held out, the {count} unseen dumps": subtotal(model, names),
+        f"rules, held out, the {count} unseen dumps": subtotal(rules, names),
+    }
+    print()
+    print(table(totals, f"totals side by side (unseen: the dumps of tests/data/dumps/, baseline {tree})"))
+    print()
+    print(side_by_side(model, rules, names))
+    if misses:
+        print("\n".join(rules["total"].misses))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dump_dir", type=Path, nargs="?", help="with GOLD: score the shipped model on these dumps")
@@ -383,9 +556,17 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help="leave out only these dumps (names of the data list)")
     parser.add_argument("--misses", action="store_true", help="also list every miss")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="TREE",
+        help="also cut every dump with the pipeline in TREE (another version's pipeline/ and configs/) and print it beside",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="store the leave-one-dump-out figures in the shipped model's metadata record"
     )
     args = parser.parse_args()
+    if args.baseline is not None and (args.dump_dir is not None or args.training):
+        parser.error("--baseline goes with the held-out headline only (no DUMP_DIR, no --training)")
     if args.dump_dir is not None:
         if args.gold is None:
             parser.error("DUMP_DIR needs GOLD.json")
@@ -398,6 +579,8 @@ def main() -> None:
         scores = leave_one_dump_out(names=args.only)
         title = f"leave one dump out: each dump cut by a model trained on all the others ({signature()})"
     print(table(scores, title))
+    if args.baseline is not None:
+        print_baseline(scores, args.baseline.resolve(), args.only, args.misses)
     if args.record and args.dump_dir is None and not args.training and not args.only:
         record(scores)
     if args.misses:

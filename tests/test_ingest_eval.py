@@ -8,8 +8,11 @@ figures. The held-out figure is the leave-one-dump-out test's.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
+
+import pytest
 
 from pipeline.ingest import CutPiece, IngestSettings, cut_dump
 
@@ -151,3 +154,32 @@ def test_the_labelled_dumps_are_what_their_specs_make():
     sources = (folder / "SOURCES.md").read_text(encoding="utf-8")
     assert all(f"<{piece['source_url']}>" in sources for piece in gold["pieces"])
     assert {p["lang"] for p in gold["pieces"]} == {"ar", "en"} and len(gold["dumps"]) >= 12
+
+
+def test_a_baseline_tree_is_cut_by_its_own_pipeline_and_scored_alike(tmp_path):
+    """`--baseline TREE`: the tree's own `pipeline ingest` (a copy of this code here) cuts the dump, its stored
+    pieces are scored by the same scorer, and give the figures of the same code cut in this process."""
+    tree = tmp_path / "tree"
+    for part in ("pipeline", "configs"):
+        shutil.copytree(ROOT / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    names = ["seed-002", "en-pages-chrome-a"]
+    stored = eval_ingest.with_baseline(tree, names=names)
+    here = eval_ingest.on_training_dumps()
+    for name in names:
+        a, b = stored[name], here[name]
+        assert (a.found, a.glued, a.split, a.extra, a.right, a.dated_right, a.dates_wrong) == (
+            b.found,
+            b.glued,
+            b.split,
+            b.extra,
+            b.right,
+            b.dated_right,
+            b.dates_wrong,
+        ), (a.misses, b.misses)
+    assert eval_ingest.unseen() >= {"en-pages-chrome-a"} and "seed-002" not in eval_ingest.unseen()
+    assert len(eval_ingest.unseen()) == 16
+
+
+def test_a_baseline_folder_without_a_pipeline_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match=r"no pipeline/__main__\.py"):
+        eval_ingest.check_tree(tmp_path)
