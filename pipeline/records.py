@@ -80,6 +80,9 @@ class ExternalTranslation(Record):
     parts: list[str]
     raw_parts: list[str]
     input_id: str | None = None  # the id the input line gave the piece
+    # reference-free diagnostics of each part (pipeline/evaluate/diagnostics.py), as the diagnose stage stored them;
+    # None until it has run (or when the text changed since)
+    diagnostics: list[dict[str, Any] | None] | None = None
 
     @property
     def text(self) -> str:
@@ -227,6 +230,28 @@ class Diagnosis(Record):
     fingerprint: str  # the thresholds they were computed with
 
 
+class ExternalToDiagnose(Record):
+    """A translation that came with the input, part by part beside the Arabic each part translates.
+
+    With unit 'paragraph' part i translates the piece's paragraph i; with
+    unit 'piece' the one part translates the whole piece.
+    """
+
+    piece_id: str
+    system: str
+    sources: list[str]  # the Arabic of each part
+    parts: list[str]  # the readable translation of each part
+
+
+class ExternalDiagnosis(Record):
+    """Reference-free diagnostics of one external translation, one per part."""
+
+    piece_id: str
+    system: str
+    diagnostics: list[dict[str, Any]]
+    fingerprint: str
+
+
 # -- pieces as every later stage sees them ---------------------------------------------------------
 
 
@@ -311,6 +336,10 @@ class Match(Record):
     score: float  # 0..1, comparable across runs
     evidence: dict[str, Any] = Field(default_factory=dict)
     sentence_pairs: list[SentencePair] = Field(default_factory=list)
+    # chrF (0-100) of the translation against the English piece: how much wording they share, not translation
+    # quality (pipeline/evaluate/similarity.py); computed once when the match is made. None: not computed (a store
+    # aligned before it was kept)
+    similarity: float | None = None
 
 
 class Alignment(Record):
@@ -355,6 +384,10 @@ class StoreCounts(Record):
     matches: int
     abstentions: int
     runs: int
+    # pieces whose translation this pipeline made (every routed sentence translated), and the pieces that carry
+    # each other system's translation that came with the input (a piece can have both, and several systems)
+    pieces_translated_here: int = 0
+    translations_with_input: dict[str, int] = Field(default_factory=dict)
 
 
 def content_id(text: str) -> str:

@@ -20,6 +20,9 @@ from translate_support import make_config
 
 from pipeline.config import Config
 from pipeline.detect import detect_store
+from pipeline.evaluate.diagnostics import diagnose_store
+from pipeline.evaluate.similarity import chrf_similarity
+from pipeline.export.data import load_export_data
 from pipeline.ingest import ingest_paths
 from pipeline.ingest.stage import external_translation
 from pipeline.records import IngestedPiece, content_id
@@ -424,3 +427,63 @@ def test_an_older_stores_abstentions_get_their_nearest_miss_from_the_reason(stor
         "p-taken": ("en-1", 0.6, 0.55),
         "p-none": (None, None, None),
     }
+
+
+def test_a_schema_4_store_gets_every_systems_diagnostics_and_its_matches_similarity(store_location: str):
+    """Migration 5 adds diagnostics to the translations that came with the input and a chrF similarity to matches:
+    the rows already there have neither, and the next diagnose and export fill them in."""
+    now = "2024-01-01T00:00:00+00:00"
+    ar, en = "\n\n".join(AR[905:910]), "\n\n".join(lines("en")[905:910])
+    loop = "\n\n".join(OPUS[905:910])  # line 910: opus-mt's "a p-p-p-p-..." loop
+    store_at_version(
+        store_location,
+        4,
+        {
+            "sources": [
+                {"id": 1, "path": "/in/old.jsonl", "sha256": "0" * 64, "size": 1, "status": "ingested", "ingested_at": now}
+            ],
+            "pieces": [
+                {"id": "p-ar", "text": ar, "status": "translated", "created_at": now, "lang": "ar"},
+                {"id": "p-en", "text": en, "status": "english", "created_at": now, "lang": "en"},
+            ],
+            "piece_sources": [
+                {"piece_id": "p-ar", "source_id": 1, "position": 0},
+                {"piece_id": "p-en", "source_id": 1, "position": 1},
+            ],
+            "paragraphs": [
+                *(
+                    {"piece_id": "p-ar", "idx": i, "text": t, "lang": "ar", "route": "translate"}
+                    for i, t in enumerate(AR[905:910])
+                ),
+                {"piece_id": "p-en", "idx": 0, "text": en, "lang": "en", "route": "english"},
+            ],
+            "external_translations": [
+                {
+                    "piece_id": "p-ar",
+                    "system": "opus-mt",
+                    "unit": "paragraph",
+                    "parts": json.dumps([readable(x) for x in OPUS[905:910]]),
+                    "raw_parts": json.dumps(OPUS[905:910]),
+                    "source_id": 1,
+                    "created_at": now,
+                }
+            ],
+            "matches": [
+                {"source_id": "p-ar", "target_id": "p-en", "score": 0.9, "evidence": "{}", "sentence_pairs": "[]"},
+            ],
+            "alignments": [{"piece_id": "p-ar", "status": "matched"}],
+        },
+    )
+    config = Config.load(None, {"store.path": store_location} if not is_url(store_location) else {"store.url": store_location})
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        [row] = store.rows("external_translations")
+        assert row["diagnostics"] is None and store.rows("matches")[0]["similarity"] is None
+        report = diagnose_store(store, config)
+        assert report.translations == 5 and report.by_system["opus-mt"]["repetition"] == 1
+        [piece] = store.load_pieces(["p-ar"])
+        flags = [d["flags"] for d in piece.external_translations[0].diagnostics or []]
+        assert flags[4] and "repetition" in flags[4] and flags[:4] == [[], [], [], []]
+        data = load_export_data(store)  # a match made before schema 5 is scored when exported
+        [match] = data.matches
+        assert match.similarity == chrf_similarity(readable(loop), en) and match.match.similarity is None

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
+from pipeline.evaluate.similarity import match_similarity
 from pipeline.files import open_regular, path_text
 from pipeline.jsonlines import json_line
 from pipeline.progress import QUIET, Reporter
@@ -111,7 +112,10 @@ class AlignStage(SectionStage[AlignSettings]):
                 sentences[piece_id] = [s.translation or "" for s in segments]
                 flagged[piece_id] = [i for i, s in enumerate(segments) if excluding & set(_flags(s.diagnostics))]
         ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
+        if translated and not english:
+            ctx.reporter.info(NO_ENGLISH)
         result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
+        _measure_similarity(result.matches, translated, english)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
         alignments = [_alignment(p.id, result) for p in translated]
@@ -121,6 +125,22 @@ class AlignStage(SectionStage[AlignSettings]):
         ]
         store.replace_alignments(result.matches, alignments, ctx.run_id)
         return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
+
+
+NO_ENGLISH = (
+    "no English pieces in the store, so every translation is recorded as without coverage: give English coverage with "
+    '`pipeline ingest ENGLISH...` (dumps, or JSONL with "lang": "en"; docs/input-formats.md) or '
+    "`pipeline run INPUT... --english ENGLISH...`, then `pipeline align` again"
+)
+
+
+def _measure_similarity(matches: list[Match], translated: list[Piece], english: list[Piece]) -> None:
+    """Each match's chrF similarity (translation against the English piece), kept with the match so exports read it."""
+    by_id = {p.id: p for p in translated} | {p.id: p for p in english}
+    for match in matches:
+        source, target = by_id.get(match.source_id), by_id.get(match.target_id)
+        if source is not None and target is not None:
+            match.similarity = match_similarity(source, target)
 
 
 def _flags(diagnostics: dict[str, Any] | None) -> list[str]:
@@ -209,6 +229,7 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     translated = [p for p in sources if p.translation is not None]
     missing = [p for p in sources if p.translation is None]
     result = align_pieces(translated, english, settings, None, reporter)
+    _measure_similarity(result.matches, translated, english)
     for p in missing:
         result.abstain(p.id, "no translation", "piece carries no 'translation'")
     out = Path(out_dir)
@@ -235,6 +256,7 @@ def _match_json(m: Match) -> dict[str, Any]:
         "score": m.score,
         "evidence": m.evidence,
         "sentence_pairs": [p.model_dump() for p in m.sentence_pairs],
+        "coverage_chrf_similarity": m.similarity,
     }
 
 

@@ -189,6 +189,15 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE alignments ADD COLUMN candidate_score DOUBLE PRECISION",
         "ALTER TABLE alignments ADD COLUMN threshold DOUBLE PRECISION",
     ],
+    # 5: every system's translation is diagnosed, not only ours: the diagnostics of a translation that came with the
+    # input, one per part (a JSON list), with the thresholds' fingerprint (NULL: not diagnosed yet, which the next
+    # diagnose does); and a match's chrF similarity (translation against the English piece), computed once when the
+    # match is made instead of at every export (NULL in matches made before: the export computes those)
+    [
+        "ALTER TABLE external_translations ADD COLUMN diagnostics TEXT",
+        "ALTER TABLE external_translations ADD COLUMN diagnostics_fingerprint TEXT",
+        "ALTER TABLE matches ADD COLUMN similarity DOUBLE PRECISION",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -246,7 +255,7 @@ TABLES: dict[str, set[str]] = {
         "raw_text",
     },
     "segments": {"piece_id", "paragraph_idx", "sentence_idx", "text", "translation_key", "reason"},
-    "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id"},
+    "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id", "similarity"},
     "alignments": {"piece_id", "status", "reason", "run_id", "candidate_id", "candidate_score", "threshold"},
     "refs": {"piece_id", "idx", "text"},
     "external_translations": {
@@ -259,6 +268,8 @@ TABLES: dict[str, set[str]] = {
         "source_id",
         "position",
         "created_at",
+        "diagnostics",
+        "diagnostics_fingerprint",
     },
     "models": {"model", "revision", "ref", "weights", "weights_sha256", "converted_from", "origin", "created_at", "run_id"},
 }

@@ -26,6 +26,8 @@ from pipeline.records import (
     Alignment,
     Detection,
     Diagnosis,
+    ExternalDiagnosis,
+    ExternalToDiagnose,
     ExternalTranslation,
     IngestedPiece,
     Match,
@@ -84,7 +86,8 @@ class SourceWriter:
         A translation that came with it is stored under its system: a second
         system's translation of a known piece is kept beside the first, the
         same system's again replaces its text (a corrected file) but keeps
-        when it first arrived.
+        when it first arrived; a changed text loses its diagnostics, so the
+        diagnose stage checks it again.
         """
         db = self._db
         known = bool(db.query("SELECT 1 FROM pieces WHERE id = ?", (piece.id,)))
@@ -136,7 +139,11 @@ class SourceWriter:
             "INSERT INTO external_translations(piece_id, system, unit, parts, raw_parts, input_id, source_id, position, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (piece_id, system) DO UPDATE SET unit = excluded.unit, "
             "parts = excluded.parts, raw_parts = excluded.raw_parts, "
-            "input_id = COALESCE(excluded.input_id, external_translations.input_id)",
+            "input_id = COALESCE(excluded.input_id, external_translations.input_id), "
+            "diagnostics = CASE WHEN external_translations.parts = excluded.parts AND external_translations.unit = excluded.unit "
+            "THEN external_translations.diagnostics END, "
+            "diagnostics_fingerprint = CASE WHEN external_translations.parts = excluded.parts "
+            "AND external_translations.unit = excluded.unit THEN external_translations.diagnostics_fingerprint END",
             (
                 piece_id,
                 external.system,
@@ -481,6 +488,48 @@ class SQLStore:
                 [(json.dumps(d.diagnostics, ensure_ascii=False), d.fingerprint, d.key) for d in diagnoses],
             )
 
+    def external_to_diagnose(self, fingerprint: str) -> list[ExternalToDiagnose]:
+        """Translations that came with the input and have no diagnostics (or diagnostics made under other thresholds),
+        each part beside the Arabic it translates."""
+        rows = self.db.query(
+            "SELECT e.piece_id, e.system, e.unit, e.parts, p.text FROM external_translations e JOIN pieces p ON p.id = e.piece_id "
+            "WHERE e.diagnostics IS NULL OR e.diagnostics_fingerprint IS NULL OR e.diagnostics_fingerprint != ? "
+            "ORDER BY e.piece_id, e.system",
+            (fingerprint,),
+        )
+        paragraphs: dict[str, list[str]] = {}
+        by_paragraph = sorted({r["piece_id"] for r in rows if r["unit"] == "paragraph"})
+        for chunk in chunks(by_paragraph):
+            for r in self.db.query(
+                f"SELECT piece_id, text FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
+            ):
+                paragraphs.setdefault(r["piece_id"], []).append(r["text"])
+        out = []
+        for r in rows:
+            parts = json.loads(r["parts"])
+            sources = paragraphs.get(r["piece_id"], []) if r["unit"] == "paragraph" else [r["text"]]
+            if len(sources) != len(parts):  # paired as a whole when the paragraphs do not line up
+                sources, parts = [r["text"]], ["\n\n".join(parts)]
+            out.append(ExternalToDiagnose(piece_id=r["piece_id"], system=r["system"], sources=sources, parts=parts))
+        return out
+
+    def save_external_diagnoses(self, diagnoses: Sequence[ExternalDiagnosis]) -> None:
+        with self.db.transaction():
+            self.db.executemany(
+                "UPDATE external_translations SET diagnostics = ?, diagnostics_fingerprint = ? WHERE piece_id = ? AND system = ?",
+                [(json.dumps(d.diagnostics, ensure_ascii=False), d.fingerprint, d.piece_id, d.system) for d in diagnoses],
+            )
+
+    def external_diagnostics(self) -> list[tuple[str, str, list[dict[str, Any] | None]]]:
+        """(piece, system, diagnostics of each part) of every diagnosed translation that came with the input."""
+        return [
+            (r["piece_id"], r["system"], _json_list(r["diagnostics"]))
+            for r in self.db.query(
+                "SELECT piece_id, system, diagnostics FROM external_translations WHERE diagnostics IS NOT NULL "
+                "ORDER BY piece_id, system"
+            )
+        ]
+
     def translation_diagnostics(self) -> list[tuple[int | None, dict[str, Any] | None]]:
         """(run that made it, diagnostics) of every diagnosed translation."""
         return [
@@ -552,6 +601,17 @@ class SQLStore:
     def piece_ids(self) -> set[str]:
         return {r["id"] for r in self.db.query("SELECT id FROM pieces")}
 
+    def pieces_by_input_id(self, input_ids: Collection[str]) -> dict[str, set[str]]:
+        """The pieces each of these ids names as the input gave it (JSONL `id`); an id may name several pieces."""
+        out: dict[str, set[str]] = {}
+        for chunk in chunks(sorted(set(input_ids))):
+            for table in ("piece_sources", "external_translations"):
+                for r in self.db.query(
+                    f"SELECT DISTINCT input_id, piece_id FROM {table} WHERE input_id IN ({marks(chunk)})", chunk
+                ):
+                    out.setdefault(r["input_id"], set()).add(r["piece_id"])
+        return out
+
     def external_systems(self) -> dict[str, int]:
         """How many pieces carry each external system's translation."""
         return {
@@ -578,6 +638,7 @@ class SQLStore:
                     parts=json.loads(r["parts"]),
                     raw_parts=json.loads(r["raw_parts"]),
                     input_id=r["input_id"],
+                    diagnostics=_json_list(r["diagnostics"]) if r["diagnostics"] is not None else None,
                 )
             )
         return out
@@ -680,7 +741,8 @@ class SQLStore:
                 self.db.execute(f"DELETE FROM matches WHERE source_id IN ({marks(chunk)})", chunk)
                 self.db.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks(chunk)})", chunk)
             self.db.executemany(
-                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, similarity, run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         m.source_id,
@@ -688,6 +750,7 @@ class SQLStore:
                         m.score,
                         json.dumps(m.evidence, ensure_ascii=False),
                         json.dumps([p.model_dump() for p in m.sentence_pairs]),
+                        m.similarity,
                         run_id,
                     )
                     for m in matches
@@ -707,6 +770,7 @@ class SQLStore:
                 score=r["score"],
                 evidence=json.loads(r["evidence"]),
                 sentence_pairs=[SentencePair(**p) for p in json.loads(r["sentence_pairs"])],
+                similarity=r["similarity"],
             )
             for r in self.db.query("SELECT * FROM matches ORDER BY source_id, score DESC")
         ]
@@ -801,6 +865,14 @@ class SQLStore:
             matches=one("SELECT COUNT(*) AS n FROM matches"),
             abstentions=one("SELECT COUNT(*) AS n FROM alignments WHERE status = 'no_coverage'"),
             runs=one("SELECT COUNT(*) AS n FROM runs"),
+            pieces_translated_here=one(
+                "SELECT COUNT(*) AS n FROM pieces pc WHERE EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id) "
+                "AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id AND s.translation_key IS NULL "
+                "AND s.reason IS NULL) AND NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id "
+                "AND p.route = 'translate' AND NOT EXISTS "
+                "(SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx))"
+            ),
+            translations_with_input=self.external_systems(),
         )
 
 
@@ -815,6 +887,15 @@ def _json_or_none(raw: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _json_list(raw: str | None) -> list[dict[str, Any] | None]:
+    """A stored JSON list of diagnostics (one per part); an unreadable one is no diagnostics."""
+    try:
+        value = json.loads(raw) if raw is not None else []
+    except ValueError:
+        return []
+    return [v if isinstance(v, dict) else None for v in value] if isinstance(value, list) else []
 
 
 def _run(r: Row) -> RunRecord:
