@@ -323,7 +323,10 @@ def test_tmx_is_valid_tmx_1_4(out):
     for tu in root.iter("tu"):
         assert re.fullmatch(r"\d{8}T\d{6}Z", tu.get("creationdate"))
         assert [tuv.get(XML_LANG) for tuv in tu.findall("tuv")] == ["ar", "en"]
-        assert tu.findtext("prop[@type='x-model']") == f"{MODEL}@{REVISION}"
+        assert (
+            tu.findtext("prop[@type='x-system']") == f"{MODEL}@{REVISION}" and tu.findtext("prop[@type='x-origin']") == "pipeline"
+        )
+        assert tu.get("tuid").split(":")[1] == f"{MODEL}@{REVISION}"
 
 
 def test_tmx_holds_every_translated_sentence_once_and_no_pending_one(out):
@@ -354,24 +357,35 @@ def test_tmx_survives_control_characters_and_duplicates(tmp_path):
 # -- CSV -----------------------------------------------------------------------------------------------
 
 
-def test_csv_reads_back_with_bom_one_row_per_sentence_pair_and_every_translated_piece(out):
+def test_csv_reads_back_with_bom_one_row_per_piece_and_system_with_both_texts(out):
     raw = (out / "pairs.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8
     with open(out / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    # the matched piece's sentence pairs, then the translated piece without coverage, with the aligner's reason
-    assert [(r["source_id"], r["alignment"]) for r in rows] == [(AR_SUMMIT.id, "matched")] * len(SUMMIT_MATCH.pairs) + [
-        (AR_NO_COVERAGE.id, "no_coverage")
+    # every non-English piece: matched, without coverage (the aligner's reason), pending (why)
+    assert [(r["piece_id"], r["coverage"]) for r in rows] == [
+        (AR_SUMMIT.id, "matched"),
+        (AR_NO_COVERAGE.id, "no_coverage"),
+        (AR_PENDING.id, "pending"),
     ]
-    assert (
-        rows[-1]["target_id"] == ""
-        and rows[-1]["alignment_reason"] == "no English piece within 14 days shares its named entities"
+    summit, uncovered, pending = rows
+    assert summit["arabic"] == AR_SUMMIT.text and summit["english"] == EN_SUMMIT.text
+    assert summit["translation"] == "\n\n".join(
+        [" ".join(AR_SUMMIT.paragraphs[0].translations), " ".join(AR_SUMMIT.paragraphs[1].translations), "Photo: SANA."]
     )
-    first = rows[0]
-    assert first["arabic"] == AR_SUMMIT.paragraphs[0].sentences[0]
-    assert first["translation"] == AR_SUMMIT.paragraphs[0].translations[0]
-    assert first["english"] == "Syria was not invited to the meeting in Baghdad."
-    assert (first["source_index"], first["target_index"], first["pair_score"], first["match_score"]) == ("0", "1", "0.81", "0.74")
+    assert (summit["system"], summit["origin"], summit["aligned"]) == (f"{MODEL}@{REVISION}", "translated here", "yes")
+    assert (summit["target_id"], summit["match_score"], summit["match"]) == (EN_SUMMIT.id, "0.74", "1")
+    assert summit["flags"] == "length_ratio, repetition"
+    assert summit["diagnostics"] == "1 of 4 sentences flagged: sentence 4: odd length, repeats"
+    assert uncovered["translation"] == " ".join(AR_NO_COVERAGE.paragraphs[0].translations) and uncovered["arabic"]
+    assert (
+        uncovered["target_id"] == ""
+        and uncovered["alignment_reason"] == "no English piece within 14 days shares its named entities"
+    )
+    assert uncovered["diagnostics"] == "clean (2 sentences checked)"
+    assert (
+        pending["translation"] == "" and pending["alignment_reason"] == AR_PENDING.reason and pending["arabic"] == AR_PENDING.text
+    )
 
 
 def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
@@ -388,7 +402,7 @@ def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
         export_store(store, Config.load(), tmp_path / "out", ["csv"])
     with open(tmp_path / "out" / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
         row = next(csv.DictReader(handle))
-    for column in ("arabic", "translation", "english", "source_title", "target_title"):
+    for column in ("arabic", "translation", "english", "title", "target_title"):
         assert row[column].startswith("'"), column
     assert row["translation"] == '\'=HYPERLINK("http://x","click")'
 
@@ -419,7 +433,7 @@ def test_empty_store_exports_valid_empty_files(tmp_path):
     assert read_jsonl(out / "pieces.jsonl") == [] and read_jsonl(out / "matches.jsonl") == []
     assert json.loads((out / "labelstudio.json").read_text()) == []
     assert etree.DTD(str(TMX_DTD)).validate(etree.parse(str(out / "pairs.tmx")))
-    assert (out / "pairs.csv").read_text(encoding="utf-8-sig").startswith("match,source_id")
+    assert (out / "pairs.csv").read_text(encoding="utf-8-sig").startswith("piece_id,input_id,")
 
 
 def test_sentence_pairs_past_the_stored_sentences_are_reported_not_fatal(tmp_path):
@@ -427,6 +441,5 @@ def test_sentence_pairs_past_the_stored_sentences_are_reported_not_fatal(tmp_pat
     with build_store(tmp_path / "s.sqlite", [AR_SUMMIT, EN_SUMMIT], [broken]) as store:
         report = export_store(store, Config.load(), tmp_path / "out")
     assert any("point past the sentences" in w for w in report.warnings)
-    with open(tmp_path / "out" / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [r["english"] for r in rows] == ["Syria was not invited to the meeting in Baghdad.", ""]
+    [task] = json.loads((tmp_path / "out" / "labelstudio.json").read_text(encoding="utf-8"))
+    assert task["data"]["alignment"].splitlines()[1].endswith("⟷  ?")  # the pair past the end, shown as unknown

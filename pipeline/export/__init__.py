@@ -9,7 +9,7 @@ jsonl           pieces.jsonl, matches.jsonl (the output contract)
 labelstudio     labelstudio.json (tasks) + labelstudio_config.xml (interface)
 doccano         doccano.jsonl
 tmx             pairs.tmx (TMX 1.4, ar → en)
-csv             pairs.csv (UTF-8 with BOM, one row per sentence pair)
+csv             pairs.csv (UTF-8 with BOM, one row per piece and system)
 html            report.html (the index: pictures, search, sorting) + report/
                 (pages of matches and of pieces without coverage, search index)
 ==============  ===============================================================
@@ -58,6 +58,8 @@ class ExportSettings(Settings):
     """Also make Label Studio tasks for translations with no English coverage."""
     tmx_include_titles: bool = True
     """Titles are translated sentences too: put them in pairs.tmx."""
+    tmx_leave_out_flagged: bool = False
+    """Leave out of pairs.tmx the units the diagnose stage flagged (kept by default, with an x-flags property)."""
     report_page_size: int = Field(100, ge=1)
     """Matches (and pieces without coverage) per page of the report's folder (report/)."""
     review_margin: float = Field(0.1, ge=0.0, le=1.0)
@@ -114,9 +116,13 @@ def parse_formats(values: Iterable[str] | str | None) -> list[str]:
     return [f for f in FORMATS if f in wanted]
 
 
-def _writers(settings: ExportSettings, config: Config) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
+def _writers(
+    settings: ExportSettings, config: Config, out: OutputDir
+) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
     from pipeline.align.calibration import operating_point
     from pipeline.align.matcher import AlignSettings
+    from pipeline.store import describe_location
+    from pipeline.translate.settings import ModelSettings
 
     align = config.section("align", AlignSettings)
     report = ReportOptions(
@@ -124,12 +130,15 @@ def _writers(settings: ExportSettings, config: Config) -> dict[str, Callable[[Ex
         review_margin=settings.review_margin,
         # the threshold align uses: the explicit one, or the one calibrated for max_false_match_rate
         threshold=operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
+        store=describe_location(config.store.location),
+        out_dir=path_text(out.path),
+        model=config.section("model", ModelSettings).name,
     )
     return {
         "jsonl": write_jsonl,
         "labelstudio": lambda d, o: write_labelstudio(d, o, settings.labelstudio_unmatched),
         "doccano": write_doccano,
-        "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles),
+        "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles, settings.tmx_leave_out_flagged),
         "csv": write_csv,
         "html": lambda d, o: write_html(d, o, report),
     }
@@ -153,10 +162,14 @@ class ExportStage(SectionStage[ExportSettings]):
         out = OutputDir(ctx.out_dir or ctx.config.output.dir)
         with store.snapshot():  # one moment of the store, also while a run commits beside us
             data = load_export_data(store)
+        translate = ctx.earlier.get("translate")  # this run's translate stage: its summary is not stored yet
+        status = getattr(translate, "status", None)
+        if isinstance(status, str):
+            data.last_translate_status = status
         for warning in data.warnings:
             ctx.reporter.warn(warning)
         written: dict[str, Path] = {}
-        writers = _writers(settings, ctx.config)
+        writers = _writers(settings, ctx.config, out)
         with ctx.reporter.task("export", total=len(settings.formats), unit="formats") as task:
             for name in settings.formats:
                 written.update(writers[name](data, out))

@@ -1,4 +1,4 @@
-"""doccano: one JSONL line per translated piece, for span labelling or classification.
+"""doccano: one JSONL line per translated piece and system, for span labelling or classification.
 
 doccano's import format for sequence labelling is ``{"text": ..., "label":
 [[start, end, "LABEL"], ...]}`` and for text classification ``{"text": ...,
@@ -8,7 +8,10 @@ text is the machine translation (what annotators mark errors in), so
 each unit's character span in the text travel as metadata, so a marked
 span can be traced back to its Arabic. A unit is a sentence for this
 pipeline's translations, a paragraph (or the whole piece) for a translation
-that came with the input (``translation_unit`` says which).
+that came with the input (``translation_unit`` says which). Every system's
+translation of a piece is a line of its own (``model`` names the system,
+``aligned`` says which one the aligner matched, ``flags`` what the diagnose
+stage found in each unit).
 """
 
 from __future__ import annotations
@@ -17,18 +20,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export.data import ExportData, PieceView
+from pipeline.export.data import ExportData, PieceView, SystemView
 from pipeline.output import OutputDir
 from pipeline.text.dates import iso_text
 
 
-def _text_and_spans(view: PieceView) -> tuple[str, list[list[int]]]:
+def _text_and_spans(system: SystemView) -> tuple[str, list[list[int]]]:
     """The translation with one unit per line, and each unit's [start, end) offsets."""
-    if not view.units:
-        text = view.piece.translation or ""
-        return text, [[0, len(text)]] if text else []
     text, spans = "", []
-    for unit in view.units:
+    for unit in system.units:
         if text:
             text += "\n"
         start = len(text)
@@ -37,8 +37,9 @@ def _text_and_spans(view: PieceView) -> tuple[str, list[list[int]]]:
     return text, spans
 
 
-def doccano_record(view: PieceView) -> dict[str, Any]:
-    text, spans = _text_and_spans(view)
+def doccano_record(view: PieceView, system: SystemView | None = None) -> dict[str, Any]:
+    system = system if system is not None else view.systems[0]
+    text, spans = _text_and_spans(system)
     p = view.piece
     return {
         "text": text,
@@ -49,10 +50,13 @@ def doccano_record(view: PieceView) -> dict[str, Any]:
         "title_translation": p.title_translation,
         "outlet": p.outlet,
         "date": iso_text(p.date),
-        "model": p.model,
-        "translation_unit": p.translation_unit,
-        "arabic": [u.arabic for u in view.units] or [p.text],
+        "model": system.name,
+        "origin": "input" if system.external else "pipeline",
+        "aligned": system.aligned,
+        "translation_unit": system.unit,
+        "arabic": [u.arabic for u in system.units] or [p.text],
         "sentence_spans": spans,
+        "flags": [u.flags for u in system.units],
         "matches": [
             {"target_id": m.match.target_id, "score": round(m.match.score, 4), "title": m.target.title}
             for m in view.matches
@@ -63,9 +67,9 @@ def doccano_record(view: PieceView) -> dict[str, Any]:
 
 
 def write_doccano(data: ExportData, out: OutputDir) -> dict[str, Path]:
-    translated = [v for v in data.pieces if v.piece.lang != "en" and v.piece.translation]
+    records = ((v, s) for v in data.translated for s in v.systems if s.complete)
     path = out.write_with(
         "doccano.jsonl",
-        lambda f: f.writelines(json.dumps(doccano_record(v), ensure_ascii=False) + "\n" for v in translated),
+        lambda f: f.writelines(json.dumps(doccano_record(v, s), ensure_ascii=False) + "\n" for v, s in records),
     )
     return {"doccano.jsonl": path}

@@ -1,13 +1,16 @@
 """Label Studio: review tasks for each match, plus the labeling config they need.
 
-One task per match shows the Arabic original (right-to-left), the machine
-translation and the matched English coverage side by side, and asks what an
-annotation team asks of MT-for-monitoring: is it the same event, how adequate
-and fluent is the translation, what is the corrected text, and where exactly
-are the errors (span labels on the translation). Translated pieces with no
-English coverage get tasks too (when configured), so their translations can
-still be reviewed. Import: create a project with labelstudio_config.xml as
-its labeling interface, then import labelstudio.json.
+One task per match and system shows the Arabic original (right-to-left),
+that system's machine translation and the matched English coverage side by
+side, and asks what an annotation team asks of MT-for-monitoring: is it the
+same event, how adequate and fluent is the translation, what is the
+corrected text, and where exactly are the errors (span labels on the
+translation). Every system's translation of a piece is a task of its own
+(`system` says whose, `flags` what the diagnose stage found), so systems
+can be rated side by side. Translated pieces with no English coverage get
+tasks too (when configured), so their translations can still be reviewed.
+Import: create a project with labelstudio_config.xml as its labeling
+interface, then import labelstudio.json.
 
 Only plain <Text> objects are used, never <HyperText>: scraped text must not
 become markup inside the annotation tool either.
@@ -19,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.export.data import ExportData, MatchView, PieceView
+from pipeline.export.data import ExportData, MatchView, PieceView, SystemView
 from pipeline.output import OutputDir
 from pipeline.text.dates import iso_text
 
@@ -77,29 +80,34 @@ LABEL_CONFIG = f"""<View>
 """
 
 
-def _meta(view: PieceView, score: float | None, target: Any = None) -> str:
+def _meta(view: PieceView, system: SystemView | None, score: float | None, target: Any = None) -> str:
     p = view.piece
-    parts = [f"piece {p.id}", p.outlet or "outlet unknown", iso_text(p.date) or "date unknown"]
-    if p.model:
-        parts.append(f"{'system' if p.external else 'model'} {p.model}")
+    name = f"piece {p.input_id} ({p.id})" if p.input_id else f"piece {p.id}"
+    parts = [name, p.outlet or "outlet unknown", iso_text(p.date) or "date unknown"]
+    if system is not None:
+        origin = "came with the input" if system.external else "translated here"
+        parts.append(f"translation by {system.name} ({origin})")
+        if system.flagged_units:
+            parts.append(f"flagged: {', '.join(sorted({f for u in system.units for f in u.flags}))}")
     if target is not None:
         parts.append(f"matched English piece {target.id} ({target.outlet or 'outlet unknown'}, score {score:.2f})")
     return " · ".join(parts)
 
 
-def _sentences(view: PieceView) -> tuple[str, str]:
+def _sentences(view: PieceView, system: SystemView | None) -> tuple[str, str]:
     """Arabic and translation, one unit per line (a sentence, or a paragraph of a translation that came with the
     input), so annotators can follow by line."""
-    if view.piece.external and view.units:
-        return "\n".join(u.arabic for u in view.units), "\n".join(u.translation for u in view.units)
-    if view.body:
-        arabic = "\n".join(s.text for s in view.body)
-        translation = "\n".join(s.translation or "[translation pending]" for s in view.body)
-        return arabic, translation
-    return view.piece.text, view.piece.translation or "[translation pending]"
+    if system is not None and system.units:
+        return "\n".join(u.arabic for u in system.units), "\n".join(
+            u.translation or "[translation pending]" for u in system.units
+        )
+    return view.piece.text, "[translation pending]"
 
 
-def _alignment(match: MatchView) -> str:
+def _alignment(match: MatchView, system: SystemView | None) -> str:
+    if system is not None and not system.aligned:
+        aligned = match.source_view.systems[0].name if match.source_view.systems else "another system"
+        return f"(the sentence pairs were computed on {aligned}'s translation, the one the aligner matched)"
     lines = [
         f"{pair.source + 1} ↔ {pair.target + 1}  ({pair.score:.2f})  {pair.translation or '?'}  ⟷  {pair.english or '?'}"
         for pair in match.pairs
@@ -107,22 +115,33 @@ def _alignment(match: MatchView) -> str:
     return "\n".join(lines) or "(no sentence pairs)"
 
 
-def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
-    arabic, translation = _sentences(source)
+def _system_fields(system: SystemView | None) -> dict[str, Any]:
+    return {
+        "system": system.name if system else None,
+        "system_origin": (("input" if system.external else "pipeline") if system else None),
+        "aligned": system.aligned if system else None,
+        "flags": sorted({f for u in system.units for f in u.flags}) if system else [],
+    }
+
+
+def match_task(match: MatchView, source: PieceView, system: SystemView | None = None) -> dict[str, Any]:
+    system = system if system is not None else (source.systems[0] if source.systems else None)
+    arabic, translation = _sentences(source, system)
     return {
         "data": {
             "kind": "match",
             "source_id": match.match.source_id,
             "input_id": source.piece.input_id,
+            **_system_fields(system),
             "target_id": match.match.target_id,
             "score": round(match.match.score, 4),
             "title_ar": source.piece.title or "(untitled)",
             "title_en": match.target.title or source.piece.title_translation or "",
-            "meta": _meta(source, match.match.score, match.target),
+            "meta": _meta(source, system, match.match.score, match.target),
             "arabic": arabic,
             "translation": translation,
             "english": "\n".join(match.english) or match.target.text,
-            "alignment": _alignment(match),
+            "alignment": _alignment(match, system),
             "evidence": json.dumps(match.match.evidence, ensure_ascii=False),
             "outlet": source.piece.outlet,
             "date": iso_text(source.piece.date),
@@ -130,18 +149,20 @@ def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
     }
 
 
-def unmatched_task(view: PieceView) -> dict[str, Any]:
-    arabic, translation = _sentences(view)
+def unmatched_task(view: PieceView, system: SystemView | None = None) -> dict[str, Any]:
+    system = system if system is not None else (view.systems[0] if view.systems else None)
+    arabic, translation = _sentences(view, system)
     return {
         "data": {
             "kind": "no_coverage" if view.alignment == "no_coverage" else "unaligned",
             "source_id": view.piece.id,
             "input_id": view.piece.input_id,
+            **_system_fields(system),
             "target_id": None,
             "score": None,
             "title_ar": view.piece.title or "(untitled)",
             "title_en": view.piece.title_translation or "",
-            "meta": _meta(view, None) + (f" · no coverage: {view.alignment_reason}" if view.alignment_reason else ""),
+            "meta": _meta(view, system, None) + (f" · no coverage: {view.alignment_reason}" if view.alignment_reason else ""),
             "arabic": arabic,
             "translation": translation,
             "english": NO_COVERAGE,
@@ -153,11 +174,16 @@ def unmatched_task(view: PieceView) -> dict[str, Any]:
     }
 
 
+def _complete(view: PieceView) -> list[SystemView | None]:
+    """The systems a piece gets tasks for: every finished translation (a pending one is no work for annotators yet)."""
+    return [s for s in view.systems if s.complete] or [None]
+
+
 def build_tasks(data: ExportData, include_unmatched: bool = True) -> list[dict[str, Any]]:
-    by_id = {v.piece.id: v for v in data.pieces}
-    tasks = [match_task(m, by_id[m.match.source_id]) for m in data.matches]
+    """A task per match and system, then (when asked) per translated piece without coverage and system."""
+    tasks = [match_task(m, m.source_view, system) for m in data.matches for system in _complete(m.source_view)]
     if include_unmatched:
-        tasks += [unmatched_task(v) for v in data.unmatched_translations]
+        tasks += [unmatched_task(v, system) for v in data.unmatched_translations for system in _complete(v)]
     return tasks
 
 

@@ -6,7 +6,9 @@ date gap, the best sentence pairs) and the diagnose stage stores each
 translation's flags with the measured values. The report shows them as:
 
 * the score explained: each component's value beside its weight and what it
-  added to the logistic sum (:func:`score_parts`);
+  added to the logistic sum (:func:`score_parts`), and that sum itself, the
+  log-odds (:func:`log_odds`), which ranks matches whose scores all round
+  to 1.00;
 * shared names as pairs, both spellings and how they were matched
   (:func:`entity_pairs`);
 * the date gap in words (:func:`date_gap`);
@@ -40,6 +42,9 @@ HOW_MATCHED: dict[str, str] = {
     "contained": "one name inside the other (e.g. full name and surname)",
     "fuzzy": "close spelling (transliteration variant)",
 }
+# The aligner's 'exact' compares names after folding their transliteration (pipeline/align/entities.py), so two
+# spellings can meet there: "same spelling" is said only of two identical ones.
+SAME_NAME_OTHER_SPELLING = "the same name after folding transliteration, spelt differently"
 # Diagnostic flag → (short label, what it means, the measured values; see pipeline/evaluate/diagnostics.py).
 FLAGS: dict[str, tuple[str, str, str]] = {
     "empty": ("empty", "The translation is empty although the Arabic is not.", ""),
@@ -95,6 +100,27 @@ def score_parts(evidence: dict[str, Any]) -> tuple[list[ScorePart], float | None
     return parts, _number(weights.get("bias"))
 
 
+def log_odds(evidence: dict[str, Any]) -> float | None:
+    """The sum the match score is the logistic of: bias + every contribution (None when the evidence lacks weights).
+
+    The score saturates (every strong match shows 1.00); its log-odds keeps
+    growing with the evidence, so it ranks what the score cannot.
+    """
+    parts, bias = score_parts(evidence)
+    if bias is None or not parts or any(p.contribution is None and p.value is not None for p in parts):
+        return None
+    return bias + sum(p.contribution for p in parts if p.contribution is not None)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut at a word before `limit` characters, with an ellipsis: a title that loops on must not fill a page."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 @dataclass
 class EntityPair:
     translation: str
@@ -109,14 +135,13 @@ def entity_pairs(evidence: dict[str, Any]) -> list[EntityPair]:
     for item in evidence.get("shared_entities") or []:
         if isinstance(item, dict):
             how = str(item.get("how") or "")
-            pairs.append(
-                EntityPair(
-                    str(item.get("source", "")),
-                    str(item.get("target", "")),
-                    HOW_MATCHED.get(how, how or "not recorded"),
-                    _number(item.get("weight")),
+            source, target = str(item.get("source", "")), str(item.get("target", ""))
+            words = HOW_MATCHED.get(how, how or "not recorded")
+            if how == "exact" and source != target:
+                words = (
+                    "same spelling but for letter case" if source.casefold() == target.casefold() else SAME_NAME_OTHER_SPELLING
                 )
-            )
+            pairs.append(EntityPair(source, target, words, _number(item.get("weight"))))
         else:  # stores before the pairs were recorded: one spelling, how unknown
             pairs.append(EntityPair(str(item), str(item), "not recorded", None))
     return pairs

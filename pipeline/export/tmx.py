@@ -1,18 +1,26 @@
-"""pairs.tmx: the translated Arabic texts as a TMX 1.4 translation memory.
+"""pairs.tmx: every system's translations of the Arabic texts as a TMX 1.4 translation memory.
 
 Each translation unit is one Arabic sentence (``xml:lang="ar"``) and its
-machine translation (``en``), with the model (``x-model``), the piece, its
-outlet and date as ``<prop>`` and the time the translation was made as the
-unit's ``creationdate``. A translation that came with the input (another MT
-system) is paired with the Arabic by paragraph, or only as a whole piece:
-its units are those paragraphs (``segtype="paragraph"``) or the whole piece
-(``segtype="block"``), as TMX 1.4 allows per unit. The text is the readable
-translation; when the system wrote it otherwise (escapes, Moses spacing) the
-raw output travels as ``<prop type="x-raw">``. TM tools (OmegaT, Trados,
-memoQ, Okapi) import it as is; identical source/translation pairs from
-repeated pieces are written once. Characters XML 1.0 forbids (control
-characters from scraped pages) are dropped, since one of them would make the
-whole file unreadable.
+machine translation (``en``), with the system that made it (``x-system``;
+``x-origin`` says whether it was translated here or came with the input),
+the piece, its outlet and date as ``<prop>`` and the time the translation
+was made as the unit's ``creationdate``. Every system's translation of a
+piece has units of its own, named ``PIECE:SYSTEM:WHERE`` (``tuid``). A
+translation that came with the input (another MT system) is paired with the
+Arabic by paragraph, or only as a whole piece: its units are those
+paragraphs (``segtype="paragraph"``) or the whole piece (``segtype="block"``),
+as TMX 1.4 allows per unit. The text is the readable translation; when the
+system wrote it otherwise (escapes, Moses spacing) the raw output travels as
+``<prop type="x-raw">``.
+
+A translation memory is reused as if every unit were right, so a unit the
+diagnose stage flagged (Arabic left in the output, a loop, ...) carries
+``<prop type="x-flags">`` with the flags' names, and
+``export.tmx_leave_out_flagged`` leaves such units out altogether. TM tools
+(OmegaT, Trados, memoQ, Okapi) import it as is; identical
+source/translation pairs of one system from repeated pieces are written
+once. Characters XML 1.0 forbids (control characters from scraped pages) are
+dropped, since one of them would make the whole file unreadable.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.export.data import ExportData, PieceView, TranslatedUnit
+from pipeline.export.data import ExportData, PieceView, SystemView, TranslatedUnit
 from pipeline.output import OutputDir
 from pipeline.text.dates import iso_text
 
@@ -63,13 +71,17 @@ def _prop(parent: etree._Element, kind: str, value: str | None) -> None:
         etree.SubElement(parent, "prop", type=kind).text = xml_text(value)
 
 
-def _tu(view: PieceView, unit: TranslatedUnit, now: str) -> etree._Element:
-    tu = etree.Element("tu", tuid=f"{view.piece.id}:{unit.where}", creationdate=tmx_date(unit.created_at, now))
+def _tu(view: PieceView, system: SystemView, unit: TranslatedUnit, now: str) -> etree._Element:
+    tu = etree.Element("tu", tuid=f"{view.piece.id}:{system.name}:{unit.where}", creationdate=tmx_date(unit.created_at, now))
     tu.set("srclang", "ar")
     if unit.unit in SEGTYPE:
         tu.set("segtype", SEGTYPE[unit.unit])
-    _prop(tu, "x-model", unit.model)
+    _prop(tu, "x-system", system.name)
+    _prop(tu, "x-origin", "input" if system.external else "pipeline")
+    if unit.flags:
+        _prop(tu, "x-flags", " ".join(unit.flags))
     _prop(tu, "x-piece", view.piece.id)
+    _prop(tu, "x-input-id", view.piece.input_id)
     _prop(tu, "x-outlet", view.piece.outlet)
     _prop(tu, "x-date", iso_text(view.piece.date))
     if unit.raw is not None and unit.raw != unit.translation:
@@ -81,7 +93,7 @@ def _tu(view: PieceView, unit: TranslatedUnit, now: str) -> etree._Element:
     return tu
 
 
-def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
+def build_tmx(data: ExportData, include_titles: bool = True, leave_out_flagged: bool = False) -> bytes:
     now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     root = etree.Element("tmx", version="1.4")
     header = etree.SubElement(
@@ -98,32 +110,42 @@ def build_tmx(data: ExportData, include_titles: bool = True) -> bytes:
     header.set("o-tmf", "arabic-press-pipeline-sqlite")
     header.set("o-encoding", "UTF-8")
     body = etree.SubElement(root, "body")
-    seen: set[tuple[str, str, str | None]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for view in data.pieces:
-        titles = (
-            [
-                TranslatedUnit(
-                    f"title:{s.sentence_index}", "sentence", s.text, s.translation or "", s.raw_translation, s.model, s.created_at
-                )
-                for s in view.title
-            ]
-            if include_titles
-            else []
-        )
-        for unit in titles + view.units:
-            if not unit.translation or not unit.arabic.strip():
-                continue  # pending sentences are not translation memory
-            key = (unit.arabic, unit.translation, unit.model)
-            if key in seen:
-                continue
-            seen.add(key)
-            body.append(_tu(view, unit, now))
+        for system in view.systems:
+            titles = (
+                [
+                    TranslatedUnit(
+                        f"title:{s.sentence_index}",
+                        "sentence",
+                        s.text,
+                        s.translation or "",
+                        s.raw_translation,
+                        s.model,
+                        s.created_at,
+                        s.diagnostics,
+                    )
+                    for s in view.title
+                ]
+                if include_titles and not system.external
+                else []
+            )
+            for unit in titles + system.units:
+                if not unit.translation or not unit.arabic.strip():
+                    continue  # pending sentences are not translation memory
+                if leave_out_flagged and unit.flags:
+                    continue
+                key = (unit.arabic, unit.translation, system.name)
+                if key in seen:
+                    continue
+                seen.add(key)
+                body.append(_tu(view, system, unit, now))
     # The declaration is written by hand: lxml's uses single quotes, which some TM tools reject.
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
         root, encoding="UTF-8", pretty_print=True, doctype=DOCTYPE
     )
 
 
-def write_tmx(data: ExportData, out: OutputDir, include_titles: bool = True) -> dict[str, Path]:
-    payload = build_tmx(data, include_titles).decode("utf-8")
+def write_tmx(data: ExportData, out: OutputDir, include_titles: bool = True, leave_out_flagged: bool = False) -> dict[str, Path]:
+    payload = build_tmx(data, include_titles, leave_out_flagged).decode("utf-8")
     return {"pairs.tmx": out.write_text("pairs.tmx", payload, newline="")}
