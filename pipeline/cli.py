@@ -5,11 +5,19 @@ environment, ``--set section.key=value`` and the shortcuts ``--db``,
 ``--out``, ``--model``), asks the ledger to run its stage(s), prints a short
 result and exits with a code from :mod:`pipeline.errors`. No stage logic
 lives here, and nothing scraped is printed as terminal markup.
+
+Output is for people and for scripts alike: on a terminal it is laid out to
+its width; into a pipe or a file no line is wrapped or padded
+(:func:`pipeline.progress.console_for`). Results go to stdout; what to do
+next (``next: ...``) and progress go to stderr, so ``--json`` stays JSON.
+Help examples are kept verbatim (click's ``\b`` paragraphs), so a copied
+example is the whole command.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +25,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
@@ -26,7 +33,7 @@ from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError, UsageError
 from pipeline.files import file_kind, path_text
-from pipeline.progress import Reporter
+from pipeline.progress import Reporter, console_for, print_block
 
 VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "store", "config"]
 
@@ -50,16 +57,23 @@ app = typer.Typer(
         "Translate the Arabic pieces of scraped news dumps into English (MarianMT), "
         "pair each translation with English coverage of the same event, score quality "
         "with sacreBLEU and export aligned pairs for annotation.\n\n"
-        "Typical use:  pipeline run seeds/ --out out/   then open out/report.html\n\n"
+        "\b\nTypical use:\n  pipeline run seeds/ --out out/\n  then open out/report.html\n\n"
         "Every verb takes --config FILE and --set SECTION.KEY=VALUE (repeatable) to change any "
-        "setting; docs/configuration.md lists them all."
+        "setting, and -h (--help) to say what it does.\n\n"
+        "\b\nDocs:\n  docs/configuration.md   every setting\n  docs/input-formats.md   what each input may hold"
     ),
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: metavars a user reads (FILE, DIR), not Python types
 )
-stdout = Console(highlight=False)
+
+
+def _out() -> Any:
+    """The console results are printed on: stdout, unwrapped when it is not a terminal."""
+    return console_for()
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -106,7 +120,7 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="If another run holds the 
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"pipeline {__version__}", markup=False)
+        _out().print(f"pipeline {__version__}", markup=False)
         raise typer.Exit()
 
 
@@ -179,7 +193,20 @@ def _run_stages(names: Sequence[str], cfg: Config, reporter: Reporter, **kwargs:
 
 def _print(line: str) -> None:
     """A line that may hold scraped text or paths: printed as text, never as markup."""
-    stdout.print(Text(line), soft_wrap=True)
+    _out().print(Text(line), soft_wrap=True)
+
+
+def _next(reporter: Reporter, *steps: str) -> None:
+    """What to do after this verb, on stderr (`next: ...`), so stdout holds only the result."""
+    for step in steps:
+        reporter.info(f"next: {step}")
+
+
+def _db(cfg: Config) -> str:
+    """`--db STORE` as the user would type it again (a URL without its password), for the commands `next:` names."""
+    from pipeline.store import describe_location
+
+    return shlex.join(["--db", describe_location(cfg.store.location)])
 
 
 def _require_store(cfg: Config) -> None:
@@ -227,7 +254,10 @@ def run(
     4 no model could be loaded (Arabic pieces pending), 5 store busy,
     6 store or output not writable.
 
-    Example:  pipeline run seeds/ --model ./models/opus-mt-ar-en --out out/
+    \b
+    Examples:
+      pipeline run seeds/ --model ./models/opus-mt-ar-en --out out/
+      pipeline run arabic.jsonl --english english.jsonl --out out/
     """
     from pipeline.stages import PIPELINE
 
@@ -235,12 +265,26 @@ def run(
     with _errors():
         cfg = build_config(config, sets, db=db, out=out, model=model, extra={"executor.kind": executor})
         every = [*inputs, *(english or [])]
-        result = _run_stages(PIPELINE, cfg, reporter, command="run " + " ".join(map(path_text, every)), inputs=every, wait=wait)
+        result = _run_stages(
+            PIPELINE, cfg, reporter, command=shlex.join(["run", *map(path_text, every)]), inputs=every, wait=wait
+        )
     for message in result.messages:
         reporter.error(message)
     if not quiet:
-        stdout.print(_run_table(result.summary, cfg.output.dir))
+        print_block(_out(), _run_table(result.summary, cfg.output.dir))
+        report = Path(cfg.output.dir) / "report.html"
+        if report.exists():
+            _next(reporter, f"open {path_text(report)} in a browser (the report; the other files are beside it)")
     raise typer.Exit(result.exit_code)
+
+
+def translations_line(here: int, with_input: dict[str, int]) -> str:
+    """How many pieces carry a translation: made here, and each other system's that came with the input."""
+    line = f"{here} piece{'s' if here != 1 else ''} translated here"
+    if with_input:
+        systems = ", ".join(f"{name} {n}" for name, n in with_input.items())
+        line += f"; came with the input: {systems}"
+    return line
 
 
 def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
@@ -250,13 +294,21 @@ def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
     table.add_column()
     by_lang = ", ".join(f"{n} {lang}" for lang, n in summary["pieces_by_language"].items()) or "none"
     table.add_row("pieces", Text(by_lang))
+    translated = summary.get("pieces_translated") or {}
+    table.add_row("translations", Text(translations_line(translated.get("here", 0), translated.get("with_input") or {})))
     table.add_row(
         "sentences",
         Text(
-            f"{summary['segments_translated']} translated (new {summary['new_translations']}, "
+            f"{summary['segments_translated']} translated here (new {summary['new_translations']}, "
             f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"
         ),
     )
+    diagnostics = summary.get("diagnostics") or {}
+    if diagnostics.get("translations") is not None:
+        table.add_row(
+            "diagnostics",
+            Text(f"{diagnostics['translations']} translations checked (every system's), {diagnostics['flagged']} flagged"),
+        )
     table.add_row("matches", Text(f"{summary['matches']}, no English coverage for {summary['abstentions']}"))
     table.add_row("output", Text(path_text(out_dir)))
     return table
@@ -291,15 +343,21 @@ def ingest(
     on one line and recorded as failed; the other files are still ingested.
     Files already ingested unchanged are skipped. Exit codes: 0 done,
     3 some inputs failed, 5 store busy, 6 store not writable.
-    Settings: the `ingest:` section of the config.
+    Settings: the `ingest:` section of the config; what each input format
+    may hold: docs/input-formats.md.
 
-    Example:  pipeline ingest seeds/ --db store.sqlite
+    \b
+    Examples:
+      pipeline ingest seeds/ --db store.sqlite
+      pipeline ingest opus.jsonl nllb.jsonl english.jsonl --db store.sqlite
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
         cfg = build_config(config, sets, db=db, extra={"executor.kind": executor})
         names = ["ingest", "detect"] if detect else ["ingest"]
-        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(path_text, inputs)), inputs=inputs, wait=wait)
+        result = _run_stages(
+            names, cfg, reporter, command=shlex.join(["ingest", *map(path_text, inputs)]), inputs=inputs, wait=wait
+        )
     report = result.reports["ingest"]
     if not quiet:
         _print(
@@ -307,6 +365,7 @@ def ingest(
             f"failed {report.files_failed}  pieces: new {report.pieces_new}, already known {report.pieces_duplicate}  "
             f"chrome lines removed {report.removed_lines}"
         )
+        _next(reporter, f"pipeline translate {_db(cfg)}   (or `pipeline run` over the same inputs: every stage at once)")
     raise typer.Exit(result.exit_code)
 
 
@@ -337,12 +396,14 @@ def detect(
         return
     if report.pieces == 0:
         _print("nothing to detect: every piece in the store is detected already")
-        return
-    _print(
-        f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  paragraphs {report.paragraphs_by_route}"
-    )
-    for reason, n in report.skipped.items():
-        _print(f"  skipped {n}: {reason}")
+    else:
+        _print(
+            f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  "
+            f"paragraphs {report.paragraphs_by_route}"
+        )
+        for reason, n in report.skipped.items():
+            _print(f"  skipped {n}: {reason}")
+    _next(reporter, f"pipeline translate {_db(cfg)}")
 
 
 @app.command()
@@ -363,7 +424,9 @@ def translate(
     could be loaded (the pieces stay pending), 5 store busy, 6 store not writable.
     Settings: the `model:` and `translate:` sections of the config.
 
-    Example:  pipeline translate --model ./models/opus-mt-ar-en
+    \b
+    Example:
+      pipeline translate --model ./models/opus-mt-ar-en
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
@@ -381,6 +444,10 @@ def translate(
             + (f", {report.backend}" if report.backend else "")
             + ")"
         )
+    if not quiet and report.status == "model_unavailable":
+        _next(reporter, f"pipeline translate {_db(cfg)} --model /path/to/opus-mt-ar-en   (a local copy of the model)")
+    elif not quiet:
+        _next(reporter, f"pipeline diagnose {_db(cfg)}, then pipeline align {_db(cfg)}")
     raise typer.Exit(result.exit_code)
 
 
@@ -409,6 +476,10 @@ def diagnose(
     if not quiet:
         flags = ", ".join(f"{name} {n}" for name, n in report.by_diagnostic.items() if n) or "none"
         _print(f"translations {report.translations} (checked now {report.diagnosed}), flagged {report.flagged}: {flags}")
+        for name, counts in report.by_system.items():
+            who = "translated here" if name == "pipeline" else "came with the input"
+            _print(f"  {name} ({who}): {counts.get('translations', 0)} checked, {counts.get('flagged', 0)} flagged")
+        _next(reporter, f"pipeline align {_db(cfg)}")
 
 
 @app.command()
@@ -442,7 +513,10 @@ def align(
     Exit codes: 0 done, 2 no store (store mode) or --source without --target,
     3 unreadable JSONL, 5 store busy, 6 store or output not writable.
 
-    Example:  pipeline align --source translated.jsonl --target english.jsonl --out out/
+    \b
+    Examples:
+      pipeline align --db store.sqlite
+      pipeline align --source translated.jsonl --target english.jsonl --out out/
     """
     from pipeline.align import align_jsonl
 
@@ -463,6 +537,13 @@ def align(
             f"translated {report.translated}  English {report.english}  matched {report.matched} "
             f"({report.matches} matches)  no coverage {report.no_coverage}  pending {report.untranslated}{where}"
         )
+        if source is None and report.translated and not report.english:
+            _next(
+                reporter,
+                'give English coverage: `pipeline ingest ENGLISH...` (dumps, or JSONL lines with "lang": "en"), then `pipeline align` again',
+            )
+        elif source is None:
+            _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report and the other files)")
 
 
 @app.command()
@@ -523,12 +604,17 @@ def evaluate(
 ) -> None:
     """Score translations with sacreBLEU (BLEU, chrF, chrF++, TER) and paired significance tests.
 
-    Files:  pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
-    Store:  pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
-    (without --ref/--hyp the store's translations are scored, one piece a segment,
-    against references imported for their pieces). Exit codes: 0 scored,
-    2 bad options, no store, or nothing to score (no reference, nothing
-    translated), 3 unreadable or inconsistent input, 6 --out not writable.
+    Without --ref/--hyp the store's translations (every system's) are scored,
+    one piece a segment, against references imported for their pieces; a
+    reference names its piece by `piece_id`: the content id or the id the
+    input gave it. Exit codes: 0 scored, 2 bad options, no store, or nothing
+    to score (no reference, nothing translated), 3 unreadable or
+    inconsistent input, 6 --out not writable.
+
+    \b
+    Examples:
+      pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
+      pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
     """
     from pipeline.errors import StorageError
     from pipeline.evaluate.metrics import evaluate_files
@@ -552,7 +638,8 @@ def evaluate(
                 "evaluate.store_systems": systems,
             },
         )
-        if ref or hyp:
+        store_mode = not (ref or hyp)
+        if not store_mode:
             if not ref or not hyp:
                 raise ConfigError("file mode needs both --ref FILE and at least one --hyp NAME=FILE")
             settings = cfg.section("evaluate", EvaluateSettings)
@@ -581,7 +668,9 @@ def evaluate(
     if as_json:
         sys.stdout.write(payload + "\n")
     else:
-        print_result(result, stdout)
+        print_result(result, _out())
+    if store_mode and not quiet:
+        _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report then shows these scores per system)")
 
 
 @app.command()
@@ -607,7 +696,11 @@ def export(
     matches, the search index) goes with it. Exit codes: 0 done, 2 no store
     or an unknown format, 6 output folder not writable.
 
-    Example:  pipeline export --format tmx,csv --db pipeline.sqlite --out out/
+    \b
+    Examples:
+      pipeline export --db pipeline.sqlite --out out/
+      pipeline export --format tmx,csv --db pipeline.sqlite --out out/
+      pipeline export --format tmx --set export.tmx_leave_out_flagged=true --out out/
     """
     from pipeline.export import parse_formats
 
@@ -620,6 +713,9 @@ def export(
     if not quiet:
         for path in result.outputs:
             _print(path_text(path))
+        report = next((path for path in result.outputs if Path(path).name == "report.html"), None)
+        if report is not None:
+            _next(reporter, f"open {path_text(report)} in a browser")
 
 
 @app.command()
@@ -635,10 +731,13 @@ def status(
 ) -> None:
     """Show what the store holds: sources, pieces by language and status, pending work, matches.
 
-    Exit codes: 0 shown, 2 no store.
+    Each piece is listed with the id its input gave it (JSONL `id`) beside
+    its content id, and the systems that translated it. Exit codes: 0 shown,
+    2 no store.
     """
     from pipeline.store import open_store
 
+    reporter = Reporter(quiet=False)
     with _errors():
         cfg = build_config(config, sets, db=db)
         _require_store(cfg)
@@ -652,46 +751,75 @@ def status(
         counts["pieces_list"] = [
             {
                 "id": p.id,
+                "input_id": p.input_id,
                 "title": p.title,
                 "date": p.date,
                 "lang": p.lang,
                 "outlet": p.outlet,
                 "status": p.status,
                 "source": p.source,
+                "translations": _systems_of(p),
             }
             for p in shown
         ]
         sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
         return
+    out = _out()
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
+    summary.add_row(
+        Text("pieces translated"),
+        Text(translations_line(counts.pop("pieces_translated_here"), counts.pop("translations_with_input"))),
+    )
     for key, value in counts.items():
         summary.add_row(
             Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
         )
-    stdout.print(summary)
-    if not shown:
-        return
-    listing = Table(title=Text(f"pieces ({len(shown)} of {len(pieces)})"), expand=True)
-    columns: list[tuple[str, dict[str, Any]]] = [
-        ("id", {"no_wrap": True, "max_width": 8}),
-        ("lang", {"no_wrap": True}),
-        ("date", {"no_wrap": True}),
-        ("outlet", {"no_wrap": True, "max_width": 14}),
-        ("status", {"no_wrap": True}),
-        ("title", {"no_wrap": True, "ratio": 1}),
-    ]
-    for name, kwargs in columns:
-        listing.add_column(name, overflow="ellipsis", **kwargs)
-    for p in shown:
-        listing.add_row(
-            *(Text(x) for x in (p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or ""))
-        )
-    stdout.print(listing)
+    print_block(out, summary)
+    if shown:
+        # on a terminal the rows fit its width (long fields end in …); in a pipe or a file every field is whole
+        fit = out.is_terminal
+        listing = Table(title=Text(f"pieces ({len(shown)} of {len(pieces)})"), expand=fit)
+        columns: list[tuple[str, dict[str, Any]]] = [
+            ("id", {"no_wrap": True, "max_width": 8 if fit else None}),
+            ("input id", {"no_wrap": True, "max_width": 14 if fit else None}),
+            ("lang", {"no_wrap": True}),
+            ("date", {"no_wrap": True}),
+            ("outlet", {"no_wrap": True, "max_width": 14 if fit else None}),
+            ("status", {"no_wrap": True}),
+            ("translations", {"no_wrap": True, "max_width": 20 if fit else None}),
+            ("title", {"no_wrap": True, "ratio": 1 if fit else None}),
+        ]
+        for name, kwargs in columns:
+            listing.add_column(name, overflow="ellipsis", **kwargs)
+        for p in shown:
+            cells = (
+                p.id[:8] if fit else p.id,
+                p.input_id or "",
+                p.lang or "?",
+                (p.date or "")[:10],
+                p.outlet or "",
+                p.status,
+                ", ".join(_systems_of(p)),
+                p.title or "",
+            )
+            listing.add_row(*(Text(x) for x in cells))
+        print_block(out, listing)
+    if counts["segments_pending"]:
+        _next(reporter, f"pipeline translate {_db(cfg)} --model /path/to/opus-mt-ar-en   (translates what is pending)")
+    else:
+        _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report and the other files)")
+
+
+def _systems_of(piece: Any) -> list[str]:
+    """The systems that translated a piece: this pipeline's model when its translation is complete, then the others."""
+    ours = [piece.model] if piece.translation and not piece.external and piece.model else []
+    return ours + [e.system for e in piece.external_translations]
 
 
 store_app = typer.Typer(
     name="store",
     help="Move a store: `pipeline store copy --from FILE.sqlite --to postgresql://...`.",
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -710,7 +838,9 @@ def store_copy(
 ) -> None:
     """Copy every table of a store, translation cache included, into a new empty store of either backend.
 
-    Example:  pipeline store copy --from pipeline.sqlite --to postgresql://pipeline@db.internal/pipeline
+    \b
+    Example:
+      pipeline store copy --from pipeline.sqlite --to postgresql://pipeline@db.internal/pipeline
     """
     from pipeline.store import open_store
     from pipeline.store.copy import copy_store
@@ -723,6 +853,7 @@ def store_copy(
             where = dst.location
     if not quiet:
         _print(f"copied into {path_text(where)}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
+        _next(Reporter(quiet=False), f"pipeline status --db {shlex.quote(path_text(where))}")
 
 
 @app.command("config")
@@ -733,7 +864,9 @@ def show_config(
 
     Save it as a file to start a config of your own; it only needs the keys you change.
 
-    Example:  pipeline config --set translate.num_beams=2 > my.yaml
+    \b
+    Example:
+      pipeline config --set translate.num_beams=2 > my.yaml
     """
     from pipeline.config_docs import render_yaml
     from pipeline.stages import sections

@@ -2,12 +2,18 @@
 
 Stages take a :class:`Reporter` instead of printing, so the Python API stays
 quiet by default and the CLI decides how much to show.
+
+Where the output goes matters: on a terminal rich lays text and tables out
+to its width; into a pipe or a file (:func:`console_for`) no line is ever
+wrapped and no line ends in padding (:func:`print_block`), because a log
+keeps a message on one line and scripts read whole lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -23,6 +29,27 @@ from rich.progress import (
 )
 from rich.progress import Task as RichTask
 from rich.text import Text
+
+UNWRAPPED = 1_000_000  # the width of a console that is not a terminal: wide enough that nothing wraps
+
+
+def console_for(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr): laid out to the terminal's width on a terminal, never wrapped elsewhere."""
+    console = Console(stderr=stderr, highlight=False)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, highlight=False, width=UNWRAPPED, soft_wrap=True)
+
+
+def print_block(console: Console, renderable: Any) -> None:
+    """Print a table (or any renderable): as rich lays it out on a terminal; elsewhere without the padding that
+    rich adds to the end of its lines."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 class RateColumn(ProgressColumn):
@@ -57,11 +84,11 @@ class Reporter:
 
     def __init__(self, quiet: bool = True, console: Console | None = None):
         self.quiet = quiet
-        self.console = console or Console(stderr=True)
+        self.console = console or console_for(stderr=True)
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, markup=False, highlight=False)
+            self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     # soft_wrap: a warning or error is one line on stderr however long it is
     # (rich would otherwise wrap it at the console width), so scripts can grep

@@ -1,7 +1,8 @@
 """Scoring the store's translations against imported reference translations.
 
 References are imported per piece from JSONL (``{"piece_id", "text"}`` or
-``{"piece_id", "sentences": [...]}``) into the ``refs`` table. The unit of
+``{"piece_id", "sentences": [...]}``) into the ``refs`` table; ``piece_id``
+is the piece's content id or the id its input gave it (JSONL ``id``). The unit of
 scoring is the **piece**: the whole body translation of a piece (its
 paragraphs in order, English paragraphs of mixed pieces kept as they are)
 against the whole reference (its sentences joined), whitespace collapsed.
@@ -72,8 +73,10 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
     """Import reference translations keyed by piece id; all lines or none.
 
     Each line is ``{"piece_id": ID, "text": "..."}`` or ``{"piece_id": ID,
-    "sentences": ["...", ...]}``. A malformed line, an empty reference, or a
-    piece id the store does not hold stops the import with the file and line
+    "sentences": ["...", ...]}``; ID is the piece's content id (``id`` in
+    pieces.jsonl) or the id its input gave it (``input_id``). A malformed
+    line, an empty reference, a piece id the store does not hold, or an input
+    id that names several pieces stops the import with the file and line
     named, and nothing is written. Importing a piece again replaces its refs.
     """
     lines = read_segments(path, "references JSONL")
@@ -89,14 +92,30 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
     if not parsed:
         raise InputError(str(path), "no references in the file")
     known = store.piece_ids()
-    unknown = [pid for pid in parsed if pid not in known]
-    if unknown:
-        raise InputError(
-            str(path),
-            f"piece {unknown[0]} is not in the store ({len(unknown)} unknown piece id(s)); "
-            "ids are the `id` field of pieces.jsonl",
-            line_of[unknown[0]],
-        )
+    by_input = store.pieces_by_input_id([pid for pid in parsed if pid not in known])
+    resolved: dict[str, list[str]] = {}
+    for given, sentences in parsed.items():
+        if given in known:
+            piece_id = given
+        elif len(by_input.get(given, ())) == 1:
+            [piece_id] = by_input[given]
+        elif given in by_input:
+            names = ", ".join(sorted(by_input[given]))
+            raise InputError(
+                str(path), f"input id {given} names {len(by_input[given])} pieces ({names}): give the content id", line_of[given]
+            )
+        else:
+            unknown = [pid for pid in parsed if pid not in known and pid not in by_input]
+            raise InputError(
+                str(path),
+                f"piece {given} is not in the store ({len(unknown)} unknown piece id(s)); "
+                "ids are the `id` (content id) or `input_id` (the id your input gave) fields of pieces.jsonl",
+                line_of[given],
+            )
+        if piece_id in resolved:
+            raise InputError(str(path), f"piece {piece_id} is named twice (as {given} here)", line_of[given])
+        resolved[piece_id] = sentences
+    parsed = resolved
     report = RefsImportReport(
         path=path_text(path), pieces=len(parsed), sentences=sum(map(len, parsed.values())), piece_ids=list(parsed)
     )
@@ -253,6 +272,10 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
     )
     result.skipped = skipped
     result.text_form = form
+    input_ids = {p.id: p.input_id for p in pieces if p.input_id}
+    for system in result.systems:
+        for worst in system.worst:
+            worst.input_id = input_ids.get(worst.id or "")
     if skipped:
         result.warnings.append(f"{len(skipped)} piece(s) with references not scored (see `skipped`)")
     return result
