@@ -31,7 +31,7 @@ from pydantic import Field, field_validator
 from pipeline.config import Config, Settings
 from pipeline.errors import ConfigError
 from pipeline.export.csv import write_csv
-from pipeline.export.data import ExportData, load_export_data
+from pipeline.export.data import ExportData, load_export_data, paused_gc
 from pipeline.export.doccano import write_doccano
 from pipeline.export.html import ReportOptions, write_html
 from pipeline.export.jsonl import write_jsonl
@@ -158,6 +158,10 @@ class ExportStage(SectionStage[ExportSettings]):
 
         Raises StorageError (naming the folder) when the folder cannot be written.
         """
+        with paused_gc():  # see paused_gc: the data lives until the last file is written
+            return self._run(store, settings, ctx)
+
+    def _run(self, store: Store, settings: ExportSettings, ctx: RunContext) -> ExportReport:
         start = time.perf_counter()
         out = OutputDir(ctx.out_dir or ctx.config.output.dir)
         with store.snapshot():  # one moment of the store, also while a run commits beside us

@@ -42,6 +42,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 BIN = 0.05
 TOP_OUTLETS = 15
 MAX_CATEGORIES = 8
+MAX_DAY_BARS = 90  # up to this many days a bar each; beyond, the same daily counts as stacked steps
 # Fixed colours: the categories every store has, and the diagnostics; any other name gets one of the rest by a hash
 # of its name, so it too keeps its colour from one report to the next.
 FIXED_COLOURS = {
@@ -245,12 +246,21 @@ def day_chart(data: ExportData) -> Chart:
     with drawing():
         figure = new_figure(7.5, 2.6)
         axes = figure.subplots()
-        bottom = [0] * len(days)
-        x: Any = days  # matplotlib takes dates on an axis (its stubs say numbers)
-        for name in names:
-            heights = [counts[d][name] for d in days]
-            axes.bar(x, heights, width=0.8, bottom=bottom, color=colour_of(name), label=name, align="center")
-            bottom = [a + b for a, b in zip(bottom, heights)]
+        if len(days) <= MAX_DAY_BARS:
+            bottom = [0] * len(days)
+            x: Any = days  # matplotlib takes dates on an axis (its stubs say numbers)
+            for name in names:
+                heights = [counts[d][name] for d in days]
+                axes.bar(x, heights, width=0.8, bottom=bottom, color=colour_of(name), label=name, align="center")
+                bottom = [a + b for a, b in zip(bottom, heights)]
+        else:  # still one value a day, drawn as stacked steps: hundreds of bars would cost seconds and be hairlines
+            every = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+            bottom = [0] * len(every)
+            x = every
+            for name in names:
+                top = [b + counts.get(d, Counter())[name] for b, d in zip(bottom, every)]
+                axes.fill_between(x, bottom, top, step="mid", color=colour_of(name), label=name, linewidth=0)
+                bottom = top
         span: Any = (first - timedelta(days=1), last + timedelta(days=1))
         axes.set_xlim(*span)
         axes.set_ylim(0, max(1, max(bottom)) * 1.1)
@@ -298,12 +308,15 @@ def diagnostics_outlet_chart(data: ExportData) -> Chart:
     by_outlet: dict[str, Counter[str]] = {}
     for view in data.pieces:
         outlet = view.piece.outlet or "(no outlet)"
-        title = [s.diagnostics for s in view.title] if any(not s.external for s in view.systems) else []
-        for diagnostics in title + [u.diagnostics for s in view.systems for u in s.units]:
+        title = (
+            [(s.diagnostics, sentence_flags(s.diagnostics)) for s in view.title]
+            if any(not s.external for s in view.systems)
+            else []
+        )
+        for diagnostics, names in title + [(u.diagnostics, u.flags) for s in view.systems for u in s.units]:
             if diagnostics is None:
                 continue
             checked[outlet] += 1
-            names = sentence_flags(diagnostics)
             if names:
                 flagged[outlet] += 1
                 by_outlet.setdefault(outlet, Counter()).update(names)

@@ -54,10 +54,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pipeline.export.charts import charts
-from pipeline.export.data import AlignedPair, ExportData, MatchView, PieceView, SystemView, sentence_flags
+from pipeline.export.data import AlignedPair, ExportData, MatchView, PieceView, SystemView, paused_gc, sentence_flags
 from pipeline.export.readable import (
     FLAGS,
     clip,
@@ -357,6 +357,76 @@ def _flagged_units(view: PieceView, system: SystemView) -> list[tuple[str, str, 
     return out
 
 
+# -- the big tables of the pages, written here rather than by template macros: they are most of a page's bytes,
+# and a Jinja macro call per row cost more than the rest of the page (every text goes through escape())
+
+
+def _flag_tags(names: list[str]) -> str:
+    return "".join(f'<span class="tag warn">{escape(FLAGS[n][0] if n in FLAGS else n)}</span> ' for n in names)
+
+
+def units_table(system: SystemView, anchor: str) -> Markup:
+    """One system's translation beside the Arabic, unit by unit (sentences, paragraphs, or the whole piece)."""
+    letter = "s" if system.unit == "sentence" else "u"
+    rows = []
+    for i, u in enumerate(system.units, start=1):
+        translation = escape(u.translation) if u.translation else '<span class="pending">translation pending</span>'
+        rows.append(
+            f'<tr id="{anchor}-{letter}{i}"><td class="num idx">{i}</td><td class="text ar" dir="rtl" lang="ar">'
+            f'{escape(u.arabic)}</td><td class="text" lang="en">{translation}</td>'
+            f'<td class="flagcell">{_flag_tags(u.flags)}</td></tr>\n'
+        )
+    return Markup(
+        '<table class="aligned units">\n<colgroup><col class="idx"><col><col><col class="flags"></colgroup>\n'
+        f'<thead><tr><th scope="col">#</th><th scope="col">Arabic original</th><th scope="col">{escape(system.name)}</th>'
+        '<th scope="col">Flagged</th></tr></thead>\n<tbody>\n' + "".join(rows) + "</tbody>\n</table>\n"
+    )
+
+
+def sentence_pairs_table(match: MatchView, view: PieceView, anchor: str) -> Markup:
+    """The aligned translation sentence by sentence beside the English sentences the aligner paired with it."""
+    with_arabic = any(s.text for s in view.body)
+    # this pipeline's sentences are its units, whose flags are read already
+    ours = view.systems[0] if view.systems and view.systems[0].unit == "sentence" else None
+    flags = [u.flags for u in ours.units] if ours and len(ours.units) == len(view.body) else None
+    by_source: dict[int, list[AlignedPair]] = {}
+    for pair in match.pairs:
+        by_source.setdefault(pair.source, []).append(pair)
+    rows = []
+    for i, s in enumerate(view.body):
+        pairs = by_source.get(i, [])
+        english = "".join(
+            f'<div class="pair"><span class="tag">EN {p.target + 1}</span> '
+            + (
+                str(escape(p.english))
+                if p.english is not None
+                else f'<span class="pending">sentence {p.target + 1} not found</span>'
+            )
+            + "</div>"
+            for p in pairs
+        )
+        scores = "".join(f'<div class="pair">{p.score:.2f}</div>' for p in pairs)
+        translation = escape(s.translation) if s.translation else '<span class="pending">translation pending</span>'
+        rows.append(
+            (f'<tr id="{anchor}-s{i + 1}">\n' if with_arabic else "<tr>\n")
+            + f'<td class="num idx">{i + 1}</td>\n'
+            + (f'<td class="text ar" dir="rtl" lang="ar">{escape(s.text)}</td>\n' if with_arabic else "")
+            + f'<td class="text" lang="en">{translation}</td>\n'
+            + f'<td class="text" lang="en">{english or """<span class="muted">—</span>"""}</td>\n'
+            + f'<td class="num">{scores}</td>\n'
+            + f'<td class="flagcell">{_flag_tags(flags[i] if flags else sentence_flags(s.diagnostics))}</td>\n</tr>\n'
+        )
+    head = '<th scope="col">#</th>' + ('<th scope="col">Arabic original</th>' if with_arabic else "")
+    head += '<th scope="col">Machine translation</th><th scope="col">English coverage</th><th scope="col">Score</th>'
+    head += '<th scope="col">Flagged</th>'
+    cols = '<col class="idx">' + ("<col>" if with_arabic else "") + '<col><col><col class="score"><col class="flags">'
+    return Markup(
+        f'<table class="aligned">\n<colgroup>{cols}</colgroup>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "".join(rows)
+        + "</tbody>\n</table>\n"
+    )
+
+
 def _checked(view: PieceView, system: SystemView) -> int:
     title = sum(1 for s in view.title if s.diagnostics is not None) if not system.external else 0
     return title + system.checked
@@ -364,6 +434,12 @@ def _checked(view: PieceView, system: SystemView) -> int:
 
 def _pretty(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def _pretty_all(evidence: dict[str, Any]) -> str:
+    """The whole evidence as stored, a key a line, each value as compact JSON (json's C encoder: an indented dump
+    goes through its pure-Python one, which cost more than the rest of the report's pages)."""
+    return "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in evidence.items())
 
 
 def environment() -> Environment:
@@ -374,7 +450,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(day=_day, coverage=_coverage, pretty=_pretty, pairs_of=_pairs_of, tag=_tag, clip=clip)
+    env.filters.update(
+        day=_day, coverage=_coverage, pretty=_pretty, pretty_all=_pretty_all, pairs_of=_pairs_of, tag=_tag, clip=clip
+    )
     env.globals.update(
         score_parts=score_parts,
         log_odds=log_odds,
@@ -385,6 +463,8 @@ def environment() -> Environment:
         raw_values=raw_values,
         flagged_units=_flagged_units,
         checked=_checked,
+        units_table=units_table,
+        sentence_pairs_table=sentence_pairs_table,
         TITLE_LIMIT=TITLE_LIMIT,
     )
     return env
@@ -520,7 +600,11 @@ def write_html(data: ExportData, out: OutputDir, options: ReportOptions | None =
     Pages and shards left from an earlier export that this one did not write
     are removed, so the folder always matches its index.
     """
-    options = options or ReportOptions()
+    with paused_gc():
+        return _write_html(data, out, options or ReportOptions())
+
+
+def _write_html(data: ExportData, out: OutputDir, options: ReportOptions) -> dict[str, Path]:
     env = environment()
     lay = layout(data, options)
     folder = OutputDir(out.path / FOLDER)
