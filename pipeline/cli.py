@@ -206,7 +206,7 @@ def _db(cfg: Config) -> str:
     """`--db STORE` as the user would type it again (a URL without its password), for the commands `next:` names."""
     from pipeline.store import describe_location
 
-    return shlex.join(["--db", describe_location(cfg.store.location)])
+    return shlex.join(["--db", path_text(describe_location(cfg.store.location))])
 
 
 def _require_store(cfg: Config) -> None:
@@ -671,6 +671,8 @@ def evaluate(
         print_result(result, _out())
     if store_mode and not quiet:
         _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report then shows these scores per system)")
+    elif not quiet and not as_json:
+        _next(reporter, "--json (or --out FILE) for the whole result as JSON; the store's own translations: evaluate --db STORE")
 
 
 @app.command()
@@ -877,6 +879,7 @@ def show_config(
         sys.stdout.write(
             render_yaml(sections(), cfg, header=f"# The configuration a run would use ({cfg.where} over the defaults).\n")
         )
+    _next(Reporter(quiet=False), "save it as a file, keep the keys you change, and pass it with --config FILE")
 
 
 def main() -> None:

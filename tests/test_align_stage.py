@@ -227,7 +227,10 @@ def test_align_jsonl_follows_the_output_contract(tmp_path):
     tgt = write_jsonl(tmp_path / "tgt.jsonl", ENGLISH)
     report = align_jsonl(src, tgt, tmp_path / "out", Config.load())
     lines = [json.loads(x) for x in (tmp_path / "out" / "matches.jsonl").read_text().splitlines()]
-    assert lines and all(set(x) == {"source_id", "target_id", "score", "evidence", "sentence_pairs"} for x in lines)
+    assert lines and all(
+        set(x) == {"source_id", "target_id", "score", "evidence", "sentence_pairs", "coverage_chrf_similarity"} for x in lines
+    )
+    assert all(0 < x["coverage_chrf_similarity"] <= 100 for x in lines)  # computed with the match, not at export
     for x in lines:
         assert 0.0 <= x["score"] <= 1.0
         assert all(set(p) == {"source", "target", "score"} for p in x["sentence_pairs"])

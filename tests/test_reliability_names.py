@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def test_store_output_and_input_named_in_bytes_and_a_newline_in_a_name(tmp_path,
     with reading(db) as store:
         assert [s.path for s in store.sources()] == [f"{dumps}/named \\xc8.txt", f"{dumps}/two\\x0alines.txt"]
         (run,) = store.runs()
-        assert run.command == f"run {dumps}/named \\xc8.txt {dumps}/two\\x0alines.txt"
+        # quoted as a shell would read it, so the report can name the command that finishes a run
+        assert run.command == shlex.join(["run", f"{dumps}/named \\xc8.txt", f"{dumps}/two\\x0alines.txt"])
 
 
 def test_a_model_folder_whose_name_is_not_utf8_is_exit_4_with_the_reason(tmp_path, tiny_model_dir):

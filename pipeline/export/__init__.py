@@ -130,9 +130,10 @@ def _writers(
         review_margin=settings.review_margin,
         # the threshold align uses: the explicit one, or the one calibrated for max_false_match_rate
         threshold=operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
-        store=describe_location(config.store.location),
+        # as text any file takes (a path whose bytes are not UTF-8 is written with \x escapes, pipeline/files.py)
+        store=path_text(describe_location(config.store.location)),
         out_dir=path_text(out.path),
-        model=config.section("model", ModelSettings).name,
+        model=path_text(config.section("model", ModelSettings).name),
     )
     return {
         "jsonl": write_jsonl,

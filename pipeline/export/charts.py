@@ -246,7 +246,7 @@ def day_chart(data: ExportData) -> Chart:
     with drawing():
         figure = new_figure(7.5, 2.6)
         axes = figure.subplots()
-        if len(days) <= MAX_DAY_BARS:
+        if (last - first).days < MAX_DAY_BARS:
             bottom = [0] * len(days)
             x: Any = days  # matplotlib takes dates on an axis (its stubs say numbers)
             for name in names:

@@ -62,6 +62,8 @@ def match_record(match: Any) -> dict[str, Any]:
         "score": min(1.0, max(0.0, float(m.score))),
         "evidence": m.evidence,
         "sentence_pairs": [{"source": sp.source, "target": sp.target, "score": sp.score} for sp in m.sentence_pairs],
+        # shared wording, not translation quality (pipeline/evaluate/similarity.py); kept with the match since schema 5
+        "coverage_chrf_similarity": match.similarity,
     }
 
 

@@ -187,9 +187,14 @@ def build_tasks(data: ExportData, include_unmatched: bool = True) -> list[dict[s
     return tasks
 
 
+def tasks_json(tasks: list[dict[str, Any]]) -> str:
+    """The tasks as one JSON array, a task a line (json's C encoder: an indented dump is its pure-Python one)."""
+    return "[\n" + ",\n".join(json.dumps(task, ensure_ascii=False) for task in tasks) + ("\n]\n" if tasks else "]\n")
+
+
 def write_labelstudio(data: ExportData, out: OutputDir, include_unmatched: bool = True) -> dict[str, Path]:
     tasks = build_tasks(data, include_unmatched)
     return {
-        "labelstudio.json": out.write_text("labelstudio.json", json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"),
+        "labelstudio.json": out.write_text("labelstudio.json", tasks_json(tasks)),
         "labelstudio_config.xml": out.write_text("labelstudio_config.xml", LABEL_CONFIG),
     }
