@@ -119,6 +119,7 @@ class MatchOut(Strict):
     score: float = Field(ge=0.0, le=1.0)
     evidence: dict
     sentence_pairs: list[PairOut]
+    coverage_chrf_similarity: float | None = Field(ge=0.0, le=100.0)  # shared wording, kept with the match
 
 
 def test_every_format_writes_its_files(out):
