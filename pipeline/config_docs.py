@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from pipeline.config import Config
+from pipeline.config import HOLDS_PASSWORD, Config
+from pipeline.store.location import redact
 
 WIDTH = 100
 HEADER = """\
@@ -44,6 +45,8 @@ def _model_yaml(model: type[BaseModel], values: Mapping[str, Any], indent: str) 
     for name, field in model.model_fields.items():
         out += _comment(field.description or "", indent)
         value = values.get(name)
+        if HOLDS_PASSWORD in field.metadata and isinstance(value, str):
+            value = redact(value)  # `pipeline config --db postgresql://user:PASSWORD@...` prints no password
         nested = _submodel(field.annotation)
         if nested is not None and isinstance(value, Mapping):
             out.append(f"{indent}{name}:")
