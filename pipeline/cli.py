@@ -187,9 +187,9 @@ def _require_store(cfg: Config) -> None:
 
     An SQLite file must exist; a database URL is checked when the store opens.
     """
-    from pipeline.store import is_url
+    from pipeline.store import kind
 
-    if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+    if kind(cfg.store.location) == "sqlite" and not Path(cfg.store.location).exists():
         raise UsageError(
             f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE"
         )
@@ -558,9 +558,9 @@ def evaluate(
             settings = cfg.section("evaluate", EvaluateSettings)
             result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
         else:
-            from pipeline.store import is_url
+            from pipeline.store import kind
 
-            if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+            if kind(cfg.store.location) == "sqlite" and not Path(cfg.store.location).exists():
                 raise UsageError(f"{cfg.store.location}: no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)

@@ -42,7 +42,7 @@ from reliability_support import (
 )
 from services import RayHead, session_members, stop_session
 
-from pipeline.errors import ConfigError, StorageError
+from pipeline.errors import ConfigError, StorageError, UsageError
 from pipeline.executor import ExecutorSettings
 from pipeline.executor.ray_executor import RayExecutor
 from pipeline.ingest import cut_dump
@@ -160,9 +160,9 @@ def test_ray_tasks_keep_the_input_order_and_pipeline_errors_keep_their_exit_code
     try:
         assert list(executor.map(partial(pow, 2), range(12))) == [2**n for n in range(12)]
         assert executor.nodes() == 1
-        with pytest.raises(StorageError, match="no store here yet") as raised:
+        with pytest.raises(UsageError, match="no store here yet") as raised:
             list(executor.map(partial(open_store, create=False), [tmp_path / "missing.sqlite"]))
-        assert type(raised.value) is StorageError  # itself, not Ray's wrapper: the CLI exits with its code
+        assert type(raised.value) is UsageError  # itself, not Ray's wrapper: the CLI exits with its code
         # a pool the cluster cannot place is refused at once instead of waiting for ever
         big = RayExecutor(ExecutorSettings(kind="ray", translate_actors=3))
         with pytest.raises(ConfigError, match="CPU 2 but 3 translation actor"):

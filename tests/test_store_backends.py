@@ -23,7 +23,7 @@ import pytest
 from services import PostgresCluster
 from store_factory import ingest_pieces, ingested, seeds_like_store, source_file
 
-from pipeline.errors import StorageError, StoreBusy
+from pipeline.errors import StorageError, StoreBusy, UsageError
 from pipeline.records import IngestedPiece, SegmentRef, Translation
 from pipeline.store import open_store
 from pipeline.store.copy import copy_store
@@ -203,7 +203,7 @@ def test_copy_moves_every_row_to_the_other_backend_and_back(pg_url, tmp_path):
 
 def test_postgres_refuses_another_programs_database_and_an_empty_one_when_reading(postgres_cluster: PostgresCluster):
     url = postgres_cluster.create_database()
-    with pytest.raises(StorageError, match="no store here yet"):
+    with pytest.raises(UsageError, match="no store here yet"):  # exit 2, as for a missing SQLite file
         open_store(url, create=False)
     # pgbench's tables stand for another program's: the pipeline adds nothing to them
     bench = subprocess.run([str(postgres_cluster.bin / "pgbench"), "-i", "-I", "dt", url], capture_output=True, text=True)

@@ -143,4 +143,4 @@ def describe_location(location: str | Path) -> str:
     return redact(location)
 
 
-__all__ = ["SQLiteStore", "SourceWriter", "Store", "describe_location", "is_url", "now_iso", "open_store"]
+__all__ = ["SQLiteStore", "SourceWriter", "Store", "describe_location", "is_url", "kind", "now_iso", "open_store", "redact"]

@@ -48,7 +48,7 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from pipeline.errors import ConfigError, StorageError, StoreBusy
+from pipeline.errors import ConfigError, StorageError, StoreBusy, UsageError
 from pipeline.records import StoreCounts
 from pipeline.store.database import Params, Row
 from pipeline.store.location import connection_string, redact, scrub
@@ -234,7 +234,7 @@ class PostgresStore(SQLStore):
     def _initialise(self, tables: set[str], create: bool) -> None:
         """A database without a pipeline store: create one, unless it belongs to another program (or we only read)."""
         if not create:
-            raise StorageError(f"{self.location}: no store here yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
+            raise UsageError(f"{self.location}: no store here yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
         if tables & TABLES.keys():
             raise StorageError(
                 f"{self.location}: the pipeline's tables are there but not their schema version: "
