@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
@@ -26,7 +25,7 @@ from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError, UsageError
 from pipeline.files import file_kind, path_text
-from pipeline.progress import Reporter
+from pipeline.progress import Reporter, terminal_console, terminal_json
 
 VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "store", "config"]
 
@@ -59,7 +58,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: metavars a user reads (FILE, DIR), not Python types
 )
-stdout = Console(highlight=False)
+stdout = terminal_console(highlight=False)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -579,7 +578,7 @@ def evaluate(
     if result.comet.status != "scored" and not quiet:
         reporter.console.print(result.comet.message, markup=False, highlight=False)
     if as_json:
-        sys.stdout.write(payload + "\n")
+        sys.stdout.write(terminal_json(payload) + "\n")
     else:
         print_result(result, stdout)
 
@@ -661,7 +660,7 @@ def status(
             }
             for p in shown
         ]
-        sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(terminal_json(json.dumps(counts, ensure_ascii=False, indent=2)) + "\n")
         return
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
     for key, value in counts.items():

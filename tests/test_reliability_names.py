@@ -146,3 +146,48 @@ def test_scraped_markup_is_printed_as_text_by_every_verb(tmp_path, tiny_model_di
     evaluate = cli("evaluate", "--ref", ref, "--hyp", f"[red]sys[/]={hyp}", "--paired", "none")
     assert evaluate.returncode == 0, evaluate.stderr
     assert "[/] the summit was held" in evaluate.stdout and "[red]sys[/]" in evaluate.stdout
+
+
+TERMINAL_ATTACKS = ["\x1b]0;owned\x07", "\x1b[2J\x1b[H", "\x9b31m", "\x07\x08\x7f"]
+
+
+def _controls(text: str) -> list[str]:
+    """Control characters a terminal would obey (newline and tab lay text out and are allowed)."""
+    return sorted({c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0})
+
+
+def test_terminal_control_characters_from_data_are_shown_never_sent_raw(tmp_path):
+    """Titles and system names holding ESC]0;…BEL, ESC[2J, a C1 CSI: every verb prints them escaped (\\x1b), never raw."""
+    arabic = ARABIC_ARTICLE.split("\n\n")[3]
+    lines = [
+        json.dumps(
+            {
+                "text": f"{arabic} ({n})",
+                "title": f"{attack}Title {n}",
+                "lang": "ar",
+                "translation": f"{attack} Syria was not invited to the Baghdad summit ({n}).",
+                "model": f"{attack}system-{n % 2}",
+            }
+        )
+        for n, attack in enumerate(TERMINAL_ATTACKS)
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", tmp_path / "in.jsonl", "--db", db, "-q").returncode == 0
+    status = cli("status", "--db", db)
+    as_json = cli("status", "--db", db, "--json")
+    pieces = json.loads(as_json.stdout)["pieces_list"]
+    assert sorted(p["title"] for p in pieces) == sorted(f"{a}Title {n}" for n, a in enumerate(TERMINAL_ATTACKS))
+    (tmp_path / "refs.jsonl").write_text(
+        "\n".join(json.dumps({"piece_id": p["id"], "text": "Syria was not invited to the summit."}) for p in pieces),
+        encoding="utf-8",
+    )
+    evaluate = cli("evaluate", "--db", db, "--import-refs", tmp_path / "refs.jsonl", "--paired", "none")
+    bad_baseline = cli("evaluate", "--db", db, "--baseline", f"{TERMINAL_ATTACKS[0]}nope")
+    for proc in (status, as_json, evaluate, bad_baseline):
+        assert proc.returncode in (0, 2), proc.stderr
+        assert _controls(proc.stdout + proc.stderr) == [], (proc.args[3:5], proc.stdout[-800:], proc.stderr[-800:])
+    assert "\\x1b]0;owned" in status.stdout  # shown, escaped (rich drops the BEL itself)
+    assert "\\u009b31m" in as_json.stdout  # a C1 control, as JSON writes it
+    assert "\\x1b[2J" in evaluate.stdout + evaluate.stderr
+    assert bad_baseline.returncode == 2 and "\\x1b]0;owned" in bad_baseline.stderr
