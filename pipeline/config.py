@@ -49,7 +49,8 @@ S = TypeVar("S", bound=BaseModel)
 class Settings(BaseModel):
     """Base of every section's settings: unknown keys are rejected; field docstrings are the documentation."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=(), use_attribute_docstrings=True)
+    # allow_inf_nan=False: a number in a config is finite (.nan compares false with everything, .inf divides to 0)
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 class HoldsPassword:
@@ -66,7 +67,7 @@ class StoreSettings(Settings):
     """The store: an SQLite file, or a postgresql:// URL (`--db` sets it and clears `url`)."""
     url: Annotated[str | None, HOLDS_PASSWORD] = None
     """A PostgreSQL store, postgresql://USER@HOST/DB; wins over `path`. The password comes from ~/.pgpass or $PGPASSWORD."""
-    busy_timeout_s: float = Field(30.0, gt=0)
+    busy_timeout_s: float = Field(30.0, ge=0.001, le=86_400)
     """How long a writer waits for another writer's transaction."""
 
     @property
