@@ -10,6 +10,7 @@ lives here, and nothing scraped is printed as terminal markup.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -186,12 +187,30 @@ def _require_store(cfg: Config) -> None:
 
     An SQLite file must exist; a database URL is checked when the store opens.
     """
-    from pipeline.store import kind
-
-    if kind(cfg.store.location) == "sqlite" and not Path(cfg.store.location).exists():
+    if not _store_exists(cfg.store.location):
         raise UsageError(
             f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE"
         )
+
+
+def _store_exists(location: str) -> bool:
+    """False for an SQLite path with nothing there; a database location is checked when the store opens.
+
+    os.stat, not Path.exists(), which raises past "no such file" (a name too
+    long, a folder on the way that cannot be searched): that is exit 6, named.
+    """
+    from pipeline.errors import StorageError
+    from pipeline.store import kind
+
+    if kind(location) != "sqlite":
+        return True
+    try:
+        os.stat(location)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StorageError(f"{path_text(location)}: cannot open the store: {exc.strerror or exc}") from None
+    return True
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -557,9 +576,7 @@ def evaluate(
             settings = cfg.section("evaluate", EvaluateSettings)
             result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
         else:
-            from pipeline.store import kind
-
-            if kind(cfg.store.location) == "sqlite" and not Path(cfg.store.location).exists():
+            if not _store_exists(cfg.store.location):
                 raise UsageError(f"{cfg.store.location}: no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)

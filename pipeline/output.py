@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -33,8 +34,14 @@ class OutputDir:
 
     def __init__(self, path: str | Path, *, root: Path | None = None):
         self.path = Path(path)
-        if self.path.exists() and not self.path.is_dir():
-            raise StorageError(f"{self.path}: the output path exists and is not a folder")
+        try:
+            # os.stat, not Path.exists(): that raises past ENOENT (a name too long, a folder on the way not searchable)
+            if not stat.S_ISDIR(os.stat(self.path).st_mode):
+                raise StorageError(f"{self.path}: the output path exists and is not a folder")
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"{self.path}: cannot use this output folder: {exc.strerror or exc}") from None
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

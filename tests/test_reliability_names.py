@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, cli, counts, reading, stderr_lines
+from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, SEEDS, cli, counts, reading, stderr_lines
 from sqlite_surgery import integrity
 
 CP1256_NAME = "ب_الأخبار.txt".encode("cp1256")  # not UTF-8: b'\xc8_\xc7\xe1\xc3\xce\xc8\xc7\xd1.txt'
@@ -191,3 +191,26 @@ def test_terminal_control_characters_from_data_are_shown_never_sent_raw(tmp_path
     assert "\\u009b31m" in as_json.stdout  # a C1 control, as JSON writes it
     assert "\\x1b[2J" in evaluate.stdout + evaluate.stderr
     assert bad_baseline.returncode == 2 and "\\x1b]0;owned" in bad_baseline.stderr
+
+
+def test_a_name_too_long_for_the_filesystem_is_one_line_naming_it(tmp_path):
+    """A 300-byte name (the limit is 255) as --out, inside --out, as --db, as evaluate --out: exit 6, named, not exit 1."""
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", SEEDS / "003_d3a64df3fb8f3d34.txt", "--db", db, "--no-detect", "-q").returncode == 0
+    long = "a" * 300
+    ref = tmp_path / "ref.en"
+    ref.write_text("the summit was held\n", encoding="utf-8")
+    cases = [
+        (
+            ("export", "--db", db, "--out", tmp_path / long),
+            f"{tmp_path / long}: cannot use this output folder: File name too long",
+        ),
+        (("export", "--db", db, "--out", tmp_path / long / "x"), "cannot use this output folder: File name too long"),
+        (("status", "--db", tmp_path / long), f"{tmp_path / long}: cannot open the store: File name too long"),
+        (("evaluate", "--ref", ref, "--hyp", f"a={ref}", "--out", tmp_path / long), "File name too long"),
+    ]
+    for args, message in cases:
+        proc = cli(*args)
+        assert proc.returncode == 6, (args[0], proc.stderr)
+        (line,) = stderr_lines(proc)
+        assert message in line and "unexpected" not in line, line
