@@ -8,7 +8,8 @@ itself. So the raw SQL lives here, as small as that needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import psycopg
 
@@ -42,3 +43,13 @@ def tables_in_schema(url: str, name: str) -> set[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (name,)).fetchall()
     return {row[0] for row in rows}
+
+
+@contextmanager
+def sequence_locked(url: str, table: str) -> Iterator[None]:
+    """Another session holding the lock of `table`'s id sequence (ALTER SEQUENCE in an open transaction) meanwhile."""
+    with psycopg.connect(url) as conn:
+        sequence = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]
+        conn.execute(f"ALTER SEQUENCE {sequence} NO CYCLE")  # blocks setval/nextval until this transaction ends
+        yield
+        conn.rollback()
