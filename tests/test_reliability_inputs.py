@@ -34,6 +34,7 @@ from reliability_support import (
     stderr_lines,
     store_snapshot,
     table,
+    write_external_translations,
 )
 from sqlite_surgery import integrity
 
@@ -436,3 +437,32 @@ def test_pathological_lines_in_other_jsonl_inputs_are_one_line_errors(tmp_path):
         aligned = cli("align", "--source", bad, "--target", good, "--out", tmp_path / "out")
         assert aligned.returncode == 3 and "Traceback" not in aligned.stderr, aligned.stderr
         assert stderr_lines(aligned) == [stderr_lines(aligned)[0]] and reason in stderr_lines(aligned)[0]
+
+
+def test_a_translation_as_paragraphs_is_read_alike_by_ingest_and_align(tmp_path):
+    """The same JSONL (`translation` as a list of paragraphs, the system in `system`) through both readers of the contract."""
+    external = tmp_path / "external.jsonl"
+    write_external_translations(external, count=3)
+    rows = [json.loads(line) for line in external.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        row["translation"] = row["translation"].split("\n\n")  # one string per paragraph
+        row["system"] = row.pop("model")
+    as_paragraphs = tmp_path / "paragraphs.jsonl"
+    as_paragraphs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    english = tmp_path / "english.jsonl"
+    english_rows = [{"text": t, "lang": "en"} for t in ["\n\n".join(r["translation"]) for r in rows]]
+    english.write_text("\n".join(json.dumps(r) for r in english_rows) + "\n", encoding="utf-8")
+
+    ingested = cli("ingest", as_paragraphs, "--db", tmp_path / "store.sqlite", "-q")
+    assert ingested.returncode == 0, ingested.stderr
+    aligned = cli("align", "--source", as_paragraphs, "--target", english, "--out", tmp_path / "out")
+    assert aligned.returncode == 0, aligned.stderr
+    matches = [json.loads(line) for line in (tmp_path / "out" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(matches) == 3  # each translation found its English text
+    for wrong in ({"translation": [1, 2]}, {"translation": {"en": "x"}}):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps({"text": "نص عربي", **wrong}) + "\n", encoding="utf-8")
+        proc = cli("align", "--source", bad, "--target", english, "--out", tmp_path / "out2")
+        assert proc.returncode == 3 and stderr_lines(proc) == [
+            f"error: {bad}:1: 'translation' must be a string or a list of strings (one per paragraph)"
+        ], proc.stderr

@@ -48,6 +48,7 @@ from pipeline.files import NotRegularFile, file_kind, open_regular
 from pipeline.ingest.lines import split_lines
 from pipeline.ingest.script import arabic_share
 from pipeline.ingest.settings import IngestSettings
+from pipeline.jsonlines import system_field, translation_field
 from pipeline.text.dates import parse_date
 
 Kind = Literal["text", "html", "jsonl"]
@@ -648,7 +649,7 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         return None
 
     date = field_str("date")
-    translation = _translation_field(obj.get("translation"))
+    translation = translation_field(obj.get("translation"))
     return RawDocument(
         name,
         "jsonl",
@@ -662,21 +663,9 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         lang=field_str("lang", "language"),
         input_id=_id_field(obj.get("id")),
         translation=translation,
-        model=(field_str("model", "system") or "external") if translation else None,
+        model=(system_field(obj) or "external") if translation else None,
         _text=text,
     )
-
-
-def _translation_field(value: Any) -> str | list[str] | None:
-    """A translation given as text or as paragraphs; None when absent or empty."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        parts = [part.strip() for part in value if part.strip()]
-        return parts or None
-    raise ValueError("'translation' must be a string or a list of strings (one per paragraph)")
 
 
 def _id_field(value: Any) -> str | None:
