@@ -466,3 +466,36 @@ def test_a_translation_as_paragraphs_is_read_alike_by_ingest_and_align(tmp_path)
         assert proc.returncode == 3 and stderr_lines(proc) == [
             f"error: {bad}:1: 'translation' must be a string or a list of strings (one per paragraph)"
         ], proc.stderr
+
+
+# -- HTML and line ends a careless scraper writes (issue 25) ---------------------------------------------
+
+_PARAGRAPH = (
+    "<p>The summit in Baghdad was held on Saturday with the leaders of Egypt, Jordan and France, who discussed the "
+    "tensions of the region and the role of Iraq as a mediator between its neighbours.</p>"
+)
+
+
+def _article(n: int = 0) -> str:
+    return (
+        f"<article><h1>Iraq hosts regional summit number {n}</h1><time datetime='2021-08-28'>28 Aug 2021</time>"
+        + _PARAGRAPH.replace("Saturday", f"Saturday ({n})") * 4
+        + "</article>"
+    )
+
+
+def _ingested_titles(db: Path) -> list[str]:
+    with reading(db) as store:
+        return sorted(p.title or "" for p in store.load_pieces())
+
+
+def test_html_nested_past_the_parsers_depth_limit_keeps_its_text(tmp_path):
+    for depth in (300, 3000):
+        page = tmp_path / f"deep{depth}.html"
+        page.write_text("<html><body>" + "<div>" * depth + _article(depth) + "</div>" * depth + "</body></html>")
+        db = tmp_path / f"deep{depth}.sqlite"
+        proc = cli("ingest", page, "--db", db, "--no-detect")
+        assert proc.returncode == 0, proc.stderr
+        assert _ingested_titles(db) == [f"Iraq hosts regional summit number {depth}"]
+        (piece,) = table(db, "pieces")
+        assert "Saturday" in piece["text"] and "nested deeper than the HTML parser's limit" in piece["ingest_notes"]

@@ -51,6 +51,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 import extruct
@@ -130,15 +131,69 @@ _CONTAINER_XPATH = "//article | //*[@role='article'] | //*[@itemscope and @itemt
 # -- parsing -------------------------------------------------------------------------------
 
 
+class TooDeep(Exception):
+    """The page nests its markup deeper than tree processing goes (the parser's limit, or Python's recursion)."""
+
+
 def parse_page(html: str) -> Any | None:
-    """The page as an lxml tree (comments out), or None when nothing can be parsed."""
+    """The page as an lxml tree (comments out), or None when nothing can be parsed.
+
+    Raises :class:`TooDeep` when the markup is nested past libxml2's limit
+    (256 levels): the parser then stops there and the tree holds none of the
+    text below, which must not pass for an empty page.
+    """
     if not html.strip():
         return None
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
     try:
-        return lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
+        tree = lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
     except (etree.ParserError, ValueError):
-        return None
+        tree = None
+    if any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log):
+        raise TooDeep(f"its markup is nested deeper than the HTML parser's limit ({_PARSER_DEPTH} levels)")
+    return tree
+
+
+_PARSER_DEPTH = 256  # libxml2's default (XML_PARSE_HUGE raises it to 2048, past what recursive tree walkers take)
+_FLAT_SKIPPED = frozenset({"script", "style", "noscript", "iframe", "frame", "template", "svg", "object", "embed", "applet"})
+_FLAT_BLOCKS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li "
+    "main nav ol p pre section table td th tr ul title".split()
+)
+
+
+class _FlatText(HTMLParser):
+    """The text of a page read as a stream of tags (no tree, so no depth limit), active content skipped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in _FLAT_SKIPPED:
+            self.skipping += 1
+        elif tag in _FLAT_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _FLAT_SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _FLAT_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def flat_text(html: str) -> str:
+    """The page's text, one line per block, without parsing it into a tree (scripts and styles left out)."""
+    reader = _FlatText()
+    reader.feed(html)
+    reader.close()
+    lines = (" ".join(line.split()) for line in "".join(reader.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def make_inert(tree: Any) -> Any:
@@ -498,6 +553,14 @@ def cut_html(
     options = options or CutOptions()
     chrome = chrome or ChromeFilter(gazetteer=options.gazetteer)
     removed = removed if removed is not None else RemovedCounter()
+    try:
+        return _cut_tree(html, options, chrome, removed)
+    except (TooDeep, RecursionError) as exc:
+        why = str(exc) if isinstance(exc, TooDeep) else "its markup is nested too deeply to walk as a tree"
+        return _flat_page(html, why, options, chrome, removed)
+
+
+def _cut_tree(html: str, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink) -> list[CutPiece]:
     raw = parse_page(html)
     if raw is None:
         return []
@@ -559,6 +622,18 @@ def _whole_page(
             or (outlet_name(page.site, options.gazetteer) if page.site else None)
             or options.gazetteer.outlet_of_url(page.url)
         )
+    return pieces
+
+
+def _flat_page(html: str, why: str, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink) -> list[CutPiece]:
+    """A page too deep for a tree: its text read as a stream of tags, cut like a text dump, saying so."""
+    text = flat_text(html)
+    pieces = list(iter_pieces(split_lines(text), options, removed, chrome))
+    if not pieces and text.strip():
+        pieces = [_loose_piece(text, options, chrome)]
+    note = f"{why}: its text was read without its markup (no article containers, no markup metadata)"
+    for piece in pieces:
+        piece.notes = [note, *piece.notes]
     return pieces
 
 
