@@ -499,3 +499,19 @@ def test_html_nested_past_the_parsers_depth_limit_keeps_its_text(tmp_path):
         assert _ingested_titles(db) == [f"Iraq hosts regional summit number {depth}"]
         (piece,) = table(db, "pieces")
         assert "Saturday" in piece["text"] and "nested deeper than the HTML parser's limit" in piece["ingest_notes"]
+
+
+def test_json_ld_nested_too_deeply_is_ignored_and_the_page_kept(tmp_path):
+    item = '{"@type": "NewsArticle", "headline": "x"}'
+    blocks = {
+        "arrays": "[" * 980 + item + "]" * 980,
+        "graph": '{"@graph": ' * 980 + f"[{item}]" + "}" * 980,
+        "very-deep": "[" * 100_000 + "]" * 100_000,
+    }
+    for name, block in blocks.items():
+        page = tmp_path / f"{name}.html"
+        page.write_text(f"<html><head><script type='application/ld+json'>{block}</script></head><body>{_article()}</body></html>")
+        db = tmp_path / f"{name}.sqlite"
+        proc = cli("ingest", page, "--db", db, "--no-detect")
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert _ingested_titles(db) == ["Iraq hosts regional summit number 0"], name

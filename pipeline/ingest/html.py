@@ -230,14 +230,17 @@ def _types(item: dict[str, Any]) -> set[str]:
 
 
 def _article_items(items: list[Any]) -> Iterator[dict[str, Any]]:
-    for item in items:
+    """Article items, those inside ``@graph`` lists too, in document order (iteratively: a graph may nest 900 deep)."""
+    stack: list[Any] = list(reversed(items))
+    while stack:
+        item = stack.pop()
         if not isinstance(item, dict):
             continue
         if _types(item) & ARTICLE_TYPES:
             yield item
         graph = item.get("@graph")
         if isinstance(graph, list):
-            yield from _article_items(graph)
+            stack.extend(reversed(graph))
 
 
 def json_ld(tree: Any, notes: list[str]) -> list[dict[str, Any]]:
@@ -252,6 +255,8 @@ def json_ld(tree: Any, notes: list[str]) -> list[dict[str, Any]]:
             items.extend(i for i in extractor.extract_items(holder) if isinstance(i, dict))
         except ValueError as exc:
             notes.append(f"JSON-LD block {number} is not valid JSON ({str(exc).splitlines()[0][:80]}): ignored")
+        except RecursionError:
+            notes.append(f"JSON-LD block {number} is nested too deeply to read: ignored")
     return items
 
 
@@ -283,7 +288,7 @@ def page_meta(raw_tree: Any, clean_html: str) -> PageMeta:
 def _name(value: Any) -> str | None:
     """schema.org Person/Organization (or a list of them, or a plain string) → its name."""
     if isinstance(value, list):
-        names = [n for n in (_name(v) for v in value) if n]
+        names = [n for n in (_name(v) for v in value if not isinstance(v, list)) if n]  # a list of lists names nobody
         return ", ".join(names) if names else None
     if isinstance(value, dict):
         value = value.get("name")
