@@ -515,3 +515,36 @@ def test_json_ld_nested_too_deeply_is_ignored_and_the_page_kept(tmp_path):
         proc = cli("ingest", page, "--db", db, "--no-detect")
         assert proc.returncode == 0, (name, proc.stderr)
         assert _ingested_titles(db) == ["Iraq hosts regional summit number 0"], name
+
+
+def test_minified_html_on_one_line_is_bounded_by_max_html_mb_not_max_line_chars(tmp_path):
+    page = tmp_path / "minified.html"
+    page.write_text("<html><body>" + "".join(_article(n) for n in range(30)) + "</body></html>")  # one line
+    assert "\n" not in page.read_text() and page.stat().st_size > 20_000
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", page, "--db", db, "--no-detect", "--set", "ingest.max_line_chars=10000")
+    assert proc.returncode == 0, proc.stderr
+    assert len(_ingested_titles(db)) == 30
+    dump = tmp_path / "dump.txt"  # a text dump's line is still bounded
+    dump.write_text("word " * 5000, encoding="utf-8")
+    proc = cli("ingest", dump, "--db", db, "--no-detect", "--set", "ingest.max_line_chars=10000")
+    assert proc.returncode == 3 and "max_line_chars" in proc.stderr
+
+
+def test_a_dump_with_cr_only_line_ends_reads_like_the_same_dump_with_lf(tmp_path):
+    articles = "\n\n".join(
+        ENGLISH_ARTICLE.replace("Iraq hosts regional summit", f"Iraq hosts regional summit {n}").replace(
+            "Heads of state", f"In meeting {n}, heads of state"
+        )
+        for n in range(40)
+    )
+    lf, cr = tmp_path / "lf" / "dump.txt", tmp_path / "cr" / "dump.txt"
+    for path, text in ((lf, articles), (cr, articles.replace("\n", "\r"))):
+        path.parent.mkdir()
+        path.write_bytes(text.encode("utf-8"))
+    assert len(cr.read_bytes()) > 4 * 2000  # past the first pass's byte bound for max_line_chars=2000
+    for path in (lf, cr):
+        proc = cli("ingest", path, "--db", path.with_suffix(".sqlite"), "--no-detect", "--set", "ingest.max_line_chars=2000")
+        assert proc.returncode == 0, proc.stderr
+    assert _ingested_titles(cr.with_suffix(".sqlite")) == _ingested_titles(lf.with_suffix(".sqlite"))
+    assert len(_ingested_titles(cr.with_suffix(".sqlite"))) == 40

@@ -306,8 +306,9 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
         compressed = magic == b"\x1f\x8b"
         reader = io.BufferedReader(_HashingReader(handle, hasher), CHUNK)
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=reader, mode="rb") if compressed else reader)
+        suffix_kind = _KIND_BY_SUFFIX.get(os.path.splitext(path.name.lower().removesuffix(".gz"))[1])
         try:
-            scan = _scan(stream, name, limit, settings.max_line_chars)
+            scan = _scan(stream, name, limit, settings.max_line_chars, suffix_kind)
             while reader.read(CHUNK):  # hash any bytes gzip did not need
                 pass
         except EOFError as exc:
@@ -316,8 +317,7 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
             raise InputError(name, f"corrupt .gz file: {exc}") from exc
         except OSError as exc:
             raise InputError(name, _os_reason(exc, path)) from exc
-    suffix = path.name.lower().removesuffix(".gz")
-    kind = _KIND_BY_SUFFIX.get(os.path.splitext(suffix)[1]) or _sniff_kind(scan.head, scan.encoding)
+    kind = suffix_kind or _sniff_kind(scan.head, scan.encoding)
     html_limit = int(settings.max_html_mb * 1024 * 1024)
     if kind == "html" and scan.total > html_limit:
         raise InputError(
@@ -336,7 +336,15 @@ class _Scan:
     encoding: str
 
 
-def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Scan:
+def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int, kind: Kind | None = None) -> _Scan:
+    """Pass 1's reading: size, line ends, the longest line, binary content, and the encoding.
+
+    A line ends at LF, CR LF or a lone CR (old Mac files), as the second
+    pass's universal newlines read it. ``max_line_chars`` bounds the lines of
+    text dumps and JSONL; an HTML page (by its suffix, else by its first
+    bytes) is bounded by ``max_html_mb`` instead: minified markup is one
+    long line, and the page is parsed whole anyway.
+    """
     head = b""
     total = newlines = 0
     line_now = longest = 0
@@ -345,6 +353,7 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
     utf8_error: tuple[int, str] | None = None
     sample = bytearray()
     line_bytes_cap = max_line_chars * 4  # UTF-8 needs at most 4 bytes a character; pass 2 checks exactly
+    carried_cr = False  # the last chunk ended with CR: an LF opening this one ends no second line
     while True:
         chunk = stream.read(CHUNK)
         if not chunk:
@@ -354,11 +363,14 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
             bom_encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None) or _bomless_utf16(head)
             if bom_encoding is None:
                 _reject_binary(head, name)
+            if (kind or _sniff_kind(head, bom_encoding or "utf-8")) == "html":
+                line_bytes_cap = limit  # a page's lines are not bounded; max_html_mb bounds the page
         total += len(chunk)
         if total > limit:
             raise InputError(name, f"decompressed text is over max_file_mb ({limit / 1048576:g} MB)")
-        parts = chunk.split(b"\n")
-        newlines += len(parts) - 1
+        newlines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n") - (carried_cr and chunk[:1] == b"\n")
+        carried_cr = chunk.endswith(b"\r")
+        parts = chunk.replace(b"\r", b"\n").split(b"\n")
         line_now += len(parts[0])
         if len(parts) > 1:
             longest = max(longest, line_now, max(map(len, parts[1:-1]), default=0))
@@ -517,11 +529,12 @@ def open_text(info: Probe) -> IO[str]:
 def _checked_lines(info: Probe, settings: IngestSettings) -> Iterator[str]:
     name = str(info.path)
     number = 0
+    max_line = settings.max_line_chars if info.kind != "html" else info.text_bytes  # a page's lines: see _scan
     try:
         with open_text(info) as stream:
             for number, line in enumerate(stream, 1):
                 line = line.rstrip("\n")
-                if len(line) > settings.max_line_chars:
+                if len(line) > max_line:
                     raise InputError(
                         name, f"line is {len(line):,} characters long, over max_line_chars {settings.max_line_chars:,}", number
                     )
