@@ -548,3 +548,20 @@ def test_a_dump_with_cr_only_line_ends_reads_like_the_same_dump_with_lf(tmp_path
         assert proc.returncode == 0, proc.stderr
     assert _ingested_titles(cr.with_suffix(".sqlite")) == _ingested_titles(lf.with_suffix(".sqlite"))
     assert len(_ingested_titles(cr.with_suffix(".sqlite"))) == 40
+
+
+def test_a_page_of_navigation_only_gives_no_article(tmp_path):
+    links = "".join(f"<li><a href='/section/{n}'>Section {n}</a></li>" for n in range(40))
+    pages = {
+        "nav.html": f"<nav><ul>{links}</ul></nav><footer>© 2021 Naharnet. All rights reserved.</footer>",
+        "menu.html": f"<div class='menu'><ul>{links}</ul></div><div class='legal'>Copyright 2021 Naharnet</div>",
+        "role.html": f"<div role='navigation'><p><a href='/a'>Politics</a> | <a href='/b'>Economy</a></p></div><ol>{links}</ol>",
+    }
+    for name, body in pages.items():
+        page = tmp_path / name
+        page.write_text(f"<html><head><title>Naharnet</title></head><body>{body}</body></html>")
+        db = tmp_path / f"{name}.sqlite"
+        proc = cli("ingest", page, "--db", db, "--no-detect")
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert f"warning: {page}: no article found, only page chrome" in proc.stderr, (name, proc.stderr)
+        assert _ingested_titles(db) == [], name

@@ -123,6 +123,13 @@ BLOCK_TAGS = {
     "center",
 }
 DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label", "aside", "footer")  # no article text in these
+# What a page with no article container says around its text, never in it: navigation landmarks (by tag or ARIA role)
+# and lists whose every item is a link (menus, section indexes, "most read"). A <form> is not one: some sites wrap the
+# whole page in one.
+_NAVIGATION = (
+    "//nav | //aside | //footer | //*[@role='navigation' or @role='menu' or @role='menubar' or @role='contentinfo'"
+    " or @role='search' or @role='complementary']"
+)
 HEADINGS = ("h1", "h2", "h3")
 _ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
 _CONTAINER_XPATH = "//article | //*[@role='article'] | //*[@itemscope and @itemtype]"
@@ -156,10 +163,7 @@ def parse_page(html: str) -> Any | None:
 
 _PARSER_DEPTH = 256  # libxml2's default (XML_PARSE_HUGE raises it to 2048, past what recursive tree walkers take)
 _FLAT_SKIPPED = frozenset({"script", "style", "noscript", "iframe", "frame", "template", "svg", "object", "embed", "applet"})
-_FLAT_BLOCKS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li "
-    "main nav ol p pre section table td th tr ul title".split()
-)
+_FLAT_BLOCKS = frozenset(BLOCK_TAGS | {"title", "nav", "aside", "form", "li", "h4", "h5", "h6"})
 
 
 class _FlatText(HTMLParser):
@@ -601,12 +605,45 @@ def _inside(element: Any, ancestor: Any) -> bool:
     return False
 
 
+def without_navigation(tree: Any, removed: RemovedSink) -> Any:
+    """A copy of the page without its navigation: landmarks (nav, aside, footer, ARIA roles) and lists of links only.
+
+    A page of menus alone must give no text at all, not an "article" of its
+    section names dated from its copyright line. What is left out is
+    accounted for in `removed`, one entry per element, as page chrome.
+    """
+    pruned = copy.deepcopy(tree)
+    dropped = list(pruned.xpath(_NAVIGATION))
+    for listing in pruned.xpath("//ul | //ol"):
+        items = [li for li in listing if isinstance(li.tag, str) and li.tag == "li"]
+        if items and all(_only_links(li) for li in items):
+            dropped.append(listing)
+    root = pruned.getroottree().getroot()
+    for element in dropped:
+        if element.getroottree().getroot() is not root:  # inside one dropped already
+            continue
+        text = " ".join(element.text_content().split())
+        if text:
+            removed.append(RemovedLine(element.sourceline or 0, text[:200], "navigation"))
+        element.drop_tree()
+    return pruned
+
+
+def _only_links(element: Any) -> bool:
+    """The element's text is all link text (and it has some)."""
+    text = " ".join(element.text_content().split())
+    links = " ".join(" ".join(a.text_content().split()) for a in element.iter("a"))
+    return bool(text) and len(links) >= len(text)
+
+
 def _whole_page(
     tree: Any, clean_html: str, page: PageMeta, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink
 ) -> list[CutPiece]:
-    """A page with no article container: trafilatura's main text, cut like a text dump."""
+    """A page with no article container: trafilatura's main text (navigation left out first), cut like a text dump."""
     import trafilatura
 
+    tree = without_navigation(tree, removed)
+    clean_html = lxml_html.tostring(tree, encoding="unicode")
     text = trafilatura.extract(clean_html, output_format="txt", favor_recall=True, include_comments=False, include_tables=True)
     if not text:
         text = "\n".join(line.text for line in block_lines(tree.find("body") if tree.find("body") is not None else tree, set()))
