@@ -565,3 +565,46 @@ def test_a_page_of_navigation_only_gives_no_article(tmp_path):
         assert proc.returncode == 0, (name, proc.stderr)
         assert f"warning: {page}: no article found, only page chrome" in proc.stderr, (name, proc.stderr)
         assert _ingested_titles(db) == [], name
+
+
+def test_windows_arabic_under_a_latin_label_or_already_mojibake_is_read_as_arabic_with_a_warning(tmp_path):
+    """cp1256 bytes declared ISO-8859-1 or windows-1252, or decoded that way and saved as UTF-8: the same piece as UTF-8."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in ARABIC_ARTICLE.split("\n\n")[3:])
+    title = ARABIC_ARTICLE.splitlines()[0]
+
+    def page(head: str) -> str:
+        return f"<html><head>{head}</head><body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "utf8.html").write_text(page("<meta charset='utf-8'>"), encoding="utf-8")
+    labelled = {
+        "latin1.html": page("<meta charset='ISO-8859-1'>"),
+        "cp1252.html": page("<meta http-equiv='Content-Type' content='text/html; charset=windows-1252'>"),
+    }
+    for name, html in labelled.items():
+        (folder / name).write_bytes(html.encode("cp1256"))
+    mojibake = page("<meta charset='utf-8'>").encode("cp1256").decode("cp1252")  # what a scraper saved
+    (folder / "mojibake.html").write_text(mojibake, encoding="utf-8")
+    german = "<p>Über die Grüße der Mädchen wurde später größer geschätzt, Öl für Äpfel und Bäume.</p>" * 3
+    (folder / "german.html").write_bytes(
+        f"<html><head><meta charset='ISO-8859-1'></head><body><article><h1>Grüße aus Köln</h1>{german}</article></body></html>".encode(
+            "latin-1"
+        )
+    )
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", folder, "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    warnings = stderr_lines(proc, "warning: ")
+    for name in ("latin1.html", "cp1252.html"):
+        assert any(w.startswith(f"warning: {folder / name}: it declares charset") and "read as cp1256" in w for w in warnings)
+    assert any(w.startswith(f"warning: {folder / 'mojibake.html'}: its text is Windows Arabic") for w in warnings)
+    assert not any("german.html" in w for w in warnings)
+    with reading(db) as store:
+        pieces = store.load_pieces()
+        links = store.rows("piece_sources")
+    arabic = [p for p in pieces if p.lang == "ar"]
+    assert len(arabic) == 1 and arabic[0].title == title  # four files, one piece: the same text
+    assert len([link for link in links if link["piece_id"] == arabic[0].id]) == 4
+    (german_piece,) = [p for p in pieces if p.lang != "ar"]
+    assert german_piece.title == "Grüße aus Köln" and "Mädchen" in german_piece.text

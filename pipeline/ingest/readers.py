@@ -50,6 +50,8 @@ from pipeline.ingest.script import arabic_share
 from pipeline.ingest.settings import IngestSettings
 from pipeline.jsonlines import system_field, translation_field
 from pipeline.text.dates import parse_date
+from pipeline.text.mojibake import is_arabic_mojibake, reads_as_arabic_prose
+from pipeline.text.mojibake import repair as repair_mojibake
 
 Kind = Literal["text", "html", "jsonl"]
 
@@ -136,6 +138,8 @@ class Probe:
     kind: Kind
     text_bytes: int  # bytes after decompression
     newlines: int
+    note: str | None = None  # what the user should know about how it was read (a declared charset overruled)
+    repair: bool = False  # UTF-8 text holding Arabic mojibake: each line is repaired as it is read (text/mojibake.py)
 
 
 # -- finding files ------------------------------------------------------------------------
@@ -325,7 +329,9 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
             f"HTML page is {scan.total / 1048576:.1f} MB, over max_html_mb {settings.max_html_mb:g}: a page is parsed whole, "
             "which takes about 30 times its size in memory (raise ingest.max_html_mb to read it anyway)",
         )
-    return Probe(path, st.st_size, hasher.hexdigest(), compressed, scan.encoding, kind, scan.total, scan.newlines)
+    return Probe(
+        path, st.st_size, hasher.hexdigest(), compressed, scan.encoding, kind, scan.total, scan.newlines, scan.note, scan.repair
+    )
 
 
 @dataclass
@@ -334,6 +340,8 @@ class _Scan:
     total: int
     newlines: int
     encoding: str
+    note: str | None = None
+    repair: bool = False
 
 
 def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int, kind: Kind | None = None) -> _Scan:
@@ -401,11 +409,31 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int, kind: K
         except UnicodeDecodeError as exc:
             utf8_error = (total - 1, exc.reason)
     if utf8_error is None:
+        if is_arabic_mojibake(bytes(sample).decode("utf-8", errors="ignore")):
+            note = "its text is Windows Arabic read as a Latin charset and saved as UTF-8 (mojibake): repaired as it is read"
+            return _Scan(head, total, newlines, "utf-8", note, repair=True)
         return _Scan(head, total, newlines, "utf-8")
     declared = declared_html_charset(head)
     if declared and _decodes(bytes(sample), declared):
+        if _arabic_mislabelled(bytes(sample), declared):
+            note = f"it declares charset {declared}, but its bytes are Windows Arabic (cp1256): read as cp1256"
+            return _Scan(head, total, newlines, "cp1256", note)
         return _Scan(head, total, newlines, declared)
     return _Scan(head, total, newlines, _fallback_encoding(bytes(sample), name, utf8_error))
+
+
+def _arabic_mislabelled(sample: bytes, declared: str) -> bool:
+    """True when a page declares a charset that reads no Arabic from bytes that are Arabic prose in cp1256.
+
+    ISO-8859-1 and windows-1252 decode any byte, so a cp1256 page declared as
+    one of them "decodes" into accented Latin letters (mojibake such as
+    "ÇáÑÆíÓ"), which nothing downstream recognises as Arabic. An Arabic
+    charset (ISO-8859-6) is never overruled: it reads Arabic letters.
+    """
+    if codecs.lookup(declared).name == "cp1256" or not _plausible_cp1256(sample):
+        return False
+    non_ascii = [c for c in sample.decode(declared, errors="replace") if ord(c) > 127]
+    return arabic_share("".join(non_ascii)) < 0.1
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
@@ -490,16 +518,13 @@ def _fallback_encoding(sample: bytes, name: str, utf8_error: tuple[int, str]) ->
 
 
 def _plausible_cp1256(sample: bytes) -> bool:
+    """The bytes read as cp1256 are Arabic prose (German umlauts read as cp1256 are Arabic letters too, inside Latin words)."""
     try:
         text = sample.decode("cp1256")
     except UnicodeDecodeError:
         return False
-    non_ascii = [c for c in text if ord(c) > 127]
-    if len(non_ascii) < 10:
-        return False
-    share = arabic_share("".join(non_ascii))
-    spaces = sum(1 for c in text if c.isspace()) / len(text)
-    return share >= 0.6 and spaces >= 0.05
+    spaces = sum(1 for c in text if c.isspace()) / max(len(text), 1)
+    return spaces >= 0.05 and reads_as_arabic_prose(text)
 
 
 def _sniff_kind(head: bytes, encoding: str) -> Kind:
@@ -533,7 +558,7 @@ def _checked_lines(info: Probe, settings: IngestSettings) -> Iterator[str]:
     try:
         with open_text(info) as stream:
             for number, line in enumerate(stream, 1):
-                line = line.rstrip("\n")
+                line = repair_mojibake(line.rstrip("\n")) if info.repair else line.rstrip("\n")
                 if len(line) > max_line:
                     raise InputError(
                         name, f"line is {len(line):,} characters long, over max_line_chars {settings.max_line_chars:,}", number
