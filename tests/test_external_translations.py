@@ -234,3 +234,33 @@ def test_one_store_scores_whole_flores_dev_per_system_as_sacrebleu_does(tmp_path
             BLEU().corpus_score([readable(x) for x in raw], [refs]).score, abs=1e-9
         )
         assert scores["readable"][system] > scores["raw"][system]  # escapes cost n-gram matches
+
+
+def test_arabic_given_as_another_systems_translation_is_diagnosed_and_said(tmp_path: Path):
+    """A system whose 'translation' is the Arabic source (or Arabic left in English) is flagged per system, with a warning."""
+    rows = []
+    for doc in range(4):
+        arabic = " ".join(AR[span(doc)])
+        rows.append(
+            {
+                "id": f"d{doc}",
+                "text": arabic,
+                "lang": "ar",
+                "translation": " ".join(OUTPUTS["google"][span(doc)]),
+                "system": "google",
+            }
+        )
+        rows.append({"id": f"d{doc}", "text": arabic, "lang": "ar", "translation": arabic, "system": "copycat"})
+    rows.append(
+        {"id": "d9", "text": " ".join(AR[span(9)]), "lang": "ar", "translation": "The summit " + AR[45], "system": "half"}
+    )
+    source = write_jsonl(tmp_path / "systems.jsonl", rows)
+    proc = cli("run", source, "--db", tmp_path / "store.sqlite", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: system ")]
+    assert len(warnings) == 2 and warnings[0].startswith("warning: system copycat: 4 of its 4 translation(s) are flagged (")
+    assert "arabic_script 4" in warnings[0] and "copied_source 4" in warnings[0]
+    assert warnings[1].startswith("warning: system half: 1 of its 1 translation(s) are flagged (arabic_script 1")
+    external = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["diagnostics"]["external"]
+    assert external["google"]["flagged"] == 0 and external["google"]["translations"] == 4
+    assert external["copycat"]["flagged"] == external["copycat"]["arabic_script"] == 4
