@@ -526,6 +526,14 @@ def evaluate(
             help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.",
         ),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system",
+            metavar="NAME",
+            help="Store mode: score only this system (repeatable; evaluate.systems), e.g. one that shares no piece with the others.",
+        ),
+    ] = None,
     systems: Annotated[
         str | None,
         typer.Option(
@@ -568,6 +576,7 @@ def evaluate(
                 "evaluate.paired_ar_n": paired_ar_n,
                 "evaluate.baseline": baseline,
                 "evaluate.store_systems": systems,
+                "evaluate.systems": only,
             },
         )
         if ref or hyp:

@@ -52,6 +52,9 @@ class EvaluateSettings(Settings):
     store_systems: Literal["current", "all"] = "current"
     """Store mode: each piece's current model translation, or 'all' models in the cache (`--systems`); every
     external system's translations are scored in both."""
+    systems: list[str] | None = None
+    """Store mode: score only these systems (names as the result shows them, `--system`); null: every system, compared
+    on the pieces they all translated (a system sharing none with the others is scored alone by naming it here)."""
     store_text: Literal["readable", "raw"] = "readable"
     """Store mode: score the readable form of the stored translations, or the raw output as each system wrote it
     (escapes and Moses spacing as they came: what published scores of those outputs were computed on)."""
