@@ -18,7 +18,10 @@ class ExecutorSettings(Settings):
     kind: Literal["local", "ray"] = "local"
     """local: everything in this process; ray: ingest, detect, diagnose and translation fan out over Ray (`--executor`)."""
     address: str | None = None
-    """Ray cluster to join (HOST:PORT); null: $RAY_ADDRESS, and without it a Ray started on this machine for the run."""
+    """Ray cluster to join (HOST:PORT of the head, 6379 by default, or `auto`); null: $RAY_ADDRESS, and without it a Ray
+    started on this machine for the run."""
+    connect_timeout_s: float = Field(default=10.0, ge=0.1, le=600)
+    """How long to try reaching the cluster's address before saying it is unreachable (Ray itself retries for minutes)."""
     translate_actors: int = Field(default=1, ge=1)
     """Translation actors; each loads the model once and translates one batch at a time."""
     actor_cpus: float = Field(default=1.0, ge=RAY_GRANULARITY, le=1024)
