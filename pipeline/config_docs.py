@@ -44,9 +44,9 @@ def _comment(text: str, indent: str) -> list[str]:
 
 def value_range(field: FieldInfo) -> str:
     """The bounds a number setting must lie within, as people write them ("0 < x ≤ 1", "x ≥ 1"); "" when none."""
-    low = next((("<", m.gt) for m in field.metadata if isinstance(m, Gt)), None)
+    low: tuple[str, Any] | None = next((("<", m.gt) for m in field.metadata if isinstance(m, Gt)), None)
     low = low or next((("≤", m.ge) for m in field.metadata if isinstance(m, Ge)), None)
-    high = next((("<", m.lt) for m in field.metadata if isinstance(m, Lt)), None)
+    high: tuple[str, Any] | None = next((("<", m.lt) for m in field.metadata if isinstance(m, Lt)), None)
     high = high or next((("≤", m.le) for m in field.metadata if isinstance(m, Le)), None)
     if low and high:
         return f"{_number(low[1])} {low[0]} x {high[0]} {_number(high[1])}"
