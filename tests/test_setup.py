@@ -28,7 +28,9 @@ def canonical(name: str) -> str:
 
 
 def pins(lock: str) -> dict[str, str]:
-    return {canonical(name): version for name, version, _ in PIN.findall((LOCKS / f"requirements-{lock}").read_text(encoding="utf-8"))}
+    return {
+        canonical(name): version for name, version, _ in PIN.findall((LOCKS / f"requirements-{lock}").read_text(encoding="utf-8"))
+    }
 
 
 @pytest.mark.parametrize("lock", ["run-cpu.txt", "run-cuda.txt", "test-cpu.txt", "test-cuda.txt"])
