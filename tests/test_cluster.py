@@ -77,7 +77,7 @@ def translations_stored(url: str) -> int:
     try:
         with open_store(url, create=False) as store:
             return store.counts().translations_cached
-    except StorageError:  # not created yet
+    except (StorageError, UsageError):  # not created yet (exit 2), or not reachable yet
         return 0
 
 
