@@ -877,6 +877,8 @@ def model_convert(
     if not quiet:
         _print(f"wrote {path_text(out / 'model.safetensors')} (every weight checked against the pickle)")
         _print(f"next: pipeline run INPUT... --model {path_text(out)}")
+
+
 annotations_app = typer.Typer(
     name="annotations",
     help="Reviewers' judgements back from Label Studio and doccano: `pipeline annotations import EXPORT.json`.",
