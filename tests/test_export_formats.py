@@ -12,6 +12,7 @@ import json
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
@@ -119,6 +120,7 @@ class MatchOut(Strict):
     score: float = Field(ge=0.0, le=1.0)
     evidence: dict
     sentence_pairs: list[PairOut]
+    review: Literal["automatic", "reviewed", "confirmed", "rejected", "disputed"]
 
 
 def test_every_format_writes_its_files(out):

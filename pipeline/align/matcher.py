@@ -138,6 +138,15 @@ class AlignSettings(Settings):
     must not hide a piece's coverage); the match records which sentences were left out."""
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
     """The logistic combination's weights."""
+    calibration: Literal["table", "annotations"] = "table"
+    """Where the operating point comes from: the shipped table (calibration.json), or the reviewers' judged pairs in the
+    store, refitted on every align run (`--calibrate-from-annotations`; pipeline/align/labels.py, docs/annotation.md)."""
+    calibration_min_labels: int = Field(20, ge=6)
+    """Judged pairs needed to calibrate from annotations (fewer: refused, saying how many there are)."""
+    calibration_min_labels_for_weights: int = Field(200, ge=20)
+    """Judged pairs (at least 20 of each verdict) from which the score weights are refitted too, not only the threshold."""
+    calibration_folds: int = Field(5, ge=2)
+    """Cross-validation folds (grouped by translated piece) for the figures a calibration reports."""
 
 
 @dataclass
@@ -309,6 +318,7 @@ def align_pieces(
     collect_candidates: bool = False,
     *,
     flagged: Mapping[str, Collection[int]] | None = None,
+    point: calibration.OperatingPoint | None = None,
 ) -> AlignResult:
     """Match each translated piece to the English pieces that cover the same event, or abstain.
 
@@ -318,12 +328,13 @@ def align_pieces(
     holds indices into those sentences that reference-free diagnostics
     flagged (a looping output, Arabic left in, not English): they are left
     out of all the evidence (they keep their index, so pairs still map to
-    segment i), and the match or abstention says so.
+    segment i), and the match or abstention says so. `point` replaces the
+    operating point the settings give (one fitted on reviewers' labels).
     """
     result = AlignResult()
     source_sentences = source_sentences or {}
     flagged = flagged or {}
-    op = calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
+    op = point or calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
     src, src_sents, src_lines, shorts = [], [], [], []
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)

@@ -55,6 +55,9 @@ class EvaluateSettings(Settings):
     systems: list[str] | None = None
     """Store mode: score only these systems (names as the result shows them, `--system`); null: every system, compared
     on the pieces they all translated (a system sharing none with the others is scored alone by naming it here)."""
+    refs: Literal["imported", "annotations"] = "imported"
+    """Store mode: score against imported references, or against the reviewers' corrections (post-edits, `--refs
+    annotations`: TER against a system's own post-edits is HTER; rank correlations with the reviewers' ratings)."""
     store_text: Literal["readable", "raw"] = "readable"
     """Store mode: score the readable form of the stored translations, or the raw output as each system wrote it
     (escapes and Moses spacing as they came: what published scores of those outputs were computed on)."""

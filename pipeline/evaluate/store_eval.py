@@ -46,6 +46,7 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError, UsageError
 from pipeline.evaluate.metrics import evaluate_segments
 from pipeline.evaluate.result import EvaluationResult
+from pipeline.evaluate.reviewed import post_edits, review_block
 from pipeline.evaluate.settings import EvaluateSettings
 from pipeline.evaluate.textfiles import read_segments
 from pipeline.files import path_text
@@ -223,7 +224,16 @@ def evaluate_store(
 
 
 def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = QUIET) -> EvaluationResult:
-    refs = _references(store)
+    judgements = store.judgements() if settings.refs == "annotations" else []
+    if settings.refs == "annotations":
+        refs = {pid: _flat(j.correction or "") for pid, j in post_edits(judgements).items()}
+        if not refs:
+            raise NothingToEvaluate(
+                "no reviewer corrected a translation yet: --refs annotations needs corrections "
+                "(pipeline annotations import), or import references with --import-refs REFS.jsonl"
+            )
+    else:
+        refs = _references(store)
     if not refs:
         raise NothingToEvaluate("no references in the store: import them with `pipeline evaluate --import-refs REFS.jsonl`")
     pieces = store.load_pieces(refs)
@@ -252,12 +262,14 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
         ids=common,
         unit="piece",
-        reference_names=["store"],
+        reference_names=["store: reviewers' post-edits" if settings.refs == "annotations" else "store"],
         reporter=reporter,
     )
     result.skipped = skipped
     result.text_form = form
     result.warnings += warnings
+    if settings.refs == "annotations":
+        result.reviews = review_block(store, result, judgements, settings.ter_case_sensitive)
     if skipped:
         result.warnings.append(
             f"{len(skipped)} piece(s) with references not scored (see `skipped`): systems are compared on the pieces "

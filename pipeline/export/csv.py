@@ -45,6 +45,7 @@ COLUMNS = [
     "model",
     "alignment",
     "alignment_reason",
+    "review",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,6 +70,7 @@ def rows_for(match: MatchView) -> list[dict[str, Any]]:
         "date": iso_text(match.source.date),
         "model": match.source.model,
         "alignment": "matched",
+        "review": match.review_label,
     }
     if not match.pairs:
         return [base]

@@ -9,13 +9,14 @@ no diagnostics or pending translations still exports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.annotations.reviews import PairReview, agreement, pair_reviews
 from pipeline.evaluate.diagnostics import DIAGNOSTICS, flags_of, piece_diagnostics
 from pipeline.evaluate.similarity import similarity_for_matches
-from pipeline.records import Match, Piece, RunRecord, Segment
+from pipeline.records import Judgement, Match, Piece, RunRecord, Segment, StoreIdentity
 from pipeline.store import Store
 from pipeline.text.sentences import split_english
 
@@ -64,6 +65,23 @@ class MatchView:
     source_view: PieceView
     target_view: PieceView
     similarity: float | None = None
+    review: PairReview | None = None  # the reviewers' word on this pair (pipeline/annotations/reviews.py)
+
+    @property
+    def reviewed(self) -> bool:
+        """Added by reviewers: a pair they judged the same event that the aligner had not matched."""
+        return bool(self.match.evidence.get("reviewed"))
+
+    @property
+    def rejected(self) -> bool:
+        return self.review is not None and self.review.state == "rejected"
+
+    @property
+    def review_label(self) -> str:
+        """automatic (no reviewer judged it), reviewed (added by reviewers), confirmed, rejected or disputed."""
+        if self.reviewed:
+            return "reviewed"
+        return self.review.state if self.review else "automatic"
 
 
 @dataclass
@@ -104,6 +122,17 @@ class ExportData:
     # the last `pipeline evaluate` over this store (its EvaluationResult as JSON), from the runs table
     evaluation: dict[str, Any] | None = None
     evaluation_run: RunRecord | None = None
+    identity: StoreIdentity | None = None  # what exported tasks carry (pipeline/annotations/identity.py)
+    judgements: list[Judgement] = field(default_factory=list)  # reviewers' current judgements
+    agreement: dict[str, Any] = field(default_factory=dict)  # between reviewers (pipeline/annotations/reviews.py)
+
+    def without_rejected(self) -> ExportData:
+        """The same data without the matches reviewers rejected: what the exports for tools hold by default."""
+        if not any(m.rejected for m in self.matches):
+            return self
+        kept = [m for m in self.matches if not m.rejected]
+        pieces = [replace(v, matches=[m for m in v.matches if not m.rejected]) for v in self.pieces]
+        return replace(self, pieces=pieces, matches=kept)
 
     @property
     def unmatched_translations(self) -> list[PieceView]:
@@ -155,6 +184,12 @@ def load_export_data(store: Store) -> ExportData:
         source.matches.append(match_view)
         target.matches.append(match_view)
         data.matches.append(match_view)
+    data.judgements = store.judgements()
+    reviews = pair_reviews(data.judgements)
+    for match_view in data.matches:
+        match_view.review = reviews.get((match_view.match.source_id, match_view.match.target_id))
+    data.agreement = agreement(data.judgements) if data.judgements else {}
+    data.identity = store.identity()
     data.translations_diagnosed, data.translation_flags = _translation_flags(store)
     data.evaluation_run = last_evaluation(store)
     data.evaluation = data.evaluation_run.summary["evaluate"] if data.evaluation_run and data.evaluation_run.summary else None

@@ -8,7 +8,10 @@ text is the machine translation (what annotators mark errors in), so
 each unit's character span in the text travel as metadata, so a marked
 span can be traced back to its Arabic. A unit is a sentence for this
 pipeline's translations, a paragraph (or the whole piece) for a translation
-that came with the input (``translation_unit`` says which).
+that came with the input (``translation_unit`` says which). ``target_id``
+names the best match's English piece (a verdict label judges that pair);
+``system``, ``store_id`` and ``task_key`` let ``pipeline annotations import``
+attach the labels to the right item (pipeline/annotations/identity.py).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline.annotations.identity import task_fields
 from pipeline.export.data import ExportData, PieceView
 from pipeline.output import OutputDir
+from pipeline.records import StoreIdentity
 from pipeline.text.dates import iso_text
 
 
@@ -37,14 +42,20 @@ def _text_and_spans(view: PieceView) -> tuple[str, list[list[int]]]:
     return text, spans
 
 
-def doccano_record(view: PieceView) -> dict[str, Any]:
+def doccano_record(view: PieceView, identity: StoreIdentity | None = None) -> dict[str, Any]:
     text, spans = _text_and_spans(view)
     p = view.piece
+    own = [m for m in view.matches if m.match.source_id == p.id]
+    target = max(own, key=lambda m: m.match.score).match.target_id if own else None
     return {
         "text": text,
         "label": [],
         "piece_id": p.id,
         "input_id": p.input_id,
+        "kind": "piece",
+        "target_id": target,
+        "system": p.model,
+        **task_fields(identity, "piece", p.id, target, p.model),
         "title": p.title,
         "title_translation": p.title_translation,
         "outlet": p.outlet,
@@ -66,6 +77,6 @@ def write_doccano(data: ExportData, out: OutputDir) -> dict[str, Path]:
     translated = [v for v in data.pieces if v.piece.lang != "en" and v.piece.translation]
     path = out.write_with(
         "doccano.jsonl",
-        lambda f: f.writelines(json.dumps(doccano_record(v), ensure_ascii=False) + "\n" for v in translated),
+        lambda f: f.writelines(json.dumps(doccano_record(v, data.identity), ensure_ascii=False) + "\n" for v in translated),
     )
     return {"doccano.jsonl": path}

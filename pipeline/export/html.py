@@ -230,15 +230,35 @@ def index_row(view: PieceView, lay: Layout) -> list[Any]:
     return [row[name] for name in ROW_FIELDS]
 
 
-def _counts(data: ExportData) -> list[tuple[str, int]]:
+def _counts(data: ExportData) -> list[tuple[str, int | str]]:
     by_lang: dict[str, int] = {}
     for v in data.pieces:
         by_lang[v.piece.lang or "unknown"] = by_lang.get(v.piece.lang or "unknown", 0) + 1
-    rows = [(f"pieces in {lang}", n) for lang, n in sorted(by_lang.items())]
+    rows: list[tuple[str, int | str]] = [(f"pieces in {lang}", n) for lang, n in sorted(by_lang.items())]
     rows.append(("translated", sum(1 for v in data.pieces if v.piece.lang != "en" and v.piece.translation)))
     rows.append(("pending", sum(1 for v in data.pieces if v.piece.status == "pending")))
     rows.append(("matches", len(data.matches)))
     rows.append(("without English coverage", sum(1 for v in data.pieces if v.alignment == "no_coverage")))
+    if data.judgements:  # what reviewers said (pipeline annotations import): reviewed vs automatic matches
+        labels = [m.review_label for m in data.matches]
+        rows.append(("matches automatic (no reviewer judged them)", labels.count("automatic")))
+        for label, words in (
+            ("confirmed", "confirmed by reviewers"),
+            ("reviewed", "added by reviewers (the aligner had missed them)"),
+            ("rejected", "rejected by reviewers (left out of the exports)"),
+            ("disputed", "disputed between reviewers"),
+        ):
+            rows.append((f"matches {words}", labels.count(label)))
+        rows.append(("reviewers' judgements", len(data.judgements)))
+        verdict = data.agreement.get("verdict") or {}
+        if verdict.get("pairs"):
+            kappa = "n/a" if verdict.get("kappa") is None else f"{verdict['kappa']:.2f}"
+            rows.append(
+                (
+                    f"reviewer agreement on the event (Cohen's kappa {kappa}, {verdict['pairs']} pairs of judgements)",
+                    f"{verdict['agreement']:.0%}",
+                )
+            )
     return rows
 
 

@@ -62,6 +62,7 @@ def match_record(match: Any) -> dict[str, Any]:
         "score": min(1.0, max(0.0, float(m.score))),
         "evidence": m.evidence,
         "sentence_pairs": [{"source": sp.source, "target": sp.target, "score": sp.score} for sp in m.sentence_pairs],
+        "review": match.review_label,  # automatic | reviewed (added by reviewers) | confirmed | rejected | disputed
     }
 
 

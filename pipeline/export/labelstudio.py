@@ -9,6 +9,13 @@ English coverage get tasks too (when configured), so their translations can
 still be reviewed. Import: create a project with labelstudio_config.xml as
 its labeling interface, then import labelstudio.json.
 
+A translated piece without English coverage shows its nearest candidate,
+when the aligner had one, so a reviewer can say the aligner missed it.
+Every task carries the store's id, the system whose translation it shows
+and a key over its ids (pipeline/annotations/identity.py), so
+``pipeline annotations import`` attaches what comes back to the right pair,
+and refuses tasks from another store or with edited ids.
+
 Only plain <Text> objects are used, never <HyperText>: scraped text must not
 become markup inside the annotation tool either.
 """
@@ -19,14 +26,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline.annotations.identity import task_fields
 from pipeline.export.data import ExportData, MatchView, PieceView
 from pipeline.output import OutputDir
+from pipeline.records import StoreIdentity
 from pipeline.text.dates import iso_text
 
 ARABIC_FONTS = "'Noto Naskh Arabic', 'Amiri', 'DejaVu Sans', Arial, sans-serif"
 NO_COVERAGE = "(no English coverage of this event was found in the store)"
 
-SAME_EVENT = ["Same event", "Related, different event", "Unrelated", "No English coverage"]
+SAME_EVENT = ["Same event", "Related, different event", "Unrelated", "No English coverage", "Not sure"]
 SPAN_LABELS = {
     "Mistranslation": "#d62728",
     "Omission": "#ff7f0e",
@@ -107,7 +116,7 @@ def _alignment(match: MatchView) -> str:
     return "\n".join(lines) or "(no sentence pairs)"
 
 
-def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
+def match_task(match: MatchView, source: PieceView, identity: StoreIdentity | None = None) -> dict[str, Any]:
     arabic, translation = _sentences(source)
     return {
         "data": {
@@ -115,6 +124,9 @@ def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
             "source_id": match.match.source_id,
             "input_id": source.piece.input_id,
             "target_id": match.match.target_id,
+            "system": source.piece.model,
+            **task_fields(identity, "match", match.match.source_id, match.match.target_id, source.piece.model),
+            "review": match.review_label,
             "score": round(match.match.score, 4),
             "title_ar": source.piece.title or "(untitled)",
             "title_en": match.target.title or source.piece.title_translation or "",
@@ -130,21 +142,32 @@ def match_task(match: MatchView, source: PieceView) -> dict[str, Any]:
     }
 
 
-def unmatched_task(view: PieceView) -> dict[str, Any]:
+def unmatched_task(view: PieceView, identity: StoreIdentity | None = None, near: PieceView | None = None) -> dict[str, Any]:
+    """A translation with no match; with `near` (the aligner's nearest candidate) shown as the English side."""
     arabic, translation = _sentences(view)
+    kind = "no_coverage" if view.alignment == "no_coverage" else "unaligned"
+    target = near.piece if near is not None else None
+    shown = (
+        f"(nearest candidate, below the threshold: score {view.near_score:.2f})\n{target.title or ''}\n{target.text}"
+        if target is not None and view.near_score is not None
+        else NO_COVERAGE
+    )
     return {
         "data": {
-            "kind": "no_coverage" if view.alignment == "no_coverage" else "unaligned",
+            "kind": kind,
             "source_id": view.piece.id,
             "input_id": view.piece.input_id,
-            "target_id": None,
-            "score": None,
+            "target_id": target.id if target is not None else None,
+            "system": view.piece.model,
+            **task_fields(identity, kind, view.piece.id, target.id if target is not None else None, view.piece.model),
+            "review": None,
+            "score": None if target is None or view.near_score is None else round(view.near_score, 4),
             "title_ar": view.piece.title or "(untitled)",
             "title_en": view.piece.title_translation or "",
             "meta": _meta(view, None) + (f" · no coverage: {view.alignment_reason}" if view.alignment_reason else ""),
             "arabic": arabic,
             "translation": translation,
-            "english": NO_COVERAGE,
+            "english": shown,
             "alignment": "(no English piece to align with)",
             "evidence": "{}",
             "outlet": view.piece.outlet,
@@ -153,16 +176,22 @@ def unmatched_task(view: PieceView) -> dict[str, Any]:
     }
 
 
-def build_tasks(data: ExportData, include_unmatched: bool = True) -> list[dict[str, Any]]:
+def build_tasks(data: ExportData, include_unmatched: bool = True, near_floor: float = 0.05) -> list[dict[str, Any]]:
+    """Tasks for every match and (`include_unmatched`) every translation without one, with its nearest candidate
+    when that scored at least `near_floor`."""
     by_id = {v.piece.id: v for v in data.pieces}
-    tasks = [match_task(m, by_id[m.match.source_id]) for m in data.matches]
+    tasks = [match_task(m, by_id[m.match.source_id], data.identity) for m in data.matches]
     if include_unmatched:
-        tasks += [unmatched_task(v) for v in data.unmatched_translations]
+        for v in data.unmatched_translations:
+            near = by_id.get(v.near_id) if v.near_id and v.near_score is not None and v.near_score >= near_floor else None
+            tasks.append(unmatched_task(v, data.identity, near))
     return tasks
 
 
-def write_labelstudio(data: ExportData, out: OutputDir, include_unmatched: bool = True) -> dict[str, Path]:
-    tasks = build_tasks(data, include_unmatched)
+def write_labelstudio(
+    data: ExportData, out: OutputDir, include_unmatched: bool = True, near_floor: float = 0.05
+) -> dict[str, Path]:
+    tasks = build_tasks(data, include_unmatched, near_floor)
     return {
         "labelstudio.json": out.write_text("labelstudio.json", json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"),
         "labelstudio_config.xml": out.write_text("labelstudio_config.xml", LABEL_CONFIG),

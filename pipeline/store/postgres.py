@@ -317,7 +317,7 @@ class PostgresStore(SQLStore):
     def restart_numbering(self) -> None:
         """After rows were copied in with their ids: the next auto-numbered id follows the largest one."""
         with self.db.transaction():
-            for table in ("runs", "sources"):
+            for table in ("runs", "sources", "annotations", "calibrations"):
                 self.db.query(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 )

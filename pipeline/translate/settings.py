@@ -8,6 +8,7 @@ generated from them), so an empty section is valid.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -27,6 +28,9 @@ class ModelSettings(Settings):
     """Hub revision; null: the revision pinned in the model's manifest (pipeline/models/), else "main"."""
     path: str | None = None
     """A local copy of the checkpoint; wins over `name` ($PIPELINE_MODEL_PATH sets it)."""
+    local_dir: str | None = "models"
+    """Local checkpoints: hub id ORG/NAME loads from LOCAL_DIR/NAME when that folder has a config.json
+    (`pipeline model fetch` fills it), unless `revision` asks for another; null: always the hub."""
     allow_pickle: bool = False
     """Accept folders that only have pytorch_model.bin (pickle can run code when loaded)."""
     hub_timeout_s: float = Field(default=5.0, ge=0.1, le=3600)
@@ -92,6 +96,18 @@ class TranslatorSettings(Settings):
         """The folder or hub id to load: `model.path` when set, else `model.name`.
 
         `--model` sets `model.name` and clears `model.path`; $PIPELINE_MODEL_PATH
-        sets `model.path` (see :mod:`pipeline.config` for the layers).
+        sets `model.path` (see :mod:`pipeline.config` for the layers). A hub id
+        with a local copy under `model.local_dir` (./models/NAME) loads from there.
         """
-        return self.model.path or self.model.name
+        if self.model.path:
+            return self.model.path
+        local = self.local_copy()
+        return str(local) if local is not None else self.model.name
+
+    def local_copy(self) -> Path | None:
+        """LOCAL_DIR/NAME for hub id ORG/NAME, when that folder holds a checkpoint and no revision is asked for."""
+        name, local_dir = self.model.name, self.model.local_dir
+        if not local_dir or self.model.revision is not None or "/" not in name or Path(name).expanduser().exists():
+            return None
+        folder = Path(local_dir).expanduser() / name.rsplit("/", 1)[-1]
+        return folder if (folder / "config.json").is_file() else None
