@@ -10,6 +10,7 @@ lives here, and nothing scraped is printed as terminal markup.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
@@ -26,7 +26,7 @@ from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError, UsageError
 from pipeline.files import file_kind, path_text
-from pipeline.progress import Reporter
+from pipeline.progress import Reporter, terminal_console, terminal_json
 
 VERB_ORDER = [
     "run",
@@ -73,7 +73,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: metavars a user reads (FILE, DIR), not Python types
 )
-stdout = Console(highlight=False)
+stdout = terminal_console(highlight=False)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -201,12 +201,30 @@ def _require_store(cfg: Config) -> None:
 
     An SQLite file must exist; a database URL is checked when the store opens.
     """
-    from pipeline.store import is_url
-
-    if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+    if not _store_exists(cfg.store.location):
         raise UsageError(
             f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE"
         )
+
+
+def _store_exists(location: str) -> bool:
+    """False for an SQLite path with nothing there; a database location is checked when the store opens.
+
+    os.stat, not Path.exists(), which raises past "no such file" (a name too
+    long, a folder on the way that cannot be searched): that is exit 6, named.
+    """
+    from pipeline.errors import StorageError
+    from pipeline.store import kind
+
+    if kind(location) != "sqlite":
+        return True
+    try:
+        os.stat(location)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StorageError(f"{path_text(location)}: cannot open the store: {exc.strerror or exc}") from None
+    return True
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -540,6 +558,14 @@ def evaluate(
             help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.",
         ),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system",
+            metavar="NAME",
+            help="Store mode: score only this system (repeatable; evaluate.systems), e.g. one that shares no piece with the others.",
+        ),
+    ] = None,
     refs: Annotated[
         str | None,
         typer.Option(
@@ -591,6 +617,7 @@ def evaluate(
                 "evaluate.paired_ar_n": paired_ar_n,
                 "evaluate.baseline": baseline,
                 "evaluate.store_systems": systems,
+                "evaluate.systems": only,
                 "evaluate.refs": refs,
             },
         )
@@ -600,9 +627,7 @@ def evaluate(
             settings = cfg.section("evaluate", EvaluateSettings)
             result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
         else:
-            from pipeline.store import is_url
-
-            if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+            if not _store_exists(cfg.store.location):
                 raise UsageError(f"{cfg.store.location}: no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)
@@ -621,7 +646,7 @@ def evaluate(
     if result.comet.status != "scored" and not quiet:
         reporter.console.print(result.comet.message, markup=False, highlight=False)
     if as_json:
-        sys.stdout.write(payload + "\n")
+        sys.stdout.write(terminal_json(payload) + "\n")
     else:
         print_result(result, stdout)
         if result.reviews is not None:
@@ -735,7 +760,7 @@ def status(
         ]
         if reviews:
             counts["reviews"] = reviews
-        sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(terminal_json(json.dumps(counts, ensure_ascii=False, indent=2)) + "\n")
         return
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
     for key, value in counts.items():

@@ -45,7 +45,7 @@ def build_summary(
         "new_translations": translate.get("new_translations", 0),
         "matches": counts.matches,
         "abstentions": counts.abstentions,
-        "diagnostics": {key: diagnose.get(key) for key in ("translations", "flagged", "by_diagnostic")},
+        "diagnostics": {key: diagnose.get(key) for key in ("translations", "flagged", "by_diagnostic", "external")},
         "stages": {name: dumped[name] for name, report in reports.items() if report.summary_block() is None},
         "timings_s": {**timings, "total": round(sum(timings.values()), 3)},
     }

@@ -25,7 +25,7 @@ from pipeline.annotations.reviews import pair_reviews
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
 from pipeline.files import open_regular, path_text
-from pipeline.jsonlines import json_line
+from pipeline.jsonlines import json_line, system_field, translation_field, translation_text
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Alignment, Match, Piece, content_id
 from pipeline.stage import Report, RunContext, SectionStage
@@ -191,9 +191,13 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
     if not isinstance(obj, dict):
         raise InputError(str(path), "each line must be a JSON object", number)
     text = obj.get("text") or ""
-    translation = obj.get("translation")
-    if not isinstance(text, str) or (translation is not None and not isinstance(translation, str)):
-        raise InputError(str(path), "'text' and 'translation' must be strings", number)
+    if not isinstance(text, str):
+        raise InputError(str(path), "'text' must be a string", number)
+    try:  # as ingest reads it: text, or one string per paragraph
+        given = translation_field(obj.get("translation"))
+    except ValueError as exc:
+        raise InputError(str(path), str(exc), number) from None
+    translation = translation_text(given) if given is not None else None
     if not text and not translation:
         raise InputError(str(path), "piece has neither 'text' nor 'translation'", number)
     try:
@@ -208,7 +212,7 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
             lang=obj.get("lang") or default_lang,
             text=text or translation or "",
             translation=translation,
-            model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+            model=system_field(obj),
             kind="teaser" if obj.get("kind") == "teaser" else "article",
         )
     except ValidationError as exc:

@@ -46,13 +46,19 @@ COPY_CHECK_CHARS = 5000
 
 
 def diagnose(
-    source: str, hypothesis: str, logprob: float | None = None, settings: DiagnosticsSettings | None = None
+    source: str,
+    hypothesis: str,
+    logprob: float | None = None,
+    settings: DiagnosticsSettings | None = None,
+    *,
+    detect_lang: bool = True,
 ) -> dict[str, Any]:
     """Flags and the values behind them for one translation.
 
     Returns ``{"flags": [names...], "values": {...}, "thresholds": fingerprint}``;
     a value is None where its check did not apply (e.g. the language of a
     six-word output, or the log-probability when the backend gives none).
+    `detect_lang=False` skips language detection (the one costly check).
     """
     s = settings or DiagnosticsSettings()
     values: dict[str, Any] = {
@@ -81,7 +87,7 @@ def diagnose(
     values["arabic_chars"], values["arabic_ratio"] = arabic, round(arabic / letters, 4) if letters else 0.0
     if arabic >= s.arabic_script_min_chars:
         flags.append("arabic_script")
-    if len(hypothesis.split()) >= s.lang_min_words:
+    if detect_lang and len(hypothesis.split()) >= s.lang_min_words:
         lang, confidence = _language(hypothesis)
         values["lang"], values["lang_confidence"] = lang, round(confidence, 4)
         if lang not in ("en", "und") and confidence >= s.lang_min_confidence:
@@ -164,6 +170,9 @@ class DiagnosticsReport(Report):
     by_run: dict[str, dict[str, int]] = Field(default_factory=dict)  # run id that made the translation → counts
     by_piece: dict[str, dict[str, int]] = Field(default_factory=dict)  # pieces with ≥1 flagged sentence
     thresholds: dict[str, Any] = Field(default_factory=dict)
+    # Translations that came with the input, per system: {"translations": n, "flagged": n, flag: n, ...}
+    external: dict[str, dict[str, int]] = Field(default_factory=dict)
+    external_by_piece: dict[str, dict[str, list[str]]] = Field(default_factory=dict)  # piece → system → flags (flagged only)
 
 
 class DiagnoseStage(SectionStage[DiagnosticsSettings]):
@@ -193,7 +202,44 @@ class DiagnoseStage(SectionStage[DiagnosticsSettings]):
         report.diagnosed = len(todo)
         report.new_by_diagnostic = _ordered(new_counts)
         report.thresholds = {**settings.model_dump(), "fingerprint": fingerprint}
+        report.external, report.external_by_piece = diagnose_external(store, settings)
+        for system, counts in report.external.items():
+            if counts["flagged"]:
+                flags = ", ".join(f"{name} {counts[name]}" for name in DIAGNOSTICS if counts.get(name))
+                ctx.reporter.warn(
+                    f"system {system}: {counts['flagged']} of its {counts['translations']} translation(s) are flagged "
+                    f"({flags}); see diagnostics.external in summary.json"
+                )
         return report
+
+
+def diagnose_external(
+    store: Store, settings: DiagnosticsSettings
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, list[str]]]]:
+    """The checks on every translation that came with the input, against its piece's text: counts per system, flags per piece.
+
+    Another system's "translation" can be anything: the Arabic source
+    itself, Arabic left in it, nothing, a loop. The same checks as the
+    pipeline's own translations, language detection left out (it is the one
+    costly check, and Arabic or a copied source is caught by the others);
+    computed on each run (whole pieces, one check each), not stored.
+    """
+    externals = store.external_translations()
+    texts = {p.id: "\n\n".join(text for _, text in p.paragraphs) for p in store.piece_texts(sorted(externals))}
+    counts: dict[str, Counter[str]] = {}
+    by_piece: dict[str, dict[str, list[str]]] = {}
+    for piece_id, translations in externals.items():
+        for external in translations:
+            flags = diagnose(texts.get(piece_id, ""), external.text, settings=settings, detect_lang=False)["flags"]
+            system = counts.setdefault(external.system, Counter())
+            system["translations"] += 1
+            system["flagged"] += bool(flags)
+            system.update(flags)
+            if flags:
+                by_piece.setdefault(piece_id, {})[external.system] = flags
+    return {
+        name: {"translations": c["translations"], "flagged": c["flagged"], **_ordered(c)} for name, c in sorted(counts.items())
+    }, by_piece
 
 
 def diagnose_batch(translations: list[Translation], settings: DiagnosticsSettings) -> list[Diagnosis]:

@@ -244,12 +244,16 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         found.setdefault(name, {}).update(hyps)
     if not found:
         raise NothingToEvaluate(f"none of the {len(refs)} piece(s) with references has a translation yet")
+    found = _chosen(found, settings.systems)
+    compared, left_out = _comparable(found, settings.baseline)
+    warnings = [
+        f"system {name} ({len(found[name])} piece(s)) shares no piece with references with {', '.join(compared)}: "
+        f"not scored here; score it alone with --system {name}"
+        for name in left_out
+    ]
+    found = {name: found[name] for name in compared}
     common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
     skipped = {pid: _why_skipped(pid, found) for pid in refs if pid not in common}
-    if not common:
-        raise NothingToEvaluate(
-            f"no piece with a reference is translated by every system ({', '.join(found)}); evaluate them one at a time"
-        )
     result = evaluate_segments(
         [[refs[pid] for pid in common]],
         {name: [hyps[pid] for pid in common] for name, hyps in found.items()},
@@ -263,11 +267,46 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
     )
     result.skipped = skipped
     result.text_form = form
+    result.warnings += warnings
     if settings.refs == "annotations":
         result.reviews = review_block(store, result, judgements, settings.ter_case_sensitive)
     if skipped:
-        result.warnings.append(f"{len(skipped)} piece(s) with references not scored (see `skipped`)")
+        result.warnings.append(
+            f"{len(skipped)} piece(s) with references not scored (see `skipped`): systems are compared on the pieces "
+            "they all translated; --system NAME scores one system on all of its pieces"
+        )
     return result
+
+
+def _chosen(found: dict[str, dict[str, str]], names: list[str] | None) -> dict[str, dict[str, str]]:
+    """The systems `evaluate.systems` (--system) names, in that order; every system when it names none."""
+    if not names:
+        return found
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise ConfigError(
+            f"--system {unknown[0]!r}: no translation by it of a piece with references; systems here: {', '.join(found)}"
+        )
+    return {name: found[name] for name in names}
+
+
+def _comparable(found: dict[str, dict[str, str]], baseline: str | None) -> tuple[list[str], list[str]]:
+    """(systems compared together, systems left out): the most covering first, each next one while a piece is shared.
+
+    Scores are compared on the pieces every compared system translated; a
+    system sharing no piece with those chosen before it would leave nothing
+    to score at all, so it is left out (and named), not everything.
+    """
+    order = sorted(found, key=lambda name: (name != baseline, -len(found[name]), name))
+    compared, shared = [order[0]], set(found[order[0]])
+    left_out = []
+    for name in order[1:]:
+        if shared & found[name].keys():
+            compared.append(name)
+            shared &= found[name].keys()
+        else:
+            left_out.append(name)
+    return [name for name in found if name in compared], left_out
 
 
 def _why_skipped(piece_id: str, found: dict[str, dict[str, str]]) -> str:

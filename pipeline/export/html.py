@@ -414,12 +414,12 @@ def write_html(data: ExportData, out: OutputDir, options: ReportOptions | None =
     options = options or ReportOptions()
     env = environment()
     lay = layout(data, options)
-    folder = OutputDir(out.path / FOLDER)
+    folder = out.folder(FOLDER)
     pages = render_pages(data, lay, options, env)
     for name, text in pages.items():
         folder.write_text(name, text, durable=False)
     _remove_stale(folder.path, set(pages), _OWN_PAGE)
-    shards_dir = OutputDir(folder.path / SEARCH)
+    shards_dir = folder.folder(SEARCH)
     shards = search_shards(data)
     for name, text in shards.items():
         shards_dir.write_text(name, text, durable=False)
