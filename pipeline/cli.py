@@ -8,7 +8,7 @@ lives here, and nothing scraped is printed as terminal markup.
 
 Output is for people and for scripts alike: on a terminal it is laid out to
 its width; into a pipe or a file no line is wrapped or padded
-(:func:`pipeline.progress.console_for`). Results go to stdout; what to do
+(:func:`pipeline.progress.terminal_console`). Results go to stdout; what to do
 next (``next: ...``) and progress go to stderr, so ``--json`` stays JSON.
 Help examples are kept verbatim (click's ``\b`` paragraphs), so a copied
 example is the whole command.
@@ -17,6 +17,7 @@ example is the whole command.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from collections.abc import Iterator, Sequence
@@ -33,9 +34,23 @@ from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError, UsageError
 from pipeline.files import file_kind, path_text
-from pipeline.progress import Reporter, console_for, print_block
+from pipeline.progress import Reporter, print_block, terminal_console, terminal_json
 
-VERB_ORDER = ["run", "ingest", "detect", "translate", "diagnose", "align", "evaluate", "export", "status", "store", "config"]
+VERB_ORDER = [
+    "run",
+    "ingest",
+    "detect",
+    "translate",
+    "diagnose",
+    "align",
+    "evaluate",
+    "export",
+    "annotations",
+    "status",
+    "store",
+    "model",
+    "config",
+]
 
 
 class _OrderedGroup(TyperGroup):
@@ -71,8 +86,8 @@ app = typer.Typer(
 
 
 def _out() -> Any:
-    """The console results are printed on: stdout, unwrapped when it is not a terminal."""
-    return console_for()
+    """The console results are printed on: stdout, control characters escaped, unwrapped when it is not a terminal."""
+    return terminal_console()
 
 
 ConfigOpt = Annotated[
@@ -214,12 +229,30 @@ def _require_store(cfg: Config) -> None:
 
     An SQLite file must exist; a database URL is checked when the store opens.
     """
-    from pipeline.store import is_url
-
-    if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+    if not _store_exists(cfg.store.location):
         raise UsageError(
             f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE"
         )
+
+
+def _store_exists(location: str) -> bool:
+    """False for an SQLite path with nothing there; a database location is checked when the store opens.
+
+    os.stat, not Path.exists(), which raises past "no such file" (a name too
+    long, a folder on the way that cannot be searched): that is exit 6, named.
+    """
+    from pipeline.errors import StorageError
+    from pipeline.store import kind
+
+    if kind(location) != "sqlite":
+        return True
+    try:
+        os.stat(location)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StorageError(f"{path_text(location)}: cannot open the store: {exc.strerror or exc}") from None
+    return True
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -497,6 +530,14 @@ def align(
         Path | None, typer.Option("--target", metavar="PIECES.jsonl", help="JSONL of English pieces to match against.")
     ] = None,
     out: OutOpt = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate-from-annotations",
+            help="Refit the operating point on the pairs reviewers judged (align.calibration: annotations); prints its "
+            "cross-validated false-match rate, recall and P@1.",
+        ),
+    ] = False,
     wait: WaitOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -509,9 +550,12 @@ def align(
     scores below the operating point (align.threshold, or the threshold calibrated
     for align.max_false_match_rate) is recorded as 'no English coverage found',
     with that candidate, its score and the threshold (candidate_id,
-    candidate_score, threshold) so near misses can be reviewed.
-    Exit codes: 0 done, 2 no store (store mode) or --source without --target,
-    3 unreadable JSONL, 5 store busy, 6 store or output not writable.
+    candidate_score, threshold) so near misses can be reviewed. Pairs reviewers
+    judged the same event stay matched (pipeline annotations import);
+    --calibrate-from-annotations refits the operating point on their verdicts.
+    Exit codes: 0 done, 2 no store (store mode), --source without --target, or
+    too few judged pairs to calibrate, 3 unreadable JSONL, 5 store busy,
+    6 store or output not writable.
 
     \b
     Examples:
@@ -525,7 +569,7 @@ def align(
         reporter.error("--source and --target go together (JSONL mode); give both, or neither for store mode")
         raise typer.Exit(EXIT_USAGE)
     with _errors():
-        cfg = build_config(config, sets, db=db, out=out)
+        cfg = build_config(config, sets, db=db, out=out, extra={"align.calibration": "annotations" if calibrate else None})
         if source is not None and target is not None:
             report = align_jsonl(source, target, Path(cfg.output.dir), cfg, reporter)
         else:
@@ -536,7 +580,14 @@ def align(
         _print(
             f"translated {report.translated}  English {report.english}  matched {report.matched} "
             f"({report.matches} matches)  no coverage {report.no_coverage}  pending {report.untranslated}{where}"
+            + (f"  reviewed matches {report.reviewed_matches}" if report.reviewed_matches else "")
         )
+        if report.calibration is not None:
+            from pipeline.align.labels import describe
+            from pipeline.records import Calibration
+
+            for line in describe(Calibration(**report.calibration)):
+                _print(line)
         if source is None and report.translated and not report.english:
             _next(
                 reporter,
@@ -589,6 +640,22 @@ def evaluate(
             help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.",
         ),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system",
+            metavar="NAME",
+            help="Store mode: score only this system (repeatable; evaluate.systems), e.g. one that shares no piece with the others.",
+        ),
+    ] = None,
+    refs: Annotated[
+        str | None,
+        typer.Option(
+            "--refs",
+            metavar="imported|annotations",
+            help="Store mode: score against imported references, or the reviewers' corrections (post-edits; evaluate.refs).",
+        ),
+    ] = None,
     systems: Annotated[
         str | None,
         typer.Option(
@@ -607,14 +674,16 @@ def evaluate(
     Without --ref/--hyp the store's translations (every system's) are scored,
     one piece a segment, against references imported for their pieces; a
     reference names its piece by `piece_id`: the content id or the id the
-    input gave it. Exit codes: 0 scored, 2 bad options, no store, or nothing
-    to score (no reference, nothing translated), 3 unreadable or
+    input gave it. --refs annotations scores them against the reviewers'
+    post-edits instead. Exit codes: 0 scored, 2 bad options, no store, or
+    nothing to score (no reference, nothing translated), 3 unreadable or
     inconsistent input, 6 --out not writable.
 
     \b
     Examples:
       pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
       pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
+      pipeline evaluate --db pipeline.sqlite --refs annotations
     """
     from pipeline.errors import StorageError
     from pipeline.evaluate.metrics import evaluate_files
@@ -636,6 +705,8 @@ def evaluate(
                 "evaluate.paired_ar_n": paired_ar_n,
                 "evaluate.baseline": baseline,
                 "evaluate.store_systems": systems,
+                "evaluate.systems": only,
+                "evaluate.refs": refs,
             },
         )
         store_mode = not (ref or hyp)
@@ -645,9 +716,7 @@ def evaluate(
             settings = cfg.section("evaluate", EvaluateSettings)
             result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
         else:
-            from pipeline.store import is_url
-
-            if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+            if not _store_exists(cfg.store.location):
                 raise UsageError(f"{cfg.store.location}: no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)
@@ -666,13 +735,30 @@ def evaluate(
     if result.comet.status != "scored" and not quiet:
         reporter.console.print(result.comet.message, markup=False, highlight=False)
     if as_json:
-        sys.stdout.write(payload + "\n")
+        sys.stdout.write(terminal_json(payload) + "\n")
     else:
         print_result(result, _out())
+        if result.reviews is not None:
+            for line in _review_lines(result.reviews):
+                _print(line)
     if store_mode and not quiet:
         _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report then shows these scores per system)")
     elif not quiet and not as_json:
         _next(reporter, "--json (or --out FILE) for the whole result as JSON; the store's own translations: evaluate --db STORE")
+
+
+def _review_lines(reviews: dict[str, Any]) -> list[str]:
+    """HTER and the rank correlations with reviewers' ratings, as lines (the JSON has every figure)."""
+    lines = [f"references: {reviews['references']} ({reviews['post_edits']} pieces)"]
+    for system, hter in reviews["hter"].items():
+        lines.append(f"HTER {system}: {hter['hter']:.2f} on {hter['pieces']} post-edits of its own output  {hter['signature']}")
+    for system, ratings in reviews["correlation"].items():
+        for rating, measures in ratings.items():
+            said = ", ".join(
+                f"{name} {'n/a' if m['rho'] is None else format(m['rho'], '.2f')} (n={m['n']})" for name, m in measures.items()
+            )
+            lines.append(f"Spearman rho with {rating} ({system}): {said}")
+    return lines
 
 
 @app.command()
@@ -747,6 +833,19 @@ def status(
             where = store.location
             counts = store.counts().model_dump()
             pieces = store.load_pieces()
+            judgements = store.judgements() if counts["annotations"] else []
+    reviews: dict[str, Any] = {}
+    if judgements:  # what reviewers said: their pairs' states and how far they agree (pipeline/annotations/reviews.py)
+        from collections import Counter
+
+        from pipeline.annotations.reviews import agreement, pair_reviews
+
+        states = Counter(r.state for r in pair_reviews(judgements).values())
+        reviews = {
+            "current_judgements": len(judgements),
+            "pairs": dict(sorted(states.items())),
+            "agreement": agreement(judgements),
+        }
     limit = limit if limit is not None else (len(pieces) if as_json else 50)
     shown = pieces[: max(limit, 0)]
     if as_json:
@@ -764,7 +863,9 @@ def status(
             }
             for p in shown
         ]
-        sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
+        if reviews:
+            counts["reviews"] = reviews
+        sys.stdout.write(terminal_json(json.dumps(counts, ensure_ascii=False, indent=2)) + "\n")
         return
     out = _out()
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
@@ -776,6 +877,10 @@ def status(
         summary.add_row(
             Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
         )
+    if reviews:
+        said = ", ".join(f"{state} {n}" for state, n in reviews["pairs"].items()) or "none"
+        summary.add_row(Text("reviews"), Text(f"{reviews['current_judgements']} current judgements; pairs {said}"))
+        summary.add_row(Text("reviewer agreement"), Text(_agreement_line(reviews["agreement"]).removeprefix("agreement: ")))
     print_block(out, summary)
     if shown:
         # on a terminal the rows fit its width (long fields end in …); in a pipe or a file every field is whole
@@ -856,6 +961,180 @@ def store_copy(
     if not quiet:
         _print(f"copied into {path_text(where)}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
         _next(Reporter(quiet=False), f"pipeline status --db {shlex.quote(path_text(where))}")
+
+
+model_app = typer.Typer(
+    name="model",
+    help=(
+        "Get a translation checkpoint the pipeline loads: `pipeline model fetch` on a machine with network, "
+        "`pipeline model convert DIR` for a folder that only has pickle weights."
+    ),
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(model_app)
+
+
+@model_app.command("fetch")
+def model_fetch(
+    name: Annotated[
+        str | None, typer.Argument(metavar="[HUB_ID]", help="The checkpoint; default: model.name (Helsinki-NLP/opus-mt-ar-en).")
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", metavar="DIR", help="Where to put it; default: models/NAME (found there by later runs)."),
+    ] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite the model already in DIR.")] = False,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download a checkpoint exactly as a run resolves it (safetensors only) into a folder of its own.
+
+    The pinned revision, the hub's safetensors conversion and the weight digests
+    are those a run would use; the folder records the hub id and commit
+    (.pipeline-source.json), so translations made from it name them. Copy the
+    folder to a machine without network and run there with no flags (models/NAME)
+    or with --model DIR.
+
+    \b
+    Example:
+      pipeline model fetch --to models/opus-mt-ar-en
+    """
+    from pipeline.translate.local_copy import fetch_model
+    from pipeline.translate.settings import TranslatorSettings
+
+    with _errors():
+        cfg = build_config(config, sets, model=name)
+        settings = TranslatorSettings.from_config(cfg)
+        target = to if to is not None else Path(settings.model.local_dir or "models") / settings.model.name.rsplit("/", 1)[-1]
+        model = fetch_model(settings, target, replace_existing=replace)
+    if not quiet:
+        _print(f"{model.describe()} is in {path_text(model.path)}")
+        _print(
+            f"next: pipeline run INPUT... --model {path_text(model.path)}  (or copy the folder to models/ on the machine that runs it)"
+        )
+
+
+@model_app.command("convert")
+def model_convert(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A checkpoint folder with pytorch_model.bin and config.json.")],
+    to: Annotated[
+        Path | None, typer.Option("--to", metavar="DIR", help="Write a new folder instead of adding model.safetensors to DIR.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Turn a checkpoint's pickle weights into model.safetensors, which the pipeline loads.
+
+    The pickle is read with torch's weights_only loader (tensors only: no code
+    in the file runs), saved through the architecture config.json names, and read
+    back: every weight must come back equal, or nothing is written.
+
+    \b
+    Example:
+      pipeline model convert models/opus-mt-ar-en
+    """
+    from pipeline.translate.to_safetensors import convert_to_safetensors
+
+    with _errors():
+        out = convert_to_safetensors(folder, to)
+    if not quiet:
+        _print(f"wrote {path_text(out / 'model.safetensors')} (every weight checked against the pickle)")
+        _print(f"next: pipeline run INPUT... --model {path_text(out)}")
+
+
+annotations_app = typer.Typer(
+    name="annotations",
+    help="Reviewers' judgements back from Label Studio and doccano: `pipeline annotations import EXPORT.json`.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(annotations_app)
+
+
+@annotations_app.command("import")
+def annotations_import(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE",
+            help="Label Studio exports (JSON or JSON-MIN) and doccano exports (JSONL, or the zip of USER.jsonl files).",
+            show_default=False,
+        ),
+    ],
+    annotator: Annotated[
+        str | None,
+        typer.Option(
+            "--annotator",
+            metavar="NAME",
+            help="Who reviewed a doccano file, when its name does not say (doccano names it USER.jsonl).",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    db: DbOpt = None,
+    wait: WaitOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Store reviewers' judgements of the tasks `pipeline export` wrote: verdicts, ratings, error spans, corrections.
+
+    Each record must be a task this store exported, with its ids as exported:
+    tasks from another project, from another store, or with edited ids are
+    refused, each named on one line, and the other records are imported.
+    Importing the same export again stores nothing; a later judgement of an item
+    by the same reviewer supersedes the earlier one (both are kept). Pairs that
+    reviewers judged the same event and the aligner missed become reviewed
+    matches; matches judged a different event are shown as rejected and leave
+    the exports (export.include_rejected keeps them). Exit codes: 0 done,
+    2 no store, 3 some records or files refused (the others imported),
+    5 store busy, 6 store not writable.
+
+    \b
+    Example:
+      pipeline annotations import project-1-at-2026-01-05.json --db pipeline.sqlite
+    """
+    reporter = Reporter(quiet=quiet)
+    with _errors():
+        cfg = build_config(config, sets, db=db, extra={"annotations.doccano_annotator": annotator})
+        _require_store(cfg)
+        result = _run_stages(
+            ["annotations"],
+            cfg,
+            reporter,
+            command="annotations import " + " ".join(map(path_text, files)),
+            inputs=files,
+            wait=wait,
+            create_store=False,
+        )
+    for message in result.messages:
+        reporter.error(message)
+    report = result.reports["annotations"]
+    if not quiet:
+        for f in report.files:
+            _print(
+                f"{f.path}: {f.imported} new judgement(s), {f.already} already stored, {len(f.refused)} refused, "
+                f"{f.skipped} skipped"
+            )
+        pairs = ", ".join(f"{state} {n}" for state, n in report.pairs.items()) or "none"
+        _print(
+            f"store: {report.judgements} judgement(s) ({report.current} current), reviewed pairs: {pairs}; "
+            f"reviewed matches added {report.reviewed_matches_added}"
+        )
+        _print(_agreement_line(report.agreement))
+    raise typer.Exit(result.exit_code)
+
+
+def _agreement_line(agreement: dict[str, Any]) -> str:
+    """Reviewer agreement in one line: where two reviewers judged the same item."""
+    parts = []
+    for name in ("verdict", "adequacy", "fluency"):
+        block = agreement.get(name) or {}
+        if block.get("pairs"):
+            kappa = "n/a" if block.get("kappa") is None else f"{block['kappa']:.2f}"
+            parts.append(f"{name} {block['agreement']:.0%} agree, kappa {kappa} ({block['pairs']} pairs of judgements)")
+    return "agreement: " + ("; ".join(parts) if parts else "no item judged by two reviewers yet")
 
 
 @app.command("config")

@@ -15,6 +15,7 @@ cached and aligned.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -355,6 +356,89 @@ class Alignment(Record):
     threshold: float | None = None
 
 
+# -- annotations: reviewers' judgements coming back ----------------------------------------------
+
+# What a reviewer said of a pair (a translated piece and an English piece): the same event, a related but
+# different event (the same story thread), a different event, or not sure.
+Verdict = Literal["same_event", "related", "different", "unsure"]
+# Where a judgement came from.
+AnnotationTool = Literal["labelstudio", "doccano"]
+
+
+class ErrorSpan(Record):
+    """A span of the translation a reviewer marked, as [start, end) character offsets into the text they saw."""
+
+    start: int
+    end: int
+    label: str
+    text: str | None = None
+
+
+class Judgement(Record):
+    """One reviewer's judgement of one item (a piece's translation by one system, and the English piece shown
+    beside it when there was one), as an annotation tool exported it.
+
+    `annotated_at` is the tool's own time (Label Studio's ``updated_at``),
+    None when the tool gives none (doccano); the store then orders a
+    reviewer's judgements of the same item by when they were imported. A
+    later judgement of the same item by the same reviewer supersedes the
+    earlier one, which is kept (the history).
+    """
+
+    tool: AnnotationTool
+    annotator: str  # the id the tool gives the reviewer (Label Studio's user id or e-mail, doccano's user name)
+    annotated_at: str | None = None
+    kind: str  # what the task showed: 'match', 'no_coverage' (with the nearest candidate or none), 'unaligned', 'piece'
+    source_id: str
+    target_id: str | None = None
+    system: str | None = None  # whose translation was judged ('model@revision' or the external system)
+    verdict: Verdict | None = None
+    choice: str | None = None  # the tool's own label for the verdict (e.g. "Related, different event")
+    adequacy: int | None = None
+    fluency: int | None = None
+    errors: list[ErrorSpan] = Field(default_factory=list)
+    correction: str | None = None  # the reviewer's corrected translation (a post-edit)
+    comment: str | None = None
+    translation: str | None = None  # the translation as the reviewer saw it (what `errors` and `correction` refer to)
+    external_id: str | None = None  # the tool's id of the annotation (or of the task)
+    # set by the store
+    id: int | None = None
+    imported_at: str | None = None
+    import_file: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two imports of a judgement the same one: everything the tool said (not where or when it was imported)."""
+        said = self.model_dump(mode="json", exclude={"id", "imported_at", "import_file"})
+        return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+    @property
+    def item(self) -> tuple[str, str | None, str | None]:
+        """The item judged: (source piece, English piece or None, system)."""
+        return (self.source_id, self.target_id, self.system)
+
+
+class StoreIdentity(Record):
+    """Who a store is: exported tasks carry its id and a key made with its secret, so an export of another
+    store, or a task whose ids were edited, is recognised on import. Made by the store's first writing run;
+    `store copy` keeps it."""
+
+    store_id: str
+    secret: str
+
+
+class Calibration(Record):
+    """An operating point fitted on the reviewers' judged pairs (`align.calibration: annotations`)."""
+
+    method: str  # 'annotations'
+    threshold: float
+    short_threshold: float
+    max_false_match_rate: float
+    weights: dict[str, float] | None = None  # refitted score weights, None: the table's
+    figures: dict[str, Any] = Field(default_factory=dict)  # labels, cross-validated false-match rate and recall, intervals
+    created_at: str | None = None
+    run_id: int | None = None
+
+
 # -- runs and the store as a whole -------------------------------------------------------------
 
 
@@ -388,6 +472,7 @@ class StoreCounts(Record):
     # each other system's translation that came with the input (a piece can have both, and several systems)
     pieces_translated_here: int = 0
     translations_with_input: dict[str, int] = Field(default_factory=dict)
+    annotations: int = 0  # reviewers' judgements stored, every version
 
 
 def content_id(text: str) -> str:

@@ -30,6 +30,7 @@ _STAGES: dict[str, str] = {
     "align": "pipeline.align.stage:AlignStage",
     "export": "pipeline.export:ExportStage",
     "evaluate": "pipeline.evaluate.store_eval:EvaluateStage",
+    "annotations": "pipeline.annotations.stage:AnnotationsStage",
 }
 
 # Every section a config may have, in the order the docs list them.
@@ -44,6 +45,7 @@ _SECTIONS: dict[str, str] = {
     "align": "pipeline.align.matcher:AlignSettings",
     "evaluate": "pipeline.evaluate.settings:EvaluateSettings",
     "export": "pipeline.export:ExportSettings",
+    "annotations": "pipeline.annotations.stage:AnnotationSettings",
     "executor": "pipeline.executor.settings:ExecutorSettings",
 }
 SECTION_NAMES: tuple[str, ...] = tuple(_SECTIONS)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from services import PostgresCluster, RayHead
-from tiny_model import build_tiny_marian
+from tiny_model import build_tiny_marian, pickled_weights
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +23,13 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Read-only for tests: copy it first if a test needs to change its files.
     """
     return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tiny_model_dir: Path) -> dict[str, bytes]:
+    """The tiny model's files as a hub repo holds them: config, tokenizer, both kinds of weights (tests/hub_repos.py)."""
+    files = {p.name: p.read_bytes() for p in tiny_model_dir.iterdir() if p.is_file()}
+    return {**files, "pytorch_model.bin": pickled_weights(tiny_model_dir)}
 
 
 @pytest.fixture(scope="session")

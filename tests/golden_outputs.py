@@ -10,8 +10,9 @@ Three runs are pinned (see tests/test_golden.py):
   a run with matches, so every export format has content;
 * ``harness``: the FLORES alignment harness's metrics (benchmarks/eval_align.py).
 
-Outputs are normalised first: timings, run ids, timestamps and the
-machine's paths are replaced by placeholders, nothing else. Seeds outputs
+Outputs are normalised first: timings, run ids, timestamps, the store's
+random identity (and the task keys made with it) and the machine's paths are
+replaced by placeholders, nothing else. Seeds outputs
 are stored whole under tests/golden/seeds/ (the seeds are the project's own
 sample data); FLORES outputs only as SHA-256 digests, because FLORES text may
 not be copied into the repository.
@@ -57,6 +58,9 @@ def normalise(text: str, roots: list[Path]) -> str:
         text = text.replace(root, "<root>")
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?", "<time>", text)
     text = re.sub(r"\d{8}T\d{6}Z", "<time>", text)  # TMX creationdate
+    # each store's own identity and the keys its tasks carry (pipeline/annotations/identity.py): random per store
+    text = re.sub(r'"store_id": "[0-9a-f-]{36}"', '"store_id": "<store>"', text)
+    text = re.sub(r'"task_key": "[0-9a-f]+"', '"task_key": "<key>"', text)
     return same_model_name(text)
 
 

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
         "pipeline.evaluate",
         "pipeline.align",
         "pipeline.export",
+        "pipeline.annotations",
         "pipeline.summary",
     ),
     ("pipeline.stages", "pipeline.config_docs"),

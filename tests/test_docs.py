@@ -42,3 +42,17 @@ def test_the_two_readme_commands_exist_and_ci_calls_the_test_one():
     for command in commands[:2]:
         assert os.access(ROOT / command, os.X_OK), command
     assert "scripts/test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _store_of(command: str) -> str:
+    """The store a `pipeline run` command line uses: its --db, else the default store.path."""
+    found = re.search(r"--db\s+(\S+)", command)
+    return found.group(1) if found else "pipeline.sqlite"
+
+
+def test_the_readmes_alternative_command_uses_the_store_run_seeds_uses():
+    """`pipeline status` after either must find the same store (it reads the default one)."""
+    run_seeds = next(line for line in (ROOT / "scripts" / "run-seeds").read_text().splitlines() if "pipeline run" in line)
+    documented = [line for line in README.splitlines() if re.search(r"pipeline run seeds/", line)]
+    assert documented
+    assert {_store_of(line) for line in documented} == {_store_of(run_seeds)} == {"pipeline.sqlite"}

@@ -12,6 +12,7 @@ import json
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
@@ -120,6 +121,7 @@ class MatchOut(Strict):
     evidence: dict
     sentence_pairs: list[PairOut]
     coverage_chrf_similarity: float | None = Field(ge=0.0, le=100.0)  # shared wording, kept with the match
+    review: Literal["automatic", "reviewed", "confirmed", "rejected", "disputed"]
 
 
 def test_every_format_writes_its_files(out):

@@ -357,3 +357,64 @@ def test_one_store_scores_whole_flores_dev_per_system_as_sacrebleu_does(tmp_path
             BLEU().corpus_score([readable(x) for x in raw], [refs]).score, abs=1e-9
         )
         assert scores["readable"][system] > scores["raw"][system]  # escapes cost n-gram matches
+
+
+def test_arabic_given_as_another_systems_translation_is_diagnosed_and_said(tmp_path: Path):
+    """A system whose 'translation' is the Arabic source (or Arabic left in English) is flagged per system, with a warning."""
+    rows = []
+    for doc in range(4):
+        arabic = " ".join(AR[span(doc)])
+        rows.append(
+            {
+                "id": f"d{doc}",
+                "text": arabic,
+                "lang": "ar",
+                "translation": " ".join(OUTPUTS["google"][span(doc)]),
+                "system": "google",
+            }
+        )
+        rows.append({"id": f"d{doc}", "text": arabic, "lang": "ar", "translation": arabic, "system": "copycat"})
+    rows.append(
+        {"id": "d9", "text": " ".join(AR[span(9)]), "lang": "ar", "translation": "The summit " + AR[45], "system": "half"}
+    )
+    source = write_jsonl(tmp_path / "systems.jsonl", rows)
+    proc = cli("run", source, "--db", tmp_path / "store.sqlite", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: system ")]
+    assert len(warnings) == 2 and warnings[0].startswith("warning: system copycat: 4 of its 4 translation(s) are flagged (")
+    assert "arabic_script 4" in warnings[0] and "copied_source 4" in warnings[0]
+    assert warnings[1].startswith("warning: system half: 1 of its 1 translation(s) are flagged (arabic_script 1")
+    external = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["diagnostics"]["external"]
+    assert external["google"]["flagged"] == 0 and external["google"]["translations"] == 4
+    assert external["copycat"]["flagged"] == external["copycat"]["arabic_script"] == 4
+
+
+def test_systems_that_share_no_piece_are_each_scored_and_the_advice_works(tmp_path: Path):
+    """12 pieces by one system, 1 by another: the first is scored and the other named, and --system scores it alone."""
+    rows = [
+        {"text": " ".join(AR[span(doc)]), "lang": "ar", "translation": " ".join(OUTPUTS["google"][span(doc)]), "system": "big"}
+        for doc in range(12)
+    ]
+    rows.append(
+        {"text": " ".join(AR[span(12)]), "lang": "ar", "translation": " ".join(OUTPUTS["nllb"][span(12)]), "system": "small"}
+    )
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", write_jsonl(tmp_path / "systems.jsonl", rows), "--db", db, "-q").returncode == 0
+    with open_store(db, create=False) as store:
+        ids = {p.text: p.id for p in store.load_pieces()}
+    refs = write_jsonl(
+        tmp_path / "refs.jsonl", [{"piece_id": ids[r["text"]], "text": " ".join(EN[span(n)])} for n, r in enumerate(rows)]
+    )
+    both = cli("evaluate", "--db", db, "--import-refs", refs, "--json", "--paired", "none")
+    assert both.returncode == 0, both.stderr
+    result = json.loads(both.stdout)
+    assert [(s["name"], s["n_segments"]) for s in result["systems"]] == [("big", 12)]
+    assert any(
+        "system small (1 piece(s)) shares no piece with references with big" in w and "--system small" in w
+        for w in result["warnings"]
+    )
+    alone = cli("evaluate", "--db", db, "--system", "small", "--json", "--paired", "none")
+    assert alone.returncode == 0, alone.stderr
+    assert [(s["name"], s["n_segments"]) for s in json.loads(alone.stdout)["systems"]] == [("small", 1)]
+    unknown = cli("evaluate", "--db", db, "--system", "nope")
+    assert unknown.returncode == 2 and "--system 'nope': no translation by it" in unknown.stderr

@@ -429,15 +429,15 @@ def test_an_older_stores_abstentions_get_their_nearest_miss_from_the_reason(stor
     }
 
 
-def test_a_schema_4_store_gets_every_systems_diagnostics_and_its_matches_similarity(store_location: str):
-    """Migration 5 adds diagnostics to the translations that came with the input and a chrF similarity to matches:
+def test_a_schema_5_store_gets_every_systems_diagnostics_and_its_matches_similarity(store_location: str):
+    """Migration 6 adds diagnostics to the translations that came with the input and a chrF similarity to matches:
     the rows already there have neither, and the next diagnose and export fill them in."""
     now = "2024-01-01T00:00:00+00:00"
     ar, en = "\n\n".join(AR[905:910]), "\n\n".join(lines("en")[905:910])
     loop = "\n\n".join(OPUS[905:910])  # line 910: opus-mt's "a p-p-p-p-..." loop
     store_at_version(
         store_location,
-        4,
+        5,
         {
             "sources": [
                 {"id": 1, "path": "/in/old.jsonl", "sha256": "0" * 64, "size": 1, "status": "ingested", "ingested_at": now}
@@ -484,6 +484,6 @@ def test_a_schema_4_store_gets_every_systems_diagnostics_and_its_matches_similar
         [piece] = store.load_pieces(["p-ar"])
         flags = [d["flags"] for d in piece.external_translations[0].diagnostics or []]
         assert flags[4] and "repetition" in flags[4] and flags[:4] == [[], [], [], []]
-        data = load_export_data(store)  # a match made before schema 5 is scored when exported
+        data = load_export_data(store)  # a match made before schema 6 is scored when exported
         [match] = data.matches
         assert match.similarity == chrf_similarity(readable(loop), en) and match.match.similarity is None

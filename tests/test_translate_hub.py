@@ -18,9 +18,18 @@ from pathlib import Path
 import pytest
 import yaml
 from fake_hub import FakeHub, FakeRepo
+from hub_repos import (
+    EXTRAS,
+    NEEDED,
+    REPO,
+    SENTENCES,
+    main_with_pickle_and_a_conversion,
+    main_with_safetensors,
+    only_pickle,
+    without,
+)
 from huggingface_hub import close_session
 from reliability_support import cli
-from tiny_model import pickled_weights
 from translate_support import add_piece, make_config
 
 import pipeline.translate.model as model_module
@@ -30,10 +39,6 @@ from pipeline.translate import TranslatorSettings, load_translator, translate_st
 from pipeline.translate.model import CONVERSION_BOT, resolve_model
 from pipeline.translate.settings import MODEL_PATH_ENV
 
-REPO = "tiny-org/opus-mt-tiny"
-NEEDED = {"config.json", "generation_config.json", "source.spm", "target.spm", "vocab.json", "tokenizer_config.json"}
-EXTRAS = {".gitattributes": b"*.bin filter=lfs\n", "README.md": b"# tiny\n", "tf_model.h5": b"not downloaded" * 64}
-SENTENCES = ["مرحبا بكم في بغداد.", "قالت الحكومة إن الاجتماع سيعقد غدا."]
 DECODING = {"backend": "transformers", "num_beams": 1}
 
 
@@ -41,38 +46,6 @@ DECODING = {"backend": "transformers", "num_beams": 1}
 def no_model_env(monkeypatch):
     monkeypatch.delenv(MODEL_PATH_ENV, raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tiny_model_dir: Path) -> dict[str, bytes]:
-    """The tiny model's files as a hub repo holds them: config, tokenizer, both kinds of weights."""
-    files = {p.name: p.read_bytes() for p in tiny_model_dir.iterdir() if p.is_file()}
-    return {**files, "pytorch_model.bin": pickled_weights(tiny_model_dir)}
-
-
-def without(files: dict[str, bytes], *names: str) -> dict[str, bytes]:
-    return {k: v for k, v in files.items() if k not in names}
-
-
-def main_with_safetensors(checkpoint: dict[str, bytes]) -> FakeRepo:
-    repo = FakeRepo(REPO)
-    repo.commit({**checkpoint, **EXTRAS}, "initial commit")
-    return repo
-
-
-def main_with_pickle_and_a_conversion(checkpoint: dict[str, bytes]) -> FakeRepo:
-    """Main publishes pytorch_model.bin only; the bot's PR #1 adds model.safetensors; a stranger's PR #2 too."""
-    repo = FakeRepo(REPO)
-    main = repo.commit({**without(checkpoint, "model.safetensors"), **EXTRAS}, "initial commit")
-    repo.pull_request({"model.safetensors": checkpoint["model.safetensors"]}, main, CONVERSION_BOT)
-    repo.pull_request({"model.safetensors": b"weights nobody vouches for"}, main, "someone-else")
-    return repo
-
-
-def only_pickle(checkpoint: dict[str, bytes]) -> FakeRepo:
-    repo = FakeRepo(REPO)
-    repo.commit({**without(checkpoint, "model.safetensors"), **EXTRAS}, "initial commit")
-    return repo
 
 
 def settings(hub: FakeHub, cache: Path, **model) -> TranslatorSettings:

@@ -66,78 +66,87 @@ def _calibrated(name: str) -> float:
 class ScoreWeights(Settings):
     """score = sigmoid(bias + Σ weight·component); the defaults are the calibration table's fit (calibration.json)."""
 
-    bias: float = Field(default_factory=lambda: _calibrated("bias"))
+    bias: float = Field(default_factory=lambda: _calibrated("bias"), ge=-100, le=100)
     """Fitted with the others on half of FLORES dev (`python benchmarks/eval_align.py --calibrate`)."""
-    sentences: float = Field(default_factory=lambda: _calibrated("sentences"))
+    sentences: float = Field(default_factory=lambda: _calibrated("sentences"), ge=-100, le=100)
     """Weight of shared facts (soft one-to-one strong sentence links)."""
-    lexical: float = Field(default_factory=lambda: _calibrated("lexical"))
+    lexical: float = Field(default_factory=lambda: _calibrated("lexical"), ge=-100, le=100)
     """Weight of the whole-piece cosine (stems + character n-grams)."""
-    entities: float = Field(default_factory=lambda: _calibrated("entities"))
+    entities: float = Field(default_factory=lambda: _calibrated("entities"), ge=-100, le=100)
     """Weight of transliteration-tolerant shared names."""
-    date: float = 2.0
+    date: float = Field(2.0, ge=-100, le=100)
     """Weight of × (exp(-gap/14) - 0.5); not fitted (FLORES has no dates): same day +1, a month apart -0.8."""
 
 
 class AlignSettings(Settings):
     """`pipeline align`: translated pieces × English pieces → matches; figures in benchmarks/README.md (held out)."""
 
-    threshold: float | None = None
+    threshold: float | None = Field(None, ge=0, le=1)
     """A pair scoring below this is no match; null: derived from max_false_match_rate (matches record the rate it stands for)."""
     max_false_match_rate: float = Field(0.02, gt=0.0, lt=1.0)
     """Share of translations without English coverage allowed to match; the threshold comes from the calibration table
     (pipeline/align/calibration.json, fitted on half of FLORES dev; held-out rates listed there)."""
-    short_sentences: int = 2
+    short_sentences: int = Field(2, ge=0, le=10_000)
     """A translation of at most this many sentences (or kind "teaser") is short: it needs a shared sentence."""
-    short_words: int = 25
+    short_words: int = Field(25, ge=0, le=1_000_000)
     """... as is one with fewer content words; short pieces use the short-piece threshold (the teaser curve)."""
-    max_matches: int = 3
+    max_matches: int = Field(3, ge=1, le=10_000)
     """English matches kept per translation (best first, all at or above the threshold)."""
-    candidates: int = 20
+    candidates: int = Field(20, ge=1, le=100_000)
     """English candidates re-ranked per translation (from the sparse stem index)."""
-    candidate_floor: float = 0.02
+    candidate_floor: float = Field(0.02, ge=0, le=1)
     """Minimum query cosine to become a candidate."""
-    query_terms: int = 40
+    query_terms: int = Field(40, ge=1, le=100_000)
     """Heaviest stems of a translation used as its query (keeps the index lookup sub-quadratic)."""
-    date_window_days: int = 30
+    date_window_days: int = Field(30, ge=-1, le=36_500)
     """When both dates are known, candidates must be this close (-1: no date blocking)."""
-    date_scale_days: float = 14.0
+    date_scale_days: float = Field(14.0, ge=0.01, le=36_500)
     """Date component = exp(-gap_days / scale): analysis pieces often follow the news by a week or two."""
-    sentence_threshold: float = 0.38
+    sentence_threshold: float = Field(0.38, ge=0, le=1)
     """Character n-gram cosine at which a sentence pair counts as half a shared fact."""
-    sentence_softness: float = 0.06
+    sentence_softness: float = Field(0.06, ge=0.001, le=1)
     """Width of that soft step."""
-    min_shared_sentences: int = 2
+    min_shared_sentences: int = Field(2, ge=1, le=10_000)
     """Shared facts that make full sentence evidence (1 for one-sentence items)."""
-    passage_weight: float = 0.25
+    passage_weight: float = Field(0.25, ge=0, le=1)
     """A link continuing a shared passage (next sentence to next sentence on both sides) counts this much of a fact."""
-    pair_threshold: float = 0.35
+    pair_threshold: float = Field(0.35, ge=0, le=1)
     """Sentence pairs reported inside a match (best mode) need this similarity."""
-    entity_scale: float = 10.0
+    entity_scale: float = Field(10.0, ge=0.01, le=10_000)
     """Summed rarity of shared names at which entity evidence reaches 63% (one unseen name: 5.8)."""
-    length_exponent: float = 0.25
+    length_exponent: float = Field(0.25, ge=0, le=10)
     """Shared-fact similarity × (shorter/longer sentence length) ** this."""
-    number_bonus: float = 0.05
+    number_bonus: float = Field(0.05, ge=0, le=1)
     """± to a sentence pair's shared-fact similarity when both hold numbers that agree / all differ."""
-    min_words: int = 3
+    min_words: int = Field(3, ge=0, le=1_000_000)
     """Translations with fewer content words abstain as too short."""
     sentence_mode: Literal["best", "monotonic"] = "best"
     """best: each translated sentence to its best English one (coverage); monotonic: dynamic programming for parallel text."""
-    monotonic_skip_cost: float = 0.15
+    monotonic_skip_cost: float = Field(0.15, ge=0, le=1)
     """Monotonic mode: a link must beat this similarity."""
-    monotonic_merge_penalty: float = 0.05
+    monotonic_merge_penalty: float = Field(0.05, ge=0, le=1)
     """Monotonic mode: extra cost of a 1-2 / 2-1 link."""
-    char_min_weight: float = 0.0
+    char_min_weight: float = Field(0.0, ge=0, le=100)
     """Character n-grams for all words (0) or only words at least this rare."""
     one_to_one: bool = False
     """Mining mode (bitext mining): each English piece backs at most one translation, greedy best score first; off for
     news, where several outlets' translations may match one English article."""
-    one_to_one_threshold: float = 0.02
+    one_to_one_threshold: float = Field(0.02, ge=0, le=1)
     """Score floor in mining mode (competition, not the score alone, rules out near misses)."""
     exclude_flags: list[str] = Field(default_factory=lambda: ["repetition", "arabic_script", "not_english", "copied_source"])
     """Diagnostics flags that leave a translated sentence out of the matching evidence (a loop or untranslated text
     must not hide a piece's coverage); the match records which sentences were left out."""
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
     """The logistic combination's weights."""
+    calibration: Literal["table", "annotations"] = "table"
+    """Where the operating point comes from: the shipped table (calibration.json), or the reviewers' judged pairs in the
+    store, refitted on every align run (`--calibrate-from-annotations`; pipeline/align/labels.py, docs/annotation.md)."""
+    calibration_min_labels: int = Field(20, ge=6)
+    """Judged pairs needed to calibrate from annotations (fewer: refused, saying how many there are)."""
+    calibration_min_labels_for_weights: int = Field(200, ge=20)
+    """Judged pairs (at least 20 of each verdict) from which the score weights are refitted too, not only the threshold."""
+    calibration_folds: int = Field(5, ge=2)
+    """Cross-validation folds (grouped by translated piece) for the figures a calibration reports."""
 
 
 @dataclass
@@ -309,6 +318,7 @@ def align_pieces(
     collect_candidates: bool = False,
     *,
     flagged: Mapping[str, Collection[int]] | None = None,
+    point: calibration.OperatingPoint | None = None,
 ) -> AlignResult:
     """Match each translated piece to the English pieces that cover the same event, or abstain.
 
@@ -318,12 +328,13 @@ def align_pieces(
     holds indices into those sentences that reference-free diagnostics
     flagged (a looping output, Arabic left in, not English): they are left
     out of all the evidence (they keep their index, so pairs still map to
-    segment i), and the match or abstention says so.
+    segment i), and the match or abstention says so. `point` replaces the
+    operating point the settings give (one fitted on reviewers' labels).
     """
     result = AlignResult()
     source_sentences = source_sentences or {}
     flagged = flagged or {}
-    op = calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
+    op = point or calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
     src, src_sents, src_lines, shorts = [], [], [], []
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)

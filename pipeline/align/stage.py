@@ -17,12 +17,16 @@ from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError
 
-from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
+from pipeline.align.labels import calibrate, describe
+from pipeline.align.labels import operating_point as labelled_point
+from pipeline.align.matcher import AlignResult, AlignSettings, ScoreWeights, align_pieces
+from pipeline.align.reviewed import reviewed_matches
+from pipeline.annotations.reviews import pair_reviews
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
 from pipeline.evaluate.similarity import match_similarity
 from pipeline.files import open_regular, path_text
-from pipeline.jsonlines import json_line
+from pipeline.jsonlines import json_line, system_field, translation_field, translation_text
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Alignment, Match, Piece, content_id
 from pipeline.stage import Report, RunContext, SectionStage
@@ -43,6 +47,8 @@ class AlignReport(Report):
     seconds: float = 0.0
     files: list[str] = Field(default_factory=list)
     reasons: dict[str, int] = Field(default_factory=dict)  # abstention kind (matcher.AbstentionKind) -> count
+    reviewed_matches: int = 0  # pairs reviewers judged the same event that the aligner did not match, kept as matches
+    calibration: dict[str, Any] | None = None  # the operating point fitted on judged pairs (align.calibration: annotations)
 
 
 def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untranslated: int = 0) -> AlignReport:
@@ -111,10 +117,20 @@ class AlignStage(SectionStage[AlignSettings]):
             if segments and all(s.translation is not None for s in segments):
                 sentences[piece_id] = [s.translation or "" for s in segments]
                 flagged[piece_id] = [i for i, s in enumerate(segments) if excluding & set(_flags(s.diagnostics))]
+        point, fitted = None, None
+        judgements = store.judgements()
+        if settings.calibration == "annotations":
+            fitted = calibrate(store, settings, judgements)
+            store.save_calibration(fitted, ctx.run_id)
+            for line in describe(fitted):
+                ctx.reporter.info(line)
+            point = labelled_point(fitted)
+            if fitted.weights is not None:
+                settings = settings.model_copy(update={"weights": ScoreWeights(**fitted.weights)})
         ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
         if translated and not english:
             ctx.reporter.info(NO_ENGLISH)
-        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
+        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged, point=point)
         _measure_similarity(result.matches, translated, english)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
@@ -123,8 +139,14 @@ class AlignStage(SectionStage[AlignSettings]):
             Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')")
             for p in untranslated
         ]
-        store.replace_alignments(result.matches, alignments, ctx.run_id)
-        return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
+        confirmed = {pair: r.verdicts for pair, r in pair_reviews(judgements).items() if r.state == "confirmed"}
+        with store.transaction():  # a realignment never drops a match reviewers made
+            store.replace_alignments(result.matches, alignments, ctx.run_id)
+            added = store.add_reviewed_matches(reviewed_matches(store, settings, confirmed), ctx.run_id)
+        report = _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
+        report.reviewed_matches = added
+        report.calibration = fitted.model_dump(mode="json", exclude={"created_at", "run_id"}) if fitted else None
+        return report
 
 
 NO_ENGLISH = (
@@ -189,9 +211,13 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
     if not isinstance(obj, dict):
         raise InputError(str(path), "each line must be a JSON object", number)
     text = obj.get("text") or ""
-    translation = obj.get("translation")
-    if not isinstance(text, str) or (translation is not None and not isinstance(translation, str)):
-        raise InputError(str(path), "'text' and 'translation' must be strings", number)
+    if not isinstance(text, str):
+        raise InputError(str(path), "'text' must be a string", number)
+    try:  # as ingest reads it: text, or one string per paragraph
+        given = translation_field(obj.get("translation"))
+    except ValueError as exc:
+        raise InputError(str(path), str(exc), number) from None
+    translation = translation_text(given) if given is not None else None
     if not text and not translation:
         raise InputError(str(path), "piece has neither 'text' nor 'translation'", number)
     try:
@@ -206,7 +232,7 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
             lang=obj.get("lang") or default_lang,
             text=text or translation or "",
             translation=translation,
-            model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+            model=system_field(obj),
             kind="teaser" if obj.get("kind") == "teaser" else "article",
         )
     except ValidationError as exc:

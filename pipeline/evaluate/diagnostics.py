@@ -49,7 +49,10 @@ COPY_CHECK_CHARS = 5000
 
 
 def diagnose(
-    source: str, hypothesis: str, logprob: float | None = None, settings: DiagnosticsSettings | None = None
+    source: str,
+    hypothesis: str,
+    logprob: float | None = None,
+    settings: DiagnosticsSettings | None = None,
 ) -> dict[str, Any]:
     """Flags and the values behind them for one translation.
 
@@ -177,6 +180,10 @@ class DiagnosticsReport(Report):
     by_run: dict[str, dict[str, int]] = Field(default_factory=dict)  # run id that made the translation → counts
     by_piece: dict[str, dict[str, int]] = Field(default_factory=dict)  # pieces with ≥1 flagged sentence
     thresholds: dict[str, Any] = Field(default_factory=dict)
+    # Translations that came with the input, per system and counted by piece (a piece's translation is flagged
+    # when one of its parts is): {"translations": pieces, "flagged": pieces, flag: pieces, ...}
+    external: dict[str, dict[str, int]] = Field(default_factory=dict)
+    external_by_piece: dict[str, dict[str, list[str]]] = Field(default_factory=dict)  # piece → system → flags (flagged only)
 
 
 class DiagnoseStage(SectionStage[DiagnosticsSettings]):
@@ -215,6 +222,13 @@ class DiagnoseStage(SectionStage[DiagnosticsSettings]):
         report.diagnosed = len(todo) + sum(len(e.parts) for e in external)
         report.new_by_diagnostic = _ordered(new_counts)
         report.thresholds = {**settings.model_dump(), "fingerprint": fingerprint}
+        for system, counts in report.external.items():
+            if counts["flagged"]:
+                flags = ", ".join(f"{name} {counts[name]}" for name in DIAGNOSTICS if counts.get(name))
+                ctx.reporter.warn(
+                    f"system {system}: {counts['flagged']} of its {counts['translations']} translation(s) are flagged "
+                    f"({flags}); see diagnostics.external in summary.json"
+                )
         return report
 
 
@@ -278,9 +292,11 @@ def _sums(store: Store) -> DiagnosticsReport:
         run["flagged"] += bool(flags)
         run.update(flags)
         _count(by_system.setdefault(OURS, Counter()), flags)
-    for _, system, parts in store.external_diagnostics():
+    external: dict[str, Counter[str]] = {}
+    for piece_id, system, parts in store.external_diagnostics():
         counts = by_system.setdefault(system, Counter())
         counts["pieces"] += 1
+        piece_flags: list[str] = []
         for diagnostics in parts:
             flags = flags_of(diagnostics)
             if flags is None:
@@ -289,6 +305,10 @@ def _sums(store: Store) -> DiagnosticsReport:
             report.flagged += bool(flags)
             totals.update(flags)
             _count(counts, flags)
+            piece_flags += [f for f in flags if f not in piece_flags]
+        _count(external.setdefault(system, Counter()), piece_flags)
+        if piece_flags:
+            report.external_by_piece.setdefault(piece_id, {})[system] = _in_order(piece_flags)
     by_piece: dict[str, Counter[str]] = {}
     for piece_id, diagnostics in store.segment_diagnostics():
         flags = flags_of(diagnostics)
@@ -305,7 +325,15 @@ def _sums(store: Store) -> DiagnosticsReport:
         for name, c in sorted(by_system.items(), key=lambda item: (item[0] != OURS, item[0]))
     }
     report.by_piece = {k: dict(v) for k, v in sorted(by_piece.items()) if v["flagged"]}
+    report.external = {
+        name: {"translations": c["translations"], "flagged": c["flagged"], **_ordered(c)} for name, c in sorted(external.items())
+    }
     return report
+
+
+def _in_order(flags: list[str]) -> list[str]:
+    """Flag names in DIAGNOSTICS order (others after, sorted)."""
+    return [name for name in DIAGNOSTICS if name in flags] + sorted(f for f in flags if f not in DIAGNOSTICS)
 
 
 def _count(counts: Counter[str], flags: list[str]) -> None:

@@ -7,7 +7,7 @@ drift apart: the table is rendered from this object.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -94,6 +94,9 @@ class EvaluationResult(BaseModel):
     # store mode: which form of the stored translations was scored ('readable': entities unescaped, Moses spacing
     # repaired; 'raw': as each system wrote it); None for files, which are scored exactly as given
     text_form: Literal["readable", "raw"] | None = None
+    # store mode with --refs annotations: HTER per system and rank correlations with the reviewers' ratings
+    # (pipeline/evaluate/reviewed.py)
+    reviews: dict[str, Any] | None = None
 
     def system(self, name: str) -> SystemResult:
         for system in self.systems:

@@ -47,6 +47,7 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError, UsageError
 from pipeline.evaluate.metrics import evaluate_segments
 from pipeline.evaluate.result import EvaluationResult
+from pipeline.evaluate.reviewed import post_edits, review_block
 from pipeline.evaluate.settings import EvaluateSettings
 from pipeline.evaluate.textfiles import read_segments
 from pipeline.files import path_text
@@ -242,7 +243,16 @@ def evaluate_store(
 
 
 def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = QUIET) -> EvaluationResult:
-    refs = _references(store)
+    judgements = store.judgements() if settings.refs == "annotations" else []
+    if settings.refs == "annotations":
+        refs = {pid: _flat(j.correction or "") for pid, j in post_edits(judgements).items()}
+        if not refs:
+            raise NothingToEvaluate(
+                "no reviewer corrected a translation yet: --refs annotations needs corrections "
+                "(pipeline annotations import), or import references with --import-refs REFS.jsonl"
+            )
+    else:
+        refs = _references(store)
     if not refs:
         raise NothingToEvaluate("no references in the store: import them with `pipeline evaluate --import-refs REFS.jsonl`")
     pieces = store.load_pieces(refs)
@@ -253,12 +263,16 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         found.setdefault(name, {}).update(hyps)
     if not found:
         raise NothingToEvaluate(f"none of the {len(refs)} piece(s) with references has a translation yet")
+    found = _chosen(found, settings.systems)
+    compared, left_out = _comparable(found, settings.baseline)
+    warnings = [
+        f"system {name} ({len(found[name])} piece(s)) shares no piece with references with {', '.join(compared)}: "
+        f"not scored here; score it alone with --system {name}"
+        for name in left_out
+    ]
+    found = {name: found[name] for name in compared}
     common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
     skipped = {pid: _why_skipped(pid, found) for pid in refs if pid not in common}
-    if not common:
-        raise NothingToEvaluate(
-            f"no piece with a reference is translated by every system ({', '.join(found)}); evaluate them one at a time"
-        )
     result = evaluate_segments(
         [[refs[pid] for pid in common]],
         {name: [hyps[pid] for pid in common] for name, hyps in found.items()},
@@ -267,7 +281,7 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         sources=[_flat(text[pid]) for pid in common] if settings.comet_model else None,
         ids=common,
         unit="piece",
-        reference_names=["store"],
+        reference_names=["store: reviewers' post-edits" if settings.refs == "annotations" else "store"],
         reporter=reporter,
     )
     result.skipped = skipped
@@ -276,9 +290,46 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
     for system in result.systems:
         for worst in system.worst:
             worst.input_id = input_ids.get(worst.id or "")
+    result.warnings += warnings
+    if settings.refs == "annotations":
+        result.reviews = review_block(store, result, judgements, settings.ter_case_sensitive)
     if skipped:
-        result.warnings.append(f"{len(skipped)} piece(s) with references not scored (see `skipped`)")
+        result.warnings.append(
+            f"{len(skipped)} piece(s) with references not scored (see `skipped`): systems are compared on the pieces "
+            "they all translated; --system NAME scores one system on all of its pieces"
+        )
     return result
+
+
+def _chosen(found: dict[str, dict[str, str]], names: list[str] | None) -> dict[str, dict[str, str]]:
+    """The systems `evaluate.systems` (--system) names, in that order; every system when it names none."""
+    if not names:
+        return found
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise ConfigError(
+            f"--system {unknown[0]!r}: no translation by it of a piece with references; systems here: {', '.join(found)}"
+        )
+    return {name: found[name] for name in names}
+
+
+def _comparable(found: dict[str, dict[str, str]], baseline: str | None) -> tuple[list[str], list[str]]:
+    """(systems compared together, systems left out): the most covering first, each next one while a piece is shared.
+
+    Scores are compared on the pieces every compared system translated; a
+    system sharing no piece with those chosen before it would leave nothing
+    to score at all, so it is left out (and named), not everything.
+    """
+    order = sorted(found, key=lambda name: (name != baseline, -len(found[name]), name))
+    compared, shared = [order[0]], set(found[order[0]])
+    left_out = []
+    for name in order[1:]:
+        if shared & found[name].keys():
+            compared.append(name)
+            shared &= found[name].keys()
+        else:
+            left_out.append(name)
+    return [name for name in found if name in compared], left_out
 
 
 def _why_skipped(piece_id: str, found: dict[str, dict[str, str]]) -> str:

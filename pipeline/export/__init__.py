@@ -56,6 +56,9 @@ class ExportSettings(Settings):
     """Which files: jsonl, labelstudio, doccano, tmx, csv, html, or all (`--format` sets it)."""
     labelstudio_unmatched: bool = True
     """Also make Label Studio tasks for translations with no English coverage."""
+    labelstudio_near_miss_floor: float = Field(0.05, ge=0.0, le=1.0)
+    """A task for a translation without coverage shows the aligner's nearest candidate when it scored at least this, so
+    a reviewer can say the aligner missed it (a pair judged the same event becomes a reviewed match)."""
     tmx_include_titles: bool = True
     """Titles are translated sentences too: put them in pairs.tmx."""
     tmx_leave_out_flagged: bool = False
@@ -64,6 +67,9 @@ class ExportSettings(Settings):
     """Matches (and pieces without coverage) per page of the report's folder (report/)."""
     review_margin: float = Field(0.1, ge=0.0, le=1.0)
     """Needs review: matches scoring less than this above align.threshold, abstentions whose best candidate came this close."""
+    include_rejected: bool = False
+    """Keep matches reviewers judged a different (or only related) event in pairs.csv, matches.jsonl and the annotation
+    files (the report always shows them, as rejected)."""
 
     @field_validator("formats")
     @classmethod
@@ -117,7 +123,7 @@ def parse_formats(values: Iterable[str] | str | None) -> list[str]:
 
 
 def _writers(
-    settings: ExportSettings, config: Config, out: OutputDir
+    settings: ExportSettings, config: Config, store: Store, out: OutputDir
 ) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
     from pipeline.align.calibration import operating_point
     from pipeline.align.matcher import AlignSettings
@@ -125,22 +131,32 @@ def _writers(
     from pipeline.translate.settings import ModelSettings
 
     align = config.section("align", AlignSettings)
+    fitted = store.last_calibration() if align.calibration == "annotations" and align.threshold is None else None
     report = ReportOptions(
         page_size=settings.report_page_size,
         review_margin=settings.review_margin,
-        # the threshold align uses: the explicit one, or the one calibrated for max_false_match_rate
-        threshold=operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
+        # the threshold align uses: the explicit one, the one fitted on reviewers' labels, or the one calibrated for
+        # max_false_match_rate
+        threshold=fitted.threshold
+        if fitted is not None
+        else operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
         # as text any file takes (a path whose bytes are not UTF-8 is written with \x escapes, pipeline/files.py)
         store=path_text(describe_location(config.store.location)),
         out_dir=path_text(out.path),
         model=path_text(config.section("model", ModelSettings).name),
     )
+
+    def kept(data: ExportData) -> ExportData:
+        return data if settings.include_rejected else data.without_rejected()
+
     return {
-        "jsonl": write_jsonl,
-        "labelstudio": lambda d, o: write_labelstudio(d, o, settings.labelstudio_unmatched),
-        "doccano": write_doccano,
+        "jsonl": lambda d, o: write_jsonl(kept(d), o),
+        "labelstudio": lambda d, o: write_labelstudio(
+            kept(d), o, settings.labelstudio_unmatched, settings.labelstudio_near_miss_floor
+        ),
+        "doccano": lambda d, o: write_doccano(kept(d), o),
         "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles, settings.tmx_leave_out_flagged),
-        "csv": write_csv,
+        "csv": lambda d, o: write_csv(kept(d), o),
         "html": lambda d, o: write_html(d, o, report),
     }
 
@@ -174,7 +190,8 @@ class ExportStage(SectionStage[ExportSettings]):
         for warning in data.warnings:
             ctx.reporter.warn(warning)
         written: dict[str, Path] = {}
-        writers = _writers(settings, ctx.config, out)
+        with store.snapshot():
+            writers = _writers(settings, ctx.config, store, out)
         with ctx.reporter.task("export", total=len(settings.formats), unit="formats") as task:
             for name in settings.formats:
                 written.update(writers[name](data, out))

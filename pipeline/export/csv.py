@@ -5,7 +5,9 @@ the Arabic, that system's whole translation, its flags and diagnostics in
 words, and what the aligner decided for the piece: the matched English
 piece (its text, the match's score and log-odds, and the chrF wording
 similarity, which is not a quality score) or why there is none (the reason
-and the closest candidate). The match is decided for the piece on its
+and the closest candidate); `review` says whether reviewers added or confirmed
+the match (rejected matches are left out unless export.include_rejected).
+The match is decided for the piece on its
 aligned translation (`aligned` says which system's): every system's row of
 the piece carries it; the chrF similarity is of the aligned translation
 only. A piece without any translation yet (pending, not routed, failed)
@@ -59,6 +61,7 @@ COLUMNS = [
     "closest_candidate_id",
     "closest_candidate_title",
     "closest_candidate_score",
+    "review",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -144,6 +147,7 @@ def _match_cells(match: MatchView, aligned: bool) -> dict[str, Any]:
         "match_log_odds": round(odds, 4) if odds is not None else None,
         "coverage_chrf_similarity": match.similarity if aligned else None,
         "english": match.target.text,
+        "review": match.review_label,
     }
 
 

@@ -21,13 +21,14 @@ import gc
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.annotations.reviews import PairReview, agreement, pair_reviews
 from pipeline.evaluate.diagnostics import DIAGNOSTICS, flags_of
 from pipeline.evaluate.similarity import match_similarity
-from pipeline.records import Match, Piece, RunRecord, Segment
+from pipeline.records import Judgement, Match, Piece, RunRecord, Segment, StoreIdentity
 from pipeline.store import Store
 from pipeline.text.sentences import split_english
 
@@ -118,6 +119,23 @@ class MatchView:
     source_view: PieceView
     target_view: PieceView
     similarity: float | None = None
+    review: PairReview | None = None  # the reviewers' word on this pair (pipeline/annotations/reviews.py)
+
+    @property
+    def reviewed(self) -> bool:
+        """Added by reviewers: a pair they judged the same event that the aligner had not matched."""
+        return bool(self.match.evidence.get("reviewed"))
+
+    @property
+    def rejected(self) -> bool:
+        return self.review is not None and self.review.state == "rejected"
+
+    @property
+    def review_label(self) -> str:
+        """automatic (no reviewer judged it), reviewed (added by reviewers), confirmed, rejected or disputed."""
+        if self.reviewed:
+            return "reviewed"
+        return self.review.state if self.review else "automatic"
 
 
 @dataclass
@@ -173,6 +191,17 @@ class ExportData:
     # stage ended ('model_unavailable': no model could be loaded), from the runs table
     last_run_inputs: list[str] = field(default_factory=list)
     last_translate_status: str | None = None
+    identity: StoreIdentity | None = None  # what exported tasks carry (pipeline/annotations/identity.py)
+    judgements: list[Judgement] = field(default_factory=list)  # reviewers' current judgements
+    agreement: dict[str, Any] = field(default_factory=dict)  # between reviewers (pipeline/annotations/reviews.py)
+
+    def without_rejected(self) -> ExportData:
+        """The same data without the matches reviewers rejected: what the exports for tools hold by default."""
+        if not any(m.rejected for m in self.matches):
+            return self
+        kept = [m for m in self.matches if not m.rejected]
+        pieces = [replace(v, matches=[m for m in v.matches if not m.rejected]) for v in self.pieces]
+        return replace(self, pieces=pieces, matches=kept)
 
     @property
     def unmatched_translations(self) -> list[PieceView]:
@@ -258,11 +287,17 @@ def _load_export_data(store: Store) -> ExportData:
         if target.piece.id not in split:
             split[target.piece.id] = split_english(target.piece.text)
         match_view = _match_view(len(data.matches) + 1, match, source, target, split[target.piece.id], data.warnings)
-        # kept with the match since schema 5; a match made before is scored here
+        # kept with the match since schema 6; a match made before is scored here
         match_view.similarity = match.similarity if match.similarity is not None else match_similarity(source.piece, target.piece)
         source.matches.append(match_view)
         target.matches.append(match_view)
         data.matches.append(match_view)
+    data.judgements = store.judgements()
+    reviews = pair_reviews(data.judgements)
+    for match_view in data.matches:
+        match_view.review = reviews.get((match_view.match.source_id, match_view.match.target_id))
+    data.agreement = agreement(data.judgements) if data.judgements else {}
+    data.identity = store.identity()
     data.translations_diagnosed, data.translation_flags = _translation_flags(store, data.pieces)
     runs = store.runs()
     data.evaluation_run = last_evaluation(runs)

@@ -9,9 +9,12 @@ each unit's character span in the text travel as metadata, so a marked
 span can be traced back to its Arabic. A unit is a sentence for this
 pipeline's translations, a paragraph (or the whole piece) for a translation
 that came with the input (``translation_unit`` says which). Every system's
-translation of a piece is a line of its own (``model`` names the system,
-``aligned`` says which one the aligner matched, ``flags`` what the diagnose
-stage found in each unit).
+translation of a piece is a line of its own (``system`` and ``model`` name
+the system, ``aligned`` says which one the aligner matched, ``flags`` what
+the diagnose stage found in each unit). ``target_id`` names the best
+match's English piece (a verdict label judges that pair); ``system``,
+``store_id`` and ``task_key`` let ``pipeline annotations import`` attach
+the labels to the right item (pipeline/annotations/identity.py).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline.annotations.identity import task_fields
 from pipeline.export.data import ExportData, PieceView, SystemView
 from pipeline.output import OutputDir
+from pipeline.records import StoreIdentity
 from pipeline.text.dates import iso_text
 
 
@@ -37,15 +42,21 @@ def _text_and_spans(system: SystemView) -> tuple[str, list[list[int]]]:
     return text, spans
 
 
-def doccano_record(view: PieceView, system: SystemView | None = None) -> dict[str, Any]:
+def doccano_record(view: PieceView, system: SystemView | None = None, identity: StoreIdentity | None = None) -> dict[str, Any]:
     system = system if system is not None else view.systems[0]
     text, spans = _text_and_spans(system)
     p = view.piece
+    own = [m for m in view.matches if m.match.source_id == p.id]
+    target = max(own, key=lambda m: m.match.score).match.target_id if own else None
     return {
         "text": text,
         "label": [],
         "piece_id": p.id,
         "input_id": p.input_id,
+        "kind": "piece",
+        "target_id": target,
+        "system": system.name,
+        **task_fields(identity, "piece", p.id, target, system.name),
         "title": p.title,
         "title_translation": p.title_translation,
         "outlet": p.outlet,
@@ -70,6 +81,6 @@ def write_doccano(data: ExportData, out: OutputDir) -> dict[str, Path]:
     records = ((v, s) for v in data.translated for s in v.systems if s.complete)
     path = out.write_with(
         "doccano.jsonl",
-        lambda f: f.writelines(json.dumps(doccano_record(v, s), ensure_ascii=False) + "\n" for v, s in records),
+        lambda f: f.writelines(json.dumps(doccano_record(v, s, data.identity), ensure_ascii=False) + "\n" for v, s in records),
     )
     return {"doccano.jsonl": path}

@@ -259,11 +259,11 @@ def index_row(view: PieceView, lay: Layout) -> list[Any]:
     return [row[name] for name in ROW_FIELDS]
 
 
-def _counts(data: ExportData) -> list[tuple[str, int]]:
+def _counts(data: ExportData) -> list[tuple[str, int | str]]:
     by_lang: dict[str, int] = {}
     for v in data.pieces:
         by_lang[v.piece.lang or "unknown"] = by_lang.get(v.piece.lang or "unknown", 0) + 1
-    rows = [(f"pieces in {lang}", n) for lang, n in sorted(by_lang.items())]
+    rows: list[tuple[str, int | str]] = [(f"pieces in {lang}", n) for lang, n in sorted(by_lang.items())]
     rows.append(("translated", sum(1 for v in data.pieces if v.piece.lang != "en" and v.piece.translation)))
     here = sum(1 for v in data.pieces if any(not s.external and s.complete for s in v.systems))
     with_input = sum(1 for v in data.pieces if any(s.external for s in v.systems))
@@ -273,6 +273,26 @@ def _counts(data: ExportData) -> list[tuple[str, int]]:
     rows.append(("pending", sum(1 for v in data.pieces if v.piece.status == "pending")))
     rows.append(("matches", len(data.matches)))
     rows.append(("without English coverage", sum(1 for v in data.pieces if v.alignment == "no_coverage")))
+    if data.judgements:  # what reviewers said (pipeline annotations import): reviewed vs automatic matches
+        labels = [m.review_label for m in data.matches]
+        rows.append(("matches automatic (no reviewer judged them)", labels.count("automatic")))
+        for label, words in (
+            ("confirmed", "confirmed by reviewers"),
+            ("reviewed", "added by reviewers (the aligner had missed them)"),
+            ("rejected", "rejected by reviewers (left out of the exports)"),
+            ("disputed", "disputed between reviewers"),
+        ):
+            rows.append((f"matches {words}", labels.count(label)))
+        rows.append(("reviewers' judgements", len(data.judgements)))
+        verdict = data.agreement.get("verdict") or {}
+        if verdict.get("pairs"):
+            kappa = "n/a" if verdict.get("kappa") is None else f"{verdict['kappa']:.2f}"
+            rows.append(
+                (
+                    f"reviewer agreement on the event (Cohen's kappa {kappa}, {verdict['pairs']} pairs of judgements)",
+                    f"{verdict['agreement']:.0%}",
+                )
+            )
     return rows
 
 
@@ -607,17 +627,17 @@ def write_html(data: ExportData, out: OutputDir, options: ReportOptions | None =
 def _write_html(data: ExportData, out: OutputDir, options: ReportOptions) -> dict[str, Path]:
     env = environment()
     lay = layout(data, options)
-    folder = OutputDir(out.path / FOLDER)
+    folder = out.folder(FOLDER)
     pages = render_pages(data, lay, options, env)
     for name, text in pages.items():
         folder.write_text(name, text, durable=False)
     _remove_stale(folder.path, set(pages), _OWN_PAGE)
-    shards_dir = OutputDir(folder.path / SEARCH)
+    shards_dir = folder.folder(SEARCH)
     shards = search_shards(data)
     for name, text in shards.items():
         shards_dir.write_text(name, text, durable=False)
     _remove_stale(shards_dir.path, set(shards), _OWN_SHARD)
-    texts_dir = OutputDir(folder.path / TEXT)
+    texts_dir = folder.folder(TEXT)
     texts = text_chunks(data)
     for name, text in texts.items():
         texts_dir.write_text(name, text, durable=False)

@@ -62,8 +62,9 @@ def match_record(match: Any) -> dict[str, Any]:
         "score": min(1.0, max(0.0, float(m.score))),
         "evidence": m.evidence,
         "sentence_pairs": [{"source": sp.source, "target": sp.target, "score": sp.score} for sp in m.sentence_pairs],
-        # shared wording, not translation quality (pipeline/evaluate/similarity.py); kept with the match since schema 5
+        # shared wording, not translation quality (pipeline/evaluate/similarity.py); kept with the match since schema 6
         "coverage_chrf_similarity": match.similarity,
+        "review": match.review_label,  # automatic | reviewed (added by reviewers) | confirmed | rejected | disputed
     }
 
 

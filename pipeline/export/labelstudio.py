@@ -12,6 +12,13 @@ tasks too (when configured), so their translations can still be reviewed.
 Import: create a project with labelstudio_config.xml as its labeling
 interface, then import labelstudio.json.
 
+A translated piece without English coverage shows its nearest candidate,
+when the aligner had one, so a reviewer can say the aligner missed it.
+Every task carries the store's id, the system whose translation it shows
+and a key over its ids (pipeline/annotations/identity.py), so
+``pipeline annotations import`` attaches what comes back to the right pair,
+and refuses tasks from another store or with edited ids.
+
 Only plain <Text> objects are used, never <HyperText>: scraped text must not
 become markup inside the annotation tool either.
 """
@@ -22,14 +29,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline.annotations.identity import task_fields
 from pipeline.export.data import ExportData, MatchView, PieceView, SystemView
 from pipeline.output import OutputDir
+from pipeline.records import StoreIdentity
 from pipeline.text.dates import iso_text
 
 ARABIC_FONTS = "'Noto Naskh Arabic', 'Amiri', 'DejaVu Sans', Arial, sans-serif"
 NO_COVERAGE = "(no English coverage of this event was found in the store)"
 
-SAME_EVENT = ["Same event", "Related, different event", "Unrelated", "No English coverage"]
+SAME_EVENT = ["Same event", "Related, different event", "Unrelated", "No English coverage", "Not sure"]
 SPAN_LABELS = {
     "Mistranslation": "#d62728",
     "Omission": "#ff7f0e",
@@ -115,16 +124,23 @@ def _alignment(match: MatchView, system: SystemView | None) -> str:
     return "\n".join(lines) or "(no sentence pairs)"
 
 
-def _system_fields(system: SystemView | None) -> dict[str, Any]:
+def _system_fields(view: PieceView, system: SystemView | None) -> dict[str, Any]:
     return {
-        "system": system.name if system else None,
+        "system": _system_name(view, system),
         "system_origin": (("input" if system.external else "pipeline") if system else None),
         "aligned": system.aligned if system else None,
         "flags": sorted({f for u in system.units for f in u.flags}) if system else [],
     }
 
 
-def match_task(match: MatchView, source: PieceView, system: SystemView | None = None) -> dict[str, Any]:
+def _system_name(view: PieceView, system: SystemView | None) -> str | None:
+    """Whose translation a task shows (the name its task_key is made with)."""
+    return system.name if system else view.piece.model
+
+
+def match_task(
+    match: MatchView, source: PieceView, system: SystemView | None = None, identity: StoreIdentity | None = None
+) -> dict[str, Any]:
     system = system if system is not None else (source.systems[0] if source.systems else None)
     arabic, translation = _sentences(source, system)
     return {
@@ -132,8 +148,10 @@ def match_task(match: MatchView, source: PieceView, system: SystemView | None = 
             "kind": "match",
             "source_id": match.match.source_id,
             "input_id": source.piece.input_id,
-            **_system_fields(system),
+            **_system_fields(source, system),
             "target_id": match.match.target_id,
+            **task_fields(identity, "match", match.match.source_id, match.match.target_id, _system_name(source, system)),
+            "review": match.review_label,
             "score": round(match.match.score, 4),
             "title_ar": source.piece.title or "(untitled)",
             "title_en": match.target.title or source.piece.title_translation or "",
@@ -149,23 +167,35 @@ def match_task(match: MatchView, source: PieceView, system: SystemView | None = 
     }
 
 
-def unmatched_task(view: PieceView, system: SystemView | None = None) -> dict[str, Any]:
+def unmatched_task(
+    view: PieceView, system: SystemView | None = None, identity: StoreIdentity | None = None, near: PieceView | None = None
+) -> dict[str, Any]:
+    """A translation with no match; with `near` (the aligner's nearest candidate) shown as the English side."""
     system = system if system is not None else (view.systems[0] if view.systems else None)
     arabic, translation = _sentences(view, system)
+    kind = "no_coverage" if view.alignment == "no_coverage" else "unaligned"
+    target = near.piece if near is not None else None
+    shown = (
+        f"(nearest candidate, below the threshold: score {view.near_score:.2f})\n{target.title or ''}\n{target.text}"
+        if target is not None and view.near_score is not None
+        else NO_COVERAGE
+    )
     return {
         "data": {
-            "kind": "no_coverage" if view.alignment == "no_coverage" else "unaligned",
+            "kind": kind,
             "source_id": view.piece.id,
             "input_id": view.piece.input_id,
-            **_system_fields(system),
-            "target_id": None,
-            "score": None,
+            **_system_fields(view, system),
+            "target_id": target.id if target is not None else None,
+            **task_fields(identity, kind, view.piece.id, target.id if target is not None else None, _system_name(view, system)),
+            "review": None,
+            "score": None if target is None or view.near_score is None else round(view.near_score, 4),
             "title_ar": view.piece.title or "(untitled)",
             "title_en": view.piece.title_translation or "",
             "meta": _meta(view, system, None) + (f" · no coverage: {view.alignment_reason}" if view.alignment_reason else ""),
             "arabic": arabic,
             "translation": translation,
-            "english": NO_COVERAGE,
+            "english": shown,
             "alignment": "(no English piece to align with)",
             "evidence": "{}",
             "outlet": view.piece.outlet,
@@ -179,11 +209,18 @@ def _complete(view: PieceView) -> list[SystemView | None]:
     return [s for s in view.systems if s.complete] or [None]
 
 
-def build_tasks(data: ExportData, include_unmatched: bool = True) -> list[dict[str, Any]]:
-    """A task per match and system, then (when asked) per translated piece without coverage and system."""
-    tasks = [match_task(m, m.source_view, system) for m in data.matches for system in _complete(m.source_view)]
+def build_tasks(data: ExportData, include_unmatched: bool = True, near_floor: float = 0.05) -> list[dict[str, Any]]:
+    """A task per match and system, then (when asked) per translated piece without coverage and system, with its
+    nearest candidate when that scored at least `near_floor`."""
+    by_id = {v.piece.id: v for v in data.pieces}
+    tasks = []
+    for m in data.matches:
+        source = by_id[m.match.source_id]
+        tasks += [match_task(m, source, system, data.identity) for system in _complete(source)]
     if include_unmatched:
-        tasks += [unmatched_task(v, system) for v in data.unmatched_translations for system in _complete(v)]
+        for v in data.unmatched_translations:
+            near = by_id.get(v.near_id) if v.near_id and v.near_score is not None and v.near_score >= near_floor else None
+            tasks += [unmatched_task(v, system, data.identity, near) for system in _complete(v)]
     return tasks
 
 
@@ -192,8 +229,10 @@ def tasks_json(tasks: list[dict[str, Any]]) -> str:
     return "[\n" + ",\n".join(json.dumps(task, ensure_ascii=False) for task in tasks) + ("\n]\n" if tasks else "]\n")
 
 
-def write_labelstudio(data: ExportData, out: OutputDir, include_unmatched: bool = True) -> dict[str, Path]:
-    tasks = build_tasks(data, include_unmatched)
+def write_labelstudio(
+    data: ExportData, out: OutputDir, include_unmatched: bool = True, near_floor: float = 0.05
+) -> dict[str, Path]:
+    tasks = build_tasks(data, include_unmatched, near_floor)
     return {
         "labelstudio.json": out.write_text("labelstudio.json", tasks_json(tasks)),
         "labelstudio_config.xml": out.write_text("labelstudio_config.xml", LABEL_CONFIG),

@@ -189,7 +189,56 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE alignments ADD COLUMN candidate_score DOUBLE PRECISION",
         "ALTER TABLE alignments ADD COLUMN threshold DOUBLE PRECISION",
     ],
-    # 5: every system's translation is diagnosed, not only ours: the diagnostics of a translation that came with the
+    # 5: reviewers' judgements coming back from the annotation tools (`pipeline annotations import`), every version
+    # kept (a later judgement of the same item by the same reviewer supersedes the earlier one, which stays); the
+    # store's identity that exported tasks carry (made by its first writing run, not here, so a new store is empty);
+    # operating points fitted on the judged pairs (`align.calibration: annotations`). Matches a reviewer added are
+    # ordinary matches rows whose evidence says `reviewed`.
+    [
+        # fingerprint: Judgement.fingerprint(), so importing the same export twice stores nothing twice;
+        # errors: JSON list of {start, end, label, text} spans of `translation`
+        """CREATE TABLE annotations (
+            id {serial},
+            fingerprint TEXT NOT NULL UNIQUE,
+            tool TEXT NOT NULL,
+            annotator TEXT NOT NULL,
+            annotated_at TEXT,
+            kind TEXT NOT NULL,
+            source_id TEXT NOT NULL REFERENCES pieces(id),
+            target_id TEXT REFERENCES pieces(id),
+            system TEXT,
+            verdict TEXT,
+            choice TEXT,
+            adequacy INTEGER,
+            fluency INTEGER,
+            errors TEXT NOT NULL,
+            correction TEXT,
+            comment TEXT,
+            translation TEXT,
+            external_id TEXT,
+            import_file TEXT,
+            imported_at TEXT NOT NULL,
+            run_id BIGINT
+        )""",
+        "CREATE INDEX annotations_item ON annotations(source_id, target_id)",
+        """CREATE TABLE store_info (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        # weights and figures are JSON
+        """CREATE TABLE calibrations (
+            id {serial},
+            method TEXT NOT NULL,
+            threshold DOUBLE PRECISION NOT NULL,
+            short_threshold DOUBLE PRECISION NOT NULL,
+            max_false_match_rate DOUBLE PRECISION NOT NULL,
+            weights TEXT,
+            figures TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            run_id BIGINT
+        )""",
+    ],
+    # 6: every system's translation is diagnosed, not only ours: the diagnostics of a translation that came with the
     # input, one per part (a JSON list), with the thresholds' fingerprint (NULL: not diagnosed yet, which the next
     # diagnose does); and a match's chrF similarity (translation against the English piece), computed once when the
     # match is made instead of at every export (NULL in matches made before: the export computes those)
@@ -272,6 +321,41 @@ TABLES: dict[str, set[str]] = {
         "diagnostics_fingerprint",
     },
     "models": {"model", "revision", "ref", "weights", "weights_sha256", "converted_from", "origin", "created_at", "run_id"},
+    "annotations": {
+        "id",
+        "fingerprint",
+        "tool",
+        "annotator",
+        "annotated_at",
+        "kind",
+        "source_id",
+        "target_id",
+        "system",
+        "verdict",
+        "choice",
+        "adequacy",
+        "fluency",
+        "errors",
+        "correction",
+        "comment",
+        "translation",
+        "external_id",
+        "import_file",
+        "imported_at",
+        "run_id",
+    },
+    "store_info": {"key", "value"},
+    "calibrations": {
+        "id",
+        "method",
+        "threshold",
+        "short_threshold",
+        "max_false_match_rate",
+        "weights",
+        "figures",
+        "created_at",
+        "run_id",
+    },
 }
 
 

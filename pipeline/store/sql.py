@@ -17,6 +17,8 @@ nothing twice.
 from __future__ import annotations
 
 import json
+import secrets
+import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,12 +26,15 @@ from typing import Any
 
 from pipeline.records import (
     Alignment,
+    Calibration,
     Detection,
     Diagnosis,
+    ErrorSpan,
     ExternalDiagnosis,
     ExternalToDiagnose,
     ExternalTranslation,
     IngestedPiece,
+    Judgement,
     Match,
     ModelProvenance,
     Paragraph,
@@ -43,6 +48,7 @@ from pipeline.records import (
     SentencePair,
     SourceFile,
     StoreCounts,
+    StoreIdentity,
     TextToSplit,
     Translation,
 )
@@ -63,6 +69,9 @@ _TABLE_ORDER = {
     "refs": "piece_id, idx",
     "external_translations": "piece_id, system",
     "models": "model, revision",
+    "annotations": "id",
+    "store_info": "key",
+    "calibrations": "id",
 }
 
 
@@ -184,10 +193,22 @@ class SQLStore:
 
     # -- runs ----------------------------------------------------------------------------
     def start_run(self, command: str) -> int:
+        """Record a writing run; the store's first one also gives it its identity (:meth:`identity`)."""
         with self.db.transaction():
+            self.db.executemany(
+                "INSERT INTO store_info(key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [("store_id", str(uuid.uuid4())), ("task_secret", secrets.token_hex(32))],
+            )
             return self.db.insert_returning_id(
                 "INSERT INTO runs(command, started_at) VALUES (?, ?) RETURNING id", (command, now_iso())
             )
+
+    def identity(self) -> StoreIdentity | None:
+        """The store's id and the secret its exported tasks are keyed with; None before its first writing run."""
+        info = {r["key"]: r["value"] for r in self.db.query("SELECT key, value FROM store_info")}
+        if "store_id" not in info or "task_secret" not in info:
+            return None
+        return StoreIdentity(store_id=info["store_id"], secret=info["task_secret"])
 
     def finish_run(self, run_id: int, status: RunStatus, summary: Mapping[str, Any]) -> None:
         with self.db.transaction():
@@ -779,6 +800,125 @@ class SQLStore:
         rows = self.db.query("SELECT piece_id, status, reason, candidate_id, candidate_score, threshold FROM alignments")
         return {r["piece_id"]: Alignment.model_construct(**r) for r in rows}
 
+    def add_reviewed_matches(self, matches: Sequence[Match], run_id: int | None) -> int:
+        """Matches reviewers made (a pair judged the same event that the aligner missed), in one transaction.
+
+        A pair already matched keeps its row; the translated piece's alignment
+        becomes 'matched'. Returns how many matches were added.
+        """
+        added = 0
+        with self.db.transaction():
+            for m in matches:
+                added += self.db.execute(
+                    "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, similarity, run_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (
+                        m.source_id,
+                        m.target_id,
+                        m.score,
+                        json.dumps(m.evidence, ensure_ascii=False),
+                        json.dumps([p.model_dump() for p in m.sentence_pairs]),
+                        m.similarity,
+                        run_id,
+                    ),
+                )
+                reason = f"matched by a reviewer with {m.target_id}"
+                if not self.db.execute(
+                    "UPDATE alignments SET status = 'matched', reason = ?, candidate_id = NULL, candidate_score = NULL, "
+                    "threshold = NULL, run_id = ? WHERE piece_id = ? AND status != 'matched'",
+                    (reason, run_id, m.source_id),
+                ):
+                    self.db.execute(
+                        "INSERT INTO alignments(piece_id, status, reason, run_id) VALUES (?, 'matched', ?, ?) ON CONFLICT DO NOTHING",
+                        (m.source_id, reason, run_id),
+                    )
+        return added
+
+    # -- annotations ---------------------------------------------------------------------------------
+    def save_judgements(self, judgements: Sequence[Judgement], import_file: str | None, run_id: int | None) -> int:
+        """Store reviewers' judgements in one transaction; one already stored (same fingerprint) is not stored again.
+
+        Returns how many were new.
+        """
+        added = 0
+        imported_at = now_iso()
+        with self.db.transaction():
+            for j in judgements:
+                added += self.db.execute(
+                    "INSERT INTO annotations(fingerprint, tool, annotator, annotated_at, kind, source_id, target_id, system, "
+                    "verdict, choice, adequacy, fluency, errors, correction, comment, translation, external_id, import_file, "
+                    "imported_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (
+                        j.fingerprint(),
+                        j.tool,
+                        j.annotator,
+                        j.annotated_at,
+                        j.kind,
+                        j.source_id,
+                        j.target_id,
+                        j.system,
+                        j.verdict,
+                        j.choice,
+                        j.adequacy,
+                        j.fluency,
+                        json.dumps([e.model_dump() for e in j.errors], ensure_ascii=False),
+                        j.correction,
+                        j.comment,
+                        j.translation,
+                        j.external_id,
+                        import_file,
+                        imported_at,
+                        run_id,
+                    ),
+                )
+        return added
+
+    def judgements(self, current: bool = True) -> list[Judgement]:
+        """Reviewers' judgements, oldest first; `current`: only each reviewer's latest of each item (the history
+        without it). A judgement's time is the tool's, else when it was imported."""
+        rows = self.db.query("SELECT * FROM annotations ORDER BY COALESCE(annotated_at, imported_at), imported_at, id")
+        found = [_judgement(r) for r in rows]
+        if not current:
+            return found
+        latest: dict[tuple[str, str | None, str | None, str, str], Judgement] = {}
+        for j in found:  # later rows replace earlier ones of the same reviewer and item
+            latest[(*j.item, j.tool, j.annotator)] = j
+        return sorted(latest.values(), key=lambda j: j.id or 0)
+
+    def save_calibration(self, calibration: Calibration, run_id: int | None) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO calibrations(method, threshold, short_threshold, max_false_match_rate, weights, figures, "
+                "created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    calibration.method,
+                    calibration.threshold,
+                    calibration.short_threshold,
+                    calibration.max_false_match_rate,
+                    None if calibration.weights is None else json.dumps(calibration.weights, sort_keys=True),
+                    json.dumps(calibration.figures, ensure_ascii=False, sort_keys=True),
+                    now_iso(),
+                    run_id,
+                ),
+            )
+
+    def last_calibration(self) -> Calibration | None:
+        rows = self.db.query("SELECT * FROM calibrations ORDER BY id DESC LIMIT 1")
+        if not rows:
+            return None
+        r = rows[0]
+        return Calibration(
+            method=r["method"],
+            threshold=r["threshold"],
+            short_threshold=r["short_threshold"],
+            max_false_match_rate=r["max_false_match_rate"],
+            weights=json.loads(r["weights"]) if r["weights"] else None,
+            figures=json.loads(r["figures"]),
+            created_at=r["created_at"],
+            run_id=r["run_id"],
+        )
+
     # -- evaluate ----------------------------------------------------------------------------------
     def replace_references(self, references: Mapping[str, Sequence[str]]) -> int:
         """Store reference translations per piece (replacing earlier ones); returns how many pieces had some."""
@@ -873,6 +1013,7 @@ class SQLStore:
                 "(SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx))"
             ),
             translations_with_input=self.external_systems(),
+            annotations=one("SELECT COUNT(*) AS n FROM annotations"),
         )
 
 
@@ -940,6 +1081,30 @@ def _segment(r: Row) -> Segment:
         logprob=r["logprob"],
         created_at=r["created_at"],
         diagnostics=_json_or_none(r["diagnostics"]),
+    )
+
+
+def _judgement(r: Row) -> Judgement:
+    return Judgement(
+        id=r["id"],
+        tool=r["tool"],
+        annotator=r["annotator"],
+        annotated_at=r["annotated_at"],
+        kind=r["kind"],
+        source_id=r["source_id"],
+        target_id=r["target_id"],
+        system=r["system"],
+        verdict=r["verdict"],
+        choice=r["choice"],
+        adequacy=r["adequacy"],
+        fluency=r["fluency"],
+        errors=[ErrorSpan(**e) for e in json.loads(r["errors"])],
+        correction=r["correction"],
+        comment=r["comment"],
+        translation=r["translation"],
+        external_id=r["external_id"],
+        import_file=r["import_file"],
+        imported_at=r["imported_at"],
     )
 
 

@@ -42,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import threading
 import time
 import warnings
@@ -56,15 +57,17 @@ from typing import Any, TypeVar
 import yaml
 
 from pipeline.errors import ModelUnavailable
-from pipeline.files import is_utf8_name, path_text
+from pipeline.files import file_kind, is_utf8_name, path_text
 from pipeline.translate.settings import MODEL_PATH_ENV, ModelSettings, TranslatorSettings
 
 MANIFEST_DIR = resources.files("pipeline") / "models"  # model manifests, shipped inside the package
 _HINT = (
     "Point at a local copy of the model: `--model /path/to/opus-mt-ar-en`, "
-    f"or `model.path: /path/to/opus-mt-ar-en` in the config, or `export {MODEL_PATH_ENV}=/path/to/opus-mt-ar-en` "
-    "(a folder with config.json, model.safetensors, source.spm, target.spm and vocab.json, "
-    "e.g. from `hf download Helsinki-NLP/opus-mt-ar-en --local-dir DIR` on a machine with network)."
+    f"or `model.path: /path/to/opus-mt-ar-en` in the config, or `export {MODEL_PATH_ENV}=/path/to/opus-mt-ar-en`, "
+    "or put it in ./models/opus-mt-ar-en, where a run finds it (a folder with config.json, model.safetensors, "
+    "source.spm, target.spm and vocab.json). To make one: `pipeline model fetch --to models/opus-mt-ar-en` on a "
+    "machine with network, then copy the folder here; a folder with only pytorch_model.bin becomes loadable with "
+    "`pipeline model convert DIR`."
 )
 # Files a Marian checkpoint needs; weights are added according to what the repo offers.
 _HUB_FILES = ("config.json", "generation_config.json", "*.spm", "vocab.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -75,6 +78,7 @@ CONVERSION_BOT = "SFconvertbot"
 CONVERSION_TITLE = "Adding `safetensors` variant of this model"
 _CONVERSION_REF = "safetensors-conversion"  # cache ref: refs/safetensors-conversion/<commit> -> its conversion
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+SOURCE_RECORD = ".pipeline-source.json"  # a local copy's hub identity (local_copy.py); hidden, so not fingerprinted
 T = TypeVar("T")
 
 
@@ -87,7 +91,7 @@ class ResolvedModel:
     path: Path
     weights: str  # "safetensors" or "pickle"
     fingerprint: str  # changes whenever any file of the checkpoint changes
-    origin: str  # "local folder", "hub cache" or "hub download"
+    origin: str  # "local folder", "local copy" (of a hub checkpoint, local_copy.py), "hub cache" or "hub download"
     ref: str | None = None  # hub ref the files came from: "main", a pinned commit, "refs/pr/N"; None for a folder
     converted_from: str | None = None  # commit asked for, whose pickle weights `revision` converts to safetensors
     weights_sha256: dict[str, str] = field(default_factory=dict, hash=False)  # weight file name -> SHA-256
@@ -123,14 +127,42 @@ def unavailable(source: str, why: str) -> ModelUnavailable:
 
 
 def resolve_model(settings: TranslatorSettings) -> ResolvedModel:
-    """Find the checkpoint on disk (downloading it only when the hub answers quickly)."""
+    """Find the checkpoint on disk (downloading it only when the hub answers quickly).
+
+    `model.path` (and $PIPELINE_MODEL_PATH, which sets it) names a local copy:
+    whatever it holds, it is never taken for a hub id. `model.name` is a
+    folder when one is there, else a hub id; a file there is no model.
+    """
     source = settings.model_source()
     path = Path(source).expanduser()
-    if path.is_dir():
+    found = _local_kind(path)
+    if found == "a folder":
         return _from_folder(path, settings.model.allow_pickle, "local folder")
+    if found is not None:
+        raise unavailable(source, f"{found}, not a model folder")
+    if settings.model.path is not None:
+        raise unavailable(
+            source, f"no such folder (model.path, which ${MODEL_PATH_ENV} sets, names a local copy, never a hub id)"
+        )
     if source.startswith((".", "/", "~")) or not _looks_like_hub_id(source):
         raise unavailable(source, "no such folder")
     return _from_hub(source, settings.model)
+
+
+def _local_kind(path: Path) -> str | None:
+    """What is at `path` ("a folder", "is a file", "is a FIFO (named pipe)", "cannot be read: …"), or None when nothing is.
+
+    os.stat, not Path.is_dir(): that raises past "no such file" (a name too long, a folder on the way not searchable).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return f"is {file_kind(mode) or 'a file'}"
 
 
 def load_manifest(model_id: str) -> dict[str, Any] | None:
@@ -168,13 +200,34 @@ def _from_folder(
     digests = file_digests(path)
     snapshot = _hub_snapshot_identity(path)
     fingerprint = folder_fingerprint(path, digests)
-    if snapshot is not None:
-        model_id, revision = snapshot
-    else:
-        model_id, revision = f"local:{path_text(path.name)}", f"sha256:{fingerprint[:16]}"
     patterns = _SAFETENSORS if weights == "safetensors" else _PICKLE
     weights_sha256 = {name: sha for name, sha in digests.items() if any(fnmatch(name, p) for p in patterns)}
+    recorded = recorded_identity(path, weights_sha256) if snapshot is None else None
+    if snapshot is not None:
+        model_id, revision = snapshot
+    elif recorded is not None:
+        model_id, revision, origin = recorded["id"], recorded["revision"], "local copy"
+        ref, converted_from = recorded.get("ref"), recorded.get("converted_from")
+    else:
+        model_id, revision = f"local:{path_text(path.name)}", f"sha256:{fingerprint[:16]}"
     return ResolvedModel(model_id, revision, path, weights, fingerprint, origin, ref, converted_from, weights_sha256)
+
+
+def recorded_identity(folder: Path, weights_sha256: dict[str, str]) -> dict[str, Any] | None:
+    """The hub identity `pipeline model fetch` recorded in `folder`, while its weights are the ones fetched.
+
+    A folder whose weights were changed or replaced since is what it is now: a
+    local folder, named by the digest of its files.
+    """
+    try:
+        record = json.loads((folder / SOURCE_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), str) for k in ("id", "revision")):
+        return None
+    if record.get("weights_sha256") != weights_sha256 or not weights_sha256:
+        return None
+    return record
 
 
 def check_folder(path: Path, allow_pickle: bool) -> str:
@@ -194,7 +247,8 @@ def check_folder(path: Path, allow_pickle: bool) -> str:
         raise unavailable(
             str(path),
             "it holds only pickle weights (pytorch_model.bin), which can run arbitrary code when loaded; "
-            "use a copy with model.safetensors, or set `model.allow_pickle: true` if you trust this folder",
+            f"`pipeline model convert {path_text(path)}` writes model.safetensors from them without running the pickle's code, "
+            "or set `model.allow_pickle: true` if you trust this folder",
         )
     raise unavailable(str(path), "no weights found (expected model.safetensors)")
 

@@ -8,6 +8,7 @@ generated from them), so an empty section is valid.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -27,9 +28,12 @@ class ModelSettings(Settings):
     """Hub revision; null: the revision pinned in the model's manifest (pipeline/models/), else "main"."""
     path: str | None = None
     """A local copy of the checkpoint; wins over `name` ($PIPELINE_MODEL_PATH sets it)."""
+    local_dir: str | None = "models"
+    """Local checkpoints: hub id ORG/NAME loads from LOCAL_DIR/NAME when that folder has a config.json
+    (`pipeline model fetch` fills it), unless `revision` asks for another; null: always the hub."""
     allow_pickle: bool = False
     """Accept folders that only have pytorch_model.bin (pickle can run code when loaded)."""
-    hub_timeout_s: float = Field(default=5.0, gt=0)
+    hub_timeout_s: float = Field(default=5.0, ge=0.1, le=3600)
     """Give up on the hub after this long (no minutes of retries offline)."""
     hub_endpoint: str | None = None
     """null: $HF_ENDPOINT or https://huggingface.co."""
@@ -71,7 +75,7 @@ class TranslateSettings(Settings):
     """CTranslate2: auto = int8 on CPU, float16 on GPU; or float32, int8_float32, ..."""
     cache_dir: str | None = None
     """CTranslate2 conversions; null: ~/.cache/arabic-press-pipeline/ct2."""
-    ct2_patience: float | None = Field(default=None, gt=0)
+    ct2_patience: float | None = Field(default=None, gt=0, le=100)
     """CTranslate2 beam patience; null: 1 with early_stopping true, else 4."""
     retranslate_external: bool = False
     """Also translate pieces whose input carried a translation (another MT system's), to compare with ours;
@@ -92,6 +96,18 @@ class TranslatorSettings(Settings):
         """The folder or hub id to load: `model.path` when set, else `model.name`.
 
         `--model` sets `model.name` and clears `model.path`; $PIPELINE_MODEL_PATH
-        sets `model.path` (see :mod:`pipeline.config` for the layers).
+        sets `model.path` (see :mod:`pipeline.config` for the layers). A hub id
+        with a local copy under `model.local_dir` (./models/NAME) loads from there.
         """
-        return self.model.path or self.model.name
+        if self.model.path:
+            return self.model.path
+        local = self.local_copy()
+        return str(local) if local is not None else self.model.name
+
+    def local_copy(self) -> Path | None:
+        """LOCAL_DIR/NAME for hub id ORG/NAME, when that folder holds a checkpoint and no revision is asked for."""
+        name, local_dir = self.model.name, self.model.local_dir
+        if not local_dir or self.model.revision is not None or "/" not in name or Path(name).expanduser().exists():
+            return None
+        folder = Path(local_dir).expanduser() / name.rsplit("/", 1)[-1]
+        return folder if (folder / "config.json").is_file() else None
