@@ -275,6 +275,13 @@ def _ordered(counts: Counter[str]) -> dict[str, int]:
 OURS = "pipeline"  # this pipeline's translations in DiagnosticsReport.by_system
 
 
+def _tally(report: DiagnosticsReport, totals: Counter[str], flags: list[str]) -> None:
+    """One diagnosed translation (ours or another system's part) into the report's totals."""
+    report.translations += 1
+    report.flagged += bool(flags)
+    totals.update(flags)
+
+
 def _sums(store: Store) -> DiagnosticsReport:
     report = DiagnosticsReport()
     totals: Counter[str] = Counter()
@@ -284,9 +291,7 @@ def _sums(store: Store) -> DiagnosticsReport:
         flags = flags_of(diagnostics)
         if flags is None:
             continue
-        report.translations += 1
-        report.flagged += bool(flags)
-        totals.update(flags)
+        _tally(report, totals, flags)
         run = by_run.setdefault(str(run_id) if run_id is not None else "none", Counter())
         run["translations"] += 1
         run["flagged"] += bool(flags)
@@ -301,9 +306,7 @@ def _sums(store: Store) -> DiagnosticsReport:
             flags = flags_of(diagnostics)
             if flags is None:
                 continue
-            report.translations += 1
-            report.flagged += bool(flags)
-            totals.update(flags)
+            _tally(report, totals, flags)
             _count(counts, flags)
             piece_flags += [f for f in flags if f not in piece_flags]
         _count(external.setdefault(system, Counter()), piece_flags)
