@@ -36,6 +36,7 @@ class AlignReport(Report):
     english_duplicates: int = 0  # identical English pieces collapsed onto one
     matched: int = 0
     matches: int = 0
+    related: int = 0  # related coverage: English pieces on the same story thread, another event (not matches)
     no_coverage: int = 0
     untranslated: int = 0  # non-English pieces with no translation yet (status 'pending')
     scored_pairs: int = 0
@@ -53,6 +54,7 @@ def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untransl
         english_duplicates=sum(len(v) for v in result.duplicates.values()),
         matched=len(matched),
         matches=len(result.matches),
+        related=len(result.related),
         no_coverage=len(result.abstentions),
         untranslated=untranslated,
         scored_pairs=result.scored_pairs,
@@ -119,7 +121,7 @@ class AlignStage(SectionStage[AlignSettings]):
             Alignment(piece_id=p.id, status="pending", reason=f"no translation yet (piece status '{p.status}')")
             for p in untranslated
         ]
-        store.replace_alignments(result.matches, alignments, ctx.run_id)
+        store.replace_alignments([*result.matches, *result.related], alignments, ctx.run_id)
         return _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
 
 
@@ -198,8 +200,10 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     """Align JSONL pieces carrying a `translation` against English JSONL pieces.
 
     Writes ``matches.jsonl`` (the output contract: source_id, target_id, score,
-    evidence, sentence_pairs) and ``alignments.jsonl`` (one status line per
-    source piece: matched / no_coverage with its reason) into `out_dir`.
+    evidence, sentence_pairs, relation "same_event"), ``related.jsonl`` (the
+    same fields for related coverage: the same story thread, another event)
+    and ``alignments.jsonl`` (one status line per source piece: matched /
+    no_coverage with its reason) into `out_dir`.
     """
     settings = config.section("align", AlignSettings)
     start = time.perf_counter()
@@ -214,17 +218,18 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        match_path, status_path = out / "matches.jsonl", out / "alignments.jsonl"
+        match_path, related_path, status_path = out / "matches.jsonl", out / "related.jsonl", out / "alignments.jsonl"
         _write_jsonl(
             match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))]
         )
+        _write_jsonl(related_path, [_match_json(m) for m in sorted(result.related, key=_by_relatedness)])
         statuses = [_alignment(p.id, result).model_dump(exclude_none=True) for p in translated]
         statuses += [{"piece_id": p.id, "status": "no_translation", "reason": result.abstentions[p.id]} for p in missing]
         _write_jsonl(status_path, statuses)
     except OSError as exc:
         raise StorageError(f"{out}: cannot write the alignment output: {exc}") from exc
     report = _report(result, len(translated), len(english), time.perf_counter() - start)
-    report.files = [str(match_path), str(status_path)]
+    report.files = [str(match_path), str(related_path), str(status_path)]
     return report
 
 
@@ -233,9 +238,15 @@ def _match_json(m: Match) -> dict[str, Any]:
         "source_id": m.source_id,
         "target_id": m.target_id,
         "score": m.score,
+        "relation": m.relation,
         "evidence": m.evidence,
         "sentence_pairs": [p.model_dump() for p in m.sentence_pairs],
     }
+
+
+def _by_relatedness(m: Match) -> tuple[str, float, str]:
+    """Related coverage of a piece, most likely first."""
+    return m.source_id, -float((m.evidence.get("probabilities") or {}).get("related", 0.0)), m.target_id
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

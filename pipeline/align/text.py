@@ -82,11 +82,31 @@ def numbers(text: str) -> frozenset[str]:
 _UNITS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
-_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 10**12}
 _SCALE_ABBREVIATIONS = {"k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000}
 _NUMBER = re.compile(
@@ -154,9 +174,9 @@ def quantities(text: str) -> frozenset[str]:
             continue
         out.add(_value_text(value))
     for m in _NUMBER_WORDS.finditer(folded):
-        value = _word_value(m.group(1))
-        if value is not None:
-            out.add(_value_text(value))
+        spelled = _word_value(m.group(1))
+        if spelled is not None:
+            out.add(_value_text(spelled))
     return frozenset(out)
 
 

@@ -115,15 +115,15 @@ def parse_formats(values: Iterable[str] | str | None) -> list[str]:
 
 
 def _writers(settings: ExportSettings, config: Config) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
-    from pipeline.align.calibration import operating_point
     from pipeline.align.matcher import AlignSettings
+    from pipeline.align.pairmodel import load
 
     align = config.section("align", AlignSettings)
     report = ReportOptions(
         page_size=settings.report_page_size,
         review_margin=settings.review_margin,
-        # the threshold align uses: the explicit one, or the one calibrated for max_false_match_rate
-        threshold=operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
+        # the threshold align uses: the explicit one, or the pair model's own
+        threshold=align.threshold if align.threshold is not None else load(align.model).threshold,
     )
     return {
         "jsonl": write_jsonl,

@@ -1,5 +1,9 @@
 """pairs.csv: every translated piece with its matches, one row per aligned sentence pair, for spreadsheets.
 
+The last column, `related`, lists the piece's related coverage (English
+pieces on the same story thread that report another event), apart from the
+compared pairs.
+
 Rows, piece by piece in source order: every sentence pair of every match of
 the piece (Arabic sentence, its machine translation, the English sentence it
 was aligned to, the pair's and the match's scores, and the evaluate stage's
@@ -45,6 +49,7 @@ COLUMNS = [
     "model",
     "alignment",
     "alignment_reason",
+    "related",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,6 +74,7 @@ def rows_for(match: MatchView) -> list[dict[str, Any]]:
         "date": iso_text(match.source.date),
         "model": match.source.model,
         "alignment": "matched",
+        "related": related_ids(match.source_view),
     }
     if not match.pairs:
         return [base]
@@ -97,7 +103,13 @@ def unmatched_row(view: PieceView) -> dict[str, Any]:
         "model": p.model,
         "alignment": view.alignment if view.alignment == "no_coverage" else "unaligned",
         "alignment_reason": view.alignment_reason,
+        "related": related_ids(view),
     }
+
+
+def related_ids(view: PieceView) -> str:
+    """The ids of a translated piece's related coverage, most likely first, separated by "; "."""
+    return "; ".join(r.match.target_id for r in view.related if r.match.source_id == view.piece.id)
 
 
 def rows(data: ExportData) -> list[dict[str, Any]]:

@@ -67,6 +67,25 @@ class MatchView:
 
 
 @dataclass
+class RelatedView:
+    """Related coverage: an English piece on the same story thread as a translated piece, reporting another event.
+
+    Shown apart from the matches: it is never a comparison pair (no sentence
+    pairs, not in TMX), but an analyst following the story wants to see it.
+    """
+
+    match: Match  # relation "related"; its evidence holds the probabilities
+    source: Piece
+    target: Piece
+
+    @property
+    def probability(self) -> float | None:
+        """P(related) as the aligner gave it."""
+        value = (self.match.evidence.get("probabilities") or {}).get("related")
+        return float(value) if isinstance(value, (int, float)) else None
+
+
+@dataclass
 class PieceView:
     piece: Piece
     number: int
@@ -81,6 +100,7 @@ class PieceView:
     near_threshold: float | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     matches: list[MatchView] = field(default_factory=list)
+    related: list[RelatedView] = field(default_factory=list)  # same story thread, another event (as source or target)
     units: list[TranslatedUnit] = field(default_factory=list)  # the body's translated units (see TranslatedUnit)
 
     @property
@@ -98,6 +118,7 @@ class ExportData:
     matches: list[MatchView]
     generated_at: str
     warnings: list[str] = field(default_factory=list)
+    related: list[RelatedView] = field(default_factory=list)  # related coverage, apart from the matches
     # flagged translations by diagnostic over the whole translation cache (summary.json's diagnostics.by_diagnostic)
     translation_flags: dict[str, int] = field(default_factory=dict)
     translations_diagnosed: int = 0
@@ -155,6 +176,15 @@ def load_export_data(store: Store) -> ExportData:
         source.matches.append(match_view)
         target.matches.append(match_view)
         data.matches.append(match_view)
+    for match in store.load_matches("related"):
+        source, target = views.get(match.source_id), views.get(match.target_id)
+        if source is None or target is None:
+            data.warnings.append(f"related {match.source_id}→{match.target_id} names a piece that is not in the store; skipped")
+            continue
+        related = RelatedView(match, source.piece, target.piece)
+        source.related.append(related)
+        target.related.append(related)
+        data.related.append(related)
     data.translations_diagnosed, data.translation_flags = _translation_flags(store)
     data.evaluation_run = last_evaluation(store)
     data.evaluation = data.evaluation_run.summary["evaluate"] if data.evaluation_run and data.evaluation_run.summary else None

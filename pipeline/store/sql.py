@@ -33,6 +33,7 @@ from pipeline.records import (
     Paragraph,
     Piece,
     PieceText,
+    Relation,
     RunRecord,
     RunStatus,
     Segment,
@@ -680,7 +681,8 @@ class SQLStore:
                 self.db.execute(f"DELETE FROM matches WHERE source_id IN ({marks(chunk)})", chunk)
                 self.db.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks(chunk)})", chunk)
             self.db.executemany(
-                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id, relation) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         m.source_id,
@@ -689,6 +691,7 @@ class SQLStore:
                         json.dumps(m.evidence, ensure_ascii=False),
                         json.dumps([p.model_dump() for p in m.sentence_pairs]),
                         run_id,
+                        m.relation,
                     )
                     for m in matches
                 ],
@@ -699,7 +702,8 @@ class SQLStore:
                 [(a.piece_id, a.status, a.reason, a.candidate_id, a.candidate_score, a.threshold, run_id) for a in alignments],
             )
 
-    def load_matches(self) -> list[Match]:
+    def load_matches(self, relation: Relation = "same_event") -> list[Match]:
+        """The matches (English coverage of the same event), or with `relation` "related" the related coverage."""
         return [
             Match(
                 source_id=r["source_id"],
@@ -707,8 +711,9 @@ class SQLStore:
                 score=r["score"],
                 evidence=json.loads(r["evidence"]),
                 sentence_pairs=[SentencePair(**p) for p in json.loads(r["sentence_pairs"])],
+                relation=r["relation"],
             )
-            for r in self.db.query("SELECT * FROM matches ORDER BY source_id, score DESC")
+            for r in self.db.query("SELECT * FROM matches WHERE relation = ? ORDER BY source_id, score DESC", (relation,))
         ]
 
     def alignments(self) -> dict[str, Alignment]:
@@ -798,7 +803,7 @@ class SQLStore:
             segments_translated=segments.translated,
             segments_skipped=segments.skipped,
             translations_cached=one("SELECT COUNT(*) AS n FROM translations"),
-            matches=one("SELECT COUNT(*) AS n FROM matches"),
+            matches=one("SELECT COUNT(*) AS n FROM matches WHERE relation = 'same_event'"),
             abstentions=one("SELECT COUNT(*) AS n FROM alignments WHERE status = 'no_coverage'"),
             runs=one("SELECT COUNT(*) AS n FROM runs"),
         )
