@@ -91,7 +91,8 @@ def build(folders: list[Path], c_reg: float = training.C_REG) -> dict:
                 "estimator": "sklearn LogisticRegression (multinomial, lbfgs) on standardised features, folded back",
                 "C": c_reg,
                 "threshold_grid": list(training.THRESHOLDS),
-                "thresholds_chosen_by": "leave-one-story-out probabilities: max P@1 + uncovered abstained - 2 x same-thread pairs called same",
+                "thresholds_chosen_by": "leave-one-story-out probabilities: the smallest shortfall from the goals "
+                f"{training.GOALS}, the worse of careful and weak; related coverage: F1 against the same-thread pairs",
             },
             "data": [
                 {"set": ls.name, "files": [p.name for p in ls.files], "stories": len(set(ls.story_of.values()))} for ls in sets

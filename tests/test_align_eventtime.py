@@ -56,7 +56,9 @@ def test_background_dates_are_not_the_event():
     assert anniversary.event == date(2021, 8, 4)
     # a full date on none of the weekdays the lead names is background ("since 8 October 2023")
     truce = event_time(
-        None, [], ["The ceasefire took effect on Wednesday after strikes that went on since 8 October 2023 until the last minute."]
+        None,
+        [],
+        ["The ceasefire took effect on Wednesday after strikes that went on since 8 October 2023 until the last minute."],
     )
     assert truce.event is None and truce.weekday == 2
 

@@ -29,7 +29,9 @@ def test_a_sentence_of_news_is_a_fact():
 
 def test_two_datelines_are_no_shared_fact():
     """Chrome on both sides ("2 SEPTEMBER 2025" / "Updated 25 September 2025", "2" / "2 / 3") links to nothing."""
-    chrome_ar = "2 SEPTEMBER 2025\n2\nSEPTEMBER\n2025\nThe committee discussed the budget of the water authority in a long session."
+    chrome_ar = (
+        "2 SEPTEMBER 2025\n2\nSEPTEMBER\n2025\nThe committee discussed the budget of the water authority in a long session."
+    )
     chrome_en = "Updated 25 September 2025\n2 / 3\nFootball fans celebrated the victory of their club in the city centre."
     ar = Piece(id="ar", source="x", lang="ar", text="x", translation=chrome_ar)
     en = Piece(id="en", source="x", lang="en", text=chrome_en)
@@ -86,7 +88,9 @@ def test_the_press_spelling_meets_a_literal_transliteration(press, literal):
     assert _shared(press, literal), (press, literal)
 
 
-@pytest.mark.parametrize("demonym, place", [("Omani", "Amman"), ("Nigerian", "Niger"), ("Iraqi", "Iran"), ("Lebanese", "Lebanon")])
+@pytest.mark.parametrize(
+    "demonym, place", [("Omani", "Amman"), ("Nigerian", "Niger"), ("Iraqi", "Iran"), ("Lebanese", "Lebanon")]
+)
 def test_a_demonym_never_meets_a_place(demonym, place):
     assert not _shared(demonym, place)
 

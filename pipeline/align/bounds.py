@@ -24,20 +24,17 @@ Why they hold:
   starts at a translated sentence whose best entry reaches the threshold,
   and ends at such an English sentence: the fewer of the two counts bounds
   the count.
-* **Names.** Each name of the translation is matched at most once, at most
-  at its own weight, so the summed weight of its names bounds the overlap;
-  the lead-name and main-actor shares lie in [0, 1].
-* **Probabilities.** Every other feature (lexical, figures, dates, short)
-  needs neither links nor name matching and is exact; the pair model's
-  probability of an outcome is bounded over the box these make
-  (:meth:`pipeline.align.pairmodel.PairModel.bounds`).
+* **Probabilities.** Every other feature (names, lexical, figures, dates,
+  short) is computed exactly for every candidate, as it costs little; the
+  pair model's probability of an outcome is bounded over the box the two
+  link features make (:meth:`pipeline.align.pairmodel.PairModel.bounds`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.align.features import FEATURES, LINK_FEATURES, MAX_FACTS, NAME_FEATURES
+from pipeline.align.features import FEATURES, LINK_FEATURES, MAX_FACTS
 from pipeline.align.scoring import link_floor
 
 
@@ -92,28 +89,17 @@ def evidence_bounds(
     return np.minimum(1.0, np.minimum(source, target)), np.minimum(rows_above, cols_above)
 
 
-def name_bound(weights: list[float], scale: float) -> float:
-    """The most :func:`~pipeline.align.entities.overlap` can be for names of these weights: each matched once."""
-    return 1.0 - float(np.exp(-sum(weights) / scale))
-
-
-def feature_box(
-    exact: list[dict[str, float]], sentences: np.ndarray, facts: np.ndarray, names: float
-) -> tuple[np.ndarray, np.ndarray]:
+def feature_box(exact: list[dict[str, float]], sentences: np.ndarray, facts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate, the low and high ends of each feature (candidates × FEATURES, in order).
 
-    `exact` holds each candidate's features as computed without links and
-    names (pipeline.align.features.pair_features with those left at 0): the
-    others are exact. Link features lie in [0, their bound], name features in
-    [0, the name bound] ("names") or [0, 1] (the lead shares).
+    `exact` holds each candidate's features with those of the greedy links
+    (LINK_FEATURES) left at 0: the others are exact, the link features lie
+    in [0, their bound].
     """
     low = np.array([[f[name] for name in FEATURES] for f in exact], dtype=np.float64).reshape(len(exact), len(FEATURES))
     high = low.copy()
     col = {name: k for k, name in enumerate(FEATURES)}
-    low[:, [col[n] for n in (*LINK_FEATURES, *NAME_FEATURES)]] = 0.0
+    low[:, [col[n] for n in LINK_FEATURES]] = 0.0
     high[:, col["sentences"]] = sentences
     high[:, col["facts"]] = np.minimum(facts, MAX_FACTS) / MAX_FACTS
-    high[:, col["names"]] = names
-    high[:, col["lead_names"]] = 1.0
-    high[:, col["main_actor"]] = 1.0
     return low, high

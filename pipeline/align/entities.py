@@ -137,6 +137,7 @@ class Entity:
     folded: str  # folded spelling, for fuzzy matching
     weight: float  # rarity of its rarest word (background weight)
     count: int = 1
+    texts: set[int] = field(default_factory=set)  # which of the extracted texts name it (by index)
 
 
 @dataclass
@@ -240,7 +241,7 @@ def extract(sentences: list[str]) -> EntitySet:
     bg = Background.get()
     stop = stopwords()
     result = EntitySet()
-    for sentence in sentences:
+    for index, sentence in enumerate(sentences):
         tokens = [t[:-2] if t.endswith(("'s", "’s")) else t for t in _TOKEN.findall(sentence)]
         # most tokens are lower-case words: the first letter settles them without a call
         cap = [t[0].isupper() or ("-" in t and _is_cap(t)) for t in tokens]
@@ -261,11 +262,11 @@ def extract(sentences: list[str]) -> EntitySet:
             while span and span[0].lower() in stop:
                 span = span[1:]
             i = j
-            _add(result, span, bg)
+            _add(result, span, bg, index)
     return result
 
 
-def _add(result: EntitySet, span: list[str], bg: Background) -> None:
+def _add(result: EntitySet, span: list[str], bg: Background, index: int = 0) -> None:
     while span and span[-1].lower() in _CONNECTORS:
         span = span[:-1]
     if not span:
@@ -284,8 +285,9 @@ def _add(result: EntitySet, span: list[str], bg: Background) -> None:
     weight = max(0.0, max(bg.word(w.lower().split("-")[-1]) for w in (named or span)) - ENTITY_BASE)
     if key in result.entities:
         result.entities[key].count += 1
+        result.entities[key].texts.add(index)
     else:
-        result.entities[key] = Entity(surface, key, folded, weight)
+        result.entities[key] = Entity(surface, key, folded, weight, texts={index})
 
 
 def match(a: EntitySet, b: EntitySet) -> list[EntityMatch]:
@@ -323,12 +325,12 @@ def _contained(ent: Entity, by_part: dict[str, list[Entity]]) -> Entity | None:
     """An entity whose key contains this one's, or is contained in it ("Kadhimi" ~ "Mustafa al-Kadhimi")."""
     kset = set(ent.key)
     best = None
-    for part in sorted(kset, key=len, reverse=True):
+    for part in sorted(kset, key=lambda p: (-len(p), p)):  # a fixed order: the same match in every run
         if len(part) < 3:  # a shared two-letter skeleton is not a name
             continue
         for cand in by_part.get(part, []):
             cset = set(cand.key)
-            if (kset <= cset or cset <= kset) and (best is None or cand.weight > best.weight):
+            if (kset <= cset or cset <= kset) and (best is None or (cand.weight, cand.key) > (best.weight, best.key)):
                 best = cand
     return best
 

@@ -49,6 +49,7 @@ MAX_AHEAD_DAYS = 31  # a date further ahead than this is no next step of the sto
 AHEAD_WINDOW = 5  # a look-ahead word this many words before a weekday (or 2 after) makes it ahead
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
 
 
 def normalise(text: str) -> str:
@@ -65,6 +66,7 @@ class Lexicon:
     this: frozenset[str]
     last: frozenset[str]
     ahead: tuple[tuple[str, ...], ...]  # look-ahead phrases, as token tuples
+    ahead_by_first: dict[str, tuple[tuple[str, ...], ...]]  # ... by their first word
     phrases: re.Pattern[str]  # weekday names and relative phrases, longest first
     day_month: re.Pattern[str]  # "9 January", "January 9", «9 كانون الثاني» (no year)
 
@@ -86,6 +88,7 @@ def lexicon() -> Lexicon:
         relative.update({normalise(k): int(v) for k, v in data["relative_days"][lang].items()})
     relative.pop("till date", None)
     names = sorted([*weekdays, *relative], key=len, reverse=True)
+    ahead = tuple(cue for lang in ("en", "ar") for w in data["ahead"][lang] if (cue := tuple(_TOKEN.findall(normalise(w)))))
     month_alt = "|".join(re.escape(m) for m in sorted(months, key=len, reverse=True))
     return Lexicon(
         weekdays=weekdays,
@@ -94,7 +97,8 @@ def lexicon() -> Lexicon:
         next=frozenset(normalise(w) for lang in ("en", "ar") for w in data["next"][lang]),
         this=frozenset(normalise(w) for lang in ("en", "ar") for w in data["this"][lang]),
         last=frozenset(normalise(w) for lang in ("en", "ar") for w in data["last"][lang]),
-        ahead=tuple(tuple(_TOKEN.findall(normalise(w))) for lang in ("en", "ar") for w in data["ahead"][lang]),
+        ahead=ahead,
+        ahead_by_first={w: tuple(c for c in ahead if c[0] == w) for w in {c[0] for c in ahead}},
         phrases=re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)"),
         day_month=re.compile(
             rf"(?<![\w.])(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({month_alt})(?!\w)|(?<!\w)({month_alt})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\w:])"
@@ -200,13 +204,23 @@ def event_time(published: str | None, head: list[str], lead: list[str]) -> Event
 
 
 def _looks_ahead(text: str) -> bool:
-    words = _TOKEN.findall(text)
-    lex = lexicon()
-    return any(tuple(words[i : i + len(cue)]) == cue for cue in lex.ahead for i in range(len(words) - len(cue) + 1))
+    return _has_cue(_TOKEN.findall(text), lexicon())
+
+
+def _has_cue(words: list[str], lex: Lexicon) -> bool:
+    """Whether a look-ahead phrase (lex.ahead) occurs in `words`."""
+    for i, word in enumerate(words):
+        for cue in lex.ahead_by_first.get(word, ()):
+            if tuple(words[i : i + len(cue)]) == cue:
+                return True
+    return False
 
 
 def _references(text: str, ref: date | None) -> list[_Reference]:
     lex = lexicon()
+    digits = bool(_DIGIT.search(text))
+    if not digits and not lex.phrases.search(text):
+        return []  # most sentences name no day: nothing to tokenise
     out: list[_Reference] = []
     taken: list[tuple[int, int]] = []
     tokens = [(t.group(0), t.start()) for t in _TOKEN.finditer(text)]
@@ -217,13 +231,13 @@ def _references(text: str, ref: date | None) -> list[_Reference]:
         a, b = bisect.bisect_left(token_at, start), bisect.bisect_left(token_at, end)
         return _ahead_cue(words, a, b, lex)
 
-    for iso, span in find_dates(text):
+    for iso, span in find_dates(text) if digits else ():
         day = iso_date(iso)
         if day is not None:
             later = day > ref if ref is not None else cue(*span)
             out.append(_Reference(day, (day.month, day.day), day.weekday(), later))
             taken.append(span)
-    for m in lex.day_month.finditer(text):
+    for m in lex.day_month.finditer(text) if digits else ():
         if any(a <= m.start() < b for a, b in taken):
             continue
         day_text, month_text = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
@@ -264,8 +278,7 @@ def _references(text: str, ref: date | None) -> list[_Reference]:
 
 
 def _ahead_cue(words: list[str], start: int, end: int, lex: Lexicon) -> bool:
-    window = words[max(0, start - AHEAD_WINDOW) : start] + words[end : end + 2]
-    return any(tuple(window[i : i + len(cue)]) == cue for cue in lex.ahead for i in range(len(window) - len(cue) + 1))
+    return _has_cue(words[max(0, start - AHEAD_WINDOW) : start] + words[end : end + 2], lex)
 
 
 def _resolve(weekday: int, direction: str, ref: date | None) -> date | None:

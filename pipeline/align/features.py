@@ -44,13 +44,14 @@ is refused (:mod:`pipeline.align.pairmodel`) instead of being misread.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date
 
 from pipeline.align.entities import EntityMatch
 from pipeline.align.eventtime import EventTime
 from pipeline.align.profile import Profile
 
-FEATURE_VERSION = "pair-features-7"
+FEATURE_VERSION = "pair-features-1"
 FEATURES = (
     "sentences",
     "facts",
@@ -76,8 +77,8 @@ FEATURES = (
     "short",
 )
 # Features computed from sentence links or name matching: scoring bounds them (pipeline/align/bounds.py)
-LINK_FEATURES = ("sentences", "facts")  # lead_link and lead_found are read off the link matrices: exact
-NAME_FEATURES = ("names", "lead_names", "main_actor")
+LINK_FEATURES = ("sentences", "facts")  # from the greedy one-to-one links: bounded before they are computed (bounds.py)
+READ_OFF_LINKS = ("lead_link", "lead_found")  # read off the link matrices directly: exact for every candidate
 MAX_FACTS = 4
 NUMBER_SCALE = 2.0  # shared figures at which `numbers` reaches 63%
 GAP_CAP_DAYS = 30
@@ -89,55 +90,66 @@ def pair_features(
     *,
     sentences: float,
     facts: float,
-    lead_link: float,
-    lead_found: float,
+    read: Mapping[str, float],
     lexical: float,
     names: float,
     shared: list[EntityMatch],
     short: bool,
     date_scale_days: float,
 ) -> dict[str, float]:
-    """The named features of translated piece `a` against English piece `b` (see the module docstring)."""
-    f = dict.fromkeys(FEATURES, 0.0)
-    f["sentences"], f["lexical"], f["names"] = sentences, lexical, names
-    f["facts"] = min(facts, MAX_FACTS) / MAX_FACTS
-    f["lead_link"], f["lead_found"] = lead_link, lead_found
-    f["lead_words"] = _cosine(a.lead_words, b.lead_words)
-    f["lead_words_found"] = min(_found(a.lead_words, b.words), _found(b.lead_words, a.words))
-    f.update(name_features(a, b, shared))
-    f.update(number_features(a, b))
-    f.update(time_features(a, b, date_scale_days))
-    f["short"] = float(short)
-    return f
+    """The named features of translated piece `a` against English piece `b` (see the module docstring).
+
+    `read` holds the features read off the sentence-link matrices (READ_OFF_LINKS).
+    """
+    lead_names, main_actor, no_lead_names = name_features(a, b, shared)
+    numbers, lead_numbers, lead_numbers_missed = number_features(a, b)
+    event_same, event_apart, weekday_agree, weekday_conflict, pub_near, preview, tense = time_features(a, b, date_scale_days)
+    values = (
+        sentences,
+        min(facts, MAX_FACTS) / MAX_FACTS,
+        read["lead_link"],
+        read["lead_found"],
+        lexical,
+        _cosine(a.lead_words, a.lead_norm, b.lead_words, b.lead_norm),
+        min(_found(a.lead_words, a.lead_words_total, b.words), _found(b.lead_words, b.lead_words_total, a.words)),
+        names,
+        lead_names,
+        main_actor,
+        no_lead_names,
+        numbers,
+        lead_numbers,
+        lead_numbers_missed,
+        event_same,
+        event_apart,
+        weekday_agree,
+        weekday_conflict,
+        pub_near,
+        preview,
+        tense,
+        float(short),
+    )
+    return dict(zip(FEATURES, values))
 
 
-def name_features(a: Profile, b: Profile, shared: list[EntityMatch]) -> dict[str, float]:
-    """lead_names, main_actor, no_lead_names from the name matches of `a`'s names against `b`'s."""
+def name_features(a: Profile, b: Profile, shared: list[EntityMatch]) -> tuple[float, float, float]:
+    """(lead_names, main_actor, no_lead_names) from the name matches of `a`'s names against `b`'s."""
     found_in_b = {m.source_key for m in shared}  # names of a with a counterpart in b
     found_in_a = {m.target_key for m in shared}  # names of b some name of a matched
     shares, mains = [], []
-    for lead, found, main in ((a.lead, found_in_b, a.main), (b.lead, found_in_a, b.main)):
-        total = sum(lead.values())
-        if total > 0:
-            shares.append(sum(w for k, w in lead.items() if k in found) / total)
-        if main is not None:
-            mains.append(float(main in found))
-    return {
-        "lead_names": sum(shares) / len(shares) if shares else 0.0,
-        "main_actor": sum(mains) / len(mains) if mains else 0.0,
-        "no_lead_names": float(not shares),
-    }
+    for p, found in ((a, found_in_b), (b, found_in_a)):
+        if p.lead_total > 0:
+            shares.append(sum(w for k, w in p.lead.items() if k in found) / p.lead_total)  # in dict order: reproducible
+        if p.main is not None:
+            mains.append(float(p.main in found))
+    return (min(shares) if shares else 0.0, min(mains) if mains else 0.0, float(not shares))
 
 
-def number_features(a: Profile, b: Profile) -> dict[str, float]:
+def number_features(a: Profile, b: Profile) -> tuple[float, float, float]:
+    """(numbers, lead_numbers, lead_numbers_missed)."""
     shared = len(a.numbers & b.numbers)
     shares = [len(lead & other) / len(lead) for lead, other in ((a.lead_numbers, b.numbers), (b.lead_numbers, a.numbers)) if lead]
     found = sum(shares) / len(shares) if shares else 0.0
-    return {
-        "numbers": 1.0 - math.exp(-shared / NUMBER_SCALE),
-        "lead_numbers": found,
-        "lead_numbers_missed": 1.0 - found if shares else 0.0,
-    }
+    return 1.0 - math.exp(-shared / NUMBER_SCALE), found, 1.0 - found if shares else 0.0
 
 
 def _month_day_gap(a: tuple[int, int], b: tuple[int, int]) -> int:
@@ -146,25 +158,25 @@ def _month_day_gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return min(gap, 366 - gap)
 
 
-def time_features(a: Profile, b: Profile, date_scale_days: float) -> dict[str, float]:
+def time_features(a: Profile, b: Profile, date_scale_days: float) -> tuple[float, float, float, float, float, float, float]:
+    """(event_same, event_apart, weekday_agree, weekday_conflict, pub_near, preview, tense_differs); 0 where unknown."""
     ta, tb = a.when, b.when
-    f: dict[str, float] = {}
+    event_same = event_apart = weekday_agree = weekday_conflict = pub_near = 0.0
     gap: int | None = None
     if ta.event is not None and tb.event is not None:
         gap = abs((ta.event - tb.event).days)
     elif ta.event_md is not None and tb.event_md is not None:  # a year unknown: "on 23 February" in one story thread
         gap = _month_day_gap(ta.event_md, tb.event_md)
     if gap is not None:
-        f["event_same"] = float(gap <= 1)
-        f["event_apart"] = 0.0 if gap <= 1 else min(1.0, math.log1p(gap) / math.log1p(GAP_CAP_DAYS))
+        event_same = float(gap <= 1)
+        event_apart = 0.0 if gap <= 1 else min(1.0, math.log1p(gap) / math.log1p(GAP_CAP_DAYS))
     if ta.weekday is not None and tb.weekday is not None:
-        f["weekday_agree"] = float(ta.weekday == tb.weekday)
-        f["weekday_conflict"] = float(ta.weekday not in tb.weekdays and tb.weekday not in ta.weekdays)
+        weekday_agree = float(ta.weekday == tb.weekday)
+        weekday_conflict = float(ta.weekday not in tb.weekdays and tb.weekday not in ta.weekdays)
     if ta.published is not None and tb.published is not None:
-        f["pub_near"] = math.exp(-abs((ta.published - tb.published).days) / date_scale_days)
-    f["preview"] = float(_looks_ahead_to(ta, tb) or _looks_ahead_to(tb, ta) or ta.ahead_only != tb.ahead_only)
-    f["tense_differs"] = float(ta.looks_ahead != tb.looks_ahead)
-    return f
+        pub_near = math.exp(-abs((ta.published - tb.published).days) / date_scale_days)
+    preview = float(_looks_ahead_to(ta, tb) or _looks_ahead_to(tb, ta) or ta.ahead_only != tb.ahead_only)
+    return event_same, event_apart, weekday_agree, weekday_conflict, pub_near, preview, float(ta.looks_ahead != tb.looks_ahead)
 
 
 def _looks_ahead_to(x: EventTime, y: EventTime) -> bool:
@@ -176,17 +188,16 @@ def _looks_ahead_to(x: EventTime, y: EventTime) -> bool:
     return y.weekday is not None and y.weekday in x.ahead_weekdays and y.weekday not in x.weekdays
 
 
-def _found(lead: dict[str, float], words: frozenset[str]) -> float:
-    total = sum(lead.values())
+def _found(lead: dict[str, float], total: float, words: frozenset[str]) -> float:
     return sum(w for k, w in lead.items() if k in words) / total if total else 0.0
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    """Weighted cosine of two sets of words with their weights (each word counted once)."""
+def _cosine(a: dict[str, float], norm_a: float, b: dict[str, float], norm_b: float) -> float:
+    """Weighted cosine of two sets of words with their weights (each word counted once); norm = sqrt(Σ weights)."""
     if not a or not b:
         return 0.0
-    shared = sum(w for k, w in a.items() if k in b)
-    return shared / math.sqrt(sum(a.values()) * sum(b.values()))
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return sum(w for k, w in small.items() if k in large) / (norm_a * norm_b)
 
 
 def vector(f: dict[str, float]) -> list[float]:

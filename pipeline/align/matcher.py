@@ -51,8 +51,7 @@ from pipeline.align.sentences import (
     similarity,
     strong_links,
 )
-from pipeline.align.text import FACT_WORDS, numbers, words
-from pipeline.align.text import NUMBER_WORD as _NUMBER_WORD
+from pipeline.align.text import FACT_WORDS, is_fact, numbers, words
 from pipeline.align.vectors import Doc, PieceVectors, Vectors, build_vectors, stack
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
@@ -253,10 +252,14 @@ class _Prepared:
         self.titles = [p.title_translation for p in src] + [p.title for p in tgt]
         flat = [x for ss in self.sents for x in ss]
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
-        self.stated = [numbers(x) if any(c.isdigit() for c in x) or _NUMBER_WORD.search(x) else frozenset() for x in flat]
+        figures = self.v.sent_figures
+        self.stated = [numbers(x) if figures[k] else frozenset() for k, x in enumerate(flat)]
         self.numbers = _number_matrix(flat, self.stated)
         self.has_number = np.diff(self.numbers.indptr) > 0
-        self.fact = self.v.sent_facts >= FACT_WORDS  # sentences that can be a shared fact (not a dateline, a byline)
+        # sentences that can be a shared fact (not a dateline, a byline); a sentence one fact word short is read
+        self.fact = self.v.sent_facts >= FACT_WORDS
+        for k in np.flatnonzero(self.v.sent_facts == FACT_WORDS - 1):
+            self.fact[k] = is_fact(flat[k], FACT_WORDS - 1)
         self.lexical: dict[tuple[int, int], float] = {}
         self.lines: list[list[int] | None] = [None] * len(self.sents)  # line of each sentence (split texts); None: each its own
         self._profiles: dict[int, profile_.Profile] = {}
@@ -301,6 +304,8 @@ class _Prepared:
                 original_title=piece.title if translated else None,
                 original_text=piece.text if translated and piece.text != piece.translation else None,
                 stated=self.stated[rows.start : rows.stop],
+                fact=self.fact[rows.start : rows.stop].tolist(),
+                stems=self.v.stems_of(doc),
             )
         return self._profiles[doc]
 
@@ -587,25 +592,26 @@ def _score_candidates(
         col += width
     proximities = [date_proximity(d_src, tgt_dates[t], s.date_scale_days) for t, _, _ in blocks]
     short = prep.short[i] is not None
-    leads = [_lead_features(block[0], prep.lead_rows(i), prep.lead_rows(n + t)) for t, _, block in blocks]
-    # the features that need neither sentence links nor name matching, exact for every candidate
-    cheap = [
+    reads = _read_off(one, prep.lead_rows(i), [prep.lead_rows(n + t) for t, _, _ in blocks], [w for _, w, _ in blocks])
+    a = prep.profile(i)
+    shared = [ents.match(a.names, prep.profile(n + t).names) for t, _, _ in blocks]
+    # every feature but those of the greedy sentence links, exact for every candidate
+    exact = [
         features_.pair_features(
-            prep.profile(i),
+            a,
             prep.profile(n + t),
             sentences=0.0,
             facts=0.0,
-            lead_link=ll,
-            lead_found=lf,
+            read=read,
             lexical=lexical[(i, t)],
-            names=0.0,
-            shared=[],
+            names=ents.overlap(names, s.entity_scale),
+            shared=names,
             short=short,
             date_scale_days=s.date_scale_days,
         )
-        for (t, _, _), (ll, lf) in zip(blocks, leads)
+        for (t, _, _), read, names in zip(blocks, reads, shared)
     ]
-    order, bounds = _by_bound(prep, i, blocks, (one, one_two, two_one), cheap, s, needed)
+    order, bounds = _by_bound(prep, blocks, (one, one_two, two_one), exact, s, needed)
     out: list[Candidate] = []
     best = -1.0
     for k in order:
@@ -625,66 +631,72 @@ def _score_candidates(
             _lines(prep, i),
             _lines(prep, n + t),
         )
-        a, b = prep.profile(i), prep.profile(n + t)
-        shared = ents.match(a.names, b.names)
+        f = exact[k] | {"sentences": evidence, "facts": min(count, features_.MAX_FACTS) / features_.MAX_FACTS}
         comp = Components(
             sentences=evidence,
             lexical=lexical[(i, t)],
-            entities=ents.overlap(shared, s.entity_scale),
+            entities=f["names"],
             date=proximity,
             shared_sentences=count,
             date_gap_days=gap,
-        )
-        f = features_.pair_features(
-            a,
-            b,
-            sentences=evidence,
-            facts=count,
-            lead_link=leads[k][0],
-            lead_found=leads[k][1],
-            lexical=comp.lexical,
-            names=comp.entities,
-            shared=shared,
-            short=short,
-            date_scale_days=s.date_scale_days,
         )
         probs = prep.model.probabilities(np.array(features_.vector(f)))[0]
         score = round(float(probs[0]), 6)
         best = max(best, score)
         out.append(
             Candidate(
-                tgt[t].id, comp, score, shared, strong, t, short, f, (score, round(float(probs[1]), 6), round(float(probs[2]), 6))
+                tgt[t].id,
+                comp,
+                score,
+                shared[k],
+                strong,
+                t,
+                short,
+                f,
+                (score, round(float(probs[1]), 6), round(float(probs[2]), 6)),
             )
         )
     out.sort(key=lambda c: (-c.score, c.target_id))
     return out
 
 
-def _lead_features(one: np.ndarray, lead_a: np.ndarray, lead_b: np.ndarray) -> tuple[float, float]:
-    """(lead_link, lead_found) from a pair's 1-1 shared-fact similarities (translated × English sentences)."""
-    if one.size == 0 or not len(lead_a) or not len(lead_b):
-        return 0.0, 0.0
-    link = float(one[np.ix_(lead_a, lead_b)].max())
-    found = (float(one[lead_a[0], :].max()) + float(one[:, lead_b[0]].max())) / 2
-    return link, found
+def _read_off(one: np.ndarray, lead_a: np.ndarray, leads_b: list[np.ndarray], widths: list[int]) -> list[dict[str, float]]:
+    """lead_link and lead_found (features.READ_OFF_LINKS) of every candidate, from the 1-1 shared-fact similarities
+    of the translation's sentences (rows) against all candidates' sentences side by side (columns, `widths` each)."""
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
+    out = [dict.fromkeys(features_.READ_OFF_LINKS, 0.0) for _ in widths]
+    has = [k for k, lead in enumerate(leads_b) if len(lead) and widths[k]]
+    if one.size == 0 or not len(lead_a) or not has:
+        return out
+    first_row = np.maximum.reduceat(one[lead_a[0]], starts) if len(starts) else np.zeros(0)  # its best in each candidate
+    cols = np.concatenate([starts[k] + leads_b[k] for k in has])
+    owner = np.repeat(np.arange(len(has)), [len(leads_b[k]) for k in has])
+    lead_cols = one[lead_a][:, cols].max(axis=0)  # per lead column: its best against the translation's lead
+    link = np.full(len(has), -np.inf)
+    np.maximum.at(link, owner, lead_cols)
+    first_cols = one[:, starts[has] + np.array([leads_b[k][0] for k in has])].max(axis=0)
+    for j, k in enumerate(has):
+        out[k] = {"lead_link": float(link[j]), "lead_found": (float(first_row[k]) + float(first_cols[j])) / 2}
+    return out
 
 
 def _by_bound(
     prep: _Prepared,
-    i: int,
     blocks: list[tuple[int, int, tuple[np.ndarray, np.ndarray, np.ndarray]]],
     links: tuple[np.ndarray, np.ndarray, np.ndarray],
-    cheap: list[dict[str, float]],
+    exact: list[dict[str, float]],
     s: AlignSettings,
     needed: float | None,
 ) -> tuple[list[int], list[float]]:
     """The order to score the candidates in (best bound first) and their bounds (:mod:`pipeline.align.bounds`).
 
-    A candidate's bound is its P(same event) bound, raised to 1 when it could
-    still be a match or related coverage (its P(same event) bound reaches
-    `needed`, or its P(related) bound the related threshold): such a
-    candidate is always scored. Without `needed`, or with an English piece
-    without sentences among them, every bound is 1: all candidates are scored.
+    Every feature but those of the greedy sentence links is exact (`exact`);
+    those are bounded. A candidate's bound is its P(same event) bound,
+    raised to 1 when it could still be a match or related coverage (its
+    P(same event) bound reaches `needed`, or its P(related) bound the related
+    threshold): such a candidate is always scored. Without `needed`, or with
+    an English piece without sentences among them, every bound is 1: all
+    candidates are scored.
     """
     order = list(range(len(blocks)))
     widths = [width for _, width, _ in blocks]
@@ -693,8 +705,7 @@ def _by_bound(
     sentences, facts = bounds_.evidence_bounds(
         *links, widths, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight
     )
-    names = bounds_.name_bound([e.weight for e in prep.entities(i).entities.values()], s.entity_scale)
-    low, high = bounds_.feature_box(cheap, sentences, facts, names)
+    low, high = bounds_.feature_box(exact, sentences, facts)
     same = prep.model.bounds(low, high, "same_event")
     related = prep.model.bounds(low, high, "related")
     live = (same >= needed - BOUND_MARGIN) | (related >= prep.related_threshold - BOUND_MARGIN)

@@ -20,13 +20,14 @@ piece many translations) and read by :mod:`pipeline.align.features`:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.align import entities as ents
-from pipeline.align.eventtime import HEAD_LINES, EventTime, event_time, lead_texts, original_lead
+from pipeline.align.eventtime import HEAD_LINES, LEAD_SENTENCES, EventTime, event_time, original_lead
 from pipeline.align.text import Background, is_fact, is_fact_word, is_year, quantities, stem
-from pipeline.text.normalise import fold_typography
 
 _LOWER_WORD = re.compile(r"(?<![\w'-])[a-z][a-z'-]*[a-z]")  # a word written in lower case: not a name
 SIGNIFICANT = 10.0  # figures below this ("two ministers", "3 days") are too common to be evidence
@@ -43,6 +44,14 @@ class Profile:
     lead_words: dict[str, float] = field(default_factory=dict)  # stem -> background weight of the lead's common words
     words: frozenset[str] = frozenset()  # stems of all its common words
     when: EventTime = field(default_factory=lambda: EventTime(None, None))
+    lead_total: float = 0.0  # Σ lead weights
+    lead_words_total: float = 0.0  # Σ lead_words weights
+    lead_norm: float = 0.0  # sqrt of it
+
+    def __post_init__(self) -> None:
+        self.lead_total = sum(self.lead.values())
+        self.lead_words_total = sum(self.lead_words.values())
+        self.lead_norm = math.sqrt(self.lead_words_total)
 
 
 def significant(values: frozenset[str]) -> frozenset[str]:
@@ -57,37 +66,62 @@ def build(
     original_title: str | None = None,
     original_text: str | None = None,
     stated: list[frozenset[str]] | None = None,
+    fact: list[bool] | None = None,
+    stems: frozenset[str] | None = None,
 ) -> Profile:
     """The profile of a piece from its English sentences (a translation's or an English piece's) and title.
 
     `original_title` / `original_text` are a translated piece's own words:
     they are read for dates too (a literal translation may garble "the day
-    before yesterday"). `stated` holds the quantities of each sentence when
-    the caller has them already.
+    before yesterday"). What the caller has computed already is passed on:
+    `stated`, the quantities of each sentence; `fact`, whether each sentence
+    can state a fact (:func:`~pipeline.align.text.is_fact`); `stems`, the
+    stems of all its words.
     """
-    names = ents.extract(sentences + ([title] if title else []))
-    lead = lead_texts(title, sentences)
-    lead_names = ents.extract(lead)
-    weights = {k: e.weight for k, e in lead_names.entities.items() if e.weight > 0}
-    heading = [title] if title else [s for s in sentences if s and is_fact(s)][:1]
-    in_heading = ents.extract(heading).entities.values()
-    main = max(((e.weight, -k, e.key) for k, e in enumerate(in_heading) if e.weight > 0), default=None)
+    offset = 1 if title else 0
+    names = ents.extract(([title] if title else []) + sentences)  # text 0 is the title, when there is one
+    first = _first_facts(sentences, fact, LEAD_SENTENCES)
+    lead = ([title] if title else []) + [sentences[k] for k in first]
+    in_lead = ({0} if title else set()) | {k + offset for k in first}
+    heading = {0} if title else {first[0]} if first else set()
+    weights = {k: e.weight for k, e in names.entities.items() if e.weight > 0 and e.texts & in_lead}
+    main = max(
+        ((e.weight, -n, k) for n, (k, e) in enumerate(names.entities.items()) if e.weight > 0 and e.texts & heading),
+        default=None,
+    )
     per_sentence = stated if stated is not None else [quantities(s) if s else frozenset() for s in sentences]
     numbers = significant(frozenset().union(*per_sentence))
-    lead_numbers = significant(frozenset().union(*(quantities(s) for s in lead)))
+    lead_numbers = significant(frozenset().union(*(per_sentence[k] for k in first), quantities(title) if title else ()))
     head = [s for s in sentences if s][:HEAD_LINES] + (original_text or "").splitlines()[:HEAD_LINES]
     when = event_time(published, head, lead + original_lead(original_title, original_text))
     lead_words = _common_words(lead)
-    words = frozenset(_common_words(sentences)) | frozenset(lead_words)
+    words = (stems if stems is not None else frozenset(_common_words(sentences))) | frozenset(lead_words)
     return Profile(names, weights, main[2] if main else None, numbers, lead_numbers, lead_words, words, when)
+
+
+def _first_facts(sentences: list[str], fact: list[bool] | None, n: int) -> list[int]:
+    """The indices of the first `n` sentences that can state a fact."""
+    out: list[int] = []
+    for k, sentence in enumerate(sentences):
+        if len(out) == n:
+            break
+        if fact[k] if fact is not None else bool(sentence) and is_fact(sentence):
+            out.append(k)
+    return out
 
 
 def _common_words(texts: list[str]) -> dict[str, float]:
     """Stems of the lower-case fact words of `texts` (not names, figures or dates) with their background weights."""
-    bg = Background.get()
     out: dict[str, float] = {}
     for text in texts:
-        for token in _LOWER_WORD.findall(fold_typography(text)):
-            if is_fact_word(token):
-                out.setdefault(stem(token), bg.word(token))
+        for token in _LOWER_WORD.findall(text):
+            known = _common_word(token)
+            if known is not None:
+                out.setdefault(*known)
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _common_word(token: str) -> tuple[str, float] | None:
+    """(stem, background weight) of a lower-case word that can carry a fact, else None."""
+    return (stem(token), Background.get().word(token)) if is_fact_word(token) else None

@@ -124,6 +124,11 @@ _NUMBER_WORDS = re.compile(
 NUMBER_WORD = _NUMBER_WORDS  # a quick test: does a sentence state a figure in words?
 
 
+def may_state_figure(word: str) -> bool:
+    """A (lower-cased) word that is or may start a figure: a digit in it, or a number word."""
+    return any(c.isdigit() for c in word) or any(w in _UNITS or w in _TENS or w in _SCALES for w in word.split("-"))
+
+
 def _value_text(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
@@ -198,11 +203,24 @@ def is_fact_word(word: str) -> bool:
 
 
 FACT_WORDS = 3  # a sentence with fewer fact words is chrome: a dateline, a page counter, a byline, "3 min read"
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s*$")
 
 
-def is_fact(sentence: str) -> bool:
-    """Whether a sentence can be a shared fact: it has at least FACT_WORDS fact words (see :func:`is_fact_word`)."""
-    return sum(map(is_fact_word, words(sentence))) >= FACT_WORDS
+def is_fact(sentence: str, fact_words: int | None = None) -> bool:
+    """Whether a sentence can be a shared fact (a dateline, a page counter, a byline cannot).
+
+    It needs FACT_WORDS fact words (:func:`is_fact_word`), or one fewer when
+    it reads as a sentence: it ends like one and one of them is a common,
+    lower-case word ("He died in Osaka on Tuesday."), which no byline
+    ("By: Eva Shoufi") or counter ("3 min read") is. `fact_words` is the
+    count when the caller has it already.
+    """
+    n = sum(map(is_fact_word, words(sentence))) if fact_words is None else fact_words
+    if n != FACT_WORDS - 1:
+        return n >= FACT_WORDS
+    folded = fold_typography(sentence)
+    lower = any(is_fact_word(w) for w in _WORD.findall(folded) if w[:1].islower())
+    return lower and bool(_SENTENCE_END.search(folded))
 
 
 @lru_cache(maxsize=500_000)

@@ -251,9 +251,18 @@ def figures(decisions: list[Decision], rns: dict[str, set[tuple[str, str]]]) -> 
     }
 
 
+GOALS = {"p_at_1": 0.85, "abstained": 0.9, "same_thread_called_same": 0.1}  # issue 22: P@1 >=, abstained >=, <=
+
+
 def utility(f: dict[str, Any]) -> float:
-    """What a threshold is chosen for: P@1 + uncovered abstained − 2 × same-thread pairs called same."""
-    return (f["p_at_1"] or 0.0) + (f["abstained"] or 0.0) - 2.0 * (f["same_thread_called_same"] or 0.0)
+    """What the threshold is chosen for: the goals' shortfalls, summed and negated (0 when all are met), then
+    P@1 + abstention as a tie-break, so that among thresholds meeting the goals the one serving both best wins."""
+    shortfall = (
+        max(0.0, GOALS["p_at_1"] - (f["p_at_1"] or 0.0))
+        + max(0.0, GOALS["abstained"] - (f["abstained"] or 0.0))
+        + max(0.0, (f["same_thread_called_same"] or 0.0) - GOALS["same_thread_called_same"])
+    )
+    return -shortfall + 1e-3 * ((f["p_at_1"] or 0.0) + (f["abstained"] or 0.0))
 
 
 def related_utility(decisions: list[Decision], rns: dict[str, set[tuple[str, str]]]) -> float:
@@ -286,10 +295,13 @@ def choose_thresholds(
     items: list[Item], probs: dict[int, np.ndarray], rns: dict[str, set[tuple[str, str]]]
 ) -> tuple[float, float]:
     """The thresholds that serve the items best, from held-out probabilities (see utility / related_utility)."""
-    best = max(
-        THRESHOLDS,
-        key=lambda t: (round(utility(figures([decide(it, probs[k], t, 1.0) for k, it in enumerate(items)], rns)), 9), -t),
-    )
+
+    def score(t: float) -> float:
+        """The utility of threshold t, the worse of the careful and the weak translations (both must meet the goals)."""
+        decisions = [decide(it, probs[k], t, 1.0) for k, it in enumerate(items)]
+        return min(round(utility(figures([d for d in decisions if d.item.variant == v], rns)), 9) for v in VARIANTS)
+
+    best = max(THRESHOLDS, key=lambda t: (score(t), -t))
 
     def related_score(r: float) -> float:
         return round(related_utility([decide(it, probs[k], best, r) for k, it in enumerate(items)], rns), 9)
