@@ -56,10 +56,12 @@ def test_a_figure_written_two_ways_is_one_quantity(a, b):
     assert quantities(a) & quantities(b)
 
 
-def test_years_are_kept_apart_from_counts_and_prose_numbers_are_not_figures():
+def test_years_and_ordinals_are_kept_apart_from_counts_and_prose_numbers_are_not_figures():
     assert quantities("in 2025 there were 2,025 cases") == {"y2025", "2025"}
     assert quantities("one of the two sides said") == frozenset()
-    assert quantities("the 14th president") == frozenset()
+    # which occurrence of a recurring event: a third term, the 14th president (not "first", "second": prose too)
+    assert quantities("Sisi won a third term as the 14th president") == {"o3", "o14"}
+    assert quantities("at first, a second strike hit") == frozenset()
 
 
 # -- names --------------------------------------------------------------------------------

@@ -72,6 +72,8 @@ FEATURES = (
     "weekday_agree",
     "weekday_conflict",
     "pub_near",
+    "weekday_by_date",
+    "weekday_off_date",
     "preview",
     "tense_differs",
     "short",
@@ -104,6 +106,7 @@ def pair_features(
     lead_names, main_actor, no_lead_names = name_features(a, b, shared)
     numbers, lead_numbers, lead_numbers_missed = number_features(a, b)
     event_same, event_apart, weekday_agree, weekday_conflict, pub_near, preview, tense = time_features(a, b, date_scale_days)
+    by_date, off_date = weekday_by_date(a.when, b.when)
     values = (
         sentences,
         min(facts, MAX_FACTS) / MAX_FACTS,
@@ -124,6 +127,8 @@ def pair_features(
         weekday_agree,
         weekday_conflict,
         pub_near,
+        by_date,
+        off_date,
         preview,
         tense,
         float(short),
@@ -177,6 +182,16 @@ def time_features(a: Profile, b: Profile, date_scale_days: float) -> tuple[float
         pub_near = math.exp(-abs((ta.published - tb.published).days) / date_scale_days)
     preview = float(_looks_ahead_to(ta, tb) or _looks_ahead_to(tb, ta) or ta.ahead_only != tb.ahead_only)
     return event_same, event_apart, weekday_agree, weekday_conflict, pub_near, preview, float(ta.looks_ahead != tb.looks_ahead)
+
+
+def weekday_by_date(ta: EventTime, tb: EventTime) -> tuple[float, float]:
+    """When only one piece names its event's weekday and the other only has a date: (on that date or the day before,
+    on another day). A morning paper reports yesterday's event; a wire, today's."""
+    for x, y in ((ta, tb), (tb, ta)):
+        if x.weekday is not None and y.weekday is None and y.published is not None:
+            days = {y.published.weekday(), (y.published.weekday() - 1) % 7}
+            return (1.0, 0.0) if x.weekday in days else (0.0, 1.0)
+    return 0.0, 0.0
 
 
 def _looks_ahead_to(x: EventTime, y: EventTime) -> bool:

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from pipeline.align import entities as ents
 from pipeline.align.eventtime import HEAD_LINES, LEAD_SENTENCES, EventTime, event_time, original_lead
-from pipeline.align.text import Background, is_fact, is_fact_word, is_year, quantities, stem
+from pipeline.align.text import Background, is_fact, is_fact_word, is_ordinal, is_year, quantities, stem
 
 _LOWER_WORD = re.compile(r"(?<![\w'-])[a-z][a-z'-]*[a-z]")  # a word written in lower case: not a name
 SIGNIFICANT = 10.0  # figures below this ("two ministers", "3 days") are too common to be evidence
@@ -55,8 +55,8 @@ class Profile:
 
 
 def significant(values: frozenset[str]) -> frozenset[str]:
-    """Quantities that are evidence: not years, at least SIGNIFICANT."""
-    return frozenset(v for v in values if not is_year(v) and float(v) >= SIGNIFICANT)
+    """Quantities that are evidence: ordinals (a term, a round, the n-th time), and counts of at least SIGNIFICANT."""
+    return frozenset(v for v in values if is_ordinal(v) or (not is_year(v) and float(v) >= SIGNIFICANT))
 
 
 def build(

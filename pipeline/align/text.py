@@ -126,7 +126,9 @@ NUMBER_WORD = _NUMBER_WORDS  # a quick test: does a sentence state a figure in w
 
 def may_state_figure(word: str) -> bool:
     """A (lower-cased) word that is or may start a figure: a digit in it, or a number word."""
-    return any(c.isdigit() for c in word) or any(w in _UNITS or w in _TENS or w in _SCALES for w in word.split("-"))
+    return any(c.isdigit() for c in word) or any(
+        w in _UNITS or w in _TENS or w in _SCALES or w in _ORDINAL_WORDS for w in word.split("-")
+    )
 
 
 def _value_text(value: float) -> str:
@@ -164,7 +166,7 @@ def quantities(text: str) -> frozenset[str]:
     14,600 tons, 14.6 thousand tons and 14600 tons are one value ("14600");
     26% and 26 percent are "26"; "ninety-nine" is "99"; a 4-digit number
     from 1900 to 2100 written plainly is a year, kept apart as "y2025" so a
-    year is not taken for a count of 2,025.
+    year is not taken for a count of 2,025; an ordinal is "o7" (seventh, 7th).
     """
     out: set[str] = set()
     folded = fold_typography(text)
@@ -182,12 +184,52 @@ def quantities(text: str) -> frozenset[str]:
         spelled = _word_value(m.group(1))
         if spelled is not None:
             out.add(_value_text(spelled))
+    for m in _ORDINAL.finditer(folded):
+        digits, word = m.groups()
+        rank = int(digits) if digits else _ORDINAL_WORDS[word.casefold()]
+        out.add(f"o{rank}")
     return frozenset(out)
+
+
+# Ordinals: "a third term" and "the 14th president" state which occurrence of a recurring event a piece reports.
+# "first" and "second" are left out: they are also prose ("at first", "a second strike", "second-largest").
+_ORDINAL_WORDS = {
+    w: n
+    for n, w in enumerate(
+        [
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+        ],
+        start=3,
+    )
+}
+_ORDINAL = re.compile(r"(?<![\w.])(\d{1,3})(?:st|nd|rd|th)\b|\b(" + "|".join(_ORDINAL_WORDS) + r")\b", re.IGNORECASE)
 
 
 def is_year(value: str) -> bool:
     """A value of :func:`quantities` that is a year."""
     return value.startswith("y")
+
+
+def is_ordinal(value: str) -> bool:
+    """A value of :func:`quantities` that is an ordinal ("o3": third)."""
+    return value.startswith("o")
 
 
 def is_content(word: str) -> bool:
