@@ -543,16 +543,23 @@ def align(
 ) -> None:
     """Pair each translated piece with the English pieces covering the same event, sentence by sentence.
 
+    Each candidate pair gets three probabilities from the pair model fitted on
+    real comparable news: same event, related (the same story thread, another
+    event: the eve and the vote, a preview and the signing) and none. A pair
+    with P(same event) at or above the threshold (align.threshold, or the
+    model's own) is a match; a pair with P(related) at or above
+    align.related_threshold is related coverage, kept apart from the matches.
     Store mode (default): all translated pieces in the store against all English
     pieces in it; writes the matches and alignments tables (replacing earlier
     results for those pieces). JSONL mode (--source and --target): writes
-    matches.jsonl and alignments.jsonl into --out. A piece whose best candidate
-    scores below the operating point (align.threshold, or the threshold calibrated
-    for align.max_false_match_rate) is recorded as 'no English coverage found',
-    with that candidate, its score and the threshold (candidate_id,
-    candidate_score, threshold) so near misses can be reviewed. Pairs reviewers
-    judged the same event stay matched (pipeline annotations import);
-    --calibrate-from-annotations refits the operating point on their verdicts.
+    matches.jsonl, related.jsonl and alignments.jsonl into --out. A piece with
+    no match is recorded as 'no English coverage of the same event found',
+    with its best candidate, its P(same event) and the threshold (candidate_id,
+    candidate_score, threshold) so near misses can be reviewed; English pieces
+    on the same story thread but another event are kept apart as related
+    coverage. Pairs reviewers judged the same event stay matched (pipeline
+    annotations import); --calibrate-from-annotations refits the threshold on
+    their verdicts.
     Exit codes: 0 done, 2 no store (store mode), --source without --target, or
     too few judged pairs to calibrate, 3 unreadable JSONL, 5 store busy,
     6 store or output not writable.
@@ -579,7 +586,8 @@ def align(
         where = f"  → {', '.join(report.files)}" if report.files else ""
         _print(
             f"translated {report.translated}  English {report.english}  matched {report.matched} "
-            f"({report.matches} matches)  no coverage {report.no_coverage}  pending {report.untranslated}{where}"
+            f"({report.matches} matches, {report.related} related)  no coverage {report.no_coverage}  "
+            f"pending {report.untranslated}{where}"
             + (f"  reviewed matches {report.reviewed_matches}" if report.reviewed_matches else "")
         )
         if report.calibration is not None:

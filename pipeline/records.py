@@ -34,6 +34,9 @@ RunStatus = Literal["running", "completed", "completed_with_errors", "pending", 
 PieceKind = Literal["article", "teaser"]
 # What the aligner decided for a translated (or untranslated) piece.
 AlignmentStatus = Literal["matched", "no_coverage", "pending"]
+# How an English piece relates to a translated one: it reports the same event (a match, a comparison pair), or
+# another event of the same story thread (related coverage: the eve and the vote, a preview and the signing).
+Relation = Literal["same_event", "related"]
 # What one translation is paired with on the Arabic side: this pipeline translates sentence by sentence; a
 # translation that came with the input is paired paragraph by paragraph when the paragraph counts agree,
 # else it is one translation of the whole piece.
@@ -330,17 +333,19 @@ class SentencePair(Record):
 
 
 class Match(Record):
-    """A translated piece paired with an English piece covering the same event."""
+    """A translated piece paired with an English piece covering the same event, or (relation "related") another
+    event of the same story thread: related coverage, shown apart and never a comparison pair."""
 
     source_id: str
     target_id: str
-    score: float  # 0..1, comparable across runs
+    score: float  # P(same event), 0..1, comparable across runs
     evidence: dict[str, Any] = Field(default_factory=dict)
     sentence_pairs: list[SentencePair] = Field(default_factory=list)
     # chrF (0-100) of the translation against the English piece: how much wording they share, not translation
     # quality (pipeline/evaluate/similarity.py); computed once when the match is made. None: not computed (a store
     # aligned before it was kept)
     similarity: float | None = None
+    relation: Relation = "same_event"
 
 
 class Alignment(Record):

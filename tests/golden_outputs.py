@@ -37,6 +37,7 @@ FLORES = REPO.parent / "shared" / "data" / "flores-dev"
 SEED_FILES = (
     "pieces.jsonl",
     "matches.jsonl",
+    "related.jsonl",
     "summary.json",
     "pairs.tmx",
     "pairs.csv",

@@ -28,6 +28,7 @@ from pipeline.records import (
     Diagnosis,
     IngestedPiece,
     Match,
+    Relation,
     RoutedParagraph,
     Segment,
     SegmentRef,
@@ -88,6 +89,7 @@ class MatchData:
     score: float
     evidence: dict[str, Any] = field(default_factory=dict)
     pairs: list[tuple[int, int, float]] = field(default_factory=list)
+    relation: Relation = "same_event"
 
 
 def _key(text: str) -> str:
@@ -217,15 +219,15 @@ def _match(match: MatchData) -> Match:
         score=match.score,
         evidence={"threshold": 0.5, **match.evidence},
         sentence_pairs=[SentencePair(source=s, target=t, score=sc) for s, t, sc in match.pairs],
+        relation=match.relation,
     )
 
 
 def set_alignments(
     store: Store, matches: Sequence[MatchData] = (), no_coverage: Mapping[str, str | Alignment] | None = None
 ) -> None:
-    """The aligner's results: each matched piece's matches (with their chrF similarity, as the align stage computes
-    it), and the pieces with no English coverage (why, or the record)."""
-    alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches}
+    """The aligner's results: each matched piece's matches, and the pieces with no English coverage (why, or the record)."""
+    alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches if m.relation == "same_event"}
     for piece_id, why in (no_coverage or {}).items():
         alignments[piece_id] = (
             why if isinstance(why, Alignment) else Alignment(piece_id=piece_id, status="no_coverage", reason=why)

@@ -22,6 +22,7 @@ from store_factory import (
     AR_NO_COVERAGE,
     AR_PENDING,
     AR_SUMMIT,
+    EN_OTHER,
     EN_SUMMIT,
     MODEL,
     REVISION,
@@ -31,6 +32,7 @@ from store_factory import (
     PieceData,
     build_store,
     seeds_like_store,
+    set_alignments,
 )
 
 from pipeline.config import Config
@@ -118,6 +120,7 @@ class MatchOut(Strict):
     source_id: StrictStr
     target_id: StrictStr
     score: float = Field(ge=0.0, le=1.0)
+    relation: Literal["same_event", "related"]
     evidence: dict
     sentence_pairs: list[PairOut]
     coverage_chrf_similarity: float | None = Field(ge=0.0, le=100.0)  # shared wording, kept with the match
@@ -130,6 +133,7 @@ def test_every_format_writes_its_files(out):
         [
             "pieces.jsonl",
             "matches.jsonl",
+            "related.jsonl",
             "summary.json",
             "labelstudio.json",
             "labelstudio_config.xml",
@@ -198,14 +202,14 @@ def test_the_ledger_writes_the_runs_summary_once_plus_the_file_list(tmp_path):
         (run,) = store.runs()
     assert summary["run_id"] == run.id and run.summary == summary == json.loads(json.dumps(result.summary, default=str))
     assert set(summary["timings_s"]) == {"detect", "export", "total"}
-    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "summary.json"]
-    assert sorted(p.name for p in result.outputs) == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "related.jsonl", "summary.json"]
+    assert sorted(p.name for p in result.outputs) == ["matches.jsonl", "pieces.jsonl", "related.jsonl", "summary.json"]
 
     # an export alone is a reader: the same summary builder, no run recorded, no run lock taken
     alone = execute(stages("export"), config, command="export", out_dir=tmp_path / "out2", create_store=False)
     summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
     assert summary["run_id"] is None and summary == json.loads(json.dumps(alone.summary, default=str))
-    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "related.jsonl", "summary.json"]
     with open_store(tmp_path / "s.sqlite", create=False) as store:
         assert [r.id for r in store.runs()] == [run.id]
 
@@ -417,7 +421,7 @@ def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
 def test_export_without_optional_parts(tmp_path, matches, diagnostics):
     with seeds_like_store(tmp_path / "s.sqlite", matches=matches, diagnostics=diagnostics) as store:
         report = export_store(store, Config.load(), tmp_path / "out")
-    assert len(report.output_paths()) == 9 and all(p.is_file() for p in report.output_paths())
+    assert len(report.output_paths()) == 10 and all(p.is_file() for p in report.output_paths())
     assert len(read_jsonl(tmp_path / "out" / "matches.jsonl")) == (1 if matches else 0)
     tasks = json.loads((tmp_path / "out" / "labelstudio.json").read_text(encoding="utf-8"))
     kinds = ["match", "no_coverage"] if matches else ["unaligned", "unaligned"]
@@ -446,3 +450,33 @@ def test_sentence_pairs_past_the_stored_sentences_are_reported_not_fatal(tmp_pat
     assert any("point past the sentences" in w for w in report.warnings)
     [task] = json.loads((tmp_path / "out" / "labelstudio.json").read_text(encoding="utf-8"))
     assert task["data"]["alignment"].splitlines()[1].endswith("⟷  ?")  # the pair past the end, shown as unknown
+
+
+# -- related coverage: the same story thread, another event ---------------------------------
+
+
+def test_related_coverage_is_shown_apart_from_the_comparison_pairs(tmp_path):
+    """A related piece is listed in every file an analyst or annotator reads, and is never a pair to compare."""
+    probabilities = {"same_event": 0.08, "related": 0.83, "none": 0.09}
+    related = MatchData(AR_SUMMIT.id, EN_OTHER.id, 0.08, {"probabilities": probabilities}, relation="related")
+    with seeds_like_store(tmp_path / "s.sqlite") as store:
+        set_alignments(store, [SUMMIT_MATCH, related])
+        export_store(store, Config.load(), tmp_path / "out")
+    out = tmp_path / "out"
+    matches = [MatchOut.model_validate(r) for r in read_jsonl(out / "matches.jsonl")]
+    assert [(m.target_id, m.relation) for m in matches] == [(EN_SUMMIT.id, "same_event")]
+    (shown,) = [MatchOut.model_validate(r) for r in read_jsonl(out / "related.jsonl")]
+    assert (shown.source_id, shown.target_id, shown.relation) == (AR_SUMMIT.id, EN_OTHER.id, "related")
+    (doc,) = [r for r in read_jsonl(out / "doccano.jsonl") if r["piece_id"] == AR_SUMMIT.id]
+    assert [m["target_id"] for m in doc["matches"]] == [EN_SUMMIT.id]
+    assert doc["related"] == [{"target_id": EN_OTHER.id, "p_related": 0.83, "title": EN_OTHER.title}]
+    tasks = json.loads((out / "labelstudio.json").read_text(encoding="utf-8"))
+    assert [t["data"]["target_id"] for t in tasks if t["data"]["source_id"] == AR_SUMMIT.id] == [EN_SUMMIT.id]
+    assert all(EN_OTHER.id in t["data"]["related"] for t in tasks if t["data"]["source_id"] == AR_SUMMIT.id)
+    assert '<Text name="related" value="$related"/>' in (out / "labelstudio_config.xml").read_text(encoding="utf-8")
+    with (out / "pairs.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["piece_id"] == AR_SUMMIT.id]
+    assert rows and {r["target_id"] for r in rows} == {EN_SUMMIT.id} and {r["related"] for r in rows} == {EN_OTHER.id}
+    assert EN_OTHER.id not in (out / "pairs.tmx").read_text(encoding="utf-8")
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("matches-*.html"))
+    assert "Related coverage" in pages and EN_OTHER.id in pages

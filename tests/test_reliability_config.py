@@ -149,7 +149,7 @@ OUT_OF_BOUNDS = {
         ("align.date_scale_days=0", "align.date_scale_days: Input should be greater than or equal to 0.01"),
         ("align.entity_scale=0", "align.entity_scale: Input should be greater than or equal to 0.01"),
         ("align.sentence_softness=0", "align.sentence_softness: Input should be greater than or equal to 0.001"),
-        ("align.weights.date=.nan", "align.weights.date: Input should be a finite number"),
+        ("align.related_threshold=.nan", "align.related_threshold: Input should be a finite number"),
         ("align.length_exponent=-.inf", "align.length_exponent: Input should be a finite number"),
         ("align.number_bonus=.inf", "align.number_bonus: Input should be a finite number"),
     ],

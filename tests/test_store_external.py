@@ -25,7 +25,7 @@ from pipeline.evaluate.similarity import chrf_similarity
 from pipeline.export.data import load_export_data
 from pipeline.ingest import ingest_paths
 from pipeline.ingest.stage import external_translation
-from pipeline.records import IngestedPiece, content_id
+from pipeline.records import Alignment, IngestedPiece, Match, content_id
 from pipeline.store import is_url, open_store
 from pipeline.store.schema import SCHEMA_VERSION
 from pipeline.text.readable import readable
@@ -487,3 +487,29 @@ def test_a_schema_5_store_gets_every_systems_diagnostics_and_its_matches_similar
         data = load_export_data(store)  # a match made before schema 6 is scored when exported
         [match] = data.matches
         assert match.similarity == chrf_similarity(readable(loop), en) and match.match.similarity is None
+
+
+def test_an_older_stores_matches_are_same_event_matches_and_related_coverage_is_kept_apart(store_location: str):
+    """Before schema 7 every row of `matches` was a match: migration 7 labels them 'same_event'; 'related' rows
+    written after it are read only when asked for, so counts, exports and evaluations of matches stay as they were."""
+    now = "2024-01-01T00:00:00+00:00"
+    pieces = [
+        {"id": "ar-1", "text": AR[4], "status": "translated", "created_at": now, "lang": "ar"},
+        {"id": "en-1", "text": "An English piece.", "status": "ingested", "created_at": now, "lang": "en"},
+        {"id": "en-2", "text": "Another English piece.", "status": "ingested", "created_at": now, "lang": "en"},
+    ]
+    old_match = {"source_id": "ar-1", "target_id": "en-1", "score": 0.9, "evidence": "{}", "sentence_pairs": "[]"}
+    store_at_version(store_location, 4, {"pieces": pieces, "matches": [old_match]})
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        (match,) = store.load_matches()
+        assert (match.target_id, match.relation) == ("en-1", "same_event") and store.load_matches("related") == []
+        related = Match(
+            source_id="ar-1", target_id="en-2", score=0.1, evidence={"probabilities": {"related": 0.8}}, relation="related"
+        )
+        store.replace_alignments([match, related], [Alignment(piece_id="ar-1", status="matched")], None)
+        assert [m.target_id for m in store.load_matches()] == ["en-1"]
+        assert [(m.target_id, m.relation) for m in store.load_matches("related")] == [("en-2", "related")]
+        assert store.counts().matches == 1
+        store.replace_alignments([], [Alignment(piece_id="ar-1", status="no_coverage")], None)  # replaced, both kinds
+        assert store.load_matches() == [] and store.load_matches("related") == []

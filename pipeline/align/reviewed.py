@@ -1,7 +1,7 @@
 """Matches reviewers made: a pair they judged the same event that the aligner did not match.
 
 Such a pair becomes an ordinary match, scored and evidenced like any other
-(its components, the shared facts as its sentence pairs), but marked
+(the pair model's probabilities and features, the shared facts as its sentence pairs), but marked
 ``reviewed`` in its evidence, with who judged it, so the report and the
 exports tell a reviewed match from an automatic one. The align stage adds
 them again after every run (a realignment never drops a reviewer's match),
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pipeline.align.matcher import AlignSettings, pair_components
+from pipeline.align.pairmodel import OUTCOMES
 from pipeline.evaluate.similarity import match_similarity
 from pipeline.records import Match, Piece, SentencePair
 from pipeline.store import Store
@@ -65,7 +66,8 @@ def _match(source: Piece, target: Piece, settings: AlignSettings, sentences: lis
             "reviewed": True,
             "reviewers": dict(sorted(said.items())),
             "operating_point": "added by reviewers (the aligner had not matched this pair)",
-            "components": candidate.components.as_dict(),
+            "probabilities": dict(zip(OUTCOMES, candidate.probabilities)),
+            "components": {k: round(v, 4) for k, v in candidate.features.items()},
             "shared_sentences": round(candidate.components.shared_sentences, 3),
             "date_gap_days": candidate.components.date_gap_days,
         },

@@ -18,8 +18,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError
 
 from pipeline.align.labels import calibrate, describe
-from pipeline.align.labels import operating_point as labelled_point
-from pipeline.align.matcher import AlignResult, AlignSettings, ScoreWeights, align_pieces
+from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
 from pipeline.align.reviewed import reviewed_matches
 from pipeline.annotations.reviews import pair_reviews
 from pipeline.config import Config
@@ -41,6 +40,7 @@ class AlignReport(Report):
     english_duplicates: int = 0  # identical English pieces collapsed onto one
     matched: int = 0
     matches: int = 0
+    related: int = 0  # related coverage: English pieces on the same story thread, another event (not matches)
     no_coverage: int = 0
     untranslated: int = 0  # non-English pieces with no translation yet (status 'pending')
     scored_pairs: int = 0
@@ -60,6 +60,7 @@ def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untransl
         english_duplicates=sum(len(v) for v in result.duplicates.values()),
         matched=len(matched),
         matches=len(result.matches),
+        related=len(result.related),
         no_coverage=len(result.abstentions),
         untranslated=untranslated,
         scored_pairs=result.scored_pairs,
@@ -117,20 +118,22 @@ class AlignStage(SectionStage[AlignSettings]):
             if segments and all(s.translation is not None for s in segments):
                 sentences[piece_id] = [s.translation or "" for s in segments]
                 flagged[piece_id] = [i for i, s in enumerate(segments) if excluding & set(_flags(s.diagnostics))]
-        point, fitted = None, None
+        fitted = None
         judgements = store.judgements()
         if settings.calibration == "annotations":
             fitted = calibrate(store, settings, judgements)
             store.save_calibration(fitted, ctx.run_id)
             for line in describe(fitted):
                 ctx.reporter.info(line)
-            point = labelled_point(fitted)
-            if fitted.weights is not None:
-                settings = settings.model_copy(update={"weights": ScoreWeights(**fitted.weights)})
+            settings = settings.model_copy(update={"threshold": fitted.threshold})
         ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
         if translated and not english:
             ctx.reporter.info(NO_ENGLISH)
-        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged, point=point)
+        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
+        if fitted is not None:  # the threshold is the one fitted on reviewers' labels: the matches say so
+            point = f"calibrated on {fitted.figures.get('labels')} judged pairs for max_false_match_rate {fitted.max_false_match_rate:g}"
+            for match in result.matches:
+                match.evidence["operating_point"] = point
         _measure_similarity(result.matches, translated, english)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
@@ -141,7 +144,7 @@ class AlignStage(SectionStage[AlignSettings]):
         ]
         confirmed = {pair: r.verdicts for pair, r in pair_reviews(judgements).items() if r.state == "confirmed"}
         with store.transaction():  # a realignment never drops a match reviewers made
-            store.replace_alignments(result.matches, alignments, ctx.run_id)
+            store.replace_alignments([*result.matches, *result.related], alignments, ctx.run_id)
             added = store.add_reviewed_matches(reviewed_matches(store, settings, confirmed), ctx.run_id)
         report = _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
         report.reviewed_matches = added
@@ -244,8 +247,10 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     """Align JSONL pieces carrying a `translation` against English JSONL pieces.
 
     Writes ``matches.jsonl`` (the output contract: source_id, target_id, score,
-    evidence, sentence_pairs) and ``alignments.jsonl`` (one status line per
-    source piece: matched / no_coverage with its reason) into `out_dir`.
+    evidence, sentence_pairs, relation "same_event"), ``related.jsonl`` (the
+    same fields for related coverage: the same story thread, another event)
+    and ``alignments.jsonl`` (one status line per source piece: matched /
+    no_coverage with its reason) into `out_dir`.
     """
     settings = config.section("align", AlignSettings)
     start = time.perf_counter()
@@ -261,17 +266,18 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        match_path, status_path = out / "matches.jsonl", out / "alignments.jsonl"
+        match_path, related_path, status_path = out / "matches.jsonl", out / "related.jsonl", out / "alignments.jsonl"
         _write_jsonl(
             match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))]
         )
+        _write_jsonl(related_path, [_match_json(m) for m in sorted(result.related, key=_by_relatedness)])
         statuses = [_alignment(p.id, result).model_dump(exclude_none=True) for p in translated]
         statuses += [{"piece_id": p.id, "status": "no_translation", "reason": result.abstentions[p.id]} for p in missing]
         _write_jsonl(status_path, statuses)
     except OSError as exc:
         raise StorageError(f"{out}: cannot write the alignment output: {exc}") from exc
     report = _report(result, len(translated), len(english), time.perf_counter() - start)
-    report.files = [str(match_path), str(status_path)]
+    report.files = [str(match_path), str(related_path), str(status_path)]
     return report
 
 
@@ -280,10 +286,16 @@ def _match_json(m: Match) -> dict[str, Any]:
         "source_id": m.source_id,
         "target_id": m.target_id,
         "score": m.score,
+        "relation": m.relation,
         "evidence": m.evidence,
         "sentence_pairs": [p.model_dump() for p in m.sentence_pairs],
         "coverage_chrf_similarity": m.similarity,
     }
+
+
+def _by_relatedness(m: Match) -> tuple[str, float, str]:
+    """Related coverage of a piece, most likely first."""
+    return m.source_id, -float((m.evidence.get("probabilities") or {}).get("related", 0.0)), m.target_id
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

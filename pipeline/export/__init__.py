@@ -125,21 +125,22 @@ def parse_formats(values: Iterable[str] | str | None) -> list[str]:
 def _writers(
     settings: ExportSettings, config: Config, store: Store, out: OutputDir
 ) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
-    from pipeline.align.calibration import operating_point
     from pipeline.align.matcher import AlignSettings
+    from pipeline.align.pairmodel import load
     from pipeline.store import describe_location
     from pipeline.translate.settings import ModelSettings
 
     align = config.section("align", AlignSettings)
-    fitted = store.last_calibration() if align.calibration == "annotations" and align.threshold is None else None
+    fitted = store.last_calibration() if align.calibration == "annotations" else None
     report = ReportOptions(
         page_size=settings.report_page_size,
         review_margin=settings.review_margin,
-        # the threshold align uses: the explicit one, the one fitted on reviewers' labels, or the one calibrated for
-        # max_false_match_rate
+        # the threshold align uses: the one fitted on reviewers' labels, the explicit one, or the pair model's own
         threshold=fitted.threshold
         if fitted is not None
-        else operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
+        else align.threshold
+        if align.threshold is not None
+        else load(align.model).threshold,
         # as text any file takes (a path whose bytes are not UTF-8 is written with \x escapes, pipeline/files.py)
         store=path_text(describe_location(config.store.location)),
         out_dir=path_text(out.path),

@@ -12,7 +12,9 @@ aligned translation (`aligned` says which system's): every system's row of
 the piece carries it; the chrF similarity is of the aligned translation
 only. A piece without any translation yet (pending, not routed, failed)
 still has one row, with its status, so the file lists every piece that is
-not English; `input_id` is the id the input gave the piece.
+not English; `input_id` is the id the input gave the piece. The last column,
+`related`, lists the piece's related coverage (English pieces on the same
+story thread that report another event), apart from the compared pairs.
 
 UTF-8 with a byte-order mark, because Excel otherwise opens UTF-8 as a
 legacy code page and the Arabic turns to mojibake; CRLF line ends (RFC
@@ -62,6 +64,7 @@ COLUMNS = [
     "closest_candidate_title",
     "closest_candidate_score",
     "review",
+    "related",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -119,7 +122,13 @@ def _piece_cells(view: PieceView) -> dict[str, Any]:
         "closest_candidate_id": view.near_id,
         "closest_candidate_title": near.piece.title if near else None,
         "closest_candidate_score": round(view.near_score, 4) if view.near_score is not None else None,
+        "related": related_ids(view),
     }
+
+
+def related_ids(view: PieceView) -> str:
+    """The ids of a translated piece's related coverage, most likely first, separated by "; "."""
+    return "; ".join(r.match.target_id for r in view.related if r.match.source_id == view.piece.id)
 
 
 def _system_cells(system: SystemView) -> dict[str, Any]:

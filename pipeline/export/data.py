@@ -139,6 +139,27 @@ class MatchView:
 
 
 @dataclass
+class RelatedView:
+    """Related coverage: an English piece on the same story thread as a translated piece, reporting another event.
+
+    Shown apart from the matches: it is never a comparison pair (no sentence
+    pairs, not in TMX), but an analyst following the story wants to see it.
+    """
+
+    match: Match  # relation "related"; its evidence holds the probabilities
+    source: Piece
+    target: Piece
+    similarity: float | None = None  # no wording similarity: it is not a pair to compare
+    review_label: str = "automatic"  # reviewers judge matches, not related coverage
+
+    @property
+    def probability(self) -> float | None:
+        """P(related) as the aligner gave it."""
+        value = (self.match.evidence.get("probabilities") or {}).get("related")
+        return float(value) if isinstance(value, (int, float)) else None
+
+
+@dataclass
 class PieceView:
     piece: Piece
     number: int
@@ -154,6 +175,7 @@ class PieceView:
     near: PieceView | None = None  # the best candidate's piece, when it is in the store
     diagnostics: dict[str, Any] = field(default_factory=dict)  # every system's units together (see _diagnostics_of)
     matches: list[MatchView] = field(default_factory=list)
+    related: list[RelatedView] = field(default_factory=list)  # same story thread, another event (as source or target)
     systems: list[SystemView] = field(default_factory=list)  # every system's translation, the aligned one first
 
     @property
@@ -181,6 +203,7 @@ class ExportData:
     matches: list[MatchView]
     generated_at: str
     warnings: list[str] = field(default_factory=list)
+    related: list[RelatedView] = field(default_factory=list)  # related coverage, apart from the matches
     # flagged translations by diagnostic over the whole translation cache (summary.json's diagnostics.by_diagnostic)
     translation_flags: dict[str, int] = field(default_factory=dict)
     translations_diagnosed: int = 0
@@ -292,6 +315,15 @@ def _load_export_data(store: Store) -> ExportData:
         source.matches.append(match_view)
         target.matches.append(match_view)
         data.matches.append(match_view)
+    for match in store.load_matches("related"):
+        source, target = views.get(match.source_id), views.get(match.target_id)
+        if source is None or target is None:
+            data.warnings.append(f"related {match.source_id}→{match.target_id} names a piece that is not in the store; skipped")
+            continue
+        related = RelatedView(match, source.piece, target.piece)
+        source.related.append(related)
+        target.related.append(related)
+        data.related.append(related)
     data.judgements = store.judgements()
     reviews = pair_reviews(data.judgements)
     for match_view in data.matches:

@@ -74,6 +74,11 @@ def doccano_record(view: PieceView, system: SystemView | None = None, identity: 
             if m.match.source_id == p.id
         ],
         "coverage": "matched" if view.matches else (view.alignment or "unaligned"),
+        "related": [
+            {"target_id": r.match.target_id, "p_related": r.probability, "title": r.target.title}
+            for r in view.related
+            if r.match.source_id == p.id
+        ],
     }
 
 

@@ -9,7 +9,9 @@ translation). Every system's translation of a piece is a task of its own
 (`system` says whose, `flags` what the diagnose stage found), so systems
 can be rated side by side. Translated pieces with no English coverage get
 tasks too (when configured), so their translations can still be reviewed.
-Import: create a project with labelstudio_config.xml as its labeling
+Related coverage (English pieces on the same story thread that report
+another event) is listed in each task apart from the compared English piece
+(`related`), never as a task of its own. Import: create a project with labelstudio_config.xml as its labeling
 interface, then import labelstudio.json.
 
 A translated piece without English coverage shows its nearest candidate,
@@ -73,6 +75,8 @@ LABEL_CONFIG = f"""<View>
   </View>
   <Header value="Sentence alignment (Arabic #, English #, score)" size="5"/>
   <Text name="alignment" value="$alignment"/>
+  <Header value="Related coverage: the same story thread, another event (not compared here)" size="5"/>
+  <Text name="related" value="$related"/>
   <Header value="Does the English coverage report the same event?" size="4"/>
   <Choices name="same_event" toName="english" choice="single-radio" showInline="true" required="true">
 {chr(10).join(f'    <Choice value="{c}"/>' for c in SAME_EVENT)}
@@ -101,6 +105,20 @@ def _meta(view: PieceView, system: SystemView | None, score: float | None, targe
     if target is not None:
         parts.append(f"matched English piece {target.id} ({target.outlet or 'outlet unknown'}, score {score:.2f})")
     return " · ".join(parts)
+
+
+NO_RELATED = "(none found)"
+
+
+def _related(view: PieceView) -> str:
+    """The translated piece's related coverage, one English piece a line: title, id, outlet, P(related)."""
+    lines = []
+    for r in view.related:
+        if r.match.source_id != view.piece.id:
+            continue
+        p = f", P(related) {r.probability:.2f}" if r.probability is not None else ""
+        lines.append(f"{r.target.title or '(untitled)'} [{r.target.id}; {r.target.outlet or 'outlet unknown'}{p}]")
+    return "\n".join(lines) or NO_RELATED
 
 
 def _sentences(view: PieceView, system: SystemView | None) -> tuple[str, str]:
@@ -160,6 +178,7 @@ def match_task(
             "translation": translation,
             "english": "\n".join(match.english) or match.target.text,
             "alignment": _alignment(match, system),
+            "related": _related(source),
             "evidence": json.dumps(match.match.evidence, ensure_ascii=False),
             "outlet": source.piece.outlet,
             "date": iso_text(source.piece.date),
@@ -197,6 +216,7 @@ def unmatched_task(
             "translation": translation,
             "english": shown,
             "alignment": "(no English piece to align with)",
+            "related": _related(view),
             "evidence": "{}",
             "outlet": view.piece.outlet,
             "date": iso_text(view.piece.date),

@@ -30,12 +30,33 @@ from typing import Any
 
 from pipeline.text.dates import iso_date
 
-# Component names of the align score (pipeline/align/scoring.py) → what each measures.
+# Names of the align evidence (the pair features, pipeline/align/features.py; "entities" and "date" in stores
+# before the pair model) → what each measures.
 COMPONENTS: dict[str, str] = {
     "sentences": "shared facts: sentences that say the same thing",
+    "facts": "how many sentences clearly say the same thing",
+    "lead_link": "the two leads share a sentence",
+    "lead_found": "each piece's first fact is found in the other",
     "lexical": "shared vocabulary of the whole pieces",
+    "lead_words": "the leads use the same words for what happened",
+    "lead_words_found": "each lead's words for what happened are found in the other",
+    "names": "shared names (people, places, organisations)",
     "entities": "shared names (people, places, organisations)",
+    "lead_names": "the names each lead puts first are found in the other",
+    "main_actor": "each piece's main actor is found in the other",
+    "no_lead_names": "neither lead names anyone rare enough to tell",
+    "numbers": "shared figures",
+    "lead_numbers": "the figures each lead states are found in the other",
+    "lead_numbers_missed": "the figures a lead states are missing from the other",
+    "event_same": "both say their event happened on the same day",
+    "event_apart": "their events happened days apart",
+    "weekday_agree": "both leads name the same weekday",
+    "weekday_conflict": "the leads name different weekdays",
+    "pub_near": "published close together",
     "date": "published close together",
+    "preview": "one piece looks ahead to the other's event",
+    "tense_differs": "one lead speaks of what will happen, the other of what happened",
+    "short": "the translated piece is short",
 }
 HOW_MATCHED: dict[str, str] = {
     "exact": "same spelling",
@@ -81,8 +102,10 @@ class ScorePart:
 def score_parts(evidence: dict[str, Any]) -> tuple[list[ScorePart], float | None]:
     """The components of a match score with their weights and contributions, and the bias.
 
-    ``score = sigmoid(bias + Σ contribution)``; the date enters as
-    ``weight · (date − 0.5)``, so a far date pulls the score down.
+    For the pair model the weights are those of the log-odds of "same event"
+    against "no relation" (``P(same) / (P(same) + P(none)) = sigmoid(bias + Σ
+    contribution)``); in stores made before it, ``score = sigmoid(bias + Σ
+    contribution)`` and the date entered as ``weight · (date − 0.5)``.
     """
     components = evidence.get("components")
     weights: dict[str, Any] = _mapping(evidence.get("weights"))

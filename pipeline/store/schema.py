@@ -247,6 +247,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE external_translations ADD COLUMN diagnostics_fingerprint TEXT",
         "ALTER TABLE matches ADD COLUMN similarity DOUBLE PRECISION",
     ],
+    # 7: how an English piece relates to a translated one (records.Relation): 'same_event' (a match, a comparison
+    # pair; every row before this step is one) or 'related' (the same story thread, another event: shown apart)
+    [
+        "ALTER TABLE matches ADD COLUMN relation TEXT NOT NULL DEFAULT 'same_event'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -304,7 +309,7 @@ TABLES: dict[str, set[str]] = {
         "raw_text",
     },
     "segments": {"piece_id", "paragraph_idx", "sentence_idx", "text", "translation_key", "reason"},
-    "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id", "similarity"},
+    "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id", "similarity", "relation"},
     "alignments": {"piece_id", "status", "reason", "run_id", "candidate_id", "candidate_score", "threshold"},
     "refs": {"piece_id", "idx", "text"},
     "external_translations": {

@@ -40,6 +40,7 @@ from pipeline.records import (
     Paragraph,
     Piece,
     PieceText,
+    Relation,
     RunRecord,
     RunStatus,
     Segment,
@@ -761,29 +762,15 @@ class SQLStore:
             for chunk in chunks(ids):
                 self.db.execute(f"DELETE FROM matches WHERE source_id IN ({marks(chunk)})", chunk)
                 self.db.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks(chunk)})", chunk)
-            self.db.executemany(
-                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, similarity, run_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        m.source_id,
-                        m.target_id,
-                        m.score,
-                        json.dumps(m.evidence, ensure_ascii=False),
-                        json.dumps([p.model_dump() for p in m.sentence_pairs]),
-                        m.similarity,
-                        run_id,
-                    )
-                    for m in matches
-                ],
-            )
+            self.db.executemany(INSERT_MATCH, [_match_row(m, run_id) for m in matches])
             self.db.executemany(
                 "INSERT INTO alignments(piece_id, status, reason, candidate_id, candidate_score, threshold, run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(a.piece_id, a.status, a.reason, a.candidate_id, a.candidate_score, a.threshold, run_id) for a in alignments],
             )
 
-    def load_matches(self) -> list[Match]:
+    def load_matches(self, relation: Relation = "same_event") -> list[Match]:
+        """The matches (English coverage of the same event), or with `relation` "related" the related coverage."""
         return [
             Match(
                 source_id=r["source_id"],
@@ -792,8 +779,9 @@ class SQLStore:
                 evidence=json.loads(r["evidence"]),
                 sentence_pairs=[SentencePair.model_construct(**p) for p in json.loads(r["sentence_pairs"])],
                 similarity=r["similarity"],
+                relation=r["relation"],
             )
-            for r in self.db.query("SELECT * FROM matches ORDER BY source_id, score DESC")
+            for r in self.db.query("SELECT * FROM matches WHERE relation = ? ORDER BY source_id, score DESC", (relation,))
         ]
 
     def alignments(self) -> dict[str, Alignment]:
@@ -809,19 +797,12 @@ class SQLStore:
         added = 0
         with self.db.transaction():
             for m in matches:
-                added += self.db.execute(
-                    "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, similarity, run_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (
-                        m.source_id,
-                        m.target_id,
-                        m.score,
-                        json.dumps(m.evidence, ensure_ascii=False),
-                        json.dumps([p.model_dump() for p in m.sentence_pairs]),
-                        m.similarity,
-                        run_id,
-                    ),
+                # the aligner's 'related' row of the same pair gives way: the reviewer said same event
+                self.db.execute(
+                    "DELETE FROM matches WHERE source_id = ? AND target_id = ? AND relation != 'same_event'",
+                    (m.source_id, m.target_id),
                 )
+                added += self.db.execute(f"{INSERT_MATCH} ON CONFLICT DO NOTHING", _match_row(m, run_id))
                 reason = f"matched by a reviewer with {m.target_id}"
                 if not self.db.execute(
                     "UPDATE alignments SET status = 'matched', reason = ?, candidate_id = NULL, candidate_score = NULL, "
@@ -1002,7 +983,7 @@ class SQLStore:
             segments_translated=segments.translated,
             segments_skipped=segments.skipped,
             translations_cached=one("SELECT COUNT(*) AS n FROM translations"),
-            matches=one("SELECT COUNT(*) AS n FROM matches"),
+            matches=one("SELECT COUNT(*) AS n FROM matches WHERE relation = 'same_event'"),
             abstentions=one("SELECT COUNT(*) AS n FROM alignments WHERE status = 'no_coverage'"),
             runs=one("SELECT COUNT(*) AS n FROM runs"),
             pieces_translated_here=one(
@@ -1191,3 +1172,16 @@ def _piece(
         input_id=row["input_id"],
         **fields,
     )
+
+
+INSERT_MATCH = (
+    "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, similarity, run_id, relation) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _match_row(m: Match, run_id: int | None) -> tuple[Any, ...]:
+    """A match as INSERT_MATCH's values: the aligner's and the reviewers' matches are written alike."""
+    evidence = json.dumps(m.evidence, ensure_ascii=False)
+    pairs = json.dumps([p.model_dump() for p in m.sentence_pairs])
+    return (m.source_id, m.target_id, m.score, evidence, pairs, m.similarity, run_id, m.relation)
