@@ -602,7 +602,7 @@ def _score_candidates(
         width = rows.stop - rows.start
         blocks.append((t, width, (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])))
         col += width
-    proximities = [date_proximity(d_src, tgt_dates[t], s.date_scale_days) for t, _, _ in blocks]
+    gaps = [date_proximity(d_src, tgt_dates[t], s.date_scale_days)[1] for t, _, _ in blocks]  # reported, not a feature
     short = prep.short[i] is not None
     reads = _read_off(one, prep.lead_rows(i), [prep.lead_rows(n + t) for t, _, _ in blocks], [w for _, w, _ in blocks])
     a = prep.profile(i)
@@ -630,7 +630,7 @@ def _score_candidates(
         if needed is not None and bounds[k] < best - BOUND_MARGIN:
             break  # neither a match, related coverage nor the best candidate, nor is any after it
         t, width, block = blocks[k]
-        proximity, gap = proximities[k]
+        gap = gaps[k]
         strong = strong_links(*block, floor)
         evidence, count = shared_sentence_evidence(
             strong,
@@ -644,14 +644,7 @@ def _score_candidates(
             _lines(prep, n + t),
         )
         f = exact[k] | {"sentences": evidence, "facts": min(count, features_.MAX_FACTS) / features_.MAX_FACTS}
-        comp = Components(
-            sentences=evidence,
-            lexical=lexical[(i, t)],
-            entities=f["names"],
-            date=proximity,
-            shared_sentences=count,
-            date_gap_days=gap,
-        )
+        comp = Components(shared_sentences=count, date_gap_days=gap)
         probs = prep.model.probabilities(np.array(features_.vector(f)))[0]
         score = round(float(probs[0]), 6)
         best = max(best, score)

@@ -26,27 +26,16 @@ pair model (:mod:`pipeline.align.features`, :mod:`pipeline.align.pairmodel`):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
 @dataclass
 class Components:
-    sentences: float
-    lexical: float
-    entities: float
-    date: float | None
+    """What a candidate's evidence reports beside its pair features: the soft count of shared facts, the date gap."""
+
     shared_sentences: float  # soft count before normalisation
     date_gap_days: int | None = None
-    extra: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {
-            "sentences": round(self.sentences, 4),
-            "lexical": round(self.lexical, 4),
-            "entities": round(self.entities, 4),
-            "date": None if self.date is None else round(self.date, 4),
-        }
 
 
 def sigmoid(x: float) -> float:

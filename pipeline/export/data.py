@@ -149,8 +149,6 @@ class RelatedView:
     match: Match  # relation "related"; its evidence holds the probabilities
     source: Piece
     target: Piece
-    similarity: float | None = None  # no wording similarity: it is not a pair to compare
-    review_label: str = "automatic"  # reviewers judge matches, not related coverage
 
     @property
     def probability(self) -> float | None:

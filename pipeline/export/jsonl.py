@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.export.data import ExportData, PieceView, provenance_fields
 from pipeline.output import OutputDir
+from pipeline.records import Match
 from pipeline.text.dates import iso_text
 
 
@@ -57,8 +58,8 @@ def piece_record(view: PieceView) -> dict[str, Any]:
     }
 
 
-def match_record(match: Any) -> dict[str, Any]:
-    m = match.match
+def match_record(m: Match, similarity: float | None, review: str) -> dict[str, Any]:
+    """A line of matches.jsonl, or of related.jsonl (related coverage: no wording similarity, never reviewed)."""
     return {
         "source_id": m.source_id,
         "target_id": m.target_id,
@@ -67,8 +68,8 @@ def match_record(match: Any) -> dict[str, Any]:
         "evidence": m.evidence,
         "sentence_pairs": [{"source": sp.source, "target": sp.target, "score": sp.score} for sp in m.sentence_pairs],
         # shared wording, not translation quality (pipeline/evaluate/similarity.py); kept with the match since schema 6
-        "coverage_chrf_similarity": match.similarity,
-        "review": match.review_label,  # automatic | reviewed (added by reviewers) | confirmed | rejected | disputed
+        "coverage_chrf_similarity": similarity,
+        "review": review,  # automatic | reviewed (added by reviewers) | confirmed | rejected | disputed
     }
 
 
@@ -78,6 +79,10 @@ def _dump(obj: Any) -> str:
 
 def write_jsonl(data: ExportData, out: OutputDir) -> dict[str, Path]:
     pieces = out.write_with("pieces.jsonl", lambda f: f.writelines(_dump(piece_record(v)) for v in data.pieces))
-    matches = out.write_with("matches.jsonl", lambda f: f.writelines(_dump(match_record(m)) for m in data.matches))
-    related = out.write_with("related.jsonl", lambda f: f.writelines(_dump(match_record(r)) for r in data.related))
+    matches = out.write_with(
+        "matches.jsonl", lambda f: f.writelines(_dump(match_record(m.match, m.similarity, m.review_label)) for m in data.matches)
+    )
+    related = out.write_with(
+        "related.jsonl", lambda f: f.writelines(_dump(match_record(r.match, None, "automatic")) for r in data.related)
+    )
     return {"pieces.jsonl": pieces, "matches.jsonl": matches, "related.jsonl": related}
