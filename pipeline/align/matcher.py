@@ -278,6 +278,8 @@ class _Prepared:
         self.model = model or pairmodel.load(s.model)
         self.threshold = self.model.threshold if s.threshold is None else s.threshold
         self.related_threshold = self.model.related_threshold if s.related_threshold is None else s.related_threshold
+        self._sims: tuple[int, np.ndarray, dict[int, tuple[int, int]]] = (-1, np.zeros((0, 0)), {})
+        self.weights = self.model.same_vs_none()  # one dict, shared by every match's evidence (read only)
         self.short: list[str | None] = [None] * len(src)  # why each translated piece is short, None if not
         self.excluded: list[list[int]] = [[] for _ in src]  # flagged sentences left out of each piece's evidence
 
@@ -299,6 +301,21 @@ class _Prepared:
         for d in docs:
             self._pieces.pop(d, None)
             self._profiles.pop(d, None)
+
+    def keep_similarities(self, i: int, sims: np.ndarray, docs: list[int], widths: list[int]) -> None:
+        """Keep translated piece `i`'s sentence similarities against its candidates `docs` (columns side by side,
+        `widths` each) until the next piece is scored: its matches' sentence pairs read them instead of recomputing."""
+        starts = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+        self._sims = (i, sims, {d: (int(starts[k]), int(starts[k + 1])) for k, d in enumerate(docs)})
+
+    def similarities(self, i: int, doc: int) -> np.ndarray:
+        """Sentence × sentence similarities of translated piece `i` and English piece `doc`."""
+        kept_i, sims, cols = self._sims
+        if kept_i == i and doc in cols:
+            lo, hi = cols[doc]
+            return sims[:, lo:hi]
+        a, b = self.piece(i), self.piece(doc)
+        return similarity(a.word, a.char, b.word, b.char)
 
     def cached(self) -> list[int]:
         return list(self._pieces)
@@ -339,6 +356,17 @@ def is_short(piece: Piece, sentences: list[str], n_words: int, settings: AlignSe
     if n_words < settings.short_words:
         return f"{n_words} content words"
     return None
+
+
+def _content_words_up_to(sentences: list[str], enough: int) -> int:
+    """The content words of `sentences`, counted only until there are `enough`: the length checks (too short to
+    match, short) need no more, and counting every word of every piece cost ~5% of a 10k x 10k run."""
+    n = 0
+    for x in sentences:
+        n += len(words(x))
+        if n >= enough:
+            break
+    return n
 
 
 def _excluded_note(excluded: list[int]) -> str:
@@ -383,7 +411,7 @@ def align_pieces(
         if excluded:
             result.excluded[p.id] = excluded
             sents = ["" if k in excluded else x for k, x in enumerate(sents)]
-        n_words = sum(len(words(x)) for x in sents)
+        n_words = _content_words_up_to(sents, max(settings.min_words, settings.short_words))
         if n_words < settings.min_words:
             if excluded and len(excluded) == len(sents):
                 result.abstain(
@@ -439,6 +467,7 @@ def align_pieces(
                 needed = None if collect_candidates else _needed(settings, prep)
                 scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings, needed)
                 result.scored_pairs += len(cands[i])  # every candidate was weighed, if only by its bound
+                cands[i] = []  # done with: 100k pieces' candidate lists are ~0.2 GB
                 for c in scored:
                     c.short = shorts[i] is not None
                 if collect_candidates:
@@ -588,6 +617,7 @@ def _score_candidates(
     t_char = stack([x.char for x in tvs])
     t_word = stack([x.word for x in tvs]) if WORD_SHARE else t_char  # stems only enter when WORD_SHARE mixes them in
     sims = similarity(sv.word, sv.char, t_word, t_char)
+    prep.keep_similarities(i, sims, t_docs, [r.stop - r.start for r in t_rows])
     lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):
         lexical = _pair_cosines(prep, [cands if k == i else [] for k in range(i + 1)], n)
@@ -871,7 +901,7 @@ def _match(
     if s.sentence_mode == "monotonic":
         pairs = monotonic_pairs(a.word, a.char, b.word, b.char, s.monotonic_skip_cost, s.monotonic_merge_penalty)
     else:
-        pairs = best_pairs(similarity(a.word, a.char, b.word, b.char), s.pair_threshold)
+        pairs = best_pairs(prep.similarities(i, t_doc), s.pair_threshold)
     src_s, tgt_s = prep.sents[i], prep.sents[t_doc]
     if s.one_to_one:
         point: dict[str, object] = {"threshold": s.one_to_one_threshold, "operating_point": "one-to-one mining floor"}
@@ -884,7 +914,7 @@ def _match(
         "relation": relation,
         "probabilities": dict(zip(pairmodel.OUTCOMES, c.probabilities)),
         "components": {k: round(v, 4) for k, v in c.features.items()},
-        "weights": model.same_vs_none(),
+        "weights": prep.weights,
         **point,
         "model": model.meta.get("data_sha256", "")[:12],
         "short_piece": prep.short[i],

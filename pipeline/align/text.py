@@ -68,7 +68,9 @@ def _stemmer() -> Any:
 def words(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased words; by default content words only (no stopwords, no 1-letter tokens); 2,500 → 2500."""
     text = _DIGIT_GROUP.sub("", fold_typography(text).casefold())
-    out = [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(text)]
+    out = _WORD.findall(text)
+    if "'s" in text:  # only then can a word end in it (most sentences have none: the check per word cost more)
+        out = [w[:-2] if w.endswith("'s") else w for w in out]
     return out if keep_stopwords else [w for w in out if is_content(w)]
 
 

@@ -27,7 +27,9 @@ and dropped when the block moves on (see the matcher's cache).
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 from dataclasses import dataclass
+from itertools import count
 
 import numpy as np
 import scipy.sparse as sp
@@ -173,7 +175,7 @@ class Vectors:
 
 def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
     bg = Background.get()
-    vocab: dict[str, int] = {}
+    ids: defaultdict[str, int] = defaultdict(count().__next__)  # a new word gets the next id (first seen first)
     indices, indptr = array("i"), array("q", [0])
     sentence_rows: list[int] = []
     doc_of_row: list[int] = []
@@ -181,11 +183,12 @@ def build_vectors(docs: list[Doc], char_min_weight: float = 4.0) -> Vectors:
         texts = [(s, True) for s in doc.sentences] + ([(doc.extra, False)] if doc.extra else [])
         for text, is_sentence in texts:
             toks = words(text, keep_stopwords=True)
-            indices.extend(vocab.setdefault(w, len(vocab)) for w in toks)
+            indices.extend(map(ids.__getitem__, toks))  # at C speed: ~4.5 M tokens at 10k x 10k
             indptr.append(len(indices))
             doc_of_row.append(d)
             if is_sentence:
                 sentence_rows.append(len(indptr) - 2)
+    vocab = dict(ids)
     n_rows, n_words = len(indptr) - 1, len(vocab)
     idx = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, dtype=np.int32)
     W = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), idx, np.frombuffer(indptr, dtype=np.int64)), shape=(n_rows, n_words))
