@@ -27,6 +27,19 @@ candidate; 5% of translated sentences flagged.
     python benchmarks/bench_report.py [--sizes 10000 100000] [--baseline-max 10000]
 
 Each size runs in a fresh subprocess, so the peak memory (ru_maxrss) is its own.
+
+Export speed, before and after (``--export-before COMMIT``): the same store
+(same seed) built and exported by this tree and by COMMIT's tree (``git
+archive``, run with this virtual environment), each in its own subprocess, one
+after the other on the same machine: reading the store (``load_export_data``),
+writing the report (``write_html``), and the other formats (jsonl, Label
+Studio, doccano, TMX, CSV) from the same data. Since schema 5 the chrF
+similarity of a match is computed by the align stage and kept with it; each
+tree's own test factory writes its matches as its align stage would, and the
+time this tree's align stage spends on the similarity is printed beside
+(moved, not removed).
+
+    python benchmarks/bench_report.py --export-before 2517887 --sizes 100000
 """
 
 from __future__ import annotations
@@ -319,6 +332,106 @@ def one_size(size: int, with_baseline: bool) -> dict:
     return result
 
 
+# Runs inside either tree (this one or the --export-before commit's): only names both trees have.
+EXPORT_SPEED = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+import bench_report
+from pipeline.export.csv import write_csv
+from pipeline.export.data import load_export_data
+from pipeline.export.doccano import write_doccano
+from pipeline.export.html import ReportOptions, write_html
+from pipeline.export.jsonl import write_jsonl
+from pipeline.export.labelstudio import write_labelstudio
+from pipeline.export.tmx import write_tmx
+from pipeline.output import OutputDir
+from pipeline.store import open_store
+
+size = int(sys.argv[1])
+tmp = Path(tempfile.mkdtemp(prefix="bench-export-"))
+result = {}
+started = time.perf_counter()
+bench_report.build_store(tmp / "store.sqlite", size)
+result["build_s"] = time.perf_counter() - started
+with open_store(tmp / "store.sqlite", create=False) as store:
+    started, cpu = time.perf_counter(), time.process_time()
+    data = load_export_data(store)
+    result["load_s"], result["load_cpu"] = time.perf_counter() - started, time.process_time() - cpu
+out = OutputDir(tmp / "out")
+started, cpu = time.perf_counter(), time.process_time()
+write_html(data, out, ReportOptions())
+result["html_s"], result["html_cpu"] = time.perf_counter() - started, time.process_time() - cpu
+try:  # this tree's export stage writes every file with the cyclic collector paused (export/data.py: paused_gc)
+    from pipeline.export.data import paused_gc
+except ImportError:  # the --export-before tree has none
+    from contextlib import nullcontext as paused_gc
+started, cpu = time.perf_counter(), time.process_time()
+with paused_gc():
+    for writer in (write_jsonl, write_labelstudio, write_doccano, write_tmx, write_csv):
+        writer(data, out)
+result["other_s"], result["other_cpu"] = time.perf_counter() - started, time.process_time() - cpu
+result["bytes"] = sum(p.stat().st_size for p in (tmp / "out").rglob("*") if p.is_file())
+result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if data.matches and hasattr(data.matches[0].match, "similarity"):
+    from pipeline.evaluate.similarity import match_similarity
+    started = time.perf_counter()
+    for m in data.matches:
+        match_similarity(m.source, m.target)
+    result["chrf_at_align_s"] = time.perf_counter() - started
+import shutil
+shutil.rmtree(tmp, ignore_errors=True)  # a 100,000-piece store and its export take gigabytes
+print(json.dumps(result))
+"""
+
+
+def _tree(commit: str) -> Path:
+    """COMMIT's files in a temporary folder (git archive): the code, its tests' factory and its benchmarks."""
+    folder = Path(tempfile.mkdtemp(prefix=f"tree-{commit}-"))
+    archive = subprocess.run(["git", "archive", commit], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def export_speed(tree: Path, size: int) -> dict:
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tree}:{tree / 'tests'}:{tree / 'benchmarks'}"}
+    proc = subprocess.run([sys.executable, "-c", EXPORT_SPEED, str(size)], cwd=tree, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"export at {size} in {tree} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def export_before_after(commit: str, sizes: list[int]) -> None:
+    before_tree = _tree(commit)
+    now = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    print(f"Export speed, this tree ({now} + working tree) against {commit}, one after the other on this machine:")
+    print("Wall seconds, and in brackets the CPU seconds of the process (the machine is shared: CPU time is steadier).")
+    print(
+        "| pieces | code | read the store (s) | report.html + report/ (s) | read + report (s) | other formats (s) | whole export (s) | output | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    try:
+        for size in sizes:
+            for name, tree in ((f"before ({commit})", before_tree), ("after", REPO)):
+                r = export_speed(tree, size)
+                wall = {k: r[f"{k}_s"] for k in ("load", "html", "other")}
+                cpu = {k: r[f"{k}_cpu"] for k in ("load", "html", "other")}
+
+                def both(*keys: str) -> str:
+                    return f"{sum(wall[k] for k in keys):.1f} ({sum(cpu[k] for k in keys):.1f})"  # noqa: B023
+
+                print(
+                    f"| {size:,} | {name} | {both('load')} | {both('html')} | {both('load', 'html')} | {both('other')} | "
+                    f"{both('load', 'html', 'other')} | {_mb(r['bytes'])} | {r['peak_rss_mb']:,.0f} MB |",
+                    flush=True,
+                )
+                if "chrf_at_align_s" in r:
+                    print(
+                        f"|  | (chrF similarity now computed by align: {r['chrf_at_align_s']:.1f} s, once per match) | | | | | | | |"
+                    )
+    finally:
+        shutil.rmtree(before_tree, ignore_errors=True)
+
+
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
@@ -329,7 +442,11 @@ def main() -> None:
     parser.add_argument("--baseline-max", type=int, default=10000)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--export-before", metavar="COMMIT", help="time the export here and at COMMIT (see the docstring)")
     args = parser.parse_args()
+    if args.export_before:
+        export_before_after(args.export_before, args.sizes)
+        return
     if args.one:
         print(json.dumps(one_size(args.one, args.baseline)))
         return

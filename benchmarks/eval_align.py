@@ -1,4 +1,19 @@
-"""Held-out evaluation and calibration of the aligner on real MT output (FLORES-200 dev, Arabic→English).
+"""Held-out evaluation of the aligner: on real comparable news (leave one story out) and on real MT output (FLORES).
+
+**Real comparable news** (``--real DIR...``, the pair model's own ground):
+Arabic pieces with careful and weak translations, English coverage of the
+same event and same-thread pieces on other events (pipeline/align/training.py
+says what a set holds). Leave one story out, nested: each story is decided by
+a model and thresholds fitted and chosen without it. ``--outside DIR...``
+applies the shipped model, unchanged, to sets it was not fitted on. The
+model itself is fitted by ``benchmarks/train_align.py``.
+
+**FLORES constructions** (the default, a regression check, not the
+calibration set): the shipped pair model knows nothing of them, so the
+harness keeps its protocol of fitting on one half of the lines and measuring
+on the other, now over the pair features (a logistic regression of "is the
+counterpart" on every feature); ``--cli-check`` runs the *shipped* model
+through the command line on the check half.
 
 The translated side is a real system's output (flores-dev.<system>.en, seven
 systems); the English side is built from the human reference (flores-dev.en).
@@ -48,16 +63,18 @@ top match is the counterpart; abstaining is a miss), abstention
 precision/recall/F1 and the false-match rate (uncovered items matched to
 anything) on items without one.
 
-    python benchmarks/eval_align.py --seeds 2             # the held-out table (all systems; --segments: store view)
+    python benchmarks/eval_align.py --real tests/data/comparable ../shared/data/dev-align   # leave one story out
+    python benchmarks/eval_align.py --outside DIR         # the shipped model on a labelled set it never saw
+    python benchmarks/eval_align.py --seeds 2             # FLORES held-out table (all systems; --segments: store view)
     python benchmarks/eval_align.py --systems opusmt --seeds 1
-    python benchmarks/eval_align.py --calibrate           # regenerate pipeline/align/calibration.json
-    python benchmarks/eval_align.py --cli-check           # shipped defaults through `pipeline align` on the check half
+    python benchmarks/eval_align.py --cli-check           # the shipped model through `pipeline align` on the check half
     python benchmarks/eval_align.py --sentence-ceiling    # what the sentence similarity allows: the P@1 ceiling of 2+3
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import random
 import subprocess
@@ -69,8 +86,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.align.calibration import CALIBRATION_PATH, FITTED, Curve, features
+from pipeline.align import training
+from pipeline.align.features import FEATURES, vector
 from pipeline.align.matcher import AlignSettings, align_pieces
+from pipeline.align.pairmodel import shipped
 from pipeline.config import Config
 from pipeline.records import Piece
 
@@ -85,8 +104,9 @@ RATES = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
 DRAWS = 3  # constructions drawn per half
 DROP: set[int] = set()  # lines left out of every construction (--drop-duplicate-sources)
 AS_CLI = True  # split translations into sentences as the CLI does (False: one FLORES line = one sentence, the store's view)
-CALIBRATION_SEED = 0  # the cut whose first half fits the shipped defaults; its second half is the check half
-C_REG = 1.0  # inverse regularisation of the logistic fit
+CALIBRATION_SEED = 0  # the cut whose second half is the check half of --cli-check
+C_REG = 1.0  # inverse regularisation of the logistic fit (standardised features)
+GRID = 1000  # the false-match curves hold the rate at thresholds 0, 1/GRID, ..., 1
 
 
 @dataclass
@@ -239,9 +259,8 @@ class Item:
     item: str
     truth: str | None
     targets: list[str]
-    x: np.ndarray  # candidates × len(FITTED) components
+    x: np.ndarray  # candidates × len(FEATURES) pair features
     short: bool
-    fact: np.ndarray  # per candidate: shares at least one sentence (short pieces need one)
 
 
 def collect(
@@ -260,7 +279,7 @@ def collect(
     a few percent rests on hundreds of uncovered documents.
     """
     ref = load_lines("en")
-    settings = settings.model_copy(update={"threshold": 0.5})  # any: only the candidates' components are kept
+    model = training.neutral_model()  # any: only the candidates' features are kept
     out = []
     for system in systems:
         hyp = load_lines(f"{system}.en")
@@ -276,47 +295,77 @@ def collect(
                         settings,
                         None if AS_CLI else data.source_sentences,
                         collect_candidates=True,
+                        model=model,
                     )
                     for pid, truth in data.truth.items():
                         cands = result.candidates.get(pid, [])
-                        x = np.array([features(c.components) for c in cands]).reshape(len(cands), len(FITTED))
+                        x = np.array([vector(c.features) for c in cands]).reshape(len(cands), len(FEATURES))
                         short = bool(cands[0].short) if cands else False
-                        fact = np.array([c.components.shared_sentences >= 1 for c in cands], dtype=bool)
-                        out.append(Item(system, seed, half, kind, pid, truth, [c.target_id for c in cands], x, short, fact))
+                        out.append(Item(system, seed, half, kind, pid, truth, [c.target_id for c in cands], x, short))
     return out
 
 
-def fit_weights(items: list[Item]) -> dict[str, float]:
-    """Logistic regression on the top-5 candidate pairs of each item (label: is the counterpart)."""
+@dataclass(frozen=True)
+class Curve:
+    """False-match rate (share of uncovered items whose best candidate scores >= t) on a grid of thresholds t."""
+
+    rates: tuple[float, ...]  # GRID + 1 values, non-increasing
+
+    @classmethod
+    def from_scores(cls, best_scores: list[float]) -> Curve:
+        ordered = sorted(best_scores)
+        n = max(1, len(ordered))
+        return cls(tuple((len(ordered) - bisect.bisect_left(ordered, k / GRID)) / n for k in range(GRID + 1)))
+
+    @classmethod
+    def worst(cls, curves: list[Curve]) -> Curve:
+        """The pointwise highest rate: a threshold read off it keeps every curve's rate at most the target."""
+        return cls(tuple(max(r) for r in zip(*(c.rates for c in curves))))
+
+    def threshold_for(self, rate: float) -> float:
+        """The lowest grid threshold whose false-match rate is at most `rate`."""
+        for k, r in enumerate(self.rates):
+            if r <= rate:
+                return k / GRID
+        return 1.0
+
+
+Weights = tuple[np.ndarray, float]  # (per-feature weights, bias) of "is the counterpart"
+
+
+def fit_weights(items: list[Item]) -> Weights:
+    """Logistic regression of "is the counterpart" on the top-5 candidate pairs' features (standardised, folded back)."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
     xs, ys = [], []
     for it in items:
-        for k in range(min(5, len(it.targets))):
+        order = np.argsort(-it.x[:, FEATURES.index("sentences")], kind="stable")[:5] if len(it.targets) else []
+        for k in order:
             xs.append(it.x[k])
             ys.append(int(it.targets[k] == it.truth))
-    model = LogisticRegression(C=C_REG, max_iter=2000).fit(np.array(xs), np.array(ys))
-    return {"bias": float(model.intercept_[0]), **{n: float(w) for n, w in zip(FITTED, model.coef_[0])}}
+    x = np.array(xs)
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=C_REG, max_iter=5000).fit((x - scaler.mean_) / scale, np.array(ys))
+    w = model.coef_[0] / scale
+    return w, float(model.intercept_[0] - np.sum(w * scaler.mean_))
 
 
-def logits(x: np.ndarray, w: dict[str, float]) -> np.ndarray:
-    return w["bias"] + x @ np.array([w[n] for n in FITTED])
+def logits(x: np.ndarray, w: Weights) -> np.ndarray:
+    return w[1] + x @ w[0]
 
 
-def top(it: Item, w: dict[str, float]) -> tuple[str | None, float]:
+def top(it: Item, w: Weights) -> tuple[str | None, float]:
     """The item's best candidate and its score (0..1) under weights `w`."""
     if not it.targets:
         return None, 0.0
     z = logits(it.x, w)
-    if it.short:  # as the matcher decides: a short piece's candidate needs a shared sentence
-        z = np.where(it.fact, z, -np.inf)
-        if not it.fact.any():
-            return None, 0.0
     k = int(np.lexsort((np.array(it.targets), -z))[0])
     return it.targets[k], float(1.0 / (1.0 + np.exp(-z[k])))
 
 
-def curve(items: list[Item], w: dict[str, float]) -> Curve:
+def curve(items: list[Item], w: Weights) -> Curve:
     """False-match rate of the uncovered items as a function of the threshold, the worst over constructions.
 
     Pooling would let the easy constructions (nothing of an uncovered
@@ -331,7 +380,7 @@ def curve(items: list[Item], w: dict[str, float]) -> Curve:
 
 
 def decide(
-    items: list[Item], w: dict[str, float], threshold: float, short_threshold: float | None = None
+    items: list[Item], w: Weights, threshold: float, short_threshold: float | None = None
 ) -> dict[tuple[str, str], dict[str, float]]:
     """Per (system, construction): P@1, abstention precision/recall/F1, false-match rate."""
     groups: dict[tuple[str, str], list[tuple[str | None, str | None]]] = defaultdict(list)
@@ -370,7 +419,7 @@ def cross_validate(items: list[Item], rate: float) -> dict[tuple[str, str], dict
     return out
 
 
-def fit_operating_point(train: list[Item], rate: float) -> tuple[dict[str, float], float, float | None]:
+def fit_operating_point(train: list[Item], rate: float) -> tuple[Weights, float, float | None]:
     """(weights, threshold, short-piece threshold) fitted on `train` alone."""
     fitted = [it for it in train if it.kind in FITTED_ON]
     w = fit_weights(fitted)
@@ -380,46 +429,11 @@ def fit_operating_point(train: list[Item], rate: float) -> tuple[dict[str, float
     return w, threshold, short
 
 
-# -- the shipped calibration ---------------------------------------------------------
-
-
-def calibrate(systems: list[str], seeds: list[int], settings: AlignSettings) -> dict:
-    """Weights and rate → threshold curves from the first half of the calibration cut; held-out figures beside."""
-    items = collect(systems, seeds, (*FITTED_ON, "teaser"), settings, cut=CALIBRATION_SEED)
-    fit_half = [it for it in items if it.half == 0]
-    check_half = [it for it in items if it.half == 1]
-    fitted = [it for it in fit_half if it.kind in FITTED_ON]
-    w = fit_weights(fitted)
-    long_curve = curve(fitted, w)
-    short_curve = curve([it for it in fit_half if it.kind == "teaser"], w)
-    held_long = curve([it for it in check_half if it.kind in FITTED_ON], w)
-    held_short = curve([it for it in check_half if it.kind == "teaser"], w)
-    rows = []
-    for r in RATES:
-        t, ts = long_curve.threshold_for(r), max(long_curve.threshold_for(r), short_curve.threshold_for(r))
-        rows.append(
-            {
-                "rate": r,
-                "threshold": round(t, 6),
-                "short_threshold": round(ts, 6),
-                "held_out_rate": round(held_long.rate_at(t), 4),
-                "held_out_short_rate": round(held_short.rate_at(ts), 4),
-            }
-        )
-    first, last = halves(len(load_lines("en")), CALIBRATION_SEED)
-    return {
-        "made_by": "python benchmarks/eval_align.py --calibrate",
-        "data": f"FLORES-200 dev, lines {first[0]}-{first[-1]} (fit half; held-out figures from lines {last[0]}-{last[-1]}), "
-        f"systems {', '.join(systems)}, construction seeds {seeds}, constructions {', '.join(FITTED_ON)} (+ teaser for short pieces)",
-        "weights": {k: round(v, 4) for k, v in w.items()},
-        "curve": long_curve.as_json(),
-        "short_curve": short_curve.as_json(),
-        "rates": rows,
-    }
+# -- the shipped model on FLORES and on real news ---------------------------------------------
 
 
 def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) -> dict[str, dict[str, float]]:
-    """The shipped defaults through `pipeline align --source --target --out` on the check half (never fitted on).
+    """The shipped model through `pipeline align --source --target --out` on the check half (FLORES: never fitted on).
 
     JSONL pieces carry only `translation` (no source sentences): the CLI splits
     them itself, as it does for any MT system's output.
@@ -465,6 +479,44 @@ def cli_check(settings_path: Path | None, systems: list[str], seeds: list[int]) 
                     for name, value in row.items():
                         out[f"{system} {kind}"][name].append(value)
     return {k: {n: float(np.mean(v)) for n, v in row.items()} for k, row in out.items()}
+
+
+def real_news(folders: list[Path], settings: AlignSettings, held_out: bool) -> dict[str, dict]:
+    """Figures on labelled sets of real comparable news, per set and translation variant.
+
+    `held_out`: each story decided by a model and thresholds fitted and
+    chosen without it (training.leave_one_story_out); else the shipped model
+    and its thresholds decide every piece (for sets it was not fitted on).
+    """
+    sets = [training.load_set(f) for f in folders]
+    items = training.collect(sets, settings)
+    rns = {ls.name: ls.must_not_match for ls in sets}
+    if held_out:
+        decisions = training.leave_one_story_out(items, rns)
+    else:
+        model = shipped()
+        decisions = [
+            training.decide(it, training.probabilities(model.coef, model.intercept, it), model.threshold, model.related_threshold)
+            for it in items
+        ]
+    return training.table(decisions, rns)
+
+
+def print_real(figures: dict[str, dict], what: str) -> None:
+    print(f"real comparable news, {what}")
+    print(
+        f"{'set variant':<26}{'P@1 of covered':>18}{'uncovered abstained':>22}{'same-thread called same':>26}{'shown related':>15}"
+    )
+    for name, f in figures.items():
+
+        def frac(n: int, d: int, x: float | None) -> str:
+            return f"{n}/{d} = {x:.3f}" if x is not None else "-"
+
+        print(
+            f"{name:<26}{frac(f['hits'], f['covered'], f['p_at_1']):>18}{frac(f['abstained_n'], f['uncovered'], f['abstained']):>22}"
+            f"{frac(f['same_thread_called_same_n'], f['same_thread_pairs'], f['same_thread_called_same']):>26}"
+            f"{f['related_shown']:>15}"
+        )
 
 
 # -- what the sentence level allows ----------------------------------------------------
@@ -542,7 +594,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override align settings, e.g. sentence_threshold=0.4"
     )
-    ap.add_argument("--calibrate", action="store_true", help=f"write {CALIBRATION_PATH.name} from the calibration cut")
+    ap.add_argument(
+        "--real", nargs="+", type=Path, metavar="DIR", help="labelled sets of real comparable news: leave one story out, nested"
+    )
+    ap.add_argument(
+        "--outside", nargs="+", type=Path, metavar="DIR", help="labelled sets the shipped model was not fitted on: apply it as is"
+    )
     ap.add_argument("--cli-check", action="store_true", help="run the shipped defaults through the CLI on the check half")
     ap.add_argument(
         "--segments",
@@ -571,10 +628,13 @@ def main(argv: list[str] | None = None) -> int:
         DROP = duplicated_sources()
         print(f"left out: lines {sorted(DROP)} (Arabic source occurs twice)", file=sys.stderr)
     seeds = list(range(args.seeds))
-    if args.calibrate:
-        table = calibrate(args.systems, seeds, settings)
-        CALIBRATION_PATH.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
-        print(json.dumps({k: v for k, v in table.items() if "curve" not in k}, indent=1))
+    if args.real or args.outside:
+        figures = real_news(args.real or args.outside, settings, held_out=bool(args.real))
+        if args.json:
+            print(json.dumps(figures, indent=1))
+            return 0
+        what = "leave one story out, nested" if args.real else f"the shipped model ({shipped().meta['data_sha256'][:12]}), as is"
+        print_real(figures, what)
         return 0
     if args.sentence_ceiling:
         rate = args.rate[0]

@@ -5,11 +5,20 @@ environment, ``--set section.key=value`` and the shortcuts ``--db``,
 ``--out``, ``--model``), asks the ledger to run its stage(s), prints a short
 result and exits with a code from :mod:`pipeline.errors`. No stage logic
 lives here, and nothing scraped is printed as terminal markup.
+
+Output is for people and for scripts alike: on a terminal it is laid out to
+its width; into a pipe or a file no line is wrapped or padded
+(:func:`pipeline.progress.terminal_console`). Results go to stdout; what to do
+next (``next: ...``) and progress go to stderr, so ``--json`` stays JSON.
+Help examples are kept verbatim (click's ``\b`` paragraphs), so a copied
+example is the whole command.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +26,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
@@ -26,7 +34,7 @@ from pipeline import __version__
 from pipeline.config import Config, parse_override
 from pipeline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, PipelineError, UsageError
 from pipeline.files import file_kind, path_text
-from pipeline.progress import Reporter
+from pipeline.progress import Reporter, print_block, terminal_console, terminal_json
 
 VERB_ORDER = [
     "run",
@@ -64,16 +72,23 @@ app = typer.Typer(
         "Translate the Arabic pieces of scraped news dumps into English (MarianMT), "
         "pair each translation with English coverage of the same event, score quality "
         "with sacreBLEU and export aligned pairs for annotation.\n\n"
-        "Typical use:  pipeline run seeds/ --out out/   then open out/report.html\n\n"
+        "\b\nTypical use:\n  pipeline run seeds/ --out out/\n  then open out/report.html\n\n"
         "Every verb takes --config FILE and --set SECTION.KEY=VALUE (repeatable) to change any "
-        "setting; docs/configuration.md lists them all."
+        "setting, and -h (--help) to say what it does.\n\n"
+        "\b\nDocs:\n  docs/configuration.md   every setting\n  docs/input-formats.md   what each input may hold"
     ),
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: metavars a user reads (FILE, DIR), not Python types
 )
-stdout = Console(highlight=False)
+
+
+def _out() -> Any:
+    """The console results are printed on: stdout, control characters escaped, unwrapped when it is not a terminal."""
+    return terminal_console()
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -120,7 +135,7 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="If another run holds the 
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"pipeline {__version__}", markup=False)
+        _out().print(f"pipeline {__version__}", markup=False)
         raise typer.Exit()
 
 
@@ -193,7 +208,20 @@ def _run_stages(names: Sequence[str], cfg: Config, reporter: Reporter, **kwargs:
 
 def _print(line: str) -> None:
     """A line that may hold scraped text or paths: printed as text, never as markup."""
-    stdout.print(Text(line), soft_wrap=True)
+    _out().print(Text(line), soft_wrap=True)
+
+
+def _next(reporter: Reporter, *steps: str) -> None:
+    """What to do after this verb, on stderr (`next: ...`), so stdout holds only the result."""
+    for step in steps:
+        reporter.info(f"next: {step}")
+
+
+def _db(cfg: Config) -> str:
+    """`--db STORE` as the user would type it again (a URL without its password), for the commands `next:` names."""
+    from pipeline.store import describe_location
+
+    return shlex.join(["--db", path_text(describe_location(cfg.store.location))])
 
 
 def _require_store(cfg: Config) -> None:
@@ -201,12 +229,30 @@ def _require_store(cfg: Config) -> None:
 
     An SQLite file must exist; a database URL is checked when the store opens.
     """
-    from pipeline.store import is_url
-
-    if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+    if not _store_exists(cfg.store.location):
         raise UsageError(
             f"{cfg.store.location}: no store yet; run `pipeline ingest INPUT...` (or `pipeline run`) first, or give --db FILE"
         )
+
+
+def _store_exists(location: str) -> bool:
+    """False for an SQLite path with nothing there; a database location is checked when the store opens.
+
+    os.stat, not Path.exists(), which raises past "no such file" (a name too
+    long, a folder on the way that cannot be searched): that is exit 6, named.
+    """
+    from pipeline.errors import StorageError
+    from pipeline.store import kind
+
+    if kind(location) != "sqlite":
+        return True
+    try:
+        os.stat(location)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StorageError(f"{path_text(location)}: cannot open the store: {exc.strerror or exc}") from None
+    return True
 
 
 # -- verbs --------------------------------------------------------------------------------------
@@ -241,7 +287,10 @@ def run(
     4 no model could be loaded (Arabic pieces pending), 5 store busy,
     6 store or output not writable.
 
-    Example:  pipeline run seeds/ --model ./models/opus-mt-ar-en --out out/
+    \b
+    Examples:
+      pipeline run seeds/ --model ./models/opus-mt-ar-en --out out/
+      pipeline run arabic.jsonl --english english.jsonl --out out/
     """
     from pipeline.stages import PIPELINE
 
@@ -249,12 +298,26 @@ def run(
     with _errors():
         cfg = build_config(config, sets, db=db, out=out, model=model, extra={"executor.kind": executor})
         every = [*inputs, *(english or [])]
-        result = _run_stages(PIPELINE, cfg, reporter, command="run " + " ".join(map(path_text, every)), inputs=every, wait=wait)
+        result = _run_stages(
+            PIPELINE, cfg, reporter, command=shlex.join(["run", *map(path_text, every)]), inputs=every, wait=wait
+        )
     for message in result.messages:
         reporter.error(message)
     if not quiet:
-        stdout.print(_run_table(result.summary, cfg.output.dir))
+        print_block(_out(), _run_table(result.summary, cfg.output.dir))
+        report = Path(cfg.output.dir) / "report.html"
+        if report.exists():
+            _next(reporter, f"open {path_text(report)} in a browser (the report; the other files are beside it)")
     raise typer.Exit(result.exit_code)
+
+
+def translations_line(here: int, with_input: dict[str, int]) -> str:
+    """How many pieces carry a translation: made here, and each other system's that came with the input."""
+    line = f"{here} piece{'s' if here != 1 else ''} translated here"
+    if with_input:
+        systems = ", ".join(f"{name} {n}" for name, n in with_input.items())
+        line += f"; came with the input: {systems}"
+    return line
 
 
 def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
@@ -264,13 +327,21 @@ def _run_table(summary: dict[str, Any], out_dir: str) -> Table:
     table.add_column()
     by_lang = ", ".join(f"{n} {lang}" for lang, n in summary["pieces_by_language"].items()) or "none"
     table.add_row("pieces", Text(by_lang))
+    translated = summary.get("pieces_translated") or {}
+    table.add_row("translations", Text(translations_line(translated.get("here", 0), translated.get("with_input") or {})))
     table.add_row(
         "sentences",
         Text(
-            f"{summary['segments_translated']} translated (new {summary['new_translations']}, "
+            f"{summary['segments_translated']} translated here (new {summary['new_translations']}, "
             f"cached {summary['cache_hits']}), {summary['segments_pending']} pending"
         ),
     )
+    diagnostics = summary.get("diagnostics") or {}
+    if diagnostics.get("translations") is not None:
+        table.add_row(
+            "diagnostics",
+            Text(f"{diagnostics['translations']} translations checked (every system's), {diagnostics['flagged']} flagged"),
+        )
     table.add_row("matches", Text(f"{summary['matches']}, no English coverage for {summary['abstentions']}"))
     table.add_row("output", Text(path_text(out_dir)))
     return table
@@ -305,15 +376,21 @@ def ingest(
     on one line and recorded as failed; the other files are still ingested.
     Files already ingested unchanged are skipped. Exit codes: 0 done,
     3 some inputs failed, 5 store busy, 6 store not writable.
-    Settings: the `ingest:` section of the config.
+    Settings: the `ingest:` section of the config; what each input format
+    may hold: docs/input-formats.md.
 
-    Example:  pipeline ingest seeds/ --db store.sqlite
+    \b
+    Examples:
+      pipeline ingest seeds/ --db store.sqlite
+      pipeline ingest opus.jsonl nllb.jsonl english.jsonl --db store.sqlite
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
         cfg = build_config(config, sets, db=db, extra={"executor.kind": executor})
         names = ["ingest", "detect"] if detect else ["ingest"]
-        result = _run_stages(names, cfg, reporter, command="ingest " + " ".join(map(path_text, inputs)), inputs=inputs, wait=wait)
+        result = _run_stages(
+            names, cfg, reporter, command=shlex.join(["ingest", *map(path_text, inputs)]), inputs=inputs, wait=wait
+        )
     report = result.reports["ingest"]
     if not quiet:
         _print(
@@ -321,6 +398,7 @@ def ingest(
             f"failed {report.files_failed}  pieces: new {report.pieces_new}, already known {report.pieces_duplicate}  "
             f"chrome lines removed {report.removed_lines}"
         )
+        _next(reporter, f"pipeline translate {_db(cfg)}   (or `pipeline run` over the same inputs: every stage at once)")
     raise typer.Exit(result.exit_code)
 
 
@@ -351,12 +429,14 @@ def detect(
         return
     if report.pieces == 0:
         _print("nothing to detect: every piece in the store is detected already")
-        return
-    _print(
-        f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  paragraphs {report.paragraphs_by_route}"
-    )
-    for reason, n in report.skipped.items():
-        _print(f"  skipped {n}: {reason}")
+    else:
+        _print(
+            f"detected {report.pieces} pieces {report.pieces_by_lang}  status {report.pieces_by_status}  "
+            f"paragraphs {report.paragraphs_by_route}"
+        )
+        for reason, n in report.skipped.items():
+            _print(f"  skipped {n}: {reason}")
+    _next(reporter, f"pipeline translate {_db(cfg)}")
 
 
 @app.command()
@@ -377,7 +457,9 @@ def translate(
     could be loaded (the pieces stay pending), 5 store busy, 6 store not writable.
     Settings: the `model:` and `translate:` sections of the config.
 
-    Example:  pipeline translate --model ./models/opus-mt-ar-en
+    \b
+    Example:
+      pipeline translate --model ./models/opus-mt-ar-en
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
@@ -395,6 +477,10 @@ def translate(
             + (f", {report.backend}" if report.backend else "")
             + ")"
         )
+    if not quiet and report.status == "model_unavailable":
+        _next(reporter, f"pipeline translate {_db(cfg)} --model /path/to/opus-mt-ar-en   (a local copy of the model)")
+    elif not quiet:
+        _next(reporter, f"pipeline diagnose {_db(cfg)}, then pipeline align {_db(cfg)}")
     raise typer.Exit(result.exit_code)
 
 
@@ -423,6 +509,10 @@ def diagnose(
     if not quiet:
         flags = ", ".join(f"{name} {n}" for name, n in report.by_diagnostic.items() if n) or "none"
         _print(f"translations {report.translations} (checked now {report.diagnosed}), flagged {report.flagged}: {flags}")
+        for name, counts in report.by_system.items():
+            who = "translated here" if name == "pipeline" else "came with the input"
+            _print(f"  {name} ({who}): {counts.get('translations', 0)} checked, {counts.get('flagged', 0)} flagged")
+        _next(reporter, f"pipeline align {_db(cfg)}")
 
 
 @app.command()
@@ -453,21 +543,31 @@ def align(
 ) -> None:
     """Pair each translated piece with the English pieces covering the same event, sentence by sentence.
 
+    Each candidate pair gets three probabilities from the pair model fitted on
+    real comparable news: same event, related (the same story thread, another
+    event: the eve and the vote, a preview and the signing) and none. A pair
+    with P(same event) at or above the threshold (align.threshold, or the
+    model's own) is a match; a pair with P(related) at or above
+    align.related_threshold is related coverage, kept apart from the matches.
     Store mode (default): all translated pieces in the store against all English
     pieces in it; writes the matches and alignments tables (replacing earlier
     results for those pieces). JSONL mode (--source and --target): writes
-    matches.jsonl and alignments.jsonl into --out. A piece whose best candidate
-    scores below the operating point (align.threshold, or the threshold calibrated
-    for align.max_false_match_rate) is recorded as 'no English coverage found',
-    with that candidate, its score and the threshold (candidate_id,
-    candidate_score, threshold) so near misses can be reviewed. Pairs reviewers
-    judged the same event stay matched (pipeline annotations import);
-    --calibrate-from-annotations refits the operating point on their verdicts.
+    matches.jsonl, related.jsonl and alignments.jsonl into --out. A piece with
+    no match is recorded as 'no English coverage of the same event found',
+    with its best candidate, its P(same event) and the threshold (candidate_id,
+    candidate_score, threshold) so near misses can be reviewed; English pieces
+    on the same story thread but another event are kept apart as related
+    coverage. Pairs reviewers judged the same event stay matched (pipeline
+    annotations import); --calibrate-from-annotations refits the threshold on
+    their verdicts.
     Exit codes: 0 done, 2 no store (store mode), --source without --target, or
     too few judged pairs to calibrate, 3 unreadable JSONL, 5 store busy,
     6 store or output not writable.
 
-    Example:  pipeline align --source translated.jsonl --target english.jsonl --out out/
+    \b
+    Examples:
+      pipeline align --db store.sqlite
+      pipeline align --source translated.jsonl --target english.jsonl --out out/
     """
     from pipeline.align import align_jsonl
 
@@ -486,7 +586,8 @@ def align(
         where = f"  → {', '.join(report.files)}" if report.files else ""
         _print(
             f"translated {report.translated}  English {report.english}  matched {report.matched} "
-            f"({report.matches} matches)  no coverage {report.no_coverage}  pending {report.untranslated}{where}"
+            f"({report.matches} matches, {report.related} related)  no coverage {report.no_coverage}  "
+            f"pending {report.untranslated}{where}"
             + (f"  reviewed matches {report.reviewed_matches}" if report.reviewed_matches else "")
         )
         if report.calibration is not None:
@@ -495,6 +596,13 @@ def align(
 
             for line in describe(Calibration(**report.calibration)):
                 _print(line)
+        if source is None and report.translated and not report.english:
+            _next(
+                reporter,
+                'give English coverage: `pipeline ingest ENGLISH...` (dumps, or JSONL lines with "lang": "en"), then `pipeline align` again',
+            )
+        elif source is None:
+            _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report and the other files)")
 
 
 @app.command()
@@ -540,6 +648,14 @@ def evaluate(
             help="Import references into the store first: JSONL of {piece_id, text} or {piece_id, sentences}.",
         ),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system",
+            metavar="NAME",
+            help="Store mode: score only this system (repeatable; evaluate.systems), e.g. one that shares no piece with the others.",
+        ),
+    ] = None,
     refs: Annotated[
         str | None,
         typer.Option(
@@ -563,13 +679,19 @@ def evaluate(
 ) -> None:
     """Score translations with sacreBLEU (BLEU, chrF, chrF++, TER) and paired significance tests.
 
-    Files:  pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
-    Store:  pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
-    Reviewers' post-edits:  pipeline evaluate --db pipeline.sqlite --refs annotations
-    (without --ref/--hyp the store's translations are scored, one piece a segment,
-    against references imported for their pieces). Exit codes: 0 scored,
-    2 bad options, no store, or nothing to score (no reference, nothing
-    translated), 3 unreadable or inconsistent input, 6 --out not writable.
+    Without --ref/--hyp the store's translations (every system's) are scored,
+    one piece a segment, against references imported for their pieces; a
+    reference names its piece by `piece_id`: the content id or the id the
+    input gave it. --refs annotations scores them against the reviewers'
+    post-edits instead. Exit codes: 0 scored, 2 bad options, no store, or
+    nothing to score (no reference, nothing translated), 3 unreadable or
+    inconsistent input, 6 --out not writable.
+
+    \b
+    Examples:
+      pipeline evaluate --ref ref.en --hyp opus=opus.en --hyp nllb=nllb.en --baseline opus
+      pipeline evaluate --db pipeline.sqlite --import-refs refs.jsonl
+      pipeline evaluate --db pipeline.sqlite --refs annotations
     """
     from pipeline.errors import StorageError
     from pipeline.evaluate.metrics import evaluate_files
@@ -591,18 +713,18 @@ def evaluate(
                 "evaluate.paired_ar_n": paired_ar_n,
                 "evaluate.baseline": baseline,
                 "evaluate.store_systems": systems,
+                "evaluate.systems": only,
                 "evaluate.refs": refs,
             },
         )
-        if ref or hyp:
+        store_mode = not (ref or hyp)
+        if not store_mode:
             if not ref or not hyp:
                 raise ConfigError("file mode needs both --ref FILE and at least one --hyp NAME=FILE")
             settings = cfg.section("evaluate", EvaluateSettings)
             result = evaluate_files(ref, parse_hyp_specs(hyp), settings.baseline, settings, source=src, reporter=reporter)
         else:
-            from pipeline.store import is_url
-
-            if not is_url(cfg.store.location) and not Path(cfg.store.location).exists():
+            if not _store_exists(cfg.store.location):
                 raise UsageError(f"{cfg.store.location}: no store here; give --ref/--hyp files, or --db STORE")
             inputs = [import_refs_file] if import_refs_file else []
             run = _run_stages(["evaluate"], cfg, reporter, command="evaluate", inputs=inputs, create_store=False)
@@ -621,12 +743,16 @@ def evaluate(
     if result.comet.status != "scored" and not quiet:
         reporter.console.print(result.comet.message, markup=False, highlight=False)
     if as_json:
-        sys.stdout.write(payload + "\n")
+        sys.stdout.write(terminal_json(payload) + "\n")
     else:
-        print_result(result, stdout)
+        print_result(result, _out())
         if result.reviews is not None:
             for line in _review_lines(result.reviews):
                 _print(line)
+    if store_mode and not quiet:
+        _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report then shows these scores per system)")
+    elif not quiet and not as_json:
+        _next(reporter, "--json (or --out FILE) for the whole result as JSON; the store's own translations: evaluate --db STORE")
 
 
 def _review_lines(reviews: dict[str, Any]) -> list[str]:
@@ -666,7 +792,11 @@ def export(
     matches, the search index) goes with it. Exit codes: 0 done, 2 no store
     or an unknown format, 6 output folder not writable.
 
-    Example:  pipeline export --format tmx,csv --db pipeline.sqlite --out out/
+    \b
+    Examples:
+      pipeline export --db pipeline.sqlite --out out/
+      pipeline export --format tmx,csv --db pipeline.sqlite --out out/
+      pipeline export --format tmx --set export.tmx_leave_out_flagged=true --out out/
     """
     from pipeline.export import parse_formats
 
@@ -679,6 +809,9 @@ def export(
     if not quiet:
         for path in result.outputs:
             _print(path_text(path))
+        report = next((path for path in result.outputs if Path(path).name == "report.html"), None)
+        if report is not None:
+            _next(reporter, f"open {path_text(report)} in a browser")
 
 
 @app.command()
@@ -694,10 +827,13 @@ def status(
 ) -> None:
     """Show what the store holds: sources, pieces by language and status, pending work, matches.
 
-    Exit codes: 0 shown, 2 no store.
+    Each piece is listed with the id its input gave it (JSONL `id`) beside
+    its content id, and the systems that translated it. Exit codes: 0 shown,
+    2 no store.
     """
     from pipeline.store import open_store
 
+    reporter = Reporter(quiet=False)
     with _errors():
         cfg = build_config(config, sets, db=db)
         _require_store(cfg)
@@ -724,20 +860,27 @@ def status(
         counts["pieces_list"] = [
             {
                 "id": p.id,
+                "input_id": p.input_id,
                 "title": p.title,
                 "date": p.date,
                 "lang": p.lang,
                 "outlet": p.outlet,
                 "status": p.status,
                 "source": p.source,
+                "translations": _systems_of(p),
             }
             for p in shown
         ]
         if reviews:
             counts["reviews"] = reviews
-        sys.stdout.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(terminal_json(json.dumps(counts, ensure_ascii=False, indent=2)) + "\n")
         return
+    out = _out()
     summary = Table(title=Text(f"store {path_text(where)}"), show_header=False)
+    summary.add_row(
+        Text("pieces translated"),
+        Text(translations_line(counts.pop("pieces_translated_here"), counts.pop("translations_with_input"))),
+    )
     for key, value in counts.items():
         summary.add_row(
             Text(key), Text(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
@@ -746,30 +889,52 @@ def status(
         said = ", ".join(f"{state} {n}" for state, n in reviews["pairs"].items()) or "none"
         summary.add_row(Text("reviews"), Text(f"{reviews['current_judgements']} current judgements; pairs {said}"))
         summary.add_row(Text("reviewer agreement"), Text(_agreement_line(reviews["agreement"]).removeprefix("agreement: ")))
-    stdout.print(summary)
-    if not shown:
-        return
-    listing = Table(title=Text(f"pieces ({len(shown)} of {len(pieces)})"), expand=True)
-    columns: list[tuple[str, dict[str, Any]]] = [
-        ("id", {"no_wrap": True, "max_width": 8}),
-        ("lang", {"no_wrap": True}),
-        ("date", {"no_wrap": True}),
-        ("outlet", {"no_wrap": True, "max_width": 14}),
-        ("status", {"no_wrap": True}),
-        ("title", {"no_wrap": True, "ratio": 1}),
-    ]
-    for name, kwargs in columns:
-        listing.add_column(name, overflow="ellipsis", **kwargs)
-    for p in shown:
-        listing.add_row(
-            *(Text(x) for x in (p.id[:8], p.lang or "?", (p.date or "")[:10], p.outlet or "", p.status, p.title or ""))
-        )
-    stdout.print(listing)
+    print_block(out, summary)
+    if shown:
+        # on a terminal the rows fit its width (long fields end in …); in a pipe or a file every field is whole
+        fit = out.is_terminal
+        listing = Table(title=Text(f"pieces ({len(shown)} of {len(pieces)})"), expand=fit)
+        columns: list[tuple[str, dict[str, Any]]] = [
+            ("id", {"no_wrap": True, "max_width": 8 if fit else None}),
+            ("input id", {"no_wrap": True, "max_width": 14 if fit else None}),
+            ("lang", {"no_wrap": True}),
+            ("date", {"no_wrap": True}),
+            ("outlet", {"no_wrap": True, "max_width": 14 if fit else None}),
+            ("status", {"no_wrap": True}),
+            ("translations", {"no_wrap": True, "max_width": 20 if fit else None}),
+            ("title", {"no_wrap": True, "ratio": 1 if fit else None}),
+        ]
+        for name, kwargs in columns:
+            listing.add_column(name, overflow="ellipsis", **kwargs)
+        for p in shown:
+            cells = (
+                p.id[:8] if fit else p.id,
+                p.input_id or "",
+                p.lang or "?",
+                (p.date or "")[:10],
+                p.outlet or "",
+                p.status,
+                ", ".join(_systems_of(p)),
+                p.title or "",
+            )
+            listing.add_row(*(Text(x) for x in cells))
+        print_block(out, listing)
+    if counts["segments_pending"]:
+        _next(reporter, f"pipeline translate {_db(cfg)} --model /path/to/opus-mt-ar-en   (translates what is pending)")
+    else:
+        _next(reporter, f"pipeline export {_db(cfg)} --out DIR   (the report and the other files)")
+
+
+def _systems_of(piece: Any) -> list[str]:
+    """The systems that translated a piece: this pipeline's model when its translation is complete, then the others."""
+    ours = [piece.model] if piece.translation and not piece.external and piece.model else []
+    return ours + [e.system for e in piece.external_translations]
 
 
 store_app = typer.Typer(
     name="store",
     help="Move a store: `pipeline store copy --from FILE.sqlite --to postgresql://...`.",
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -788,7 +953,9 @@ def store_copy(
 ) -> None:
     """Copy every table of a store, translation cache included, into a new empty store of either backend.
 
-    Example:  pipeline store copy --from pipeline.sqlite --to postgresql://pipeline@db.internal/pipeline
+    \b
+    Example:
+      pipeline store copy --from pipeline.sqlite --to postgresql://pipeline@db.internal/pipeline
     """
     from pipeline.store import open_store
     from pipeline.store.copy import copy_store
@@ -801,6 +968,7 @@ def store_copy(
             where = dst.location
     if not quiet:
         _print(f"copied into {path_text(where)}: " + ", ".join(f"{table} {n}" for table, n in copied.items()))
+        _next(Reporter(quiet=False), f"pipeline status --db {shlex.quote(path_text(where))}")
 
 
 model_app = typer.Typer(
@@ -809,6 +977,7 @@ model_app = typer.Typer(
         "Get a translation checkpoint the pipeline loads: `pipeline model fetch` on a machine with network, "
         "`pipeline model convert DIR` for a folder that only has pickle weights."
     ),
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -837,7 +1006,9 @@ def model_fetch(
     folder to a machine without network and run there with no flags (models/NAME)
     or with --model DIR.
 
-    Example:  pipeline model fetch --to models/opus-mt-ar-en
+    \b
+    Example:
+      pipeline model fetch --to models/opus-mt-ar-en
     """
     from pipeline.translate.local_copy import fetch_model
     from pipeline.translate.settings import TranslatorSettings
@@ -868,7 +1039,9 @@ def model_convert(
     in the file runs), saved through the architecture config.json names, and read
     back: every weight must come back equal, or nothing is written.
 
-    Example:  pipeline model convert models/opus-mt-ar-en
+    \b
+    Example:
+      pipeline model convert models/opus-mt-ar-en
     """
     from pipeline.translate.to_safetensors import convert_to_safetensors
 
@@ -882,6 +1055,7 @@ def model_convert(
 annotations_app = typer.Typer(
     name="annotations",
     help="Reviewers' judgements back from Label Studio and doccano: `pipeline annotations import EXPORT.json`.",
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -925,7 +1099,9 @@ def annotations_import(
     2 no store, 3 some records or files refused (the others imported),
     5 store busy, 6 store not writable.
 
-    Example:  pipeline annotations import project-1-at-2026-01-05.json --db pipeline.sqlite
+    \b
+    Example:
+      pipeline annotations import project-1-at-2026-01-05.json --db pipeline.sqlite
     """
     reporter = Reporter(quiet=quiet)
     with _errors():
@@ -977,7 +1153,9 @@ def show_config(
 
     Save it as a file to start a config of your own; it only needs the keys you change.
 
-    Example:  pipeline config --set translate.num_beams=2 > my.yaml
+    \b
+    Example:
+      pipeline config --set translate.num_beams=2 > my.yaml
     """
     from pipeline.config_docs import render_yaml
     from pipeline.stages import sections
@@ -989,6 +1167,7 @@ def show_config(
         for message in cfg.warnings:
             Reporter(quiet=False).warn(message)
         sys.stdout.write(text)
+    _next(Reporter(quiet=False), "save it as a file, keep the keys you change, and pass it with --config FILE")
 
 
 def main() -> None:

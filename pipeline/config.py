@@ -30,7 +30,7 @@ import os
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -49,7 +49,8 @@ S = TypeVar("S", bound=BaseModel)
 class Settings(BaseModel):
     """Base of every section's settings: unknown keys are rejected; field docstrings are the documentation."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=(), use_attribute_docstrings=True)
+    # allow_inf_nan=False: a number in a config is finite (.nan compares false with everything, .inf divides to 0)
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), use_attribute_docstrings=True, allow_inf_nan=False)
 
     retired: ClassVar[Mapping[str, str]] = {}
     """Keys the section once had, with what replaced them: an old config naming one keeps working (the key is
@@ -63,14 +64,21 @@ class Settings(BaseModel):
         return data
 
 
+class HoldsPassword:
+    """Marks a setting whose value may hold a password (a store's URL): a printed configuration shows it redacted."""
+
+
+HOLDS_PASSWORD = HoldsPassword()
+
+
 class StoreSettings(Settings):
     """Where the pipeline keeps everything it has done."""
 
-    path: str = "pipeline.sqlite"
+    path: Annotated[str, HOLDS_PASSWORD] = "pipeline.sqlite"
     """The store: an SQLite file, or a postgresql:// URL (`--db` sets it and clears `url`)."""
-    url: str | None = None
+    url: Annotated[str | None, HOLDS_PASSWORD] = None
     """A PostgreSQL store, postgresql://USER@HOST/DB; wins over `path`. The password comes from ~/.pgpass or $PGPASSWORD."""
-    busy_timeout_s: float = Field(30.0, gt=0)
+    busy_timeout_s: float = Field(30.0, ge=0.001, le=86_400)
     """How long a writer waits for another writer's transaction."""
 
     @property

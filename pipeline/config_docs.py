@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
-from pipeline.config import Config
+from pipeline.config import HOLDS_PASSWORD, Config
+from pipeline.store.location import redact
 
 WIDTH = 100
 HEADER = """\
@@ -39,11 +42,31 @@ def _comment(text: str, indent: str) -> list[str]:
     return [f"{indent}# {line}" for line in lines]
 
 
+def value_range(field: FieldInfo) -> str:
+    """The bounds a number setting must lie within, as people write them ("0 < x ≤ 1", "x ≥ 1"); "" when none."""
+    low: tuple[str, Any] | None = next((("<", m.gt) for m in field.metadata if isinstance(m, Gt)), None)
+    low = low or next((("≤", m.ge) for m in field.metadata if isinstance(m, Ge)), None)
+    high: tuple[str, Any] | None = next((("<", m.lt) for m in field.metadata if isinstance(m, Lt)), None)
+    high = high or next((("≤", m.le) for m in field.metadata if isinstance(m, Le)), None)
+    if low and high:
+        return f"{_number(low[1])} {low[0]} x {high[0]} {_number(high[1])}"
+    if low:
+        return f"x {'>' if low[0] == '<' else '≥'} {_number(low[1])}"
+    return f"x {high[0]} {_number(high[1])}" if high else ""
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}".replace(",", " ") if isinstance(value, int) and abs(value) >= 10_000 else f"{value:g}"
+
+
 def _model_yaml(model: type[BaseModel], values: Mapping[str, Any], indent: str) -> list[str]:
     out: list[str] = []
     for name, field in model.model_fields.items():
-        out += _comment(field.description or "", indent)
+        bounds = value_range(field)
+        out += _comment((field.description or "") + (f" Range: {bounds}." if bounds else ""), indent)
         value = values.get(name)
+        if HOLDS_PASSWORD in field.metadata and isinstance(value, str):
+            value = redact(value)  # `pipeline config --db postgresql://user:PASSWORD@...` prints no password
         nested = _submodel(field.annotation)
         if nested is not None and isinstance(value, Mapping):
             out.append(f"{indent}{name}:")
@@ -87,9 +110,19 @@ def render_markdown(sections: Mapping[str, type[BaseModel]]) -> str:
         "defaults, then the file, then the environment (`PIPELINE_MODEL_PATH` sets `model.path`), then the command line",
         "(`--set section.key=value`, and the shortcuts `--db` = `store.path`, `--out` = `output.dir`, `--model` = `model.name`).",
         "An unknown section or key is an error. `pipeline config` prints the configuration a run would use.",
+        "Every number is finite (`.nan` and `.inf` are refused) and, where the range column says so, within bounds;",
+        "a value outside them is refused before anything runs (exit 2).",
     ]
     for section, model in sections.items():
-        out += ["", f"## `{section}`", "", _first_paragraph(model.__doc__), "", "| key | default | meaning |", "|---|---|---|"]
+        out += [
+            "",
+            f"## `{section}`",
+            "",
+            _first_paragraph(model.__doc__),
+            "",
+            "| key | default | range | meaning |",
+            "|---|---|---|---|",
+        ]
         out += _markdown_rows(model, model().model_dump(mode="json"), "")
         retired = getattr(model, "retired", {})
         if retired:
@@ -107,7 +140,8 @@ def _markdown_rows(model: type[BaseModel], values: Mapping[str, Any], prefix: st
             continue
         meaning = " ".join((field.description or "").split()).replace("|", "\\|")
         default = _scalar(values.get(name)).replace("|", "\\|")
-        rows.append(f"| `{prefix}{name}` | `{default}` | {meaning} |")
+        bounds = value_range(field)
+        rows.append(f"| `{prefix}{name}` | `{default}` | {bounds} | {meaning} |")
     return rows
 
 

@@ -173,7 +173,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 class DetectSettings(Settings):
     """Language per piece, paragraph and title, and the route of each paragraph."""
 
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1)
     """langdetect's random seed: the same text gets the same language in every run."""
     min_chars: int = Field(40, ge=1)
     """Letters below which langdetect alone is not trusted (short Latin text without diacritics → en)."""

@@ -9,6 +9,10 @@ every verb that reads JSON lines (align --source/--target, evaluate
 --import-refs) says the same thing about the same line. Ingest reads its
 JSONL through its own reader, which keeps the good lines of a file and
 checks each field it maps (pipeline/ingest/readers.py).
+
+A field both ingest and ``align --source`` read is parsed once, here
+(:func:`translation_field`, :func:`system_field`), so a file one of them
+takes the other takes too.
 """
 
 from __future__ import annotations
@@ -36,3 +40,32 @@ def json_line(path: Path, number: int, line: str) -> Any:
     except ValueError as exc:  # e.g. an integer with more digits than Python reads
         raise InputError(str(path), f"not valid JSON: {exc}", number) from None
     return value
+
+
+def translation_field(value: Any) -> str | list[str] | None:
+    """A piece's `translation` given as text or as paragraphs (a list of strings); None when absent or empty.
+
+    Raises ValueError for any other value (the caller names the file and line).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        parts = [part.strip() for part in value if part.strip()]
+        return parts or None
+    raise ValueError("'translation' must be a string or a list of strings (one per paragraph)")
+
+
+def translation_text(translation: str | list[str]) -> str:
+    """A translation as one text: paragraphs separated by a blank line, as pieces.jsonl writes them."""
+    return translation if isinstance(translation, str) else "\n\n".join(translation)
+
+
+def system_field(obj: dict[str, Any]) -> str | None:
+    """Who made a piece's translation: its `model`, else its `system` field; None when neither names one."""
+    for key in ("model", "system"):
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

@@ -85,8 +85,8 @@ def execute(
         if writes_store:
             _lock(store, wait, reporter)
             run_id = store.start_run(as_text(command))
-        ctx = RunContext(config, reporter, run_id, list(inputs), out, executor)
         reports: dict[str, Report] = {}
+        ctx = RunContext(config, reporter, run_id, list(inputs), out, executor, earlier=reports)
         timings: dict[str, float] = {}
         with contextlib.nullcontext() if writes_store else store.snapshot():
             try:

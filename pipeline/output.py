@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -24,18 +25,50 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 class OutputDir:
-    """A folder the exporters write into; every write goes through :meth:`write`."""
+    """A folder the exporters write into; every write goes through :meth:`write`.
 
-    def __init__(self, path: str | Path):
+    The folder the user names may itself be a symlink (an output folder on
+    another disk); the folders the exporters make inside it (:meth:`folder`)
+    may not, so writing a page or removing a stale one never lands outside it.
+    """
+
+    def __init__(self, path: str | Path, *, root: Path | None = None):
         self.path = Path(path)
-        if self.path.exists() and not self.path.is_dir():
-            raise StorageError(f"{self.path}: the output path exists and is not a folder")
+        try:
+            # os.stat, not Path.exists(): that raises past ENOENT (a name too long, a folder on the way not searchable)
+            if not stat.S_ISDIR(os.stat(self.path).st_mode):
+                raise StorageError(f"{self.path}: the output path exists and is not a folder")
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"{self.path}: cannot use this output folder: {exc.strerror or exc}") from None
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"{self.path}: cannot create the output folder: {exc.strerror or exc}") from exc
-        self.root = self.path.resolve()
+        self.root = root if root is not None else self.path.resolve()
         self._check_writable()
+
+    def folder(self, name: str) -> OutputDir:
+        """Sub-folder `name` (created if missing), refused when it is a symlink or anything but a real folder.
+
+        A planted link (``out/report -> /elsewhere``) would make every page
+        written there, and every stale page removed there, land outside the
+        output folder: it is refused (exit 6), never followed.
+        """
+        self._check_name(name)
+        path = self.path / name
+        if path.is_symlink():
+            raise StorageError(
+                f"{path}: is a symlink to {path.resolve()}, not a folder inside the output folder {self.root}; "
+                "remove it to export here"
+            )
+        if path.exists() and not path.is_dir():
+            raise StorageError(f"{path}: exists and is not a folder")
+        child = OutputDir(path, root=self.root)
+        if not child.path.resolve().is_relative_to(self.root):  # a link swapped in meanwhile, or in a parent
+            raise StorageError(f"{path}: resolves to {child.path.resolve()}, outside the output folder {self.root}")
+        return child
 
     def _check_writable(self) -> None:
         """Fail before any work if the folder cannot take a file (read-only, no permission).
@@ -52,8 +85,7 @@ class OutputDir:
 
     def target(self, name: str) -> Path:
         """The path for output file `name`, refused if it could land outside the folder."""
-        if not _SAFE_NAME.fullmatch(name) or name in {".", ".."}:
-            raise StorageError(f"{self.path}: refusing output file name {name!r}: only plain file names are allowed")
+        self._check_name(name)
         path = self.path / name
         if path.is_symlink():
             real = path.resolve()
@@ -64,6 +96,10 @@ class OutputDir:
         elif path.exists() and not path.is_file():
             raise StorageError(f"{path}: exists and is not a regular file")
         return path
+
+    def _check_name(self, name: str) -> None:
+        if not _SAFE_NAME.fullmatch(name) or name in {".", ".."}:
+            raise StorageError(f"{self.path}: refusing output file name {name!r}: only plain file names are allowed")
 
     @contextmanager
     def open(self, name: str, newline: str | None = None, encoding: str = "utf-8", durable: bool = True) -> Iterator[IO[str]]:

@@ -34,6 +34,9 @@ RunStatus = Literal["running", "completed", "completed_with_errors", "pending", 
 PieceKind = Literal["article", "teaser"]
 # What the aligner decided for a translated (or untranslated) piece.
 AlignmentStatus = Literal["matched", "no_coverage", "pending"]
+# How an English piece relates to a translated one: it reports the same event (a match, a comparison pair), or
+# another event of the same story thread (related coverage: the eve and the vote, a preview and the signing).
+Relation = Literal["same_event", "related"]
 # What one translation is paired with on the Arabic side: this pipeline translates sentence by sentence; a
 # translation that came with the input is paired paragraph by paragraph when the paragraph counts agree,
 # else it is one translation of the whole piece.
@@ -81,6 +84,9 @@ class ExternalTranslation(Record):
     parts: list[str]
     raw_parts: list[str]
     input_id: str | None = None  # the id the input line gave the piece
+    # reference-free diagnostics of each part (pipeline/evaluate/diagnostics.py), as the diagnose stage stored them;
+    # None until it has run (or when the text changed since)
+    diagnostics: list[dict[str, Any] | None] | None = None
 
     @property
     def text(self) -> str:
@@ -228,6 +234,28 @@ class Diagnosis(Record):
     fingerprint: str  # the thresholds they were computed with
 
 
+class ExternalToDiagnose(Record):
+    """A translation that came with the input, part by part beside the Arabic each part translates.
+
+    With unit 'paragraph' part i translates the piece's paragraph i; with
+    unit 'piece' the one part translates the whole piece.
+    """
+
+    piece_id: str
+    system: str
+    sources: list[str]  # the Arabic of each part
+    parts: list[str]  # the readable translation of each part
+
+
+class ExternalDiagnosis(Record):
+    """Reference-free diagnostics of one external translation, one per part."""
+
+    piece_id: str
+    system: str
+    diagnostics: list[dict[str, Any]]
+    fingerprint: str
+
+
 # -- pieces as every later stage sees them ---------------------------------------------------------
 
 
@@ -305,13 +333,19 @@ class SentencePair(Record):
 
 
 class Match(Record):
-    """A translated piece paired with an English piece covering the same event."""
+    """A translated piece paired with an English piece covering the same event, or (relation "related") another
+    event of the same story thread: related coverage, shown apart and never a comparison pair."""
 
     source_id: str
     target_id: str
-    score: float  # 0..1, comparable across runs
+    score: float  # P(same event), 0..1, comparable across runs
     evidence: dict[str, Any] = Field(default_factory=dict)
     sentence_pairs: list[SentencePair] = Field(default_factory=list)
+    # chrF (0-100) of the translation against the English piece: how much wording they share, not translation
+    # quality (pipeline/evaluate/similarity.py); computed once when the match is made. None: not computed (a store
+    # aligned before it was kept)
+    similarity: float | None = None
+    relation: Relation = "same_event"
 
 
 class Alignment(Record):
@@ -439,6 +473,10 @@ class StoreCounts(Record):
     matches: int
     abstentions: int
     runs: int
+    # pieces whose translation this pipeline made (every routed sentence translated), and the pieces that carry
+    # each other system's translation that came with the input (a piece can have both, and several systems)
+    pieces_translated_here: int = 0
+    translations_with_input: dict[str, int] = Field(default_factory=dict)
     annotations: int = 0  # reviewers' judgements stored, every version
 
 

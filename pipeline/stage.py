@@ -54,6 +54,7 @@ class RunContext:
     inputs: list[Path] = field(default_factory=list)
     out_dir: Path | None = None
     executor: Executor = LOCAL  # how the stage fans its work out (pipeline.executor)
+    earlier: dict[str, Report] = field(default_factory=dict)  # the reports of the stages this run ran before this one
 
 
 S = TypeVar("S", bound=BaseModel)

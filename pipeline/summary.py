@@ -45,7 +45,9 @@ def build_summary(
         "new_translations": translate.get("new_translations", 0),
         "matches": counts.matches,
         "abstentions": counts.abstentions,
-        "diagnostics": {key: diagnose.get(key) for key in ("translations", "flagged", "by_diagnostic")},
+        # how many pieces carry a translation: made here, and each other system's that came with the input
+        "pieces_translated": {"here": counts.pieces_translated_here, "with_input": counts.translations_with_input},
+        "diagnostics": {key: diagnose.get(key) for key in ("translations", "flagged", "by_diagnostic", "by_system", "external")},
         "stages": {name: dumped[name] for name, report in reports.items() if report.summary_block() is None},
         "timings_s": {**timings, "total": round(sum(timings.values()), 3)},
     }

@@ -83,10 +83,10 @@ def cli(*args: object, timeout: float = 600) -> subprocess.CompletedProcess[str]
     )
 
 
-def dev_align_store(tmp: Path) -> tuple[Path, Path]:
-    """`pipeline run` over dev-align's careful and weak-MT translations: (store, output folder)."""
+def dev_align_store(tmp: Path, *options: str) -> tuple[Path, Path]:
+    """`pipeline run` over dev-align's careful and weak-MT translations (with `options`): (store, output folder)."""
     db, out = tmp / "dev-align.sqlite", tmp / "out"
-    run = cli("run", DEV_ALIGN / "in-careful.jsonl", DEV_ALIGN / "in-weak.jsonl", "--db", db, "--out", out, "-q")
+    run = cli("run", DEV_ALIGN / "in-careful.jsonl", DEV_ALIGN / "in-weak.jsonl", "--db", db, "--out", out, "-q", *options)
     assert run.returncode == 0, run.stderr
     return db, out
 

@@ -37,6 +37,7 @@ FLORES = REPO.parent / "shared" / "data" / "flores-dev"
 SEED_FILES = (
     "pieces.jsonl",
     "matches.jsonl",
+    "related.jsonl",
     "summary.json",
     "pairs.tmx",
     "pairs.csv",
@@ -169,7 +170,8 @@ def harness_outputs() -> dict[str, Any]:
     for kind in ("parallel", "2+3", "near-miss"):
         data = eval_align.build(kind, hyp, ref, check_half, 13)
         result = align_pieces(data.translated, data.english, settings)
-        matches = json.dumps([m.model_dump() for m in result.matches], sort_keys=True, ensure_ascii=False)
+        # the aligner's decisions; a match's chrF similarity is the align stage's, not align_pieces' (None here)
+        matches = json.dumps([m.model_dump(exclude={"similarity"}) for m in result.matches], sort_keys=True, ensure_ascii=False)
         out[kind] = {
             "matches": digest(matches),
             "abstentions": digest(json.dumps(result.abstentions, sort_keys=True, ensure_ascii=False)),

@@ -3,8 +3,9 @@
 * :func:`seeds_report`: `pipeline run seeds/` with the tiny test model (a real
   run: ingest, detect, translate, diagnose, align, export), as a user runs it;
 * :func:`flores_report`: FLORES dev as news pieces. The Arabic pieces carry
-  a published MT system's output as their external translation and the
-  English references are English pieces, written through the store's own
+  two published MT systems' outputs as their external translations (opus-mt,
+  the current one, then NLLB) and the English references are English pieces,
+  written through the store's own
   methods as ingest and detect would leave them (translations kept in the
   pieces' external-translation fields, not run through the translate
   stage); then the real align stage and a store-mode `pipeline evaluate`
@@ -30,7 +31,8 @@ from pipeline.store import open_store
 REPO = Path(__file__).resolve().parents[1]
 FLORES = REPO.parent / "shared" / "data" / "flores-dev"
 DOCS = 24  # pseudo-documents of 5 FLORES lines
-SYSTEM = "opusmt"  # the published output used as the external translation
+SYSTEM = "opusmt"  # the published output used as the external translation (the pieces' current one)
+SECOND = "nllb"  # a second system's published output, kept beside it
 OUTLETS = ("Outlet North", "Outlet South", "Outlet East")
 
 
@@ -59,8 +61,8 @@ def flores_config(tmp: Path) -> Config:
 
 def flores_report(tmp: Path) -> Path:
     """The output folder of an export of the FLORES store (see the module docstring)."""
-    ar, mt, en = _lines("ar"), _lines(f"{SYSTEM}.en"), _lines("en")
-    pieces, detections, references = [], [], {}
+    ar, mt, en, second = _lines("ar"), _lines(f"{SYSTEM}.en"), _lines("en"), _lines(f"{SECOND}.en")
+    pieces, detections, references, seconds = [], [], {}, []
     for d in range(DOCS):
         span = slice(5 * d, 5 * d + 5)
         date = f"2024-03-{1 + d % 20:02d}"
@@ -76,6 +78,16 @@ def flores_report(tmp: Path) -> Path:
                 external=ExternalTranslation(system=f"{SYSTEM}-published", unit="paragraph", parts=mt[span], raw_parts=mt[span]),
             )
         )
+        seconds.append(
+            IngestedPiece(
+                id=ar_id,
+                position=d,
+                paragraphs=ar[span],
+                external=ExternalTranslation(
+                    system=f"{SECOND}-published", unit="paragraph", parts=second[span], raw_parts=second[span]
+                ),
+            )
+        )
         detections.append(_detection(ar_id, "ar", 5, "translated"))
         references[ar_id] = en[span]
         if d % 3:  # a third of the documents have no English coverage
@@ -84,9 +96,10 @@ def flores_report(tmp: Path) -> Path:
     config = flores_config(tmp)
     with open_store(config.store.path) as store:
         ingest_pieces(store, "flores/flores-dev.jsonl", pieces)
+        ingest_pieces(store, f"flores/flores-dev.{SECOND}.jsonl", seconds)
         store.save_detections(detections)
         store.replace_references(references)
-    for name in ("align", "evaluate"):
+    for name in ("diagnose", "align", "evaluate"):
         result = execute(stages(name), config, command=name)
         assert result.exit_code == 0, result.messages
     execute(stages("export"), config, command="export", create_store=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.evaluate.similarity import match_similarity
 from pipeline.records import (
     TITLE_PARAGRAPH,
     Alignment,
@@ -27,6 +28,7 @@ from pipeline.records import (
     Diagnosis,
     IngestedPiece,
     Match,
+    Relation,
     RoutedParagraph,
     Segment,
     SegmentRef,
@@ -87,6 +89,7 @@ class MatchData:
     score: float
     evidence: dict[str, Any] = field(default_factory=dict)
     pairs: list[tuple[int, int, float]] = field(default_factory=list)
+    relation: Relation = "same_event"
 
 
 def _key(text: str) -> str:
@@ -216,6 +219,7 @@ def _match(match: MatchData) -> Match:
         score=match.score,
         evidence={"threshold": 0.5, **match.evidence},
         sentence_pairs=[SentencePair(source=s, target=t, score=sc) for s, t, sc in match.pairs],
+        relation=match.relation,
     )
 
 
@@ -223,12 +227,17 @@ def set_alignments(
     store: Store, matches: Sequence[MatchData] = (), no_coverage: Mapping[str, str | Alignment] | None = None
 ) -> None:
     """The aligner's results: each matched piece's matches, and the pieces with no English coverage (why, or the record)."""
-    alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches}
+    alignments = {m.source_id: Alignment(piece_id=m.source_id, status="matched") for m in matches if m.relation == "same_event"}
     for piece_id, why in (no_coverage or {}).items():
         alignments[piece_id] = (
             why if isinstance(why, Alignment) else Alignment(piece_id=piece_id, status="no_coverage", reason=why)
         )
-    store.replace_alignments([_match(m) for m in matches], list(alignments.values()), None)
+    records = [_match(m) for m in matches]
+    pieces = {p.id: p for p in store.load_pieces({m.source_id for m in matches} | {m.target_id for m in matches})}
+    for record in records:
+        if record.source_id in pieces and record.target_id in pieces:
+            record.similarity = match_similarity(pieces[record.source_id], pieces[record.target_id])
+    store.replace_alignments(records, list(alignments.values()), None)
 
 
 def build_store(

@@ -1,4 +1,4 @@
-"""Score bounds: never below the exact score, and skipping the candidates they rule out changes no output."""
+"""Bounds: never below the exact evidence or probability, and skipping the candidates they rule out changes no output."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import eval_align
 
 from pipeline.align import AlignSettings, align_pieces
 from pipeline.align.bounds import evidence_bounds
+from pipeline.align.features import FEATURES
+from pipeline.align.pairmodel import OUTCOMES, shipped
 from pipeline.align.scoring import shared_sentence_evidence
 from pipeline.align.sentences import strong_links
 
@@ -30,7 +32,7 @@ def test_evidence_bound_is_never_below_the_exact_evidence(seed):
     one = rng.beta(2, 3, size=(n_src, total))
     one_two = rng.beta(2, 3, size=(n_src, total - 1))
     two_one = rng.beta(2, 3, size=(n_src - 1, total))
-    bounds = evidence_bounds(
+    bounds, fact_bounds = evidence_bounds(
         one, one_two, two_one, widths, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight
     )
     col = 0
@@ -39,10 +41,25 @@ def test_evidence_bound_is_never_below_the_exact_evidence(seed):
         block = (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])
         col += width
         links = strong_links(*block, floor)
-        exact, _ = shared_sentence_evidence(
+        exact, facts = shared_sentence_evidence(
             links, n_src, width, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight
         )
         assert bounds[k] >= exact - 1e-12
+        assert fact_bounds[k] >= facts
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_probability_bound_is_never_below_the_probability_of_any_point_in_the_box(seed):
+    rng = np.random.default_rng(seed)
+    model = shipped()
+    n = len(FEATURES)
+    low = rng.uniform(0, 1, size=(8, n))
+    high = np.minimum(1.0, low + rng.uniform(0, 0.5, size=(8, n)))
+    for outcome in OUTCOMES:
+        bound = model.bounds(low, high, outcome)
+        for _ in range(50):
+            x = low + rng.uniform(0, 1, size=low.shape) * (high - low)
+            assert (bound >= model.probabilities(x)[:, OUTCOMES.index(outcome)] - 1e-12).all()
 
 
 def _same_decisions(translated, english, settings, sentences=None):
@@ -50,6 +67,7 @@ def _same_decisions(translated, english, settings, sentences=None):
     all_scored = align_pieces(translated, english, settings, sentences, collect_candidates=True)
     skipping = align_pieces(translated, english, settings, sentences)
     assert [m.model_dump() for m in skipping.matches] == [m.model_dump() for m in all_scored.matches]
+    assert [m.model_dump() for m in skipping.related] == [m.model_dump() for m in all_scored.related]
     assert skipping.abstentions == all_scored.abstentions
     assert skipping.nearest == all_scored.nearest
     assert skipping.scored_pairs == all_scored.scored_pairs

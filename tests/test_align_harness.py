@@ -1,20 +1,24 @@
-"""The aligner's held-out goals on real MT output (FLORES dev), and the shipped defaults through the CLI.
+"""The aligner on real MT output (FLORES dev): a regression check of its evidence, and the shipped model through the CLI.
 
 Reads ../shared/data/flores-dev relative to the repo (never copied into it).
-Everything here is held out: weights and thresholds are fitted on one half
-of the lines and measured on the other (benchmarks/eval_align.py), and the
-shipped defaults (pipeline/align/calibration.json, fitted on the first half
-of cut 0) are checked through `pipeline align --source --target` on the
-second half, which they never saw.
+FLORES is not what the shipped pair model is fitted on (real comparable
+news is: benchmarks/train_align.py, tests/test_align_training.py); it
+checks that the evidence still separates translations from near misses.
+Everything here is held out: the harness fits a logistic regression over the
+pair features on one half of the lines and measures on the other
+(benchmarks/eval_align.py), and the shipped model is run through `pipeline
+align --source --target` on lines no fit saw.
 
 Issue 13's goals for task 2 (2 own + 3 foreign lines) are P@1 >= 0.98 and
-abstention F1 >= 0.95 for every system, and near-miss false matches <= 5%.
-Reached over 7 systems × 2 cuts (benchmarks/README.md), in the CLI's view
-(translations split into sentences) at a 2% false-match rate: near misses
-0.000 everywhere; task 2 P@1 0.936-0.984 and F1 0.933-0.974, so the task-2
-goal is met for Google and Microsoft only. The floors below pin what is reached, on one cut and two
-systems (opus-mt and the weakest, Argos), to keep the test near a minute;
-the full table is the benchmark's.
+abstention F1 >= 0.95 for every system, and near-miss false matches <= 5%;
+the floors below pin what the features reach, on one cut and two systems
+(opus-mt and the weakest, Argos), to keep the test near a minute; the full
+table is the benchmark's. The shipped model, fitted for "same event, not
+same topic", no longer takes two shared sentences of five for the same
+event (on real comparable news, pieces on another event of the same story
+share that much often), so through the CLI it abstains on most 2+3
+documents: what it must still do is match whole translations (parallel) and
+never match a near miss.
 """
 
 from __future__ import annotations
@@ -82,13 +86,13 @@ def test_near_miss_documents_hold_the_same_run_but_none_of_the_own_lines():
     assert len(data.near) == len(data.translated) // 2
 
 
-def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
-    """`pipeline align --source --target` with the default config on lines the defaults were never fitted on."""
+def test_the_shipped_model_matches_whole_translations_and_never_a_near_miss_through_the_cli(tmp_path):
+    """`pipeline align --source --target` with the default config on lines the harness never fitted on."""
     ref, hyp = eval_align.load_lines("en"), eval_align.load_lines("opusmt.en")
     _, check = eval_align.halves(len(ref), eval_align.CALIBRATION_SEED)
     runner = CliRunner()
-    pooled: dict[str, list] = {"2+3": [], "near-miss": []}
-    for kind, draw in ((k, d) for k in pooled for d in (7, 8, 9)):
+    pooled: dict[str, list] = {"parallel": [], "near-miss": []}
+    for kind, draw in ((k, d) for k in pooled for d in (7, 8)):
         data = eval_align.build(kind, hyp, ref, check, draw)
         src, tgt = tmp_path / f"{kind}{draw}-src.jsonl", tmp_path / f"{kind}{draw}-tgt.jsonl"
         src.write_text(
@@ -104,14 +108,13 @@ def test_shipped_defaults_hold_on_the_check_half_through_the_cli(tmp_path):
         best: dict[str, tuple[float, str]] = {}
         for line in (out / "matches.jsonl").read_text().splitlines():
             m = json.loads(line)
-            assert m["evidence"]["false_match_rate"] == 0.02  # every match says which rate its threshold stands for
+            assert m["relation"] == "same_event" and m["evidence"]["operating_point"] == "model threshold"
             if m["score"] > best.get(m["source_id"], (-1.0, ""))[0]:
                 best[m["source_id"]] = (m["score"], m["target_id"])
         pooled[kind] += [(t, best[k][1] if k in best else None) for k, t in data.truth.items()]
-    for kind, pairs in pooled.items():  # three draws pooled: ~100 uncovered documents each
-        row = eval_align.metrics(pairs)
-        assert row["false_match"] <= 0.05, (kind, row)  # calibrated for 2%
-        assert row["p@1"] >= 0.8, (kind, row)
+    parallel, near = (eval_align.metrics(pooled[k]) for k in ("parallel", "near-miss"))
+    assert parallel["p@1"] >= 0.95 and parallel["false_match"] <= 0.02, parallel
+    assert near["false_match"] == 0.0, near  # the same article's other sentences are never the same event
 
 
 def test_the_sentence_level_sets_the_ceiling_of_task_2_and_weaker_mt_has_the_lower_one():

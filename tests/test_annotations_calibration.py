@@ -90,7 +90,7 @@ def test_calibration_from_50_judged_pairs_moves_the_operating_point_and_prints_h
         fitted = store.last_calibration()
         matches = store.load_matches()
     assert fitted is not None and fitted.method == "annotations"
-    table = fitted.figures["shipped_table"]["threshold"]
+    table = fitted.figures["model_threshold"]["threshold"]
     assert fitted.threshold != table  # the operating point moved
     held_out = fitted.figures["cross_validated"]
     for name in ("false_match_rate", "recall", "p_at_1"):

@@ -33,6 +33,7 @@ from pipeline.ledger import execute
 from pipeline.stages import stages
 from pipeline.store import open_store
 from pipeline.store.copy import copy_store
+from pipeline.store.schema import SCHEMA_VERSION
 
 T1, T2 = "2026-01-05T10:00:00.000000Z", "2026-01-06T09:30:00.000000Z"
 
@@ -261,7 +262,7 @@ def test_a_schema_4_store_is_migrated_and_gets_its_identity_at_its_next_writing_
         },
     )
     with open_store(store_location) as store:
-        assert store.schema_version == 5
+        assert store.schema_version == SCHEMA_VERSION  # 5, then the steps after it
         assert [r.command for r in store.runs()] == ["run old/"] and store.piece_ids() == {"p-old"}
         assert store.judgements() == [] and store.last_calibration() is None
         assert store.identity() is None  # tasks exported now carry none, and are refused on import, saying why

@@ -94,7 +94,9 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def dev_align(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return dev_align_store(tmp_path_factory.mktemp("dev-align"))
+    # A stricter threshold than the pair model's own (0.55): the model was fitted on dev-align and misses none of its
+    # pairs there, so at 0.9 one true pair (Raouche, 0.86) is a near miss for the reviewers to add as a match.
+    return dev_align_store(tmp_path_factory.mktemp("dev-align"), "--set", "align.threshold=0.9")
 
 
 class Api:
@@ -148,7 +150,8 @@ def test_label_studio_round_trip(label_studio: str, dev_align: tuple[Path, Path]
         verdicts[(source, target)] = verdict
         good = verdict == "Same event"
         edit = None
-        if data["kind"] == "match" and good and corrected < 4:  # the reviewer fixes the first line of the translation
+        if data["kind"] == "match" and good and corrected < 4 and data["source_id"] not in edited_pieces:
+            # the reviewer fixes the first line of the translation (of four pieces)
             first, _, rest = data["translation"].partition("\n")
             edit = first.replace(" the ", " ", 1) + ("\n" + rest if rest else "")
             corrected += 1

@@ -42,9 +42,9 @@ from reliability_support import (
 )
 from services import RayHead, session_members, stop_session
 
-from pipeline.errors import ConfigError, StorageError
+from pipeline.errors import ConfigError, StorageError, UsageError
 from pipeline.executor import ExecutorSettings
-from pipeline.executor.ray_executor import RayExecutor
+from pipeline.executor.ray_executor import RayExecutor, placeable
 from pipeline.ingest import cut_dump
 from pipeline.store import open_store
 from pipeline.text.normalise import for_model
@@ -77,7 +77,7 @@ def translations_stored(url: str) -> int:
     try:
         with open_store(url, create=False) as store:
             return store.counts().translations_cached
-    except StorageError:  # not created yet
+    except (StorageError, UsageError):  # not created yet (exit 2), or not reachable yet
         return 0
 
 
@@ -160,9 +160,9 @@ def test_ray_tasks_keep_the_input_order_and_pipeline_errors_keep_their_exit_code
     try:
         assert list(executor.map(partial(pow, 2), range(12))) == [2**n for n in range(12)]
         assert executor.nodes() == 1
-        with pytest.raises(StorageError, match="no store here yet") as raised:
+        with pytest.raises(UsageError, match="no store here yet") as raised:
             list(executor.map(partial(open_store, create=False), [tmp_path / "missing.sqlite"]))
-        assert type(raised.value) is StorageError  # itself, not Ray's wrapper: the CLI exits with its code
+        assert type(raised.value) is UsageError  # itself, not Ray's wrapper: the CLI exits with its code
         # a pool the cluster cannot place is refused at once instead of waiting for ever
         big = RayExecutor(ExecutorSettings(kind="ray", translate_actors=3))
         with pytest.raises(ConfigError, match="CPU 2 but 3 translation actor"):
@@ -377,3 +377,76 @@ def test_a_batch_run_twice_by_the_pool_costs_one_model_call_and_is_counted_once(
     assert (again.inserted, again.translated, again.model_calls) == ([], 0, 0)
     counts = check_exactly_once(pg_url)
     assert counts["translations"] == counts["linked_sources"] == len(keys)
+
+
+# -- what a careless user gives Ray (issue 25) ------------------------------------------------------------
+
+
+def test_a_ray_address_that_cannot_be_joined_is_one_line_and_exit_2_at_once(tmp_path):
+    """Nothing listening, a web or Ray Client address, a typo: said at once (Ray itself hangs or raises a traceback)."""
+    cases = {
+        "127.0.0.1:1": "cannot reach the Ray cluster at 127.0.0.1:1: Connection refused",
+        "http://127.0.0.1:8265": "is a web address (the dashboard's?): give the head's HOST:PORT",
+        "ray://127.0.0.1:10001": "is a Ray Client address, which the pipeline does not use",
+        "head-node": "Ray address 'head-node' is not HOST:PORT",
+    }
+    for address, message in cases.items():
+        start = time.monotonic()
+        proc = subprocess.run(
+            pipeline_argv("ingest", SEEDS / "004_c6526bbb5c2cd36d.txt", "--executor", "ray", "--db", tmp_path / "s.sqlite"),
+            capture_output=True,
+            text=True,
+            env=child_env({"RAY_ADDRESS": address, "RAY_AUTH_MODE": "disabled"}),
+            timeout=120,
+        )
+        assert proc.returncode == 2, (address, proc.stderr[-2000:])
+        (line,) = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+        assert message in line, line
+        assert time.monotonic() - start < 60
+
+
+def test_work_no_node_of_the_cluster_can_hold_is_refused_at_once(tmp_path, ray_cluster):
+    """A task or an actor bigger than every node is never scheduled: Ray would wait for ever."""
+    proc = subprocess.run(
+        pipeline_argv(
+            "ingest",
+            SEEDS / "004_c6526bbb5c2cd36d.txt",
+            "--executor",
+            "ray",
+            "--db",
+            tmp_path / "s.sqlite",
+            "--set",
+            "executor.task_cpus=64",
+        ),
+        capture_output=True,
+        text=True,
+        env=child_env(ray_cluster.client_env()),
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "executor.task_cpus 64 is more than any node of the Ray cluster has (the largest has 2 CPUs)" in proc.stderr
+    # actors are placed whole: two nodes of 2 CPUs hold no 3-CPU actor, and two 1.5-CPU actors (3 CPUs in all) only one each
+    two_nodes = [{"CPU": 2.0, "memory": 4e9}, {"CPU": 2.0, "memory": 4e9}]
+    assert placeable(two_nodes, {"CPU": 3.0, "GPU": 0.0, "memory": 1e9}) == 0
+    assert placeable(two_nodes, {"CPU": 1.5, "GPU": 0.0, "memory": 1e9}) == 2
+    assert placeable(two_nodes, {"CPU": 1.0, "GPU": 0.0, "memory": 3e9}) == 2
+
+
+def test_an_sqlite_store_on_a_one_node_ray_translates(tmp_path, tiny_model_dir, ray_cluster):
+    """docs/cluster.md: --executor ray works with an SQLite file on one node (the actors' store connections per thread)."""
+    db = tmp_path / "store.sqlite"
+    proc = run_cli(
+        "run",
+        SEEDS / "003_d3a64df3fb8f3d34.txt",
+        "--executor",
+        "ray",
+        "--db",
+        db,
+        "--out",
+        tmp_path / "out",
+        "--model",
+        tiny_model_dir,
+        env=ray_cluster.client_env(),
+    )
+    assert "translated by 1 worker(s)" in proc.stderr
+    assert summary(tmp_path / "out")["pieces_by_status"] == {"english": 18, "translated": 6}

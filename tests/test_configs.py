@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.align import pairmodel
 from pipeline.config import Config
 from pipeline.stages import sections
 from pipeline.translate.settings import TranslatorSettings
@@ -42,11 +43,10 @@ def test_every_example_loads_against_the_settings_models(path: Path):
 
 
 def test_the_stricter_and_looser_aligners_are_stricter_and_looser():
-    def rate(name: str) -> float:
-        return float(Config.load(ROOT / "configs" / name, {}).raw["align"]["max_false_match_rate"])
+    def threshold(name: str) -> float:
+        return float(Config.load(ROOT / "configs" / name, {}).raw["align"]["threshold"])
 
-    default = float(Config.load(None, {}).raw["align"]["max_false_match_rate"])
-    assert rate("strict-align.yaml") < default < rate("loose-align.yaml")
+    assert threshold("strict-align.yaml") > pairmodel.shipped().threshold > threshold("loose-align.yaml")
 
 
 def test_the_offline_example_loads_the_local_folder_and_never_the_hub(tmp_path: Path, monkeypatch):

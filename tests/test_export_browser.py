@@ -6,7 +6,10 @@ external translations and an evaluation); search finds an Arabic and an
 English word (the Arabic typed without vowels, hamza or article); sorting
 and the filters reorder and hide rows; a match page opens from the index and
 lays Arabic out right to left; the CSP lets our script (and the search
-shards it adds) run and nothing else; markup from a hostile dump stays text.
+shards it adds) run and nothing else; markup from a hostile dump stays text;
+a table with two text columns gives them the width (no word broken); the
+system picker shows each system's translation of a piece; a run that could
+not load its model shows one banner with the command that finishes it.
 A missing browser is a failure, never a skip (scripts/test installs it).
 """
 
@@ -19,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from report_fixtures import flores_config, flores_report, seeds_report
+from reliability_support import SEEDS, cli
+from report_fixtures import SECOND, SYSTEM, flores_config, flores_report, seeds_report
 from store_factory import AR_NO_COVERAGE, AR_SUMMIT, EN_SUMMIT, IMG_PAYLOAD, LINK_PAYLOAD, SCRIPT_PAYLOAD, seeds_like_store
 
 from pipeline.config import Config
@@ -182,9 +186,15 @@ def test_seeds_run_pictures_render_and_match_summary_json(browser, tmp_path_fact
     assert _csp_violations(browser) == []
 
 
-def test_flores_pictures_with_the_evaluation_match_the_store(browser, tmp_path_factory):
+@pytest.fixture(scope="module")
+def flores(tmp_path_factory) -> tuple[Path, Path]:
+    """The FLORES report (two systems per piece, an evaluation): (work folder, output folder)."""
     tmp = tmp_path_factory.mktemp("flores")
-    out = flores_report(tmp)
+    return tmp, flores_report(tmp)
+
+
+def test_flores_pictures_with_the_evaluation_match_the_store(browser, flores):
+    tmp, out = flores
     drawn = {"chart-scores", "chart-outlets", "chart-days", "chart-evaluation"}
     summary = _check_pictures_against_summary(browser, out, drawn)
     scores = _table(browser, "chart-scores")
@@ -196,6 +206,7 @@ def test_flores_pictures_with_the_evaluation_match_the_store(browser, tmp_path_f
     system = evaluation["systems"][0]
     bleu = next(r for r in rows if r["metric"] == "BLEU")
     assert bleu["system"] == system["name"] == "opusmt-published"
+    assert {r["system"] for r in rows} == {"opusmt-published", "nllb-published"}  # every system scored
     low = system["scores"]["BLEU"]["mean"] - system["scores"]["BLEU"]["ci"]
     assert float(bleu["score"]) == round(system["scores"]["BLEU"]["score"], 2) and float(bleu["CI low"]) == round(low, 2)
     assert {r["metric"] for r in rows} == {"BLEU", "chrF2"}
@@ -310,8 +321,15 @@ def test_search_finds_an_english_and_an_arabic_word(browser, hostile):
     assert _visible_rows(browser) == 0 and browser.find_element("id", "f-count").text == "0 of 7 pieces shown"
     _search(browser, "Baghdad")
     assert sorted(_numbers(browser)) == [1, 2]
+    snippets = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#piece-index .snippet')).map(s => [s.querySelector('mark').textContent, s.textContent])"
+    )
+    assert len(snippets) == 2 and all(mark == "Baghdad" and "Baghdad" in text for mark, text in snippets)  # each hit quoted
+    assert browser.find_element("id", "f-search").get_attribute("dir") == "auto"
     added = browser.execute_script("return Array.from(document.scripts).filter(s => s.src).map(s => s.getAttribute('src'))")
-    assert added and all(re.fullmatch(r"report/search/[0-9a-f]{4}-[0-9a-f]{4}\.js", src) for src in added)  # the shards
+    # the shards, and the texts that quote each hit in its context
+    assert added and all(re.fullmatch(r"report/(search/[0-9a-f]{4}-[0-9a-f]{4}|text/\d{4})\.js", src) for src in added)
+    assert "report/text/0000.js" in added
     assert _csp_violations(browser) == []
     _reset(browser)
     assert _visible_rows(browser) == 7
@@ -407,4 +425,106 @@ def test_markup_from_a_dump_never_runs_and_shows_as_text(browser, hostile):
     for payload in (SCRIPT_PAYLOAD, IMG_PAYLOAD, LINK_PAYLOAD):
         assert payload in state["text"]
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert _csp_violations(browser) == []
+
+
+# -- layout for any number of columns, every system, a run that stopped early ------------------------------
+
+COLUMN_WIDTHS = """
+const table = arguments[0];
+const total = table.getBoundingClientRect().width;
+return Array.from(table.querySelectorAll("thead th")).map(th => ({
+  name: th.textContent, share: th.getBoundingClientRect().width / total,
+  wrap: getComputedStyle(table.querySelector("tbody td")).overflowWrap}));
+"""
+BROKEN_WORDS = """
+// a word broken across lines: a text node whose line boxes split inside a run of letters
+const cells = Array.from(arguments[0].querySelectorAll("tbody td.text"));
+const broken = [];
+for (const cell of cells) {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent;
+    for (const m of text.matchAll(/[A-Za-z]{4,}/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+      if (new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size > 1) broken.push(m[0]);
+    }
+  }
+}
+return broken;
+"""
+
+
+def test_a_table_with_two_text_columns_gives_them_the_width_and_breaks_no_word(browser, flores):
+    """An external translation has no Arabic sentence of its own: its sentence table has two text columns."""
+    from selenium.webdriver.common.by import By
+
+    _, out = flores
+    _open(browser, out / "report" / "matches-0001.html")
+    table = browser.find_element(By.CSS_SELECTOR, "#match-1 .system-panel table.aligned:not(.units)")
+    columns = {c["name"]: c for c in browser.execute_script(COLUMN_WIDTHS, table)}
+    assert list(columns) == ["#", "Machine translation", "English coverage", "Score", "Flagged"]
+    assert columns["#"]["share"] < 0.06  # the number column stays narrow
+    assert columns["Machine translation"]["share"] > 0.3 and columns["English coverage"]["share"] > 0.3
+    assert {c["wrap"] for c in columns.values()} == {"break-word"}
+    assert browser.execute_script(BROKEN_WORDS, table) == []
+    units = browser.find_element(By.CSS_SELECTOR, "#match-1 .system-panel table.units")
+    shares = {c["name"]: c["share"] for c in browser.execute_script(COLUMN_WIDTHS, units)}
+    assert (
+        shares["#"] < 0.06
+        and shares["Arabic original"] > 0.3
+        and shares["Arabic original"] == pytest.approx(shares[f"{SYSTEM}-published"], abs=0.01)
+    )
+
+
+def test_the_system_picker_shows_each_systems_translation(browser, flores):
+    from selenium.webdriver.common.by import By
+
+    _, out = flores
+    first, second = f"{SYSTEM}-published", f"{SECOND}-published"
+    nllb = Path(__file__).resolve().parents[2] / "shared" / "data" / "flores-dev" / f"flores-dev.{SECOND}.en"
+    nllb_lines = nllb.read_text(encoding="utf-8").splitlines()
+    _open(browser, out / "report" / "matches-0001.html")
+    section = browser.find_element(By.ID, "match-1")
+    panels = section.find_elements(By.CSS_SELECTOR, ".systems > .system-panel")
+    labels = section.find_elements(By.CSS_SELECTOR, ".systems > label")
+    assert [label.text for label in labels] == [f"{first} (aligned)", second]
+    assert [panel.get_attribute("data-system") for panel in panels] == [first, second]
+    assert panels[0].is_displayed() and not panels[1].is_displayed()  # the aligned system first
+    labels[1].click()
+    assert panels[1].is_displayed() and not panels[0].is_displayed()
+    shown = panels[1].find_elements(By.CSS_SELECTOR, "table.units tbody td.text[lang='en']")
+    assert [cell.text for cell in shown] and all(cell.text in nllb_lines for cell in shown)
+    assert section.find_element(By.CSS_SELECTOR, "input.picker:checked").get_attribute("value") == "2"
+    labels[0].click()
+    assert panels[0].is_displayed() and not panels[1].is_displayed()
+    # a piece without coverage has the picker too
+    _open(browser, out / "report" / "pieces-0001.html")
+    piece = browser.find_elements(By.CSS_SELECTOR, "section.detail")[0]
+    assert [label.text for label in piece.find_elements(By.CSS_SELECTOR, ".systems > label")] == [first, second]
+    assert _csp_violations(browser) == []
+
+
+def test_a_run_without_a_model_shows_one_banner_with_the_command_that_finishes_it(browser, tmp_path_factory):
+    from selenium.webdriver.common.by import By
+
+    tmp = tmp_path_factory.mktemp("pending")
+    out = tmp / "out"
+    proc = cli("run", SEEDS, "--db", tmp / "s.sqlite", "--out", out, "-q", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert proc.returncode == 4, proc.stderr
+    _open(browser, out / "report.html")
+    banners = browser.find_elements(By.CSS_SELECTOR, ".banner")
+    assert len(banners) == 1
+    command = banners[0].find_element(By.CSS_SELECTOR, "pre.command").text
+    assert command.startswith("pipeline run ") and str(SEEDS) in command
+    assert f"--db {tmp / 's.sqlite'}" in command and f"--out {out}" in command and "--model /path/to/opus-mt-ar-en" in command
+    assert "6 pieces" in banners[0].text and "no translation model could be loaded" in banners[0].text
+    _set(browser, "f-lang", "ar")
+    statuses = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#piece-index tbody td.status')).map(td => td.textContent)"
+    )
+    assert statuses == ["pendingsee the note at the top"] * 6  # the network error is not repeated on every row
+    body = browser.find_element(By.TAG_NAME, "body").get_attribute("textContent")
+    assert body.count("unreachable") <= 1  # said once, inside the banner's details
     assert _csp_violations(browser) == []

@@ -125,7 +125,7 @@ def test_cli_export_defaults_to_every_format(tmp_path):
     seeds_like_store(tmp_path / "s.sqlite").close()
     result = CliRunner().invoke(app, ["export", "--db", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert len(list((tmp_path / "out").iterdir())) == 10  # 9 files and the report's folder
+    assert len(list((tmp_path / "out").iterdir())) == 11  # 10 files and the report's folder
     assert str(tmp_path / "out" / "report.html") in result.output
 
 

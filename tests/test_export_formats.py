@@ -22,6 +22,7 @@ from store_factory import (
     AR_NO_COVERAGE,
     AR_PENDING,
     AR_SUMMIT,
+    EN_OTHER,
     EN_SUMMIT,
     MODEL,
     REVISION,
@@ -31,6 +32,7 @@ from store_factory import (
     PieceData,
     build_store,
     seeds_like_store,
+    set_alignments,
 )
 
 from pipeline.config import Config
@@ -118,8 +120,10 @@ class MatchOut(Strict):
     source_id: StrictStr
     target_id: StrictStr
     score: float = Field(ge=0.0, le=1.0)
+    relation: Literal["same_event", "related"]
     evidence: dict
     sentence_pairs: list[PairOut]
+    coverage_chrf_similarity: float | None = Field(ge=0.0, le=100.0)  # shared wording, kept with the match
     review: Literal["automatic", "reviewed", "confirmed", "rejected", "disputed"]
 
 
@@ -129,6 +133,7 @@ def test_every_format_writes_its_files(out):
         [
             "pieces.jsonl",
             "matches.jsonl",
+            "related.jsonl",
             "summary.json",
             "labelstudio.json",
             "labelstudio_config.xml",
@@ -197,14 +202,14 @@ def test_the_ledger_writes_the_runs_summary_once_plus_the_file_list(tmp_path):
         (run,) = store.runs()
     assert summary["run_id"] == run.id and run.summary == summary == json.loads(json.dumps(result.summary, default=str))
     assert set(summary["timings_s"]) == {"detect", "export", "total"}
-    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "summary.json"]
-    assert sorted(p.name for p in result.outputs) == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "related.jsonl", "summary.json"]
+    assert sorted(p.name for p in result.outputs) == ["matches.jsonl", "pieces.jsonl", "related.jsonl", "summary.json"]
 
     # an export alone is a reader: the same summary builder, no run recorded, no run lock taken
     alone = execute(stages("export"), config, command="export", out_dir=tmp_path / "out2", create_store=False)
     summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
     assert summary["run_id"] is None and summary == json.loads(json.dumps(alone.summary, default=str))
-    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "summary.json"]
+    assert summary["export"]["files"] == ["matches.jsonl", "pieces.jsonl", "related.jsonl", "summary.json"]
     with open_store(tmp_path / "s.sqlite", create=False) as store:
         assert [r.id for r in store.runs()] == [run.id]
 
@@ -325,7 +330,10 @@ def test_tmx_is_valid_tmx_1_4(out):
     for tu in root.iter("tu"):
         assert re.fullmatch(r"\d{8}T\d{6}Z", tu.get("creationdate"))
         assert [tuv.get(XML_LANG) for tuv in tu.findall("tuv")] == ["ar", "en"]
-        assert tu.findtext("prop[@type='x-model']") == f"{MODEL}@{REVISION}"
+        assert (
+            tu.findtext("prop[@type='x-system']") == f"{MODEL}@{REVISION}" and tu.findtext("prop[@type='x-origin']") == "pipeline"
+        )
+        assert tu.get("tuid").split(":")[1] == f"{MODEL}@{REVISION}"
 
 
 def test_tmx_holds_every_translated_sentence_once_and_no_pending_one(out):
@@ -356,24 +364,35 @@ def test_tmx_survives_control_characters_and_duplicates(tmp_path):
 # -- CSV -----------------------------------------------------------------------------------------------
 
 
-def test_csv_reads_back_with_bom_one_row_per_sentence_pair_and_every_translated_piece(out):
+def test_csv_reads_back_with_bom_one_row_per_piece_and_system_with_both_texts(out):
     raw = (out / "pairs.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8
     with open(out / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    # the matched piece's sentence pairs, then the translated piece without coverage, with the aligner's reason
-    assert [(r["source_id"], r["alignment"]) for r in rows] == [(AR_SUMMIT.id, "matched")] * len(SUMMIT_MATCH.pairs) + [
-        (AR_NO_COVERAGE.id, "no_coverage")
+    # every non-English piece: matched, without coverage (the aligner's reason), pending (why)
+    assert [(r["piece_id"], r["coverage"]) for r in rows] == [
+        (AR_SUMMIT.id, "matched"),
+        (AR_NO_COVERAGE.id, "no_coverage"),
+        (AR_PENDING.id, "pending"),
     ]
-    assert (
-        rows[-1]["target_id"] == ""
-        and rows[-1]["alignment_reason"] == "no English piece within 14 days shares its named entities"
+    summit, uncovered, pending = rows
+    assert summit["arabic"] == AR_SUMMIT.text and summit["english"] == EN_SUMMIT.text
+    assert summit["translation"] == "\n\n".join(
+        [" ".join(AR_SUMMIT.paragraphs[0].translations), " ".join(AR_SUMMIT.paragraphs[1].translations), "Photo: SANA."]
     )
-    first = rows[0]
-    assert first["arabic"] == AR_SUMMIT.paragraphs[0].sentences[0]
-    assert first["translation"] == AR_SUMMIT.paragraphs[0].translations[0]
-    assert first["english"] == "Syria was not invited to the meeting in Baghdad."
-    assert (first["source_index"], first["target_index"], first["pair_score"], first["match_score"]) == ("0", "1", "0.81", "0.74")
+    assert (summit["system"], summit["origin"], summit["aligned"]) == (f"{MODEL}@{REVISION}", "translated here", "yes")
+    assert (summit["target_id"], summit["match_score"], summit["match"]) == (EN_SUMMIT.id, "0.74", "1")
+    assert summit["flags"] == "length_ratio, repetition"
+    assert summit["diagnostics"] == "1 of 4 sentences flagged: sentence 4: odd length, repeats"
+    assert uncovered["translation"] == " ".join(AR_NO_COVERAGE.paragraphs[0].translations) and uncovered["arabic"]
+    assert (
+        uncovered["target_id"] == ""
+        and uncovered["alignment_reason"] == "no English piece within 14 days shares its named entities"
+    )
+    assert uncovered["diagnostics"] == "clean (2 sentences checked)"
+    assert (
+        pending["translation"] == "" and pending["alignment_reason"] == AR_PENDING.reason and pending["arabic"] == AR_PENDING.text
+    )
 
 
 def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
@@ -390,7 +409,7 @@ def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
         export_store(store, Config.load(), tmp_path / "out", ["csv"])
     with open(tmp_path / "out" / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
         row = next(csv.DictReader(handle))
-    for column in ("arabic", "translation", "english", "source_title", "target_title"):
+    for column in ("arabic", "translation", "english", "title", "target_title"):
         assert row[column].startswith("'"), column
     assert row["translation"] == '\'=HYPERLINK("http://x","click")'
 
@@ -402,7 +421,7 @@ def test_csv_neutralises_formulas_from_scraped_text(tmp_path):
 def test_export_without_optional_parts(tmp_path, matches, diagnostics):
     with seeds_like_store(tmp_path / "s.sqlite", matches=matches, diagnostics=diagnostics) as store:
         report = export_store(store, Config.load(), tmp_path / "out")
-    assert len(report.output_paths()) == 9 and all(p.is_file() for p in report.output_paths())
+    assert len(report.output_paths()) == 10 and all(p.is_file() for p in report.output_paths())
     assert len(read_jsonl(tmp_path / "out" / "matches.jsonl")) == (1 if matches else 0)
     tasks = json.loads((tmp_path / "out" / "labelstudio.json").read_text(encoding="utf-8"))
     kinds = ["match", "no_coverage"] if matches else ["unaligned", "unaligned"]
@@ -421,7 +440,7 @@ def test_empty_store_exports_valid_empty_files(tmp_path):
     assert read_jsonl(out / "pieces.jsonl") == [] and read_jsonl(out / "matches.jsonl") == []
     assert json.loads((out / "labelstudio.json").read_text()) == []
     assert etree.DTD(str(TMX_DTD)).validate(etree.parse(str(out / "pairs.tmx")))
-    assert (out / "pairs.csv").read_text(encoding="utf-8-sig").startswith("match,source_id")
+    assert (out / "pairs.csv").read_text(encoding="utf-8-sig").startswith("piece_id,input_id,")
 
 
 def test_sentence_pairs_past_the_stored_sentences_are_reported_not_fatal(tmp_path):
@@ -429,6 +448,35 @@ def test_sentence_pairs_past_the_stored_sentences_are_reported_not_fatal(tmp_pat
     with build_store(tmp_path / "s.sqlite", [AR_SUMMIT, EN_SUMMIT], [broken]) as store:
         report = export_store(store, Config.load(), tmp_path / "out")
     assert any("point past the sentences" in w for w in report.warnings)
-    with open(tmp_path / "out" / "pairs.csv", encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [r["english"] for r in rows] == ["Syria was not invited to the meeting in Baghdad.", ""]
+    [task] = json.loads((tmp_path / "out" / "labelstudio.json").read_text(encoding="utf-8"))
+    assert task["data"]["alignment"].splitlines()[1].endswith("⟷  ?")  # the pair past the end, shown as unknown
+
+
+# -- related coverage: the same story thread, another event ---------------------------------
+
+
+def test_related_coverage_is_shown_apart_from_the_comparison_pairs(tmp_path):
+    """A related piece is listed in every file an analyst or annotator reads, and is never a pair to compare."""
+    probabilities = {"same_event": 0.08, "related": 0.83, "none": 0.09}
+    related = MatchData(AR_SUMMIT.id, EN_OTHER.id, 0.08, {"probabilities": probabilities}, relation="related")
+    with seeds_like_store(tmp_path / "s.sqlite") as store:
+        set_alignments(store, [SUMMIT_MATCH, related])
+        export_store(store, Config.load(), tmp_path / "out")
+    out = tmp_path / "out"
+    matches = [MatchOut.model_validate(r) for r in read_jsonl(out / "matches.jsonl")]
+    assert [(m.target_id, m.relation) for m in matches] == [(EN_SUMMIT.id, "same_event")]
+    (shown,) = [MatchOut.model_validate(r) for r in read_jsonl(out / "related.jsonl")]
+    assert (shown.source_id, shown.target_id, shown.relation) == (AR_SUMMIT.id, EN_OTHER.id, "related")
+    (doc,) = [r for r in read_jsonl(out / "doccano.jsonl") if r["piece_id"] == AR_SUMMIT.id]
+    assert [m["target_id"] for m in doc["matches"]] == [EN_SUMMIT.id]
+    assert doc["related"] == [{"target_id": EN_OTHER.id, "p_related": 0.83, "title": EN_OTHER.title}]
+    tasks = json.loads((out / "labelstudio.json").read_text(encoding="utf-8"))
+    assert [t["data"]["target_id"] for t in tasks if t["data"]["source_id"] == AR_SUMMIT.id] == [EN_SUMMIT.id]
+    assert all(EN_OTHER.id in t["data"]["related"] for t in tasks if t["data"]["source_id"] == AR_SUMMIT.id)
+    assert '<Text name="related" value="$related"/>' in (out / "labelstudio_config.xml").read_text(encoding="utf-8")
+    with (out / "pairs.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["piece_id"] == AR_SUMMIT.id]
+    assert rows and {r["target_id"] for r in rows} == {EN_SUMMIT.id} and {r["related"] for r in rows} == {EN_OTHER.id}
+    assert EN_OTHER.id not in (out / "pairs.tmx").read_text(encoding="utf-8")
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("matches-*.html"))
+    assert "Related coverage" in pages and EN_OTHER.id in pages

@@ -203,3 +203,80 @@ def test_page_size_splits_the_matches(tmp_path):
         data = load_export_data(store)
     html = render_report(data, ReportOptions(page_size=1))
     assert 'href="report/matches-0002.html"' in html
+
+
+# -- what the report says in words, and its pictures (issue 23) ------------------------------------------------
+
+
+def test_same_spelling_is_said_only_of_identical_spellings():
+    from pipeline.export.readable import entity_pairs
+
+    evidence = {
+        "shared_entities": [
+            {"source": "Caroline Wilson", "target": "Carolyn Wilson", "how": "exact", "weight": 2.0},
+            {"source": "Baghdad", "target": "Baghdad", "how": "exact", "weight": 1.0},
+            {"source": "BAGHDAD", "target": "Baghdad", "how": "exact", "weight": 1.0},
+        ]
+    }
+    assert [p.how for p in entity_pairs(evidence)] == [
+        "the same name after folding transliteration, spelt differently",
+        "same spelling",
+        "same spelling but for letter case",
+    ]
+
+
+def test_log_odds_ranks_matches_whose_scores_round_to_one():
+    from pipeline.export.readable import log_odds
+
+    weights = {"bias": -15.5, "sentences": 18.1, "lexical": 4.0, "entities": 1.1, "date": 2.0}
+    strong = {"components": {"sentences": 1.0, "lexical": 0.9, "entities": 0.8, "date": None}, "weights": weights}
+    stronger = {"components": {"sentences": 1.0, "lexical": 1.0, "entities": 1.0, "date": 1.0}, "weights": weights}
+    assert log_odds(strong) == pytest.approx(-15.5 + 18.1 + 3.6 + 0.88) and log_odds(stronger) > log_odds(strong) > 6
+    assert round(1 / (1 + 2.718281828 ** -log_odds(strong)), 2) == 1.0  # the score cannot tell them apart
+    assert log_odds({"components": {"sentences": 1.0}}) is None  # no weights recorded: unknown, not guessed
+
+
+def test_an_abstention_names_its_closest_candidate_by_title_with_a_link_and_its_text(tmp_path):
+    from store_factory import AR_NO_COVERAGE, EN_OTHER, EN_SUMMIT, build_store
+
+    from pipeline.records import Alignment
+
+    near = Alignment(
+        piece_id=AR_NO_COVERAGE.id,
+        status="no_coverage",
+        reason="no English coverage found: best candidate scored 0.310 < threshold 0.41",
+        candidate_id=EN_OTHER.id,
+        candidate_score=0.31,
+        threshold=0.41,
+    )
+    with build_store(
+        tmp_path / "s.sqlite", [AR_NO_COVERAGE, EN_SUMMIT, EN_OTHER], no_coverage={AR_NO_COVERAGE.id: near}
+    ) as store:
+        export_store(store, Config.load(), tmp_path / "out", ["html"])
+    page = lxml.html.document_fromstring((tmp_path / "out" / "report" / "pieces-0001.html").read_text(encoding="utf-8"))
+    section = page.get_element_by_id("piece-1")
+    closest = section.xpath(".//dt[text()='Closest candidate']/following-sibling::dd[1]")[0]
+    link = closest.xpath(".//a")[0]
+    assert link.text_content() == EN_OTHER.title and link.get("href") == "../report.html#piece-3"  # its row in the index
+    assert EN_OTHER.id in closest.text_content() and "0.10 below the threshold 0.41" in closest.text_content()
+    assert EN_OTHER.paragraphs[0].sentences[0] in closest.xpath(".//details")[0].text_content()
+
+
+def test_charts_keep_their_colours_count_from_zero_and_draw_a_bar_a_day(tmp_path):
+    from store_factory import AR_NO_COVERAGE, EN_OTHER, EN_SUMMIT, build_store
+
+    from pipeline.export.charts import colour_of, day_chart, score_chart
+
+    # an abstention without a candidate and no match: the score chart's count axis has no negative tick
+    with build_store(
+        tmp_path / "s.sqlite", [AR_NO_COVERAGE, EN_SUMMIT, EN_OTHER], no_coverage={AR_NO_COVERAGE.id: "none"}
+    ) as store:
+        data = load_export_data(store)
+    chart = score_chart(data, 0.5)
+    assert chart.svg is not None and "\u2212" not in str(chart.svg)  # matplotlib writes negative ticks with U+2212
+    days = day_chart(data)
+    assert [row[0] for row in days.rows] == ["2020-10-22", "2021-05-10", "2021-08-28"]  # a row a day, by day
+    assert "one bar a day" in days.caption
+    # a category keeps its colour whatever else the store holds or how often it appears
+    assert colour_of("en") == colour_of("en") != colour_of("ar translated")
+    assert colour_of("fa not routed") == colour_of("fa not routed") and colour_of("repetition") != colour_of("length_ratio")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
-from pipeline.align.scoring import Components, combine
-from pipeline.export.readable import date_gap, entity_pairs, flag_reasons, score_parts
+from pipeline.align import pairmodel
+from pipeline.align.features import FEATURES
+from pipeline.export.readable import date_gap, entity_pairs, flag_reasons, log_odds, score_parts
 from pipeline.export.search import SearchIndex, normalise, shard_key, shard_script, word_set, words
 
 
@@ -78,11 +80,20 @@ def test_score_parts_add_up_to_the_score():
     parts, bias = score_parts(EVIDENCE)
     assert [p.name for p in parts] == ["sentences", "lexical", "date", "entities"]  # largest contribution first
     z = bias + sum(p.contribution for p in parts)
-    c = EVIDENCE["components"]
-    expected = combine(Components(c["sentences"], c["lexical"], c["entities"], c["date"], 0.0), EVIDENCE["weights"])
-    assert 1 / (1 + math.exp(-z)) == pytest.approx(expected)  # the align stage's own formula
+    c, w = EVIDENCE["components"], EVIDENCE["weights"]
+    before = w["bias"] + sum(w[k] * c[k] for k in ("sentences", "lexical", "entities")) + w["date"] * (c["date"] - 0.5)
+    assert z == pytest.approx(before)  # a store made before the pair model: its scorer's own formula
     assert next(p for p in parts if p.name == "date").contribution == pytest.approx(1.0)  # weight · (date − 0.5)
     assert score_parts({"note": "no components"}) == ([], None)
+
+
+def test_the_pair_models_score_parts_give_same_event_against_no_relation():
+    """The report explains a match by the log-odds of same event against none, which the model's probabilities give."""
+    model = pairmodel.shipped()
+    x = np.linspace(0.0, 1.0, len(FEATURES))
+    z = log_odds({"components": dict(zip(FEATURES, x.tolist())), "weights": model.same_vs_none()})
+    same, _, none = model.probabilities(x)[0]
+    assert z is not None and 1 / (1 + math.exp(-z)) == pytest.approx(same / (same + none), abs=1e-3)
 
 
 def test_shared_names_are_pairs_with_how_they_matched():

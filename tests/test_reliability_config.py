@@ -118,3 +118,79 @@ def test_a_config_naming_a_retired_ingest_key_still_runs_with_one_warning_line(t
     typo.write_text("ingest:\n  script_switch_word: 30\n", encoding="utf-8")
     proc = run_ingest(tmp_path, "--config", typo)
     assert proc.returncode == 2 and "script_switch_word" in proc.stderr  # a misspelt key is still refused
+
+
+def _number_settings():
+    """(dotted key, field) of every number setting of every section, nested ones (align.weights.*) included."""
+    from pydantic import BaseModel
+
+    from pipeline.stages import sections
+
+    def walk(model, prefix):
+        for name, field in model.model_fields.items():
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                yield from walk(field.annotation, f"{prefix}{name}.")
+            elif any(t in str(field.annotation) for t in ("float", "int")):
+                yield f"{prefix}{name}", field
+
+    for section, model in sections().items():
+        yield from walk(model, f"{section}.")
+
+
+def test_every_number_setting_is_finite_bounded_and_documented():
+    """The mechanism, for every number setting there is (and any added later): .nan and ±.inf refused, bounds declared and documented."""
+    from annotated_types import Ge, Gt, Le, Lt
+
+    from pipeline.config import Config, ConfigError
+    from pipeline.config_docs import render_markdown, value_range
+    from pipeline.stages import sections
+
+    reference = render_markdown(sections())
+    keys = list(_number_settings())
+    assert len(keys) > 60
+    for key, field in keys:
+        has_low = any(isinstance(m, Ge | Gt) for m in field.metadata)
+        has_high = any(isinstance(m, Le | Lt) for m in field.metadata)
+        assert has_low, f"{key} has no lower bound"
+        if "float" in str(field.annotation):
+            assert has_high, f"{key} has no upper bound"
+            section = key.split(".")[0]
+            for bad in (float("nan"), float("inf"), float("-inf")):
+                config = Config.load(overrides={key: bad})
+                with pytest.raises(ConfigError, match=rf"{key}: Input should be a finite number"):
+                    config.section(section, sections()[section])
+        assert f"| {value_range(field)} |" in reference and value_range(field), key
+
+
+# The issue's cases (wrong matches at exit 0, exit 1, a lock wait that never ends), by section: one command each.
+OUT_OF_BOUNDS = {
+    "align": [
+        ("align.threshold=.nan", "align.threshold: Input should be a finite number"),
+        ("align.date_scale_days=0", "align.date_scale_days: Input should be greater than or equal to 0.01"),
+        ("align.entity_scale=0", "align.entity_scale: Input should be greater than or equal to 0.01"),
+        ("align.sentence_softness=0", "align.sentence_softness: Input should be greater than or equal to 0.001"),
+        ("align.related_threshold=.nan", "align.related_threshold: Input should be a finite number"),
+        ("align.length_exponent=-.inf", "align.length_exponent: Input should be a finite number"),
+        ("align.number_bonus=.inf", "align.number_bonus: Input should be a finite number"),
+    ],
+    "align ": [("align.date_scale_days=-1", "align.date_scale_days: Input should be greater than or equal to 0.01")],
+    "model": [("model.hub_timeout_s=.inf", "model.hub_timeout_s: Input should be a finite number")],
+    "store": [("store.busy_timeout_s=.inf", "store.busy_timeout_s: Input should be a finite number")],
+    "store ": [("store.busy_timeout_s=0.0001", "store.busy_timeout_s: Input should be greater than or equal to 0.001")],
+    "executor": [
+        ("executor.task_cpus=1e-9", "executor.task_cpus: Input should be greater than or equal to 0.0001"),
+        ("executor.actor_cpus=1e-9", "executor.actor_cpus: Input should be greater than or equal to 0.0001"),
+        ("executor.local_object_store_mb=64", "executor.local_object_store_mb: Input should be greater than or equal to 75"),
+    ],
+}
+
+
+@pytest.mark.parametrize("section", sorted(OUT_OF_BOUNDS))
+def test_a_number_outside_its_bounds_is_one_line_and_exit_2(section):
+    cases = OUT_OF_BOUNDS[section]
+    proc = cli("config", *(arg for setting, _ in cases for arg in ("--set", setting)), timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = stderr_lines(proc)
+    assert line.startswith("error: config: ") and len(proc.stderr.splitlines()) == 1, proc.stderr
+    for _, why in cases:
+        assert why in line

@@ -46,7 +46,7 @@ from reliability_support import (
 )
 from sqlite_surgery import integrity
 
-from pipeline.errors import StorageError
+from pipeline.errors import StorageError, UsageError
 from pipeline.records import StoreCounts
 
 MARKER = re.compile(r"^\[(\w+)\]$")
@@ -108,7 +108,7 @@ def translations(db: Path) -> int:
     try:
         with reading(db) as store:
             return store.counts().translations_cached
-    except StorageError:  # the run has not created the store yet
+    except (StorageError, UsageError):  # the run has not created the store yet (a reader is told so, exit 2)
         return 0
 
 

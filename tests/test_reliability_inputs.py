@@ -34,6 +34,7 @@ from reliability_support import (
     stderr_lines,
     store_snapshot,
     table,
+    write_external_translations,
 )
 from sqlite_surgery import integrity
 
@@ -436,3 +437,174 @@ def test_pathological_lines_in_other_jsonl_inputs_are_one_line_errors(tmp_path):
         aligned = cli("align", "--source", bad, "--target", good, "--out", tmp_path / "out")
         assert aligned.returncode == 3 and "Traceback" not in aligned.stderr, aligned.stderr
         assert stderr_lines(aligned) == [stderr_lines(aligned)[0]] and reason in stderr_lines(aligned)[0]
+
+
+def test_a_translation_as_paragraphs_is_read_alike_by_ingest_and_align(tmp_path):
+    """The same JSONL (`translation` as a list of paragraphs, the system in `system`) through both readers of the contract."""
+    external = tmp_path / "external.jsonl"
+    write_external_translations(external, count=3)
+    rows = [json.loads(line) for line in external.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        row["translation"] = row["translation"].split("\n\n")  # one string per paragraph
+        row["system"] = row.pop("model")
+    as_paragraphs = tmp_path / "paragraphs.jsonl"
+    as_paragraphs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    english = tmp_path / "english.jsonl"
+    english_rows = [{"text": t, "lang": "en"} for t in ["\n\n".join(r["translation"]) for r in rows]]
+    english.write_text("\n".join(json.dumps(r) for r in english_rows) + "\n", encoding="utf-8")
+
+    ingested = cli("ingest", as_paragraphs, "--db", tmp_path / "store.sqlite", "-q")
+    assert ingested.returncode == 0, ingested.stderr
+    aligned = cli("align", "--source", as_paragraphs, "--target", english, "--out", tmp_path / "out")
+    assert aligned.returncode == 0, aligned.stderr
+    matches = [json.loads(line) for line in (tmp_path / "out" / "matches.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(matches) == 3  # each translation found its English text
+    for wrong in ({"translation": [1, 2]}, {"translation": {"en": "x"}}):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps({"text": "نص عربي", **wrong}) + "\n", encoding="utf-8")
+        proc = cli("align", "--source", bad, "--target", english, "--out", tmp_path / "out2")
+        assert proc.returncode == 3 and stderr_lines(proc) == [
+            f"error: {bad}:1: 'translation' must be a string or a list of strings (one per paragraph)"
+        ], proc.stderr
+
+
+# -- HTML and line ends a careless scraper writes (issue 25) ---------------------------------------------
+
+_PARAGRAPH = (
+    "<p>The summit in Baghdad was held on Saturday with the leaders of Egypt, Jordan and France, who discussed the "
+    "tensions of the region and the role of Iraq as a mediator between its neighbours.</p>"
+)
+
+
+def _article(n: int = 0) -> str:
+    return (
+        f"<article><h1>Iraq hosts regional summit number {n}</h1><time datetime='2021-08-28'>28 Aug 2021</time>"
+        + _PARAGRAPH.replace("Saturday", f"Saturday ({n})") * 4
+        + "</article>"
+    )
+
+
+def _ingested_titles(db: Path) -> list[str]:
+    with reading(db) as store:
+        return sorted(p.title or "" for p in store.load_pieces())
+
+
+def test_html_nested_past_the_parsers_depth_limit_keeps_its_text(tmp_path):
+    for depth in (300, 3000):
+        page = tmp_path / f"deep{depth}.html"
+        page.write_text("<html><body>" + "<div>" * depth + _article(depth) + "</div>" * depth + "</body></html>")
+        db = tmp_path / f"deep{depth}.sqlite"
+        proc = cli("ingest", page, "--db", db, "--no-detect")
+        assert proc.returncode == 0, proc.stderr
+        assert _ingested_titles(db) == [f"Iraq hosts regional summit number {depth}"]
+        (piece,) = table(db, "pieces")
+        assert "Saturday" in piece["text"] and "nested deeper than the HTML parser's limit" in piece["ingest_notes"]
+
+
+def test_json_ld_nested_too_deeply_is_ignored_and_the_page_kept(tmp_path):
+    item = '{"@type": "NewsArticle", "headline": "x"}'
+    blocks = {
+        "arrays": "[" * 980 + item + "]" * 980,
+        "graph": '{"@graph": ' * 980 + f"[{item}]" + "}" * 980,
+        "very-deep": "[" * 100_000 + "]" * 100_000,
+    }
+    for name, block in blocks.items():
+        page = tmp_path / f"{name}.html"
+        page.write_text(f"<html><head><script type='application/ld+json'>{block}</script></head><body>{_article()}</body></html>")
+        db = tmp_path / f"{name}.sqlite"
+        proc = cli("ingest", page, "--db", db, "--no-detect")
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert _ingested_titles(db) == ["Iraq hosts regional summit number 0"], name
+
+
+def test_minified_html_on_one_line_is_bounded_by_max_html_mb_not_max_line_chars(tmp_path):
+    page = tmp_path / "minified.html"
+    page.write_text("<html><body>" + "".join(_article(n) for n in range(30)) + "</body></html>")  # one line
+    assert "\n" not in page.read_text() and page.stat().st_size > 20_000
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", page, "--db", db, "--no-detect", "--set", "ingest.max_line_chars=10000")
+    assert proc.returncode == 0, proc.stderr
+    assert len(_ingested_titles(db)) == 30
+    dump = tmp_path / "dump.txt"  # a text dump's line is still bounded
+    dump.write_text("word " * 5000, encoding="utf-8")
+    proc = cli("ingest", dump, "--db", db, "--no-detect", "--set", "ingest.max_line_chars=10000")
+    assert proc.returncode == 3 and "max_line_chars" in proc.stderr
+
+
+def test_a_dump_with_cr_only_line_ends_reads_like_the_same_dump_with_lf(tmp_path):
+    articles = "\n\n".join(
+        ENGLISH_ARTICLE.replace("Iraq hosts regional summit", f"Iraq hosts regional summit {n}").replace(
+            "Heads of state", f"In meeting {n}, heads of state"
+        )
+        for n in range(40)
+    )
+    lf, cr = tmp_path / "lf" / "dump.txt", tmp_path / "cr" / "dump.txt"
+    for path, text in ((lf, articles), (cr, articles.replace("\n", "\r"))):
+        path.parent.mkdir()
+        path.write_bytes(text.encode("utf-8"))
+    assert len(cr.read_bytes()) > 4 * 2000  # past the first pass's byte bound for max_line_chars=2000
+    for path in (lf, cr):
+        proc = cli("ingest", path, "--db", path.with_suffix(".sqlite"), "--no-detect", "--set", "ingest.max_line_chars=2000")
+        assert proc.returncode == 0, proc.stderr
+    assert _ingested_titles(cr.with_suffix(".sqlite")) == _ingested_titles(lf.with_suffix(".sqlite"))
+    assert len(_ingested_titles(cr.with_suffix(".sqlite"))) == 40
+
+
+def test_a_page_of_navigation_only_gives_no_article(tmp_path):
+    links = "".join(f"<li><a href='/section/{n}'>Section {n}</a></li>" for n in range(40))
+    pages = {
+        "nav.html": f"<nav><ul>{links}</ul></nav><footer>© 2021 Naharnet. All rights reserved.</footer>",
+        "menu.html": f"<div class='menu'><ul>{links}</ul></div><div class='legal'>Copyright 2021 Naharnet</div>",
+        "role.html": f"<div role='navigation'><p><a href='/a'>Politics</a> | <a href='/b'>Economy</a></p></div><ol>{links}</ol>",
+    }
+    for name, body in pages.items():
+        page = tmp_path / name
+        page.write_text(f"<html><head><title>Naharnet</title></head><body>{body}</body></html>")
+        db = tmp_path / f"{name}.sqlite"
+        proc = cli("ingest", page, "--db", db, "--no-detect")
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert f"warning: {page}: no article found, only page chrome" in proc.stderr, (name, proc.stderr)
+        assert _ingested_titles(db) == [], name
+
+
+def test_windows_arabic_under_a_latin_label_or_already_mojibake_is_read_as_arabic_with_a_warning(tmp_path):
+    """cp1256 bytes declared ISO-8859-1 or windows-1252, or decoded that way and saved as UTF-8: the same piece as UTF-8."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in ARABIC_ARTICLE.split("\n\n")[3:])
+    title = ARABIC_ARTICLE.splitlines()[0]
+
+    def page(head: str) -> str:
+        return f"<html><head>{head}</head><body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "utf8.html").write_text(page("<meta charset='utf-8'>"), encoding="utf-8")
+    labelled = {
+        "latin1.html": page("<meta charset='ISO-8859-1'>"),
+        "cp1252.html": page("<meta http-equiv='Content-Type' content='text/html; charset=windows-1252'>"),
+    }
+    for name, html in labelled.items():
+        (folder / name).write_bytes(html.encode("cp1256"))
+    mojibake = page("<meta charset='utf-8'>").encode("cp1256").decode("cp1252")  # what a scraper saved
+    (folder / "mojibake.html").write_text(mojibake, encoding="utf-8")
+    german = "<p>Über die Grüße der Mädchen wurde später größer geschätzt, Öl für Äpfel und Bäume.</p>" * 3
+    (folder / "german.html").write_bytes(
+        f"<html><head><meta charset='ISO-8859-1'></head><body><article><h1>Grüße aus Köln</h1>{german}</article></body></html>".encode(
+            "latin-1"
+        )
+    )
+    db = tmp_path / "store.sqlite"
+    proc = cli("ingest", folder, "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    warnings = stderr_lines(proc, "warning: ")
+    for name in ("latin1.html", "cp1252.html"):
+        assert any(w.startswith(f"warning: {folder / name}: it declares charset") and "read as cp1256" in w for w in warnings)
+    assert any(w.startswith(f"warning: {folder / 'mojibake.html'}: its text is Windows Arabic") for w in warnings)
+    assert not any("german.html" in w for w in warnings)
+    with reading(db) as store:
+        pieces = store.load_pieces()
+        links = store.rows("piece_sources")
+    arabic = [p for p in pieces if p.lang == "ar"]
+    assert len(arabic) == 1 and arabic[0].title == title  # four files, one piece: the same text
+    assert len([link for link in links if link["piece_id"] == arabic[0].id]) == 4
+    (german_piece,) = [p for p in pieces if p.lang != "ar"]
+    assert german_piece.title == "Grüße aus Köln" and "Mädchen" in german_piece.text

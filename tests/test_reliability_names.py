@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 
-from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, cli, counts, reading, stderr_lines
+from reliability_support import ARABIC_ARTICLE, ENGLISH_ARTICLE, SEEDS, cli, counts, reading, stderr_lines
 from sqlite_surgery import integrity
 
 CP1256_NAME = "ب_الأخبار.txt".encode("cp1256")  # not UTF-8: b'\xc8_\xc7\xe1\xc3\xce\xc8\xc7\xd1.txt'
@@ -86,7 +87,8 @@ def test_store_output_and_input_named_in_bytes_and_a_newline_in_a_name(tmp_path,
     with reading(db) as store:
         assert [s.path for s in store.sources()] == [f"{dumps}/named \\xc8.txt", f"{dumps}/two\\x0alines.txt"]
         (run,) = store.runs()
-        assert run.command == f"run {dumps}/named \\xc8.txt {dumps}/two\\x0alines.txt"
+        # quoted as a shell would read it, so the report can name the command that finishes a run
+        assert run.command == shlex.join(["run", f"{dumps}/named \\xc8.txt", f"{dumps}/two\\x0alines.txt"])
 
 
 def test_a_model_folder_whose_name_is_not_utf8_is_exit_4_with_the_reason(tmp_path, tiny_model_dir):
@@ -146,3 +148,71 @@ def test_scraped_markup_is_printed_as_text_by_every_verb(tmp_path, tiny_model_di
     evaluate = cli("evaluate", "--ref", ref, "--hyp", f"[red]sys[/]={hyp}", "--paired", "none")
     assert evaluate.returncode == 0, evaluate.stderr
     assert "[/] the summit was held" in evaluate.stdout and "[red]sys[/]" in evaluate.stdout
+
+
+TERMINAL_ATTACKS = ["\x1b]0;owned\x07", "\x1b[2J\x1b[H", "\x9b31m", "\x07\x08\x7f"]
+
+
+def _controls(text: str) -> list[str]:
+    """Control characters a terminal would obey (newline and tab lay text out and are allowed)."""
+    return sorted({c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0})
+
+
+def test_terminal_control_characters_from_data_are_shown_never_sent_raw(tmp_path):
+    """Titles and system names holding ESC]0;…BEL, ESC[2J, a C1 CSI: every verb prints them escaped (\\x1b), never raw."""
+    arabic = ARABIC_ARTICLE.split("\n\n")[3]
+    lines = [
+        json.dumps(
+            {
+                "text": f"{arabic} ({n})",
+                "title": f"{attack}Title {n}",
+                "lang": "ar",
+                "translation": f"{attack} Syria was not invited to the Baghdad summit ({n}).",
+                "model": f"{attack}system-{n % 2}",
+            }
+        )
+        for n, attack in enumerate(TERMINAL_ATTACKS)
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", tmp_path / "in.jsonl", "--db", db, "-q").returncode == 0
+    status = cli("status", "--db", db)
+    as_json = cli("status", "--db", db, "--json")
+    pieces = json.loads(as_json.stdout)["pieces_list"]
+    assert sorted(p["title"] for p in pieces) == sorted(f"{a}Title {n}" for n, a in enumerate(TERMINAL_ATTACKS))
+    (tmp_path / "refs.jsonl").write_text(
+        "\n".join(json.dumps({"piece_id": p["id"], "text": "Syria was not invited to the summit."}) for p in pieces),
+        encoding="utf-8",
+    )
+    evaluate = cli("evaluate", "--db", db, "--import-refs", tmp_path / "refs.jsonl", "--paired", "none")
+    bad_baseline = cli("evaluate", "--db", db, "--baseline", f"{TERMINAL_ATTACKS[0]}nope")
+    for proc in (status, as_json, evaluate, bad_baseline):
+        assert proc.returncode in (0, 2), proc.stderr
+        assert _controls(proc.stdout + proc.stderr) == [], (proc.args[3:5], proc.stdout[-800:], proc.stderr[-800:])
+    assert "\\x1b]0;owned" in status.stdout  # shown, escaped (rich drops the BEL itself)
+    assert "\\u009b31m" in as_json.stdout  # a C1 control, as JSON writes it
+    assert "\\x1b[2J" in evaluate.stdout + evaluate.stderr
+    assert bad_baseline.returncode == 2 and "\\x1b]0;owned" in bad_baseline.stderr
+
+
+def test_a_name_too_long_for_the_filesystem_is_one_line_naming_it(tmp_path):
+    """A 300-byte name (the limit is 255) as --out, inside --out, as --db, as evaluate --out: exit 6, named, not exit 1."""
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", SEEDS / "003_d3a64df3fb8f3d34.txt", "--db", db, "--no-detect", "-q").returncode == 0
+    long = "a" * 300
+    ref = tmp_path / "ref.en"
+    ref.write_text("the summit was held\n", encoding="utf-8")
+    cases = [
+        (
+            ("export", "--db", db, "--out", tmp_path / long),
+            f"{tmp_path / long}: cannot use this output folder: File name too long",
+        ),
+        (("export", "--db", db, "--out", tmp_path / long / "x"), "cannot use this output folder: File name too long"),
+        (("status", "--db", tmp_path / long), f"{tmp_path / long}: cannot open the store: File name too long"),
+        (("evaluate", "--ref", ref, "--hyp", f"a={ref}", "--out", tmp_path / long), "File name too long"),
+    ]
+    for args, message in cases:
+        proc = cli(*args)
+        assert proc.returncode == 6, (args[0], proc.stderr)
+        (line,) = stderr_lines(proc)
+        assert message in line and "unexpected" not in line, line

@@ -134,3 +134,21 @@ def test_a_symlink_planted_in_the_output_folder_is_never_written_through(tmp_pat
     assert counts(db).pieces_by_status.get("translated", 0) == 6
     again = cli("export", "--db", db, "--out", tmp_path / "elsewhere", "--quiet")
     assert again.returncode == 0 and (tmp_path / "elsewhere" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("planted", ["report", "report/search"])
+def test_a_folder_symlink_planted_in_the_output_folder_is_refused_and_its_target_untouched(tmp_path, planted):
+    db = tmp_path / "store.sqlite"
+    assert cli("ingest", SEED_WITH_ARABIC, "--db", db, "--no-detect", "-q").returncode == 0
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "pieces-0009.html").write_text("precious\n")  # a name the report would remove as stale
+    (victim / "0a.js").write_text("precious\n")
+    out = tmp_path / "out"
+    (out / planted).parent.mkdir(parents=True)
+    (out / planted).symlink_to(victim, target_is_directory=True)
+    proc = cli("export", "--db", db, "--out", out)
+    assert proc.returncode == 6, proc.stderr
+    assert f"{out / planted}: is a symlink to {victim}, not a folder inside the output folder" in proc.stderr
+    assert sorted(p.name for p in victim.iterdir()) == ["0a.js", "pieces-0009.html"]
+    assert all(p.read_text() == "precious\n" for p in victim.iterdir())

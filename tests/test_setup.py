@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -73,8 +74,14 @@ def test_label_studio_has_a_lock_of_its_own_that_the_project_venv_does_not_share
 
 
 def test_this_venv_is_exactly_its_lock():
-    """The suite runs on what the lock says, nothing more, nothing else (scripts/setup's sync)."""
-    installed = {canonical(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    """The suite runs on what the lock says, nothing more, nothing else (scripts/setup's sync).
+
+    Only the venv's own site-packages are compared: a PYTHONPATH the machine sets (a CI runner's
+    tools) adds distributions to sys.path that the sync neither installed nor may remove.
+    """
+    site = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    distributions = importlib.metadata.distributions(path=sorted(site))
+    installed = {canonical(d.metadata["Name"]): d.version for d in distributions}
     installed.pop("arabic-press-pipeline")
     lock = "test-cpu.txt" if installed["torch"].endswith("+cpu") else "test-cuda.txt"
     assert installed == pins(lock)

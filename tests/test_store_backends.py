@@ -23,7 +23,7 @@ import pytest
 from services import PostgresCluster
 from store_factory import ingest_pieces, ingested, seeds_like_store, source_file
 
-from pipeline.errors import StorageError, StoreBusy
+from pipeline.errors import StorageError, StoreBusy, UsageError
 from pipeline.records import IngestedPiece, SegmentRef, Translation
 from pipeline.store import open_store
 from pipeline.store.copy import copy_store
@@ -203,7 +203,7 @@ def test_copy_moves_every_row_to_the_other_backend_and_back(pg_url, tmp_path):
 
 def test_postgres_refuses_another_programs_database_and_an_empty_one_when_reading(postgres_cluster: PostgresCluster):
     url = postgres_cluster.create_database()
-    with pytest.raises(StorageError, match="no store here yet"):
+    with pytest.raises(UsageError, match="no store here yet"):  # exit 2, as for a missing SQLite file
         open_store(url, create=False)
     # pgbench's tables stand for another program's: the pipeline adds nothing to them
     bench = subprocess.run([str(postgres_cluster.bin / "pgbench"), "-i", "-I", "dt", url], capture_output=True, text=True)
@@ -231,3 +231,24 @@ def test_store_copy_on_the_command_line_and_status_of_the_copy(pg_url, tmp_path)
     assert status[1] == status[0]
     again = cli("store", "copy", "--from", tmp_path / "source.sqlite", "--to", pg_url)
     assert again.returncode == 6 and "not empty" in again.stderr
+
+
+def test_a_copy_whose_renumbering_fails_leaves_the_target_empty_and_can_be_run_again(pg_url, tmp_path):
+    """The ids' numbering is set in the copy's transaction: a copy never commits rows the next run would collide with."""
+    from postgres_surgery import sequence_locked
+    from reliability_support import SEEDS, cli
+
+    source = tmp_path / "source.sqlite"
+    assert cli("ingest", SEEDS / "003_d3a64df3fb8f3d34.txt", "--db", source, "--no-detect", "-q").returncode == 0
+    open_store(pg_url).close()  # the empty target store, so its id sequences exist
+    with sequence_locked(pg_url, "sources"):  # another session holds the numbering while the copy runs
+        locked = cli("store", "copy", "--from", source, "--to", pg_url, "--set", "store.busy_timeout_s=1")
+    assert locked.returncode == 6 and "locked" in locked.stderr, locked.stderr
+    with open_store(pg_url, create=False) as target:
+        assert all(next(target.row_pages(table, size=1), None) is None for table in TABLES)  # nothing committed
+    again = cli("store", "copy", "--from", source, "--to", pg_url)
+    assert again.returncode == 0, again.stderr
+    ingest = cli("ingest", SEEDS / "004_c6526bbb5c2cd36d.txt", "--db", pg_url, "--no-detect", "-q")
+    assert ingest.returncode == 0, ingest.stderr  # new run and source ids follow the copied ones
+    with open_store(pg_url, create=False) as target:
+        assert [s.id for s in target.sources()] == [1, 2] and [r.id for r in target.runs()] == [1, 2]

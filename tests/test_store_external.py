@@ -20,9 +20,12 @@ from translate_support import make_config
 
 from pipeline.config import Config
 from pipeline.detect import detect_store
+from pipeline.evaluate.diagnostics import diagnose_store
+from pipeline.evaluate.similarity import chrf_similarity
+from pipeline.export.data import load_export_data
 from pipeline.ingest import ingest_paths
 from pipeline.ingest.stage import external_translation
-from pipeline.records import IngestedPiece, content_id
+from pipeline.records import Alignment, IngestedPiece, Match, content_id
 from pipeline.store import is_url, open_store
 from pipeline.store.schema import SCHEMA_VERSION
 from pipeline.text.readable import readable
@@ -424,3 +427,89 @@ def test_an_older_stores_abstentions_get_their_nearest_miss_from_the_reason(stor
         "p-taken": ("en-1", 0.6, 0.55),
         "p-none": (None, None, None),
     }
+
+
+def test_a_schema_5_store_gets_every_systems_diagnostics_and_its_matches_similarity(store_location: str):
+    """Migration 6 adds diagnostics to the translations that came with the input and a chrF similarity to matches:
+    the rows already there have neither, and the next diagnose and export fill them in."""
+    now = "2024-01-01T00:00:00+00:00"
+    ar, en = "\n\n".join(AR[905:910]), "\n\n".join(lines("en")[905:910])
+    loop = "\n\n".join(OPUS[905:910])  # line 910: opus-mt's "a p-p-p-p-..." loop
+    store_at_version(
+        store_location,
+        5,
+        {
+            "sources": [
+                {"id": 1, "path": "/in/old.jsonl", "sha256": "0" * 64, "size": 1, "status": "ingested", "ingested_at": now}
+            ],
+            "pieces": [
+                {"id": "p-ar", "text": ar, "status": "translated", "created_at": now, "lang": "ar"},
+                {"id": "p-en", "text": en, "status": "english", "created_at": now, "lang": "en"},
+            ],
+            "piece_sources": [
+                {"piece_id": "p-ar", "source_id": 1, "position": 0},
+                {"piece_id": "p-en", "source_id": 1, "position": 1},
+            ],
+            "paragraphs": [
+                *(
+                    {"piece_id": "p-ar", "idx": i, "text": t, "lang": "ar", "route": "translate"}
+                    for i, t in enumerate(AR[905:910])
+                ),
+                {"piece_id": "p-en", "idx": 0, "text": en, "lang": "en", "route": "english"},
+            ],
+            "external_translations": [
+                {
+                    "piece_id": "p-ar",
+                    "system": "opus-mt",
+                    "unit": "paragraph",
+                    "parts": json.dumps([readable(x) for x in OPUS[905:910]]),
+                    "raw_parts": json.dumps(OPUS[905:910]),
+                    "source_id": 1,
+                    "created_at": now,
+                }
+            ],
+            "matches": [
+                {"source_id": "p-ar", "target_id": "p-en", "score": 0.9, "evidence": "{}", "sentence_pairs": "[]"},
+            ],
+            "alignments": [{"piece_id": "p-ar", "status": "matched"}],
+        },
+    )
+    config = Config.load(None, {"store.path": store_location} if not is_url(store_location) else {"store.url": store_location})
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        [row] = store.rows("external_translations")
+        assert row["diagnostics"] is None and store.rows("matches")[0]["similarity"] is None
+        report = diagnose_store(store, config)
+        assert report.translations == 5 and report.by_system["opus-mt"]["repetition"] == 1
+        [piece] = store.load_pieces(["p-ar"])
+        flags = [d["flags"] for d in piece.external_translations[0].diagnostics or []]
+        assert flags[4] and "repetition" in flags[4] and flags[:4] == [[], [], [], []]
+        data = load_export_data(store)  # a match made before schema 6 is scored when exported
+        [match] = data.matches
+        assert match.similarity == chrf_similarity(readable(loop), en) and match.match.similarity is None
+
+
+def test_an_older_stores_matches_are_same_event_matches_and_related_coverage_is_kept_apart(store_location: str):
+    """Before schema 7 every row of `matches` was a match: migration 7 labels them 'same_event'; 'related' rows
+    written after it are read only when asked for, so counts, exports and evaluations of matches stay as they were."""
+    now = "2024-01-01T00:00:00+00:00"
+    pieces = [
+        {"id": "ar-1", "text": AR[4], "status": "translated", "created_at": now, "lang": "ar"},
+        {"id": "en-1", "text": "An English piece.", "status": "ingested", "created_at": now, "lang": "en"},
+        {"id": "en-2", "text": "Another English piece.", "status": "ingested", "created_at": now, "lang": "en"},
+    ]
+    old_match = {"source_id": "ar-1", "target_id": "en-1", "score": 0.9, "evidence": "{}", "sentence_pairs": "[]"}
+    store_at_version(store_location, 4, {"pieces": pieces, "matches": [old_match]})
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        (match,) = store.load_matches()
+        assert (match.target_id, match.relation) == ("en-1", "same_event") and store.load_matches("related") == []
+        related = Match(
+            source_id="ar-1", target_id="en-2", score=0.1, evidence={"probabilities": {"related": 0.8}}, relation="related"
+        )
+        store.replace_alignments([match, related], [Alignment(piece_id="ar-1", status="matched")], None)
+        assert [m.target_id for m in store.load_matches()] == ["en-1"]
+        assert [(m.target_id, m.relation) for m in store.load_matches("related")] == [("en-2", "related")]
+        assert store.counts().matches == 1
+        store.replace_alignments([], [Alignment(piece_id="ar-1", status="no_coverage")], None)  # replaced, both kinds
+        assert store.load_matches() == [] and store.load_matches("related") == []

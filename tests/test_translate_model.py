@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -200,3 +201,25 @@ def test_cli_exits_with_the_model_unavailable_code_and_says_how_to_fix_it(tmp_pa
     with open_store(db) as store:
         assert [p.status for p in store.load_pieces()] == ["pending"]
         assert [r.status for r in store.runs()] == ["pending"]
+
+
+def test_the_model_path_variable_naming_no_folder_is_never_sent_to_the_hub(tmp_path, silent_server):
+    """$PIPELINE_MODEL_PATH names a local copy: a missing folder (even one named like a hub id) or a file is said so."""
+    db = tmp_path / "store.sqlite"
+    with open_store(db) as store:
+        add_piece(store, "a1", ["جملة عربية."])
+    a_file = tmp_path / "model.safetensors"
+    a_file.write_bytes(b"not a folder")
+    for value, why in (("opus-mt-ar-en", "no such folder (model.path"), (str(a_file), "is a file, not a model folder")):
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline", "translate", "--db", str(db), "--quiet", "--set", "model.hub_timeout_s=30"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # a relative name is looked for here
+            env={**os.environ, MODEL_PATH_ENV: value, "HF_ENDPOINT": silent_server, "HF_HUB_CACHE": str(tmp_path / "hf")},
+            timeout=120,
+        )
+        assert proc.returncode == EXIT_MODEL_UNAVAILABLE, proc.stderr
+        assert f"cannot load the translation model {value}: {why}" in proc.stderr
+        assert time.monotonic() - start < 25  # the silent hub would have held it for 30 s

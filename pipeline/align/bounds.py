@@ -2,11 +2,11 @@
 
 Scoring a candidate exactly (greedy sentence links, passages, name
 matching) is most of the aligner's time, and most candidates are far from
-both the threshold and the best candidate. A candidate whose score bound is
-below the lowest score that could still make a match *and* below the best
-exact score of the piece so far can be neither a match nor the best
-candidate an abstention names, so leaving it unscored changes nothing in the
-output (the matcher scores candidates in order of their bound, so the exact
+both the threshold and the best candidate. A candidate whose P(same event)
+bound is below the threshold *and* below the best exact P(same event) of
+the piece so far, and whose P(related) bound is below the related
+threshold, can be neither a match, related coverage nor the best candidate
+an abstention names, so leaving it unscored changes nothing in the output (the matcher scores candidates in order of their bound, so the exact
 best is known early). The bounds are computed for all candidates of a piece
 at once, from the sentence-link matrices the exact scoring uses.
 
@@ -20,18 +20,22 @@ Why they hold:
   ``passage_weight`` × the rest, over k, bound it. Links are one-to-one on
   English sentences too, so the same count by English sentence is a bound
   as well; the lower of the two is taken.
-* **Names.** Each name of the translation is matched at most once, at most
-  at its own weight, so the summed weight of its names bounds the overlap.
-* **Score.** The score rises or falls monotonically in each component, so
-  its bound is the best corner of the box [0, bound] of sentence and name
-  evidence, with lexical and date terms exact.
+* **Shared facts counted.** A link at or above the sentence threshold
+  starts at a translated sentence whose best entry reaches the threshold,
+  and ends at such an English sentence: the fewer of the two counts bounds
+  the count.
+* **Probabilities.** Every other feature (names, lexical, figures, dates,
+  short) is computed exactly for every candidate, as it costs little; the
+  pair model's probability of an outcome is bounded over the box the two
+  link features make (:meth:`pipeline.align.pairmodel.PairModel.bounds`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.align.scoring import Components, combine, link_floor
+from pipeline.align.features import FEATURES, LINK_FEATURES, MAX_FACTS
+from pipeline.align.scoring import link_floor
 
 
 def soft_step(x: np.ndarray, threshold: float, softness: float) -> np.ndarray:
@@ -49,8 +53,9 @@ def evidence_bounds(
     softness: float,
     needed: int,
     passage_weight: float,
-) -> np.ndarray:
-    """Per candidate (a block of `widths[c]` English sentences, side by side in the matrices): a bound on its evidence."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate (a block of `widths[c]` English sentences, side by side in the matrices): bounds on its
+    sentence evidence and on its count of links at or above the threshold."""
     n_src = one.shape[0]
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
     total = int(sum(widths))
@@ -79,28 +84,22 @@ def evidence_bounds(
     top_t = np.bincount(owner[order], weights=np.where(rank < ks[owner[order]], values[order], 0.0), minlength=len(widths))
     all_t = np.bincount(owner, weights=values, minlength=len(widths))
     target = (top_t + weight_rest * (all_t - top_t)) / ks
-    return np.minimum(1.0, np.minimum(source, target))
+    rows_above = (by_row >= threshold).sum(axis=0)
+    cols_above = np.bincount(owner, weights=(by_col >= threshold).astype(np.float64), minlength=len(widths))
+    return np.minimum(1.0, np.minimum(source, target)), np.minimum(rows_above, cols_above)
 
 
-def name_bound(weights: list[float], scale: float) -> float:
-    """The most :func:`~pipeline.align.entities.overlap` can be for names of these weights: each matched once."""
-    return 1.0 - float(np.exp(-sum(weights) / scale))
+def feature_box(exact: list[dict[str, float]], sentences: np.ndarray, facts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the low and high ends of each feature (candidates × FEATURES, in order).
 
-
-def score_bounds(
-    sentences: np.ndarray, names: float, lexical: list[float], proximity: list[float | None], weights: dict[str, float]
-) -> list[float]:
-    """Per candidate: a bound on :func:`~pipeline.align.scoring.combine` given bounds on its sentence and name evidence.
-
-    Each of the two evidences sits at whichever end of [0, bound] its weight favours.
+    `exact` holds each candidate's features with those of the greedy links
+    (LINK_FEATURES) left at 0: the others are exact, the link features lie
+    in [0, their bound].
     """
-    up_s, up_e = weights.get("sentences", 0.0) >= 0, weights.get("entities", 0.0) >= 0
-    return [
-        combine(
-            Components(
-                sentences=s if up_s else 0.0, lexical=lex, entities=names if up_e else 0.0, date=prox, shared_sentences=0.0
-            ),
-            weights,
-        )
-        for s, lex, prox in zip(sentences.tolist(), lexical, proximity)
-    ]
+    low = np.array([[f[name] for name in FEATURES] for f in exact], dtype=np.float64).reshape(len(exact), len(FEATURES))
+    high = low.copy()
+    col = {name: k for k, name in enumerate(FEATURES)}
+    low[:, [col[n] for n in LINK_FEATURES]] = 0.0
+    high[:, col["sentences"]] = sentences
+    high[:, col["facts"]] = np.minimum(facts, MAX_FACTS) / MAX_FACTS
+    return low, high

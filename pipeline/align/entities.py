@@ -9,17 +9,28 @@ entity gets a canonical key:
 1. ASCII folding (diacritics, ʿayn/hamza marks and apostrophes go), lower case;
 2. the article prefix goes (al-, el-, as-, ash-, ad-, an-, ...);
 3. translated name parts map to their transliteration through a small alias
-   table (brigades → kataib, people → ahl, truth → haq, ...);
+   table (brigades → kataib, people → ahl, truth → haq, ...), and names that
+   are translated or left in Arabic map to one spelling (Tarablus → Tripoli);
 4. each word becomes a consonant skeleton under the usual Arabic/Persian
-   transliteration equivalences (dh≈z, kh≈gh≈q≈k, th≈t, sh≈s, ou≈u),
-   doubled letters collapse and vowels go: Kadhimi, Kazemi, Kazimi → "kzm";
-   Qaani, Ghaani → "kn";
+   transliteration equivalences (dh≈z, kh≈gh≈q≈k, th≈t, sh≈ch≈s, j≈g, b≈p,
+   w≈ou≈u, e≈i), doubled letters collapse and vowels go: Kadhimi, Kazemi,
+   Kazimi → "kzm"; Frangieh, Franjiya → "frnj"; Qaani, Ghaani → "kn". A word
+   shorter than five letters keeps its spelling unless its skeleton still has
+   two consonants (Bari = Barri = Berri, but Isis is not Us);
 5. the key is the sorted set of skeletons, so word order does not matter.
 
+Countries and demonyms (``data/places.yaml``) are kept out of all this: each
+is keyed by its own word, so a demonym never meets a place through a
+skeleton ("Omani" and "Amman" share one) or a fuzzy match.
+
+The tables are data (``pipeline/align/data/names.yaml``, ``places.yaml``).
 Two entities match when their keys are equal, when one key is contained in
 the other ("Kadhimi" in "Mustafa al-Kadhimi"), or when rapidfuzz finds the
-folded spellings close. Extraction is a capitalisation heuristic: it runs on
-MT output and on English news alike and needs no model.
+folded spellings close; a key of short words (under three letters of
+skeleton) also needs its spellings, as folded or lightly folded (ou≈w≈u,
+e≈i), to agree: "Aoun" = "Awn" = "Oun", "Qaani" = "Ghaani", "Isis" ≠ "Us",
+"Qaani" ≠ "Kenya". Extraction is a capitalisation
+heuristic: it runs on MT output and on English news alike and needs no model.
 """
 
 from __future__ import annotations
@@ -29,7 +40,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
+import yaml
 from rapidfuzz import fuzz, process
 
 from pipeline.align.text import Background, stopwords
@@ -89,58 +102,30 @@ TITLE_WORDS = (
 )
 _ARTICLES = ("al", "el", "as", "ash", "ad", "an", "ar", "at", "az", "ath", "adh", "ud", "ul")
 _DROP_IN_KEY = {"of", "the", "and", "bin", "ibn", "bint", "de", "du", "la", "le"}
-# Translated name parts → the transliterated word they stand for (step 3).
-WORD_ALIASES = {
-    "brigades": "kataib",
-    "brigade": "kataib",
-    "battalions": "kataib",
-    "people": "ahl",
-    "truth": "haq",
-    "righteous": "haq",
-    "league": "asaib",
-    "leagues": "asaib",
-    "party": "hizb",
-    "god": "allah",
-    "movement": "harakat",
-    "organization": "munazzama",
-}
-# Whole-name aliases (after folding), for names that are translated, not transliterated.
-NAME_ALIASES = {
-    "hezbollah brigades": "kataib hezbollah",
-    "party of god": "hezbollah",
-    "league of the righteous": "asaib ahl al haq",
-    "islamic state": "isis",
-    "daesh": "isis",
-    "isil": "isis",
-    "is": "isis",
-    "united states": "us",
-    "usa": "us",
-    "america": "us",
-    "united states of america": "us",
-    "popular mobilization forces": "pmu",
-    "popular mobilisation forces": "pmu",
-    "popular mobilization units": "pmu",
-    "hashd al shaabi": "pmu",
-    "pmf": "pmu",
-    "international monetary fund": "imf",
-    "united nations": "un",
-}
-_SKELETON_RULES = [
-    ("kh", "k"),
-    ("gh", "k"),
-    ("q", "k"),
-    ("dh", "z"),
-    ("th", "t"),
-    ("sh", "s"),
-    ("ph", "f"),
-    ("ch", "s"),
-    ("ou", "u"),
-    ("c", "k"),
-    ("x", "ks"),
-    ("w", ""),
-]
+DATA = Path(__file__).with_name("data")
+
+
+@lru_cache(maxsize=1)
+def tables() -> dict:
+    """The name tables (data/names.yaml) and the places with their demonyms (data/places.yaml), read once."""
+    names = yaml.safe_load((DATA / "names.yaml").read_text(encoding="utf-8"))
+    places = yaml.safe_load((DATA / "places.yaml").read_text(encoding="utf-8"))["countries"]
+    own_words = {}
+    for country, demonyms in places.items():
+        own_words[country] = "@" + country
+        for d in demonyms:
+            own_words[d] = "~" + d
+    return {
+        "rules": [tuple(r) for r in names["skeleton_rules"]],
+        "short": int(names["short_word_letters"]),
+        "words": dict(names["word_aliases"]),
+        "names": dict(names["name_aliases"]),
+        "own": own_words,  # folded place or demonym -> its own key
+    }
+
+
 _VOWELS = set("aeiouy")
-SHORT_KEY_MIN = 60.0
+SHORT_KEY_MIN = 70.0  # rapidfuzz ratio of the spellings (as folded, or lightly folded) that a short key also needs
 ENTITY_BASE = 8.0  # background weight (text.Background) below which a name is too common to be evidence
 FUZZY_MIN = 85.0  # rapidfuzz ratio on folded names that still counts as the same name
 
@@ -152,6 +137,7 @@ class Entity:
     folded: str  # folded spelling, for fuzzy matching
     weight: float  # rarity of its rarest word (background weight)
     count: int = 1
+    texts: set[int] = field(default_factory=set)  # which of the extracted texts name it (by index)
 
 
 @dataclass
@@ -160,6 +146,8 @@ class EntityMatch:
     target: str
     how: str  # exact | contained | fuzzy
     weight: float
+    source_key: tuple[str, ...] = ()
+    target_key: tuple[str, ...] = ()
 
 
 @dataclass
@@ -191,35 +179,54 @@ def fold(text: str) -> str:
 def skeleton(word: str) -> str:
     """Consonant skeleton of one folded word under transliteration equivalences.
 
-    Words under five letters keep their spelling: their skeletons collide
-    ("isis" and "us" would both become "as").
+    Words under ``short_word_letters`` whose skeleton has fewer than two
+    consonants keep their spelling, lightly folded (:func:`light_fold`, leading
+    vowels dropped): their skeletons collide ("isis" and "us" would both become
+    "as"); two consonants rarely do ("bari" = "barri").
     """
+    t = tables()
     w = re.sub(r"(?<=[aeiou])h$", "", word)  # ta marbuta: Hamzah = Hamza
-    if len(w) < 5:
-        return w
-    for a, b in _SKELETON_RULES:
+    for a, b in t["rules"]:
         w = w.replace(a, b)
+    if not w:
+        return word
     first = "a" if w[0] in _VOWELS else w[0]
     rest = "".join(c for c in w[1:] if c not in _VOWELS)
-    out = first + rest
-    return re.sub(r"(.)\1+", r"\1", out)
+    out = re.sub(r"(.)\1+", r"\1", first + rest)
+    if len(word) < t["short"] and len(out.lstrip("a")) < 2:
+        return light_fold(word).lstrip("aeiou") or word  # Aoun, Awn, Oun -> "un"; matched only if the spellings agree
+    return out
+
+
+_LIGHT = [("ou", "u"), ("oo", "u"), ("w", "u"), ("ee", "i"), ("e", "i"), ("y", "i"), ("o", "u"), ("p", "b"), ("q", "k")]
+
+
+@lru_cache(maxsize=100_000)
+def light_fold(folded: str) -> str:
+    """A spelling with the vowel and semivowel variants of transliteration made one (Aoun, Awn, Oun → aun, aun, un)."""
+    for a, b in _LIGHT:
+        folded = folded.replace(a, b)
+    return re.sub(r"(.)\1+", r"\1", folded)
 
 
 @lru_cache(maxsize=100_000)
 def canonical(name: str) -> tuple[tuple[str, ...], str]:
     """(skeleton key, folded spelling) of an entity name."""
+    t = tables()
     folded = fold(name)
-    folded = NAME_ALIASES.get(folded, folded)
+    folded = t["names"].get(folded, folded)
     parts = []
     for word in folded.split():
         if word in _ARTICLES or word in _DROP_IN_KEY:
             continue
-        parts.append(WORD_ALIASES.get(word, word))
+        parts.append(t["words"].get(word, word))
     if not parts:
         return (), folded
     joined = " ".join(parts)
-    joined = NAME_ALIASES.get(joined, joined)
-    return tuple(sorted({skeleton(p) for p in joined.split()})), joined
+    joined = t["names"].get(joined, joined)
+    if joined in t["own"]:  # a country or a demonym: its own key, never a skeleton
+        return (t["own"][joined],), joined
+    return tuple(sorted({t["own"].get(p) or skeleton(p) for p in joined.split()})), joined
 
 
 def _is_cap(token: str) -> bool:
@@ -234,8 +241,10 @@ def extract(sentences: list[str]) -> EntitySet:
     bg = Background.get()
     stop = stopwords()
     result = EntitySet()
-    for sentence in sentences:
-        tokens = [t[:-2] if t.endswith(("'s", "’s")) else t for t in _TOKEN.findall(sentence)]
+    for index, sentence in enumerate(sentences):
+        tokens = _TOKEN.findall(sentence)
+        if "'s" in sentence or "’s" in sentence:  # only then can a token end in it
+            tokens = [t[:-2] if t.endswith(("'s", "’s")) else t for t in tokens]
         # most tokens are lower-case words: the first letter settles them without a call
         cap = [t[0].isupper() or ("-" in t and _is_cap(t)) for t in tokens]
         n, i = len(tokens), 0
@@ -255,31 +264,45 @@ def extract(sentences: list[str]) -> EntitySet:
             while span and span[0].lower() in stop:
                 span = span[1:]
             i = j
-            _add(result, span, bg)
+            _add(result, span, bg, index)
     return result
 
 
-def _add(result: EntitySet, span: list[str], bg: Background) -> None:
+def _add(result: EntitySet, span: list[str], bg: Background, index: int = 0) -> None:
+    name = _span_name(tuple(span), bg)
+    if name is None:
+        return
+    surface, key, folded, weight = name
+    if key in result.entities:
+        result.entities[key].count += 1
+        result.entities[key].texts.add(index)
+    else:
+        result.entities[key] = Entity(surface, key, folded, weight, texts={index})
+
+
+@lru_cache(maxsize=50_000)
+def _span_name(span: tuple[str, ...], bg: Background) -> tuple[str, tuple[str, ...], str, float] | None:
+    """(surface, key, folded spelling, weight) of the name a capitalised span makes, or None if it makes none.
+
+    Cached: the same names recur in piece after piece (working each out again was ~5% of a 10k x 10k alignment).
+    """
     while span and span[-1].lower() in _CONNECTORS:
         span = span[:-1]
     if not span:
-        return
+        return None
     if len(span) == 1:
         word = span[0]
         lower = word.lower()
         if lower in stopwords() or (not word.isupper() and bg.word(lower) < 6.0) or len(word) < 2:
-            return  # sentence-initial or common capitalised word, not a name
+            return None  # sentence-initial or common capitalised word, not a name
     surface = " ".join(span)
     named = [w for w in span if w.lower() not in TITLE_WORDS and w.lower() not in stopwords()]
     key, folded = canonical(" ".join(named) if named else surface)
     if not key or len(key) > MAX_PARTS:
-        return
+        return None
     # rarity above that of a common proper noun: "Iraq", "American" weigh little, "Kadhimi" a lot
     weight = max(0.0, max(bg.word(w.lower().split("-")[-1]) for w in (named or span)) - ENTITY_BASE)
-    if key in result.entities:
-        result.entities[key].count += 1
-    else:
-        result.entities[key] = Entity(surface, key, folded, weight)
+    return surface, key, folded, weight
 
 
 def match(a: EntitySet, b: EntitySet) -> list[EntityMatch]:
@@ -290,31 +313,47 @@ def match(a: EntitySet, b: EntitySet) -> list[EntityMatch]:
     b_entities, by_part, b_folded = b.index()
     for key, ent in a.entities.items():
         other = b.entities.get(key)
-        if other is not None and max(map(len, key)) < 3 and fuzz.ratio(ent.folded, other.folded) < SHORT_KEY_MIN:
+        if other is not None and max(map(len, key)) < 3 and not _spellings_agree(ent.folded, other.folded):
             other = None  # a two-letter skeleton ("kn": Qaani, Kenya) needs the spellings to agree too
         how = "exact"
         if other is None:
             other, how = _contained(ent, by_part), "contained"
         if other is None:
-            hit = process.extractOne(ent.folded, b_folded, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN)
-            other, how = (b_entities[hit[2]], "fuzzy") if hit else (None, "")
+            hit = None if _own(ent) else process.extractOne(ent.folded, b_folded, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN)
+            other, how = (b_entities[hit[2]], "fuzzy") if hit and not _own(b_entities[hit[2]]) else (None, "")
         if other is not None:
-            out.append(EntityMatch(ent.surface, other.surface, how, min(ent.weight, other.weight)))
+            out.append(EntityMatch(ent.surface, other.surface, how, min(ent.weight, other.weight), key, other.key))
     return out
+
+
+def _spellings_agree(a: str, b: str) -> bool:
+    """Qaani ~ Ghaani (as folded), Aoun ~ Awn (lightly folded); not Qaani ~ Kenya, Isis ~ Us, Ali ~ Eli."""
+    return max(fuzz.ratio(a, b), fuzz.ratio(light_fold(a), light_fold(b))) >= SHORT_KEY_MIN
+
+
+def _own(ent: Entity) -> bool:
+    """A country or demonym (its key is its own word): matched only by the same key."""
+    return len(ent.key) == 1 and ent.key[0][:1] in "@~"
 
 
 def _contained(ent: Entity, by_part: dict[str, list[Entity]]) -> Entity | None:
     """An entity whose key contains this one's, or is contained in it ("Kadhimi" ~ "Mustafa al-Kadhimi")."""
-    kset = set(ent.key)
+    kset, parts = _key_parts(ent.key)
     best = None
-    for part in sorted(kset, key=len, reverse=True):
-        if len(part) < 3:  # a shared two-letter skeleton is not a name
-            continue
+    for part in parts:
         for cand in by_part.get(part, []):
-            cset = set(cand.key)
-            if (kset <= cset or cset <= kset) and (best is None or cand.weight > best.weight):
+            cset = _key_parts(cand.key)[0]
+            if (kset <= cset or cset <= kset) and (best is None or (cand.weight, cand.key) > (best.weight, best.key)):
                 best = cand
     return best
+
+
+@lru_cache(maxsize=100_000)
+def _key_parts(key: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(the parts of a key, those that can be a name by themselves in a fixed order): computed once per key, as
+    each name meets every candidate's names (sorting them each time was ~2% of a 10k x 10k alignment)."""
+    # longest first, then alphabetical: the same match in every run; a shared two-letter skeleton is not a name
+    return frozenset(key), tuple(sorted((p for p in set(key) if len(p) >= 3), key=lambda p: (-len(p), p)))
 
 
 def overlap(matches: list[EntityMatch], scale: float) -> float:

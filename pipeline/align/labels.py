@@ -1,24 +1,24 @@
 """The operating point refitted on the reviewers' judged pairs (``align.calibration: annotations``).
 
-The shipped calibration (calibration.py) stands for a false-match rate on
-FLORES constructions; on a user's own comparable news the same rate can sit
-elsewhere. Reviewers who judged pairs (same event / related / different)
-are labelled data of exactly the user's corpus, so the threshold is read off
-their labels instead: the lowest score at which at most
-``align.max_false_match_rate`` of the pairs judged *not* the same event
-(different, or related: another event on the same story thread) would match.
-With ``align.calibration_min_labels_for_weights`` labels or more (and enough
-of each verdict) the score weights of sentences, lexical and entities are
-refitted too (a logistic regression, scikit-learn, the date weight kept).
+The pair model's own threshold (pair_model.json) was chosen on the
+comparable news it was fitted on; on a user's own corpus the same
+P(same event) can stand for another false-match rate. Reviewers who judged
+pairs (same event / related / different) are labelled data of exactly the
+user's corpus, so the threshold is read off their labels instead: the
+lowest P(same event) at which at most ``align.max_false_match_rate`` of
+the pairs judged *not* the same event (different, or related: another
+event on the same story thread) would match. The model's coefficients are
+kept: a threshold is what a few dozen labels can move soundly (refitting
+the model is ``benchmarks/train_align.py`` with the labels as data).
 
 A figure measured on the labels the threshold was fitted on says little, so
 the figures are cross-validated: the judged pairs are split by translated
-piece (``GroupKFold``: no piece on both sides), the threshold (and weights)
-fitted on the other folds is applied to each held-out fold, and the pooled
-held-out false-match rate, recall and P@1 (of the translated pieces with a
-pair judged the same event, the share whose best-scoring judged pair is one
-and matches) are reported with 95% Wilson intervals; the figures on the
-labels themselves are reported beside them, labelled as such. Below
+piece (``GroupKFold``: no piece on both sides), the threshold fitted on the
+other folds is applied to each held-out fold, and the pooled held-out
+false-match rate, recall and P@1 (of the translated pieces with a pair
+judged the same event, the share whose best-scoring judged pair is one and
+matches) are reported with 95% Wilson intervals; the figures on the labels
+themselves are reported beside them, labelled as such. Below
 ``align.calibration_min_labels`` labels, or with too few of either verdict,
 calibration is refused with a message saying how many there are.
 
@@ -35,16 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.align import calibration
+from pipeline.align import pairmodel
 from pipeline.align.matcher import AlignSettings, pair_components
-from pipeline.align.scoring import Components, combine
 from pipeline.errors import UsageError
 from pipeline.records import Calibration, Judgement, Piece
 from pipeline.store import Store
 
-GRID = calibration.GRID
 MIN_PER_VERDICT = 3  # a threshold needs both sides of it
-WEIGHTS_MIN_PER_VERDICT = 20
 
 
 @dataclass
@@ -53,11 +50,11 @@ class LabelledPair:
     target_id: str
     system: str | None
     same: bool
-    components: Components
+    score: float  # P(same event) under the pair model
 
 
 def labelled_pairs(store: Store, settings: AlignSettings, judgements: Sequence[Judgement]) -> list[LabelledPair]:
-    """Every current verdict on a pair (unsure left out), with the pair's score components under the judged system."""
+    """Every current verdict on a pair (unsure left out), with the pair's P(same event) under the judged system."""
     judged = [j for j in judgements if j.target_id and j.verdict in ("same_event", "related", "different")]
     if not judged:
         return []
@@ -68,7 +65,7 @@ def labelled_pairs(store: Store, settings: AlignSettings, judgements: Sequence[J
         for pid, segments in store.segments(ours, with_titles=False).items()
         if segments and all(s.translation is not None for s in segments)
     }
-    scored: dict[tuple[str, str, str | None], Components | None] = {}
+    scored: dict[tuple[str, str, str | None], float | None] = {}
     out = []
     for j in judged:
         key = (j.source_id, j.target_id or "", j.system)
@@ -79,10 +76,10 @@ def labelled_pairs(store: Store, settings: AlignSettings, judgements: Sequence[J
             if translated is not None and target is not None:
                 own = sentences.get(j.source_id) if translated.model == source.model and not translated.external else None  # type: ignore[union-attr]
                 candidate = pair_components(translated, target, settings, own)
-            scored[key] = candidate.components if candidate else None
-        components = scored[key]
-        if components is not None:
-            out.append(LabelledPair(j.source_id, j.target_id or "", j.system, j.verdict == "same_event", components))
+            scored[key] = candidate.score if candidate else None
+        score = scored[key]
+        if score is not None:
+            out.append(LabelledPair(j.source_id, j.target_id or "", j.system, j.verdict == "same_event", score))
     return out
 
 
@@ -99,45 +96,17 @@ def _as_judged(piece: Piece, system: str | None) -> Piece | None:
 # -- fitting ------------------------------------------------------------------------------------------
 
 
-def _features(pairs: Sequence[LabelledPair]) -> np.ndarray:
-    return np.array([calibration.features(p.components) for p in pairs], dtype=float)
-
-
-def fit_weights(pairs: Sequence[LabelledPair], base: dict[str, float]) -> dict[str, float]:
-    """bias, sentences, lexical, entities refitted by logistic regression on the judged pairs (date weight kept)."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=10.0, max_iter=1000)
-    model.fit(_features(pairs), [p.same for p in pairs])
-    weights = dict(base)
-    weights["bias"] = round(float(model.intercept_[0]), 4)
-    for name, value in zip(calibration.FITTED, model.coef_[0]):
-        weights[name] = round(float(value), 4)
-    return weights
-
-
 def threshold_for(negative_scores: Sequence[float], rate: float) -> float:
-    """The lowest grid threshold at which at most `rate` of the pairs judged not the same event would match."""
-    return calibration.Curve.from_scores(list(negative_scores)).threshold_for(rate)
+    """The lowest threshold (4 decimals) at which at most `rate` of the pairs judged not the same event would match."""
+    ranked = sorted(negative_scores, reverse=True)
+    allowed = math.floor(rate * len(ranked) + 1e-9)
+    if allowed >= len(ranked):
+        return 0.0
+    return min(1.0, math.floor(ranked[allowed] * 10_000) / 10_000 + 0.0001)
 
 
-def _scores(pairs: Sequence[LabelledPair], weights: dict[str, float]) -> list[float]:
-    return [combine(p.components, weights) for p in pairs]
-
-
-@dataclass
-class _Fit:
-    weights: dict[str, float]
-    threshold: float
-
-
-def _fit(pairs: Sequence[LabelledPair], settings: AlignSettings, refit: bool) -> _Fit:
-    weights = settings.weights.model_dump()
-    if refit:
-        weights = fit_weights(pairs, weights)
-    scores = _scores(pairs, weights)
-    negatives = [s for s, p in zip(scores, pairs) if not p.same]
-    return _Fit(weights, threshold_for(negatives, settings.max_false_match_rate))
+def _fit(pairs: Sequence[LabelledPair], settings: AlignSettings) -> float:
+    return threshold_for([p.score for p in pairs if not p.same], settings.max_false_match_rate)
 
 
 def wilson(hits: int, n: int, z: float = 1.96) -> list[float] | None:
@@ -150,13 +119,13 @@ def wilson(hits: int, n: int, z: float = 1.96) -> list[float] | None:
     return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
-def measure(pairs: Sequence[LabelledPair], weights: dict[str, float], threshold: float) -> dict[str, int]:
+def measure(pairs: Sequence[LabelledPair], threshold: float) -> dict[str, int]:
     """Counts at one operating point: false matches among the pairs judged not the same event, matches among the
     same-event pairs, and P@1 over translated pieces with a same-event pair."""
-    scores = _scores(pairs, weights)
     counts = {"negatives": 0, "false_matches": 0, "positives": 0, "true_matches": 0, "pieces": 0, "top_right": 0}
     best: dict[str, tuple[float, bool]] = {}
-    for score, p in zip(scores, pairs):
+    for p in pairs:
+        score = p.score
         if p.same:
             counts["positives"] += 1
             counts["true_matches"] += score >= threshold
@@ -188,7 +157,7 @@ def _figures(counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def cross_validated(pairs: Sequence[LabelledPair], settings: AlignSettings, refit: bool, folds: int) -> dict[str, Any]:
+def cross_validated(pairs: Sequence[LabelledPair], settings: AlignSettings, folds: int) -> dict[str, Any]:
     """Held-out figures: fit on the other folds (grouped by translated piece), count on each held-out fold, pool."""
     from sklearn.model_selection import GroupKFold
 
@@ -200,9 +169,9 @@ def cross_validated(pairs: Sequence[LabelledPair], settings: AlignSettings, refi
         fitted = [pairs[i] for i in train]
         if not any(p.same for p in fitted) or all(p.same for p in fitted):
             continue  # a fold with one verdict only cannot place a threshold
-        fit = _fit(fitted, settings, refit)
-        thresholds.append(fit.threshold)
-        for name, value in measure([pairs[i] for i in test], fit.weights, fit.threshold).items():
+        threshold = _fit(fitted, settings)
+        thresholds.append(threshold)
+        for name, value in measure([pairs[i] for i in test], threshold).items():
             pooled[name] += value
     return {"folds": k, "grouped_by": "translated piece", "thresholds": thresholds, **_figures(pooled)}
 
@@ -218,41 +187,25 @@ def calibrate(store: Store, settings: AlignSettings, judgements: Sequence[Judgem
             f"align.calibration: annotations needs at least {needed} judged pairs, {MIN_PER_VERDICT} of them judged the "
             f"same event and {MIN_PER_VERDICT} not (different or related); the store has {len(pairs)} ({same} same event, "
             f"{other} not): judge more pairs (pipeline export --format labelstudio; pipeline annotations import), "
-            "or use the shipped table (align.calibration: table)"
+            "or keep the pair model's own threshold (align.calibration: model)"
         )
-    refit = len(pairs) >= settings.calibration_min_labels_for_weights and min(same, other) >= WEIGHTS_MIN_PER_VERDICT
-    fit = _fit(pairs, settings, refit)
-    table = calibration.operating_point(None, settings.max_false_match_rate, settings.weights.model_dump())
-    short = max(fit.threshold, table.short_threshold) if not refit else fit.threshold
+    threshold = _fit(pairs, settings)
+    model = pairmodel.load(settings.model).threshold
     figures = {
         "labels": len(pairs),
         "same_event": same,
         "not_same_event": other,
-        "weights_refitted": refit,
-        "cross_validated": cross_validated(pairs, settings, refit, settings.calibration_folds),
-        "on_the_labels_fitted": _figures(measure(pairs, fit.weights, fit.threshold)),
-        "shipped_table": {
-            "threshold": table.threshold,
-            **_figures(measure(pairs, settings.weights.model_dump(), table.threshold)),
-        },
+        "cross_validated": cross_validated(pairs, settings, settings.calibration_folds),
+        "on_the_labels_fitted": _figures(measure(pairs, threshold)),
+        "model_threshold": {"threshold": model, **_figures(measure(pairs, model))},
     }
     return Calibration(
         method="annotations",
-        threshold=fit.threshold,
-        short_threshold=short,
+        threshold=threshold,
+        short_threshold=threshold,
         max_false_match_rate=settings.max_false_match_rate,
-        weights=fit.weights if refit else None,
+        weights=None,
         figures=figures,
-    )
-
-
-def operating_point(fitted: Calibration) -> calibration.OperatingPoint:
-    """The fitted calibration as the matcher's operating point."""
-    return calibration.OperatingPoint(
-        fitted.threshold,
-        fitted.short_threshold,
-        fitted.max_false_match_rate,
-        f"calibrated on {fitted.figures.get('labels')} judged pairs for max_false_match_rate {fitted.max_false_match_rate}",
     )
 
 
@@ -271,12 +224,12 @@ def describe(fitted: Calibration) -> list[str]:
                 parts.append(f"{label} {fig['value']:.3f} [{low:.3f}, {high:.3f}] (of {fig['of']})")
         return ", ".join(parts)
 
-    table = f["shipped_table"]
+    model = f["model_threshold"]
     return [
         f"calibrated on {f['labels']} judged pairs ({f['same_event']} same event, {f['not_same_event']} not): threshold "
-        f"{fitted.threshold:.3f} (shipped table: {table['threshold']:.3f}) for max_false_match_rate "
-        f"{fitted.max_false_match_rate:g}" + ("; score weights refitted" if f["weights_refitted"] else ""),
+        f"{fitted.threshold:.3f} on P(same event) (the pair model's own: {model['threshold']:.3f}) for "
+        f"max_false_match_rate {fitted.max_false_match_rate:g}",
         f"  held out ({f['cross_validated']['folds']}-fold, grouped by translated piece): " + line(f["cross_validated"]),
         "  on the labels it was fitted on (not a quality figure): " + line(f["on_the_labels_fitted"]),
-        "  shipped table's threshold on the same labels: " + line(table),
+        "  the model's own threshold on the same labels: " + line(model),
     ]

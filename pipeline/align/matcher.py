@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -30,12 +31,13 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from pipeline.align import bounds as bounds_
-from pipeline.align import calibration
 from pipeline.align import entities as ents
+from pipeline.align import features as features_
+from pipeline.align import pairmodel
+from pipeline.align import profile as profile_
 from pipeline.align.candidates import candidates as find_candidates
 from pipeline.align.scoring import (
     Components,
-    combine,
     date_proximity,
     link_floor,
     shared_sentence_evidence,
@@ -49,102 +51,88 @@ from pipeline.align.sentences import (
     similarity,
     strong_links,
 )
-from pipeline.align.text import numbers, words
+from pipeline.align.text import FACT_WORDS, is_fact, numbers, words
 from pipeline.align.vectors import Doc, PieceVectors, Vectors, build_vectors, stack
 from pipeline.config import Settings
 from pipeline.progress import QUIET, Reporter
-from pipeline.records import Match, Piece
+from pipeline.records import Match, Piece, Relation
 from pipeline.text.dates import iso_date as parse_date
 from pipeline.text.normalise import fold_typography
 from pipeline.text.sentences import split_english_numbered
 
 
-def _calibrated(name: str) -> float:
-    return float(calibration.table()["weights"][name])
-
-
-class ScoreWeights(Settings):
-    """score = sigmoid(bias + Σ weight·component); the defaults are the calibration table's fit (calibration.json)."""
-
-    bias: float = Field(default_factory=lambda: _calibrated("bias"))
-    """Fitted with the others on half of FLORES dev (`python benchmarks/eval_align.py --calibrate`)."""
-    sentences: float = Field(default_factory=lambda: _calibrated("sentences"))
-    """Weight of shared facts (soft one-to-one strong sentence links)."""
-    lexical: float = Field(default_factory=lambda: _calibrated("lexical"))
-    """Weight of the whole-piece cosine (stems + character n-grams)."""
-    entities: float = Field(default_factory=lambda: _calibrated("entities"))
-    """Weight of transliteration-tolerant shared names."""
-    date: float = 2.0
-    """Weight of × (exp(-gap/14) - 0.5); not fitted (FLORES has no dates): same day +1, a month apart -0.8."""
-
-
 class AlignSettings(Settings):
     """`pipeline align`: translated pieces × English pieces → matches; figures in benchmarks/README.md (held out)."""
 
-    threshold: float | None = None
-    """A pair scoring below this is no match; null: derived from max_false_match_rate (matches record the rate it stands for)."""
+    model: Path | None = None
+    """The pair model (same event / related / none) as `python benchmarks/train_align.py --out FILE` writes it; null: the
+    one shipped with the package (pipeline/align/pair_model.json, fitted on real comparable news)."""
+    threshold: float | None = Field(None, ge=0, le=1)
+    """P(same event) at or above which a pair is a match; null: the model's own (pair_model.json, held-out figures there),
+    or with `calibration: annotations` the one fitted on the store's judged pairs."""
+    related_threshold: float | None = Field(None, ge=0, le=1)
+    """P(related: same story thread, another event) at or above which a pair that is no match is shown as related
+    coverage; null: the model's own."""
+    max_related: int = Field(5, ge=0, le=10_000)
+    """Related pieces kept per translation (most likely first)."""
     max_false_match_rate: float = Field(0.02, gt=0.0, lt=1.0)
-    """Share of translations without English coverage allowed to match; the threshold comes from the calibration table
-    (pipeline/align/calibration.json, fitted on half of FLORES dev; held-out rates listed there)."""
-    short_sentences: int = 2
-    """A translation of at most this many sentences (or kind "teaser") is short: it needs a shared sentence."""
-    short_words: int = 25
-    """... as is one with fewer content words; short pieces use the short-piece threshold (the teaser curve)."""
-    max_matches: int = 3
+    """With `calibration: annotations`: the share of pairs reviewers judged not the same event that may match; the
+    threshold is fitted to it on the judged pairs."""
+    short_sentences: int = Field(2, ge=0, le=10_000)
+    """A translation of at most this many sentences (or kind "teaser") is short (a pair feature the model weighs)."""
+    short_words: int = Field(25, ge=0, le=1_000_000)
+    """... as is one with fewer content words."""
+    max_matches: int = Field(3, ge=1, le=10_000)
     """English matches kept per translation (best first, all at or above the threshold)."""
-    candidates: int = 20
+    candidates: int = Field(20, ge=1, le=100_000)
     """English candidates re-ranked per translation (from the sparse stem index)."""
-    candidate_floor: float = 0.02
+    candidate_floor: float = Field(0.02, ge=0, le=1)
     """Minimum query cosine to become a candidate."""
-    query_terms: int = 40
+    query_terms: int = Field(40, ge=1, le=100_000)
     """Heaviest stems of a translation used as its query (keeps the index lookup sub-quadratic)."""
-    date_window_days: int = 30
+    date_window_days: int = Field(30, ge=-1, le=36_500)
     """When both dates are known, candidates must be this close (-1: no date blocking)."""
-    date_scale_days: float = 14.0
-    """Date component = exp(-gap_days / scale): analysis pieces often follow the news by a week or two."""
-    sentence_threshold: float = 0.38
+    date_scale_days: float = Field(14.0, ge=0.01, le=36_500)
+    """Publication-date feature = exp(-gap_days / scale): analysis pieces often follow the news by a week or two."""
+    sentence_threshold: float = Field(0.38, ge=0, le=1)
     """Character n-gram cosine at which a sentence pair counts as half a shared fact."""
-    sentence_softness: float = 0.06
+    sentence_softness: float = Field(0.06, ge=0.001, le=1)
     """Width of that soft step."""
-    min_shared_sentences: int = 2
+    min_shared_sentences: int = Field(2, ge=1, le=10_000)
     """Shared facts that make full sentence evidence (1 for one-sentence items)."""
-    passage_weight: float = 0.25
+    passage_weight: float = Field(0.25, ge=0, le=1)
     """A link continuing a shared passage (next sentence to next sentence on both sides) counts this much of a fact."""
-    pair_threshold: float = 0.35
+    pair_threshold: float = Field(0.35, ge=0, le=1)
     """Sentence pairs reported inside a match (best mode) need this similarity."""
-    entity_scale: float = 10.0
+    entity_scale: float = Field(10.0, ge=0.01, le=10_000)
     """Summed rarity of shared names at which entity evidence reaches 63% (one unseen name: 5.8)."""
-    length_exponent: float = 0.25
+    length_exponent: float = Field(0.25, ge=0, le=10)
     """Shared-fact similarity × (shorter/longer sentence length) ** this."""
-    number_bonus: float = 0.05
+    number_bonus: float = Field(0.05, ge=0, le=1)
     """± to a sentence pair's shared-fact similarity when both hold numbers that agree / all differ."""
-    min_words: int = 3
+    min_words: int = Field(3, ge=0, le=1_000_000)
     """Translations with fewer content words abstain as too short."""
     sentence_mode: Literal["best", "monotonic"] = "best"
     """best: each translated sentence to its best English one (coverage); monotonic: dynamic programming for parallel text."""
-    monotonic_skip_cost: float = 0.15
+    monotonic_skip_cost: float = Field(0.15, ge=0, le=1)
     """Monotonic mode: a link must beat this similarity."""
-    monotonic_merge_penalty: float = 0.05
+    monotonic_merge_penalty: float = Field(0.05, ge=0, le=1)
     """Monotonic mode: extra cost of a 1-2 / 2-1 link."""
-    char_min_weight: float = 0.0
+    char_min_weight: float = Field(0.0, ge=0, le=100)
     """Character n-grams for all words (0) or only words at least this rare."""
     one_to_one: bool = False
     """Mining mode (bitext mining): each English piece backs at most one translation, greedy best score first; off for
     news, where several outlets' translations may match one English article."""
-    one_to_one_threshold: float = 0.02
-    """Score floor in mining mode (competition, not the score alone, rules out near misses)."""
+    one_to_one_threshold: float = Field(0.02, ge=0, le=1)
+    """P(same event) floor in mining mode (competition, not the score alone, rules out near misses)."""
     exclude_flags: list[str] = Field(default_factory=lambda: ["repetition", "arabic_script", "not_english", "copied_source"])
     """Diagnostics flags that leave a translated sentence out of the matching evidence (a loop or untranslated text
     must not hide a piece's coverage); the match records which sentences were left out."""
-    weights: ScoreWeights = Field(default_factory=ScoreWeights)
-    """The logistic combination's weights."""
-    calibration: Literal["table", "annotations"] = "table"
-    """Where the operating point comes from: the shipped table (calibration.json), or the reviewers' judged pairs in the
+    calibration: Literal["model", "annotations"] = "model"
+    """Where the operating point comes from: the pair model's own threshold, or the reviewers' judged pairs in the
     store, refitted on every align run (`--calibrate-from-annotations`; pipeline/align/labels.py, docs/annotation.md)."""
     calibration_min_labels: int = Field(20, ge=6)
     """Judged pairs needed to calibrate from annotations (fewer: refused, saying how many there are)."""
-    calibration_min_labels_for_weights: int = Field(200, ge=20)
-    """Judged pairs (at least 20 of each verdict) from which the score weights are refitted too, not only the threshold."""
     calibration_folds: int = Field(5, ge=2)
     """Cross-validation folds (grouped by translated piece) for the figures a calibration reports."""
 
@@ -153,11 +141,17 @@ class AlignSettings(Settings):
 class Candidate:
     target_id: str
     components: Components
-    score: float
+    score: float  # P(same event)
     shared_entities: list[ents.EntityMatch]
     strong: list[Link]  # one-to-one shared facts: (source, target, similarity, n source, n target sentences)
     target_index: int
-    short: bool = False  # the translated piece is short (higher evidence bar)
+    short: bool = False  # the translated piece is short
+    features: dict[str, float] = field(default_factory=dict)  # the pair features (pipeline/align/features.py)
+    probabilities: tuple[float, float, float] = (0.0, 0.0, 1.0)  # P(same event), P(related), P(none)
+
+    @property
+    def related(self) -> float:
+        return self.probabilities[1]
 
 
 @dataclass(frozen=True)
@@ -190,6 +184,7 @@ AbstentionKind = Literal[
 @dataclass
 class AlignResult:
     matches: list[Match] = field(default_factory=list)
+    related: list[Match] = field(default_factory=list)  # same story thread, another event (relation "related")
     abstentions: dict[str, str] = field(default_factory=dict)  # piece id -> reason
     kinds: dict[str, AbstentionKind] = field(default_factory=dict)  # piece id -> what kind of abstention
     nearest: dict[str, Nearest] = field(default_factory=dict)  # abstaining piece id -> its best candidate
@@ -206,7 +201,12 @@ class AlignResult:
             self.nearest[piece_id] = nearest
 
     def as_dict(self) -> dict:
-        return {"matches": len(self.matches), "abstentions": len(self.abstentions), "scored_pairs": self.scored_pairs}
+        return {
+            "matches": len(self.matches),
+            "related": len(self.related),
+            "abstentions": len(self.abstentions),
+            "scored_pairs": self.scored_pairs,
+        }
 
 
 def _text_key(piece: Piece) -> str:
@@ -228,38 +228,58 @@ def dedupe_english(english: list[Piece]) -> tuple[list[Piece], dict[str, list[st
     return kept, dropped
 
 
-def _number_matrix(sentences: list[str]) -> sp.csr_matrix:
-    """Sentences × distinct numbers (binary), so number agreement is one sparse product."""
+def _number_matrix(sentences: list[str], stated: list[frozenset[str]] | None = None) -> sp.csr_matrix:
+    """Sentences × distinct quantities (binary), so number agreement is one sparse product."""
     ids: dict[str, int] = {}
     rows, cols = [], []
     for r, sentence in enumerate(sentences):
-        for num in numbers(sentence):
+        for num in stated[r] if stated is not None else numbers(sentence):
             rows.append(r)
             cols.append(ids.setdefault(num, len(ids)))
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(sentences), max(1, len(ids))))
 
 
+LEAD_LINK = 2  # lead sentences compared for lead_link / lead_found (pipeline/align/features.py)
+
+
 class _Prepared:
-    """Both sides in one feature space, with per-piece entity sets computed on demand."""
+    """Both sides in one feature space, with per-piece profiles (names, lead, figures, event time) computed on demand."""
 
     def __init__(
-        self, src: list[Piece], src_sents: list[list[str]], tgt: list[Piece], tgt_sents: list[list[str]], s: AlignSettings
+        self,
+        src: list[Piece],
+        src_sents: list[list[str]],
+        tgt: list[Piece],
+        tgt_sents: list[list[str]],
+        s: AlignSettings,
+        model: pairmodel.PairModel | None = None,
     ):
         docs = [Doc(ss, p.title_translation) for p, ss in zip(src, src_sents)]
         docs += [Doc(ts, p.title) for p, ts in zip(tgt, tgt_sents)]
         self.v: Vectors = build_vectors(docs, s.char_min_weight)
         self.n_src = len(src)
+        self.pieces_: list[Piece] = src + tgt
         self.sents = src_sents + tgt_sents
         self.titles = [p.title_translation for p in src] + [p.title for p in tgt]
         flat = [x for ss in self.sents for x in ss]
         self.lengths = np.array([max(1, len(x)) for x in flat], dtype=np.float64)
-        self.numbers = _number_matrix(flat)
+        figures = self.v.sent_figures
+        self.stated = [numbers(x) if figures[k] else frozenset() for k, x in enumerate(flat)]
+        self.numbers = _number_matrix(flat, self.stated)
         self.has_number = np.diff(self.numbers.indptr) > 0
+        # sentences that can be a shared fact (not a dateline, a byline); a sentence one fact word short is read
+        self.fact = self.v.sent_facts >= FACT_WORDS
+        for k in np.flatnonzero(self.v.sent_facts == FACT_WORDS - 1):
+            self.fact[k] = is_fact(flat[k], FACT_WORDS - 1)
         self.lexical: dict[tuple[int, int], float] = {}
         self.lines: list[list[int] | None] = [None] * len(self.sents)  # line of each sentence (split texts); None: each its own
-        self._entities: dict[int, ents.EntitySet] = {}
+        self._profiles: dict[int, profile_.Profile] = {}
         self._pieces: dict[int, PieceVectors] = {}  # character vectors of the pieces being scored (see load/evict)
-        self.op = calibration.operating_point(s.threshold, s.max_false_match_rate, s.weights.model_dump())
+        self.model = model or pairmodel.load(s.model)
+        self.threshold = self.model.threshold if s.threshold is None else s.threshold
+        self.related_threshold = self.model.related_threshold if s.related_threshold is None else s.related_threshold
+        self._sims: tuple[int, np.ndarray, dict[int, tuple[int, int]]] = (-1, np.zeros((0, 0)), {})
+        self.weights = self.model.same_vs_none()  # one dict, shared by every match's evidence (read only)
         self.short: list[str | None] = [None] * len(src)  # why each translated piece is short, None if not
         self.excluded: list[list[int]] = [[] for _ in src]  # flagged sentences left out of each piece's evidence
 
@@ -277,20 +297,53 @@ class _Prepared:
         return self._pieces[doc]
 
     def evict(self, docs: list[int]) -> None:
-        """Drop the vectors and entities of `docs` (memory stays bounded by the pieces in reach)."""
+        """Drop the vectors and profiles of `docs` (memory stays bounded by the pieces in reach)."""
         for d in docs:
             self._pieces.pop(d, None)
-            self._entities.pop(d, None)
+            self._profiles.pop(d, None)
+
+    def keep_similarities(self, i: int, sims: np.ndarray, docs: list[int], widths: list[int]) -> None:
+        """Keep translated piece `i`'s sentence similarities against its candidates `docs` (columns side by side,
+        `widths` each) until the next piece is scored: its matches' sentence pairs read them instead of recomputing."""
+        starts = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+        self._sims = (i, sims, {d: (int(starts[k]), int(starts[k + 1])) for k, d in enumerate(docs)})
+
+    def similarities(self, i: int, doc: int) -> np.ndarray:
+        """Sentence × sentence similarities of translated piece `i` and English piece `doc`."""
+        kept_i, sims, cols = self._sims
+        if kept_i == i and doc in cols:
+            lo, hi = cols[doc]
+            return sims[:, lo:hi]
+        a, b = self.piece(i), self.piece(doc)
+        return similarity(a.word, a.char, b.word, b.char)
 
     def cached(self) -> list[int]:
         return list(self._pieces)
 
+    def profile(self, doc: int) -> profile_.Profile:
+        if doc not in self._profiles:
+            piece = self.pieces_[doc]
+            translated = doc < self.n_src
+            rows = self.rows(doc)
+            self._profiles[doc] = profile_.build(
+                self.sents[doc],
+                self.titles[doc],
+                piece.date,
+                original_title=piece.title if translated else None,
+                original_text=piece.text if translated and piece.text != piece.translation else None,
+                stated=self.stated[rows.start : rows.stop],
+                fact=self.fact[rows.start : rows.stop].tolist(),
+                stems=self.v.stems_of(doc),
+            )
+        return self._profiles[doc]
+
     def entities(self, doc: int) -> ents.EntitySet:
-        if doc not in self._entities:
-            title = self.titles[doc]
-            extra = [title] if title else []
-            self._entities[doc] = ents.extract(self.sents[doc] + extra)
-        return self._entities[doc]
+        return self.profile(doc).names
+
+    def lead_rows(self, doc: int) -> np.ndarray:
+        """The first LEAD_LINK sentences of `doc` that state a fact (indices into its sentences)."""
+        rows = self.rows(doc)
+        return np.flatnonzero(self.fact[rows.start : rows.stop])[:LEAD_LINK]
 
 
 def is_short(piece: Piece, sentences: list[str], n_words: int, settings: AlignSettings) -> str | None:
@@ -303,6 +356,17 @@ def is_short(piece: Piece, sentences: list[str], n_words: int, settings: AlignSe
     if n_words < settings.short_words:
         return f"{n_words} content words"
     return None
+
+
+def _content_words_up_to(sentences: list[str], enough: int) -> int:
+    """The content words of `sentences`, counted only until there are `enough`: the length checks (too short to
+    match, short) need no more, and counting every word of every piece cost ~5% of a 10k x 10k run."""
+    n = 0
+    for x in sentences:
+        n += len(words(x))
+        if n >= enough:
+            break
+    return n
 
 
 def _excluded_note(excluded: list[int]) -> str:
@@ -318,7 +382,7 @@ def align_pieces(
     collect_candidates: bool = False,
     *,
     flagged: Mapping[str, Collection[int]] | None = None,
-    point: calibration.OperatingPoint | None = None,
+    model: pairmodel.PairModel | None = None,
 ) -> AlignResult:
     """Match each translated piece to the English pieces that cover the same event, or abstain.
 
@@ -334,7 +398,6 @@ def align_pieces(
     result = AlignResult()
     source_sentences = source_sentences or {}
     flagged = flagged or {}
-    op = point or calibration.operating_point(settings.threshold, settings.max_false_match_rate, settings.weights.model_dump())
     src, src_sents, src_lines, shorts = [], [], [], []
     for p in sorted(translated, key=lambda p: p.id):
         sents = source_sentences.get(p.id)
@@ -348,7 +411,7 @@ def align_pieces(
         if excluded:
             result.excluded[p.id] = excluded
             sents = ["" if k in excluded else x for k, x in enumerate(sents)]
-        n_words = sum(len(words(x)) for x in sents)
+        n_words = _content_words_up_to(sents, max(settings.min_words, settings.short_words))
         if n_words < settings.min_words:
             if excluded and len(excluded) == len(sents):
                 result.abstain(
@@ -376,9 +439,9 @@ def align_pieces(
             result.abstain(p.id, "no English pieces", "no English pieces to match against")
         return result
     tgt_sents, tgt_lines = map(list, zip(*(split_english_numbered(p.text) for p in tgt)))
-    prep = _Prepared(src, src_sents, tgt, tgt_sents, settings)
+    prep = _Prepared(src, src_sents, tgt, tgt_sents, settings, model)
     prep.lines = src_lines + tgt_lines
-    prep.op, prep.short = op, shorts
+    prep.short = shorts
     prep.excluded = [result.excluded.get(p.id, []) for p in src]
     n = len(src)
     src_dates = [parse_date(p.date) for p in src]
@@ -401,9 +464,10 @@ def align_pieces(
             in_block = set(block)
             prep.lexical = _pair_cosines(prep, [cands[i] if i in in_block else [] for i in range(max(block) + 1)], n)
             for i in block:
-                needed = None if collect_candidates else _needed(settings, op, shorts[i] is not None)
+                needed = None if collect_candidates else _needed(settings, prep)
                 scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings, needed)
                 result.scored_pairs += len(cands[i])  # every candidate was weighed, if only by its bound
+                cands[i] = []  # done with: 100k pieces' candidate lists are ~0.2 GB
                 for c in scored:
                     c.short = shorts[i] is not None
                 if collect_candidates:
@@ -422,11 +486,11 @@ def align_pieces(
     return result
 
 
-def _needed(s: AlignSettings, op: calibration.OperatingPoint, short: bool) -> float:
-    """The lowest score with which a candidate of this piece could still become a match."""
+def _needed(s: AlignSettings, prep: _Prepared) -> float:
+    """The lowest P(same event) with which a candidate could still become a match."""
     if s.one_to_one:
         return s.one_to_one_threshold
-    return op.short_threshold if short else op.threshold
+    return prep.threshold
 
 
 BLOCK = 256  # translated pieces scored per block (their candidates' vectors are computed together)
@@ -533,12 +597,14 @@ def _score_candidates(
 ) -> list[Candidate]:
     """The candidates of translated piece `i`, scored, best first.
 
-    With `needed` (the lowest score that could still make a match), a
-    candidate whose score bound (:mod:`pipeline.align.bounds`) is below both `needed`
-    and the best exact score so far is not scored: it can be neither a match
-    nor the best candidate an abstention names, so the result is the same,
-    without the cost of its sentence links and names. Without it (the
-    harness, which keeps every candidate's components), all are scored.
+    With `needed` (the lowest P(same event) that could still make a match),
+    a candidate whose bounds (:mod:`pipeline.align.bounds`) are below
+    `needed` for P(same event), below the related threshold for P(related)
+    and below the best exact P(same event) so far is not scored: it can be
+    neither a match, related coverage nor the best candidate an abstention
+    names, so the result is the same without the cost of its sentence links
+    and names. Without it (the harness, which keeps every candidate's
+    features), all are scored.
     """
     if not cands:
         return []
@@ -551,6 +617,7 @@ def _score_candidates(
     t_char = stack([x.char for x in tvs])
     t_word = stack([x.word for x in tvs]) if WORD_SHARE else t_char  # stems only enter when WORD_SHARE mixes them in
     sims = similarity(sv.word, sv.char, t_word, t_char)
+    prep.keep_similarities(i, sims, t_docs, [r.stop - r.start for r in t_rows])
     lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):
         lexical = _pair_cosines(prep, [cands if k == i else [] for k in range(i + 1)], n)
@@ -560,21 +627,40 @@ def _score_candidates(
         prep, sims, np.arange(src_rows.start, src_rows.stop), stacked, s, (sv.adjacent, sv.norms2), t_adj
     )
     floor = link_floor(s.sentence_threshold, s.sentence_softness)
-    weights = s.weights.model_dump()
     blocks, col = [], 0
     for (t, _), rows in zip(cands, t_rows):
         width = rows.stop - rows.start
         blocks.append((t, width, (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])))
         col += width
-    proximities = [date_proximity(d_src, tgt_dates[t], s.date_scale_days) for t, _, _ in blocks]
-    order, bounds = _by_bound(prep, i, blocks, (one, one_two, two_one), lexical, proximities, weights, s, needed)
+    gaps = [date_proximity(d_src, tgt_dates[t], s.date_scale_days)[1] for t, _, _ in blocks]  # reported, not a feature
+    short = prep.short[i] is not None
+    reads = _read_off(one, prep.lead_rows(i), [prep.lead_rows(n + t) for t, _, _ in blocks], [w for _, w, _ in blocks])
+    a = prep.profile(i)
+    shared = [ents.match(a.names, prep.profile(n + t).names) for t, _, _ in blocks]
+    # every feature but those of the greedy sentence links, exact for every candidate
+    exact = [
+        features_.pair_features(
+            a,
+            prep.profile(n + t),
+            sentences=0.0,
+            facts=0.0,
+            read=read,
+            lexical=lexical[(i, t)],
+            names=ents.overlap(names, s.entity_scale),
+            shared=names,
+            short=short,
+            date_scale_days=s.date_scale_days,
+        )
+        for (t, _, _), read, names in zip(blocks, reads, shared)
+    ]
+    order, bounds = _by_bound(prep, blocks, (one, one_two, two_one), exact, s, needed)
     out: list[Candidate] = []
     best = -1.0
     for k in order:
-        if needed is not None and bounds[k] < needed - BOUND_MARGIN and bounds[k] < best - BOUND_MARGIN:
-            break  # neither a match nor the best candidate, nor is any after it
+        if needed is not None and bounds[k] < best - BOUND_MARGIN:
+            break  # neither a match, related coverage nor the best candidate, nor is any after it
         t, width, block = blocks[k]
-        proximity, gap = proximities[k]
+        gap = gaps[k]
         strong = strong_links(*block, floor)
         evidence, count = shared_sentence_evidence(
             strong,
@@ -587,49 +673,79 @@ def _score_candidates(
             _lines(prep, i),
             _lines(prep, n + t),
         )
-        shared = ents.match(prep.entities(i), prep.entities(n + t))
-        comp = Components(
-            sentences=evidence,
-            lexical=lexical[(i, t)],
-            entities=ents.overlap(shared, s.entity_scale),
-            date=proximity,
-            shared_sentences=count,
-            date_gap_days=gap,
-        )
-        score = round(combine(comp, weights), 6)
+        f = exact[k] | {"sentences": evidence, "facts": min(count, features_.MAX_FACTS) / features_.MAX_FACTS}
+        comp = Components(shared_sentences=count, date_gap_days=gap)
+        probs = prep.model.probabilities(np.array(features_.vector(f)))[0]
+        score = round(float(probs[0]), 6)
         best = max(best, score)
-        out.append(Candidate(tgt[t].id, comp, score, shared, strong, t))
+        out.append(
+            Candidate(
+                tgt[t].id,
+                comp,
+                score,
+                shared[k],
+                strong,
+                t,
+                short,
+                f,
+                (score, round(float(probs[1]), 6), round(float(probs[2]), 6)),
+            )
+        )
     out.sort(key=lambda c: (-c.score, c.target_id))
+    return out
+
+
+def _read_off(one: np.ndarray, lead_a: np.ndarray, leads_b: list[np.ndarray], widths: list[int]) -> list[dict[str, float]]:
+    """lead_link and lead_found (features.READ_OFF_LINKS) of every candidate, from the 1-1 shared-fact similarities
+    of the translation's sentences (rows) against all candidates' sentences side by side (columns, `widths` each)."""
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
+    out = [dict.fromkeys(features_.READ_OFF_LINKS, 0.0) for _ in widths]
+    has = [k for k, lead in enumerate(leads_b) if len(lead) and widths[k]]
+    if one.size == 0 or not len(lead_a) or not has:
+        return out
+    first_row = np.maximum.reduceat(one[lead_a[0]], starts) if len(starts) else np.zeros(0)  # its best in each candidate
+    cols = np.concatenate([starts[k] + leads_b[k] for k in has])
+    owner = np.repeat(np.arange(len(has)), [len(leads_b[k]) for k in has])
+    lead_cols = one[lead_a][:, cols].max(axis=0)  # per lead column: its best against the translation's lead
+    link = np.full(len(has), -np.inf)
+    np.maximum.at(link, owner, lead_cols)
+    first_cols = one[:, starts[has] + np.array([leads_b[k][0] for k in has])].max(axis=0)
+    for j, k in enumerate(has):
+        out[k] = {"lead_link": float(link[j]), "lead_found": (float(first_row[k]) + float(first_cols[j])) / 2}
     return out
 
 
 def _by_bound(
     prep: _Prepared,
-    i: int,
     blocks: list[tuple[int, int, tuple[np.ndarray, np.ndarray, np.ndarray]]],
     links: tuple[np.ndarray, np.ndarray, np.ndarray],
-    lexical: dict[tuple[int, int], float],
-    proximities: list[tuple[float | None, int | None]],
-    weights: dict[str, float],
+    exact: list[dict[str, float]],
     s: AlignSettings,
     needed: float | None,
 ) -> tuple[list[int], list[float]]:
-    """The order to score the candidates in (best bound first) and their score bounds (:mod:`pipeline.align.bounds`).
+    """The order to score the candidates in (best bound first) and their bounds (:mod:`pipeline.align.bounds`).
 
-    Without `needed`, or with an English piece without sentences among them,
-    every bound is 1: all candidates are scored.
+    Every feature but those of the greedy sentence links is exact (`exact`);
+    those are bounded. A candidate's bound is its P(same event) bound,
+    raised to 1 when it could still be a match or related coverage (its
+    P(same event) bound reaches `needed`, or its P(related) bound the related
+    threshold): such a candidate is always scored. Without `needed`, or with
+    an English piece without sentences among them, every bound is 1: all
+    candidates are scored.
     """
     order = list(range(len(blocks)))
     widths = [width for _, width, _ in blocks]
     if needed is None or not all(widths):
         return order, [1.0] * len(blocks)
-    sentences = bounds_.evidence_bounds(
+    sentences, facts = bounds_.evidence_bounds(
         *links, widths, s.sentence_threshold, s.sentence_softness, s.min_shared_sentences, s.passage_weight
     )
-    names = bounds_.name_bound([e.weight for e in prep.entities(i).entities.values()], s.entity_scale)
-    lex = [lexical[(i, t)] for t, _, _ in blocks]
-    bounds = bounds_.score_bounds(sentences, names, lex, [p for p, _ in proximities], weights)
-    order.sort(key=lambda k: -bounds[k])
+    low, high = bounds_.feature_box(exact, sentences, facts)
+    same = prep.model.bounds(low, high, "same_event")
+    related = prep.model.bounds(low, high, "related")
+    live = (same >= needed - BOUND_MARGIN) | (related >= prep.related_threshold - BOUND_MARGIN)
+    bounds = np.where(live, 1.0, same).tolist()
+    order.sort(key=lambda k: -bounds[k])  # the live ones first, then by bound: scoring stops at the first that cannot matter
     return order, bounds
 
 
@@ -679,7 +795,9 @@ def fact_links(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shared-fact similarities of 1-1, 1-2 and 2-1 sentence links (see :func:`~pipeline.align.sentences.strong_links`).
 
-    `tgt_rows` may hold several English pieces one after the other; a 1-2
+    A sentence that states no fact (fewer than ``text.FACT_WORDS`` fact
+    words: "2 SEPTEMBER 2025", "2 / 3", "By: Eva Shoufi") links to nothing:
+    two datelines are not a shared fact. `tgt_rows` may hold several English pieces one after the other; a 1-2
     column that straddles two pieces is cut off by the caller's slicing (a
     piece of width w owns w - 1 merged columns, starting at its first row).
     """
@@ -710,72 +828,95 @@ def fact_links(
         None if agree is None else agree[:-1] | agree[1:],
         s,
     )
+    # evidence hygiene: a sentence with too few fact words (a dateline, a counter, a byline) is no shared fact;
+    # a merged pair is one when either half is
+    fs, ft = prep.fact[src_rows], prep.fact[tgt_rows]
+    one *= fs[:, None] & ft[None, :]
+    one_two *= fs[:, None] & (ft[:-1] | ft[1:])[None, :]
+    two_one *= (fs[:-1] | fs[1:])[:, None] & ft[None, :]
     return one, one_two, two_one
 
 
 def _decide(
     piece: Piece, scored: list[Candidate], prep: _Prepared, i: int, s: AlignSettings, result: AlignResult, dated: bool
 ) -> None:
+    """Matches (P(same event) at or above the threshold), related coverage (P(related) at or above its threshold), or why none."""
     note = _excluded_note(prep.excluded[i])
     if not scored:
         window = f" within {s.date_window_days} days" if dated and s.date_window_days >= 0 else ""
         result.abstain(piece.id, "no candidate", f"no English piece{window} shares enough vocabulary to be a candidate{note}")
         return
-    short = prep.short[i]
-    op = prep.op
-    floor = op.short_threshold if short else op.threshold
-    eligible = [c for c in scored if not short or c.components.shared_sentences >= 1]
-    accepted = [c for c in eligible if c.score >= floor][: s.max_matches]
+    accepted = [c for c in scored if c.score >= prep.threshold][: s.max_matches]
+    taken = {c.target_id for c in accepted}
+    related = sorted(
+        (c for c in scored if c.target_id not in taken and c.related >= prep.related_threshold),
+        key=lambda c: (-c.related, c.target_id),
+    )[: s.max_related]
+    for rank, c in enumerate(related, start=1):
+        result.related.append(_match(piece, c, rank, prep, i, s, result.duplicates.get(c.target_id, []), "related"))
     if not accepted:
         best = scored[0]
-        rate = "" if op.rate is None else f", set for a false-match rate of {op.rate:g}"
-        if short and best.components.shared_sentences < 1:
-            names = ", ".join(sorted({m.target for m in best.shared_entities})[:5])
-            why = f"; shared names alone ({names}) are not evidence of the same event" if names else ""
-            result.abstain(
-                piece.id,
-                "short piece, no shared sentence",
-                f"no English coverage found: short piece ({short}): best candidate {best.target_id} ({best.score:.3f}) "
-                f"shares no sentence with it{why}{note}",
-                Nearest(best.target_id, best.score, None),
-            )
-            return
-        what = (
-            f"short-piece threshold {floor} (short piece: {short}{rate}; "
-            if short
-            else f"threshold {floor} ({rate[2:]}; "
-            if rate
-            else f"threshold {floor} ("
-        )
         result.abstain(
             piece.id,
             "below threshold",
-            f"no English coverage found: best candidate {best.target_id} scored {best.score:.3f} "
-            f"< {what}shared facts {best.components.shared_sentences:.1f}, "
-            f"sentence evidence {best.components.sentences:.2f}, lexical {best.components.lexical:.2f}, "
-            f"entities {best.components.entities:.2f}){note}",
-            Nearest(best.target_id, best.score, floor),
+            f"no English coverage of the same event found: best candidate {best.target_id} P(same event) {best.score:.3f} "
+            f"< threshold {prep.threshold:g} ({describe(best)}){note}",
+            Nearest(best.target_id, best.score, prep.threshold),
         )
         return
     for rank, c in enumerate(accepted, start=1):
         result.matches.append(_match(piece, c, rank, prep, i, s, result.duplicates.get(c.target_id, [])))
 
 
-def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: AlignSettings, duplicates: list[str]) -> Match:
+def describe(c: Candidate) -> str:
+    """A candidate's evidence in a few words: probabilities, shared facts, and what speaks against the same event."""
+    f = c.features
+    parts = [f"P(related) {c.related:.2f}", f"shared facts {c.components.shared_sentences:.0f}"]
+    parts.append(f"lead names found {f.get('lead_names', 0.0):.0%}" if not f.get("no_lead_names") else "no rare lead names")
+    if f.get("event_apart"):
+        parts.append("event dates apart")
+    elif not f.get("event_same"):
+        parts.append("event dates not both known")
+    if f.get("weekday_conflict"):
+        parts.append("the leads name different weekdays")
+    if f.get("preview"):
+        parts.append("one piece looks ahead to the other's event")
+    if f.get("lead_numbers_missed", 0.0) > 0.5:
+        parts.append("the lead's figures differ")
+    return ", ".join(parts)
+
+
+def _match(
+    piece: Piece,
+    c: Candidate,
+    rank: int,
+    prep: _Prepared,
+    i: int,
+    s: AlignSettings,
+    duplicates: list[str],
+    relation: Relation = "same_event",
+) -> Match:
     t_doc = prep.n_src + c.target_index
     a, b = prep.piece(i), prep.piece(t_doc)
     if s.sentence_mode == "monotonic":
         pairs = monotonic_pairs(a.word, a.char, b.word, b.char, s.monotonic_skip_cost, s.monotonic_merge_penalty)
     else:
-        pairs = best_pairs(similarity(a.word, a.char, b.word, b.char), s.pair_threshold)
+        pairs = best_pairs(prep.similarities(i, t_doc), s.pair_threshold)
     src_s, tgt_s = prep.sents[i], prep.sents[t_doc]
-    point = prep.op.as_evidence(prep.short[i] is not None)
     if s.one_to_one:
-        point = {"threshold": s.one_to_one_threshold, "false_match_rate": None, "operating_point": "one-to-one mining floor"}
+        point: dict[str, object] = {"threshold": s.one_to_one_threshold, "operating_point": "one-to-one mining floor"}
+    elif relation == "related":
+        point = {"threshold": prep.related_threshold, "operating_point": _how(s.related_threshold)}
+    else:
+        point = {"threshold": prep.threshold, "operating_point": _how(s.threshold)}
+    model = prep.model
     evidence = {
-        "components": c.components.as_dict(),
-        "weights": s.weights.model_dump(),
+        "relation": relation,
+        "probabilities": dict(zip(pairmodel.OUTCOMES, c.probabilities)),
+        "components": {k: round(v, 4) for k, v in c.features.items()},
+        "weights": prep.weights,
         **point,
+        "model": model.meta.get("data_sha256", "")[:12],
         "short_piece": prep.short[i],
         "rank": rank,
         "shared_sentences": round(c.components.shared_sentences, 3),
@@ -784,6 +925,7 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
             for m in sorted(c.shared_entities, key=lambda m: (-m.weight, m.source))[:15]
         ],
         "date_gap_days": c.components.date_gap_days,
+        "event_time": {"source": prep.profile(i).when.as_dict(), "target": prep.profile(t_doc).when.as_dict()},
         "best_sentence_pairs": [
             {
                 "source": a,
@@ -804,7 +946,13 @@ def _match(piece: Piece, c: Candidate, rank: int, prep: _Prepared, i: int, s: Al
         evidence["excluded_sentences"] = prep.excluded[i]
     if duplicates:
         evidence["identical_english_pieces"] = duplicates
-    return Match(source_id=piece.id, target_id=c.target_id, score=c.score, evidence=evidence, sentence_pairs=pairs)
+    return Match(
+        source_id=piece.id, target_id=c.target_id, score=c.score, evidence=evidence, sentence_pairs=pairs, relation=relation
+    )
+
+
+def _how(explicit: float | None) -> str:
+    return "model threshold" if explicit is None else "explicit threshold"
 
 
 def pair_components(

@@ -1,7 +1,7 @@
 """Matches reviewers made: a pair they judged the same event that the aligner did not match.
 
 Such a pair becomes an ordinary match, scored and evidenced like any other
-(its components, the shared facts as its sentence pairs), but marked
+(the pair model's probabilities and features, the shared facts as its sentence pairs), but marked
 ``reviewed`` in its evidence, with who judged it, so the report and the
 exports tell a reviewed match from an automatic one. The align stage adds
 them again after every run (a realignment never drops a reviewer's match),
@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pipeline.align.matcher import AlignSettings, pair_components
+from pipeline.align.pairmodel import OUTCOMES
+from pipeline.evaluate.similarity import match_similarity
 from pipeline.records import Match, Piece, SentencePair
 from pipeline.store import Store
 
@@ -51,6 +53,7 @@ def _match(source: Piece, target: Piece, settings: AlignSettings, sentences: lis
             target_id=target.id,
             score=0.0,
             evidence={"reviewed": True, "reviewers": dict(sorted(said.items())), "operating_point": "added by reviewers"},
+            similarity=match_similarity(source, target),
         )
     pairs = [
         SentencePair(source=a, target=b, score=round(x, 4)) for a, b, x, _, _ in candidate.strong if x >= settings.pair_threshold
@@ -63,9 +66,11 @@ def _match(source: Piece, target: Piece, settings: AlignSettings, sentences: lis
             "reviewed": True,
             "reviewers": dict(sorted(said.items())),
             "operating_point": "added by reviewers (the aligner had not matched this pair)",
-            "components": candidate.components.as_dict(),
+            "probabilities": dict(zip(OUTCOMES, candidate.probabilities)),
+            "components": {k: round(v, 4) for k, v in candidate.features.items()},
             "shared_sentences": round(candidate.components.shared_sentences, 3),
             "date_gap_days": candidate.components.date_gap_days,
         },
         sentence_pairs=sorted(pairs, key=lambda p: (p.source, p.target)),
+        similarity=match_similarity(source, target),
     )

@@ -1,12 +1,9 @@
-"""The match score: a fixed logistic combination of absolute evidence, in 0..1.
+"""The evidence of shared facts between two pieces, and today's components of a pair, each in 0..1.
 
 Every component is computed from the two pieces alone (never normalised over
-the batch, never relative to other candidates), and the combination is a
-fixed formula whose weights live in the config. So a pair gets the same
-score in every run, whatever else is being aligned, and a threshold keeps
-its meaning.
-
-Components (each in 0..1):
+the batch, never relative to other candidates), so a pair gets the same
+value in every run, whatever else is being aligned. They are features of the
+pair model (:mod:`pipeline.align.features`, :mod:`pipeline.align.pairmodel`):
 
 * ``sentences`` — shared facts. Translated and English sentences are linked
   one-to-one greedily, a link joining one sentence to one or to two adjacent
@@ -16,48 +13,29 @@ Components (each in 0..1):
   plus ``passage_weight`` of each other one; the
   ``k = min(min_shared_sentences, n_source, n_target)`` strongest passages
   are summed and divided by k (capped at 1): two separate facts are full
-  evidence for articles, one is for a one-sentence item. This is what
-  separates real coverage from a same-topic near miss, which shares words
-  but not facts.
+  evidence for articles, one is for a one-sentence item. A sentence that
+  states no fact (a dateline, a byline, a page counter) links to nothing.
 * ``lexical`` — cosine of the whole pieces (mean of stem and character
   n-gram cosines), background-weighted.
 * ``entities`` — summed rarity of shared named entities (transliteration
   tolerant, :mod:`pipeline.align.entities`), saturating.
-* ``date`` — ``exp(-gap_days / date_scale_days)``; when either date is
-  unknown the term is left out (contributes 0), not guessed.
-
-``score = sigmoid(bias + Σ weight_c · component_c)`` (date enters as
-``weight · (date - 0.5)``, so a far date pulls down, a near one up).
-The weights of sentences, lexical and entities are a logistic regression
-fitted on half of FLORES dev (:mod:`~pipeline.align.calibration`); the
-threshold is read off the calibration table for the false-match rate asked
-for.
+* ``date`` — ``exp(-gap_days / date_scale_days)`` of the publication dates;
+  None when either is unknown.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
 @dataclass
 class Components:
-    sentences: float
-    lexical: float
-    entities: float
-    date: float | None
+    """What a candidate's evidence reports beside its pair features: the soft count of shared facts, the date gap."""
+
     shared_sentences: float  # soft count before normalisation
     date_gap_days: int | None = None
-    extra: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {
-            "sentences": round(self.sentences, 4),
-            "lexical": round(self.lexical, 4),
-            "entities": round(self.entities, 4),
-            "date": None if self.date is None else round(self.date, 4),
-        }
 
 
 def sigmoid(x: float) -> float:
@@ -124,13 +102,3 @@ def date_proximity(a: date | None, b: date | None, scale_days: float) -> tuple[f
         return None, None
     gap = abs((a - b).days)
     return math.exp(-gap / scale_days), gap
-
-
-def combine(c: Components, weights: dict[str, float]) -> float:
-    z = weights.get("bias", 0.0)
-    z += weights.get("sentences", 0.0) * c.sentences
-    z += weights.get("lexical", 0.0) * c.lexical
-    z += weights.get("entities", 0.0) * c.entities
-    if c.date is not None:
-        z += weights.get("date", 0.0) * (c.date - 0.5)
-    return sigmoid(z)

@@ -18,14 +18,14 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError
 
 from pipeline.align.labels import calibrate, describe
-from pipeline.align.labels import operating_point as labelled_point
-from pipeline.align.matcher import AlignResult, AlignSettings, ScoreWeights, align_pieces
+from pipeline.align.matcher import AlignResult, AlignSettings, align_pieces
 from pipeline.align.reviewed import reviewed_matches
 from pipeline.annotations.reviews import pair_reviews
 from pipeline.config import Config
 from pipeline.errors import InputError, StorageError
+from pipeline.evaluate.similarity import match_similarity
 from pipeline.files import open_regular, path_text
-from pipeline.jsonlines import json_line
+from pipeline.jsonlines import json_line, system_field, translation_field, translation_text
 from pipeline.progress import QUIET, Reporter
 from pipeline.records import Alignment, Match, Piece, content_id
 from pipeline.stage import Report, RunContext, SectionStage
@@ -40,6 +40,7 @@ class AlignReport(Report):
     english_duplicates: int = 0  # identical English pieces collapsed onto one
     matched: int = 0
     matches: int = 0
+    related: int = 0  # related coverage: English pieces on the same story thread, another event (not matches)
     no_coverage: int = 0
     untranslated: int = 0  # non-English pieces with no translation yet (status 'pending')
     scored_pairs: int = 0
@@ -59,6 +60,7 @@ def _report(result: AlignResult, n_src: int, n_en: int, seconds: float, untransl
         english_duplicates=sum(len(v) for v in result.duplicates.values()),
         matched=len(matched),
         matches=len(result.matches),
+        related=len(result.related),
         no_coverage=len(result.abstentions),
         untranslated=untranslated,
         scored_pairs=result.scored_pairs,
@@ -116,18 +118,23 @@ class AlignStage(SectionStage[AlignSettings]):
             if segments and all(s.translation is not None for s in segments):
                 sentences[piece_id] = [s.translation or "" for s in segments]
                 flagged[piece_id] = [i for i, s in enumerate(segments) if excluding & set(_flags(s.diagnostics))]
-        point, fitted = None, None
+        fitted = None
         judgements = store.judgements()
         if settings.calibration == "annotations":
             fitted = calibrate(store, settings, judgements)
             store.save_calibration(fitted, ctx.run_id)
             for line in describe(fitted):
                 ctx.reporter.info(line)
-            point = labelled_point(fitted)
-            if fitted.weights is not None:
-                settings = settings.model_copy(update={"weights": ScoreWeights(**fitted.weights)})
+            settings = settings.model_copy(update={"threshold": fitted.threshold})
         ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
-        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged, point=point)
+        if translated and not english:
+            ctx.reporter.info(NO_ENGLISH)
+        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
+        if fitted is not None:  # the threshold is the one fitted on reviewers' labels: the matches say so
+            point = f"calibrated on {fitted.figures.get('labels')} judged pairs for max_false_match_rate {fitted.max_false_match_rate:g}"
+            for match in result.matches:
+                match.evidence["operating_point"] = point
+        _measure_similarity(result.matches, translated, english)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
         alignments = [_alignment(p.id, result) for p in translated]
@@ -137,12 +144,28 @@ class AlignStage(SectionStage[AlignSettings]):
         ]
         confirmed = {pair: r.verdicts for pair, r in pair_reviews(judgements).items() if r.state == "confirmed"}
         with store.transaction():  # a realignment never drops a match reviewers made
-            store.replace_alignments(result.matches, alignments, ctx.run_id)
+            store.replace_alignments([*result.matches, *result.related], alignments, ctx.run_id)
             added = store.add_reviewed_matches(reviewed_matches(store, settings, confirmed), ctx.run_id)
         report = _report(result, len(translated), len(english), time.perf_counter() - start, len(untranslated))
         report.reviewed_matches = added
         report.calibration = fitted.model_dump(mode="json", exclude={"created_at", "run_id"}) if fitted else None
         return report
+
+
+NO_ENGLISH = (
+    "no English pieces in the store, so every translation is recorded as without coverage: give English coverage with "
+    '`pipeline ingest ENGLISH...` (dumps, or JSONL with "lang": "en"; docs/input-formats.md) or '
+    "`pipeline run INPUT... --english ENGLISH...`, then `pipeline align` again"
+)
+
+
+def _measure_similarity(matches: list[Match], translated: list[Piece], english: list[Piece]) -> None:
+    """Each match's chrF similarity (translation against the English piece), kept with the match so exports read it."""
+    by_id = {p.id: p for p in translated} | {p.id: p for p in english}
+    for match in matches:
+        source, target = by_id.get(match.source_id), by_id.get(match.target_id)
+        if source is not None and target is not None:
+            match.similarity = match_similarity(source, target)
 
 
 def _flags(diagnostics: dict[str, Any] | None) -> list[str]:
@@ -191,9 +214,13 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
     if not isinstance(obj, dict):
         raise InputError(str(path), "each line must be a JSON object", number)
     text = obj.get("text") or ""
-    translation = obj.get("translation")
-    if not isinstance(text, str) or (translation is not None and not isinstance(translation, str)):
-        raise InputError(str(path), "'text' and 'translation' must be strings", number)
+    if not isinstance(text, str):
+        raise InputError(str(path), "'text' must be a string", number)
+    try:  # as ingest reads it: text, or one string per paragraph
+        given = translation_field(obj.get("translation"))
+    except ValueError as exc:
+        raise InputError(str(path), str(exc), number) from None
+    translation = translation_text(given) if given is not None else None
     if not text and not translation:
         raise InputError(str(path), "piece has neither 'text' nor 'translation'", number)
     try:
@@ -208,7 +235,7 @@ def _jsonl_piece(path: Path, number: int, line: str, default_lang: str | None) -
             lang=obj.get("lang") or default_lang,
             text=text or translation or "",
             translation=translation,
-            model=(obj.get("model") if isinstance(obj.get("model"), str) else None),
+            model=system_field(obj),
             kind="teaser" if obj.get("kind") == "teaser" else "article",
         )
     except ValidationError as exc:
@@ -220,8 +247,10 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     """Align JSONL pieces carrying a `translation` against English JSONL pieces.
 
     Writes ``matches.jsonl`` (the output contract: source_id, target_id, score,
-    evidence, sentence_pairs) and ``alignments.jsonl`` (one status line per
-    source piece: matched / no_coverage with its reason) into `out_dir`.
+    evidence, sentence_pairs, relation "same_event"), ``related.jsonl`` (the
+    same fields for related coverage: the same story thread, another event)
+    and ``alignments.jsonl`` (one status line per source piece: matched /
+    no_coverage with its reason) into `out_dir`.
     """
     settings = config.section("align", AlignSettings)
     start = time.perf_counter()
@@ -231,22 +260,24 @@ def align_jsonl(source_path: Path, target_path: Path, out_dir: Path, config: Con
     translated = [p for p in sources if p.translation is not None]
     missing = [p for p in sources if p.translation is None]
     result = align_pieces(translated, english, settings, None, reporter)
+    _measure_similarity(result.matches, translated, english)
     for p in missing:
         result.abstain(p.id, "no translation", "piece carries no 'translation'")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        match_path, status_path = out / "matches.jsonl", out / "alignments.jsonl"
+        match_path, related_path, status_path = out / "matches.jsonl", out / "related.jsonl", out / "alignments.jsonl"
         _write_jsonl(
             match_path, [_match_json(m) for m in sorted(result.matches, key=lambda m: (m.source_id, -m.score, m.target_id))]
         )
+        _write_jsonl(related_path, [_match_json(m) for m in sorted(result.related, key=_by_relatedness)])
         statuses = [_alignment(p.id, result).model_dump(exclude_none=True) for p in translated]
         statuses += [{"piece_id": p.id, "status": "no_translation", "reason": result.abstentions[p.id]} for p in missing]
         _write_jsonl(status_path, statuses)
     except OSError as exc:
         raise StorageError(f"{out}: cannot write the alignment output: {exc}") from exc
     report = _report(result, len(translated), len(english), time.perf_counter() - start)
-    report.files = [str(match_path), str(status_path)]
+    report.files = [str(match_path), str(related_path), str(status_path)]
     return report
 
 
@@ -255,9 +286,16 @@ def _match_json(m: Match) -> dict[str, Any]:
         "source_id": m.source_id,
         "target_id": m.target_id,
         "score": m.score,
+        "relation": m.relation,
         "evidence": m.evidence,
         "sentence_pairs": [p.model_dump() for p in m.sentence_pairs],
+        "coverage_chrf_similarity": m.similarity,
     }
+
+
+def _by_relatedness(m: Match) -> tuple[str, float, str]:
+    """Related coverage of a piece, most likely first."""
+    return m.source_id, -float((m.evidence.get("probabilities") or {}).get("related", 0.0)), m.target_id
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -165,18 +165,7 @@ def _ls_task(name: str, number: int, task: dict[str, Any]) -> list[Found]:
         except ValueError as exc:
             out.append(Found(here, claim, problem=str(exc)))
             continue
-        out.append(
-            _judged(
-                here,
-                claim,
-                data,
-                "labelstudio",
-                _reviewer(annotation.get("completed_by")),
-                annotation.get("updated_at") or annotation.get("created_at"),
-                values,
-                annotation.get("id"),
-            )
-        )
+        out.append(_ls_judged(here, claim, data, annotation, "completed_by", "id", values))
     return out
 
 
@@ -203,16 +192,21 @@ def _ls_min(name: str, number: int, row: dict[str, Any]) -> Found:
     values: dict[str, Any] = {
         key: row[key] for key in ("same_event", "adequacy", "fluency", "correction", "comment", "errors") if key in row
     }
-    return _judged(
-        where,
-        claim,
-        row,
-        "labelstudio",
-        _reviewer(row.get("annotator")),
-        row.get("updated_at") or row.get("created_at"),
-        values,
-        row.get("annotation_id"),
-    )
+    return _ls_judged(where, claim, row, row, "annotator", "annotation_id", values)
+
+
+def _ls_judged(
+    where: str,
+    claim: dict[str, Any],
+    data: Mapping[str, Any],
+    annotation: Mapping[str, Any],
+    who: str,
+    id_key: str,
+    values: dict[str, Any],
+) -> Found:
+    """A Label Studio judgement: the full export and JSON-MIN name the reviewer and the annotation's id differently."""
+    when = annotation.get("updated_at") or annotation.get("created_at")
+    return _judged(where, claim, data, "labelstudio", _reviewer(annotation.get(who)), when, values, annotation.get(id_key))
 
 
 def _reviewer(value: Any) -> str | None:

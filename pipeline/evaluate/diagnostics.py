@@ -1,7 +1,9 @@
 """Reference-free diagnostics: signs that one translation went wrong.
 
-News pieces arrive without reference translations, so every translation the
-pipeline makes is checked for the failures an analyst would otherwise find by
+News pieces arrive without reference translations, so every translation in
+the store (the pipeline's own, sentence by sentence, and every other system's
+that came with the input, part by part: paragraph by paragraph, or the whole
+piece) is checked for the failures an analyst would otherwise find by
 reading: Arabic left in the output, output in another language, empty output,
 output copied from the source, a length far from what ar→en translation
 produces, n-gram loops (the usual face of hallucination), and, where the
@@ -10,7 +12,8 @@ the ``diagnostics:`` config section; docs/evaluate.md says why each default
 is what it is (most were measured on FLORES dev).
 
 :func:`diagnose` checks one (source, hypothesis) pair; :func:`diagnose_store`
-fills ``translations.diagnostics`` and sums the flags per piece and per run;
+fills ``translations.diagnostics`` and ``external_translations.diagnostics``
+and sums the flags per piece, per run and per system;
 :func:`piece_diagnostics` summarises one piece for the report.
 """
 
@@ -29,7 +32,7 @@ from pipeline.config import Config
 from pipeline.detect import detect_language
 from pipeline.evaluate.settings import DiagnosticsSettings
 from pipeline.progress import QUIET, Reporter
-from pipeline.records import Diagnosis, Segment, Translation
+from pipeline.records import Diagnosis, ExternalDiagnosis, ExternalToDiagnose, Segment, Translation
 from pipeline.stage import Report, RunContext, SectionStage
 from pipeline.store import Store
 from pipeline.text.normalise import for_identity
@@ -46,7 +49,10 @@ COPY_CHECK_CHARS = 5000
 
 
 def diagnose(
-    source: str, hypothesis: str, logprob: float | None = None, settings: DiagnosticsSettings | None = None
+    source: str,
+    hypothesis: str,
+    logprob: float | None = None,
+    settings: DiagnosticsSettings | None = None,
 ) -> dict[str, Any]:
     """Flags and the values behind them for one translation.
 
@@ -154,16 +160,30 @@ def _language(text: str) -> tuple[str, float]:
 
 
 class DiagnosticsReport(Report):
-    """Counts of flagged translations by diagnostic, for summary.json and the report."""
+    """Counts of flagged translations by diagnostic, for summary.json and the report.
 
-    diagnosed: int = 0  # translations (re)diagnosed by this call
+    A translation is one checked unit: a sentence of this pipeline's (each
+    distinct cached translation once), a part of another system's that came
+    with the input (a paragraph, or the whole piece). `translations`,
+    `flagged` and `by_diagnostic` count both; `by_system` says how many of
+    them are whose.
+    """
+
+    diagnosed: int = 0  # translations (re)diagnosed by this call (ours and the input's)
     translations: int = 0  # translations in the store with diagnostics
     flagged: int = 0  # of those, with at least one flag
     by_diagnostic: dict[str, int] = Field(default_factory=dict)  # over the whole store
+    # "pipeline" (ours) and each system whose translations came with the input → {"translations", "flagged",
+    # "pieces", and a count per diagnostic}
+    by_system: dict[str, dict[str, int]] = Field(default_factory=dict)
     new_by_diagnostic: dict[str, int] = Field(default_factory=dict)  # over the ones diagnosed now
     by_run: dict[str, dict[str, int]] = Field(default_factory=dict)  # run id that made the translation → counts
     by_piece: dict[str, dict[str, int]] = Field(default_factory=dict)  # pieces with ≥1 flagged sentence
     thresholds: dict[str, Any] = Field(default_factory=dict)
+    # Translations that came with the input, per system and counted by piece (a piece's translation is flagged
+    # when one of its parts is): {"translations": pieces, "flagged": pieces, flag: pieces, ...}
+    external: dict[str, dict[str, int]] = Field(default_factory=dict)
+    external_by_piece: dict[str, dict[str, list[str]]] = Field(default_factory=dict)  # piece → system → flags (flagged only)
 
 
 class DiagnoseStage(SectionStage[DiagnosticsSettings]):
@@ -189,10 +209,26 @@ class DiagnoseStage(SectionStage[DiagnosticsSettings]):
                     new_counts.update(d.diagnostics["flags"])
                 store.save_diagnoses(diagnoses)
                 task.advance(len(diagnoses))
+        external = store.external_to_diagnose(fingerprint)
+        with ctx.reporter.task("diagnosing translations that came with the input", len(external), "pieces") as task:
+            batches_external = (external[start : start + BATCH] for start in range(0, len(external), BATCH))
+            for done in ctx.executor.map(partial(diagnose_external_batch, settings=settings), batches_external):
+                for one in done:
+                    for part in one.diagnostics:
+                        new_counts.update(part["flags"])
+                store.save_external_diagnoses(done)
+                task.advance(len(done))
         report = _sums(store)
-        report.diagnosed = len(todo)
+        report.diagnosed = len(todo) + sum(len(e.parts) for e in external)
         report.new_by_diagnostic = _ordered(new_counts)
         report.thresholds = {**settings.model_dump(), "fingerprint": fingerprint}
+        for system, counts in report.external.items():
+            if counts["flagged"]:
+                flags = ", ".join(f"{name} {counts[name]}" for name in DIAGNOSTICS if counts.get(name))
+                ctx.reporter.warn(
+                    f"system {system}: {counts['flagged']} of its {counts['translations']} translation(s) are flagged "
+                    f"({flags}); see diagnostics.external in summary.json"
+                )
         return report
 
 
@@ -201,6 +237,20 @@ def diagnose_batch(translations: list[Translation], settings: DiagnosticsSetting
     return [
         Diagnosis(key=t.key, diagnostics=diagnose(t.source_text, t.target_text, t.logprob, settings), fingerprint=fingerprint)
         for t in translations
+    ]
+
+
+def diagnose_external_batch(work: list[ExternalToDiagnose], settings: DiagnosticsSettings) -> list[ExternalDiagnosis]:
+    """Each part of each external translation against the Arabic it translates (no log-probability: none came with it)."""
+    fingerprint = settings.fingerprint()
+    return [
+        ExternalDiagnosis(
+            piece_id=w.piece_id,
+            system=w.system,
+            diagnostics=[diagnose(source, part, None, settings) for source, part in zip(w.sources, w.parts)],
+            fingerprint=fingerprint,
+        )
+        for w in work
     ]
 
 
@@ -222,21 +272,46 @@ def _ordered(counts: Counter[str]) -> dict[str, int]:
     return {name: counts[name] for name in DIAGNOSTICS} | {k: v for k, v in sorted(counts.items()) if k not in DIAGNOSTICS}
 
 
+OURS = "pipeline"  # this pipeline's translations in DiagnosticsReport.by_system
+
+
+def _tally(report: DiagnosticsReport, totals: Counter[str], flags: list[str]) -> None:
+    """One diagnosed translation (ours or another system's part) into the report's totals."""
+    report.translations += 1
+    report.flagged += bool(flags)
+    totals.update(flags)
+
+
 def _sums(store: Store) -> DiagnosticsReport:
     report = DiagnosticsReport()
     totals: Counter[str] = Counter()
     by_run: dict[str, Counter[str]] = {}
+    by_system: dict[str, Counter[str]] = {}
     for run_id, diagnostics in store.translation_diagnostics():
         flags = flags_of(diagnostics)
         if flags is None:
             continue
-        report.translations += 1
-        report.flagged += bool(flags)
-        totals.update(flags)
+        _tally(report, totals, flags)
         run = by_run.setdefault(str(run_id) if run_id is not None else "none", Counter())
         run["translations"] += 1
         run["flagged"] += bool(flags)
         run.update(flags)
+        _count(by_system.setdefault(OURS, Counter()), flags)
+    external: dict[str, Counter[str]] = {}
+    for piece_id, system, parts in store.external_diagnostics():
+        counts = by_system.setdefault(system, Counter())
+        counts["pieces"] += 1
+        piece_flags: list[str] = []
+        for diagnostics in parts:
+            flags = flags_of(diagnostics)
+            if flags is None:
+                continue
+            _tally(report, totals, flags)
+            _count(counts, flags)
+            piece_flags += [f for f in flags if f not in piece_flags]
+        _count(external.setdefault(system, Counter()), piece_flags)
+        if piece_flags:
+            report.external_by_piece.setdefault(piece_id, {})[system] = _in_order(piece_flags)
     by_piece: dict[str, Counter[str]] = {}
     for piece_id, diagnostics in store.segment_diagnostics():
         flags = flags_of(diagnostics)
@@ -247,8 +322,27 @@ def _sums(store: Store) -> DiagnosticsReport:
             piece.update(flags)
     report.by_diagnostic = _ordered(totals)
     report.by_run = {k: dict(v) for k, v in sorted(by_run.items())}
+    report.by_system = {
+        name: {"translations": c["translations"], "flagged": c["flagged"], **({"pieces": c["pieces"]} if name != OURS else {})}
+        | {k: v for k, v in _ordered(c).items() if v and k not in {"translations", "flagged", "pieces"}}
+        for name, c in sorted(by_system.items(), key=lambda item: (item[0] != OURS, item[0]))
+    }
     report.by_piece = {k: dict(v) for k, v in sorted(by_piece.items()) if v["flagged"]}
+    report.external = {
+        name: {"translations": c["translations"], "flagged": c["flagged"], **_ordered(c)} for name, c in sorted(external.items())
+    }
     return report
+
+
+def _in_order(flags: list[str]) -> list[str]:
+    """Flag names in DIAGNOSTICS order (others after, sorted)."""
+    return [name for name in DIAGNOSTICS if name in flags] + sorted(f for f in flags if f not in DIAGNOSTICS)
+
+
+def _count(counts: Counter[str], flags: list[str]) -> None:
+    counts["translations"] += 1
+    counts["flagged"] += bool(flags)
+    counts.update(flags)
 
 
 def piece_diagnostics(segments: list[Segment]) -> dict[str, Any]:

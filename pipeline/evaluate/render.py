@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.evaluate.result import EvaluationResult, MetricScore
+from pipeline.progress import print_block
 
 TEST_NAMES = {"bs": "paired bootstrap resampling", "ar": "paired approximate randomization"}
 
@@ -86,7 +87,8 @@ def worst_table(result: EvaluationResult) -> Table | None:
     for column in ("System", where.capitalize(), metric, "Hypothesis", "Reference"):
         table.add_column(column, overflow="fold")
     for name, w in rows:
-        cells = (name, w.id or str(w.line), f"{w.score:.1f}", _clip(w.hypothesis), _clip(w.reference))
+        where_is = f"{w.input_id} ({w.id})" if w.input_id else (w.id or str(w.line))
+        cells = (name, where_is, f"{w.score:.1f}", _clip(w.hypothesis), _clip(w.reference))
         table.add_row(*(Text(cell) for cell in cells))  # system output and references are text, never markup
     return table
 
@@ -96,7 +98,7 @@ def _clip(text: str, limit: int = 160) -> str:
 
 
 def print_result(result: EvaluationResult, console: Console) -> None:
-    console.print(scores_table(result))
+    print_block(console, scores_table(result))
     if result.text_form is not None:
         form = (
             "readable (entities unescaped, Moses spacing repaired)"
@@ -111,4 +113,4 @@ def print_result(result: EvaluationResult, console: Console) -> None:
         console.print(line, soft_wrap=True)  # signatures are copied whole: never wrap them
     worst = worst_table(result)
     if worst is not None:
-        console.print(worst)
+        print_block(console, worst)

@@ -43,6 +43,7 @@ class SegmentScores(BaseModel):
 class WorstSegment(BaseModel):
     line: int
     id: str | None = None
+    input_id: str | None = None  # the id the input gave the piece (store mode), shown beside its content id
     metric: str
     score: float
     hypothesis: str

@@ -39,7 +39,7 @@ class EvaluateSettings(Settings):
     """Approximate randomization trials."""
     paired_jobs: int = Field(1, ge=0)
     """Worker processes for the paired tests (0: one per system)."""
-    seed: int = 12345
+    seed: int = Field(12345, ge=0, le=2**32 - 1)
     """sacreBLEU's default seed; written into the significance signatures."""
     alpha: float = Field(0.05, gt=0, lt=1)
     """p below this (in every test run) is marked significant, "*"."""
@@ -52,6 +52,9 @@ class EvaluateSettings(Settings):
     store_systems: Literal["current", "all"] = "current"
     """Store mode: each piece's current model translation, or 'all' models in the cache (`--systems`); every
     external system's translations are scored in both."""
+    systems: list[str] | None = None
+    """Store mode: score only these systems (names as the result shows them, `--system`); null: every system, compared
+    on the pieces they all translated (a system sharing none with the others is scored alone by naming it here)."""
     refs: Literal["imported", "annotations"] = "imported"
     """Store mode: score against imported references, or against the reviewers' corrections (post-edits, `--refs
     annotations`: TER against a system's own post-edits is HTER; rank correlations with the reviewers' ratings)."""
@@ -77,15 +80,15 @@ class DiagnosticsSettings(Settings):
     """Output this similar (0..1, after normalisation) to an Arabic source counts as copied."""
     length_min_source_chars: int = Field(20, ge=1)
     """Sources shorter than this are not length-checked."""
-    length_ratio_min: float = Field(0.5, gt=0)
+    length_ratio_min: float = Field(0.5, gt=0, le=100)
     """Lowest output/source character ratio (FLORES dev ar→en references: 0.61–2.46, median 1.15)."""
-    length_ratio_max: float = Field(2.5, gt=0)
+    length_ratio_max: float = Field(2.5, gt=0, le=1000)
     """Highest output/source character ratio."""
     repetition_max_n: int = Field(4, ge=1)
     """Word n-grams up to this length are checked for loops."""
     repetition_min_repeats: int = Field(4, ge=2)
     """The same n-gram this many times in a row is a loop (FLORES references: at most 3)."""
-    logprob_min: float = -2.0
+    logprob_min: float = Field(-2.0, ge=-1000, le=0)
     """Mean per-token log-probability (natural log) below this is flagged, when the backend gives it."""
 
     def fingerprint(self) -> str:

@@ -1,7 +1,8 @@
 """Scoring the store's translations against imported reference translations.
 
 References are imported per piece from JSONL (``{"piece_id", "text"}`` or
-``{"piece_id", "sentences": [...]}``) into the ``refs`` table. The unit of
+``{"piece_id", "sentences": [...]}``) into the ``refs`` table; ``piece_id``
+is the piece's content id or the id its input gave it (JSONL ``id``). The unit of
 scoring is the **piece**: the whole body translation of a piece (its
 paragraphs in order, English paragraphs of mixed pieces kept as they are)
 against the whole reference (its sentences joined), whitespace collapsed.
@@ -73,8 +74,10 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
     """Import reference translations keyed by piece id; all lines or none.
 
     Each line is ``{"piece_id": ID, "text": "..."}`` or ``{"piece_id": ID,
-    "sentences": ["...", ...]}``. A malformed line, an empty reference, or a
-    piece id the store does not hold stops the import with the file and line
+    "sentences": ["...", ...]}``; ID is the piece's content id (``id`` in
+    pieces.jsonl) or the id its input gave it (``input_id``). A malformed
+    line, an empty reference, a piece id the store does not hold, or an input
+    id that names several pieces stops the import with the file and line
     named, and nothing is written. Importing a piece again replaces its refs.
     """
     lines = read_segments(path, "references JSONL")
@@ -90,14 +93,30 @@ def import_refs(store: Store, path: Path) -> RefsImportReport:
     if not parsed:
         raise InputError(str(path), "no references in the file")
     known = store.piece_ids()
-    unknown = [pid for pid in parsed if pid not in known]
-    if unknown:
-        raise InputError(
-            str(path),
-            f"piece {unknown[0]} is not in the store ({len(unknown)} unknown piece id(s)); "
-            "ids are the `id` field of pieces.jsonl",
-            line_of[unknown[0]],
-        )
+    by_input = store.pieces_by_input_id([pid for pid in parsed if pid not in known])
+    resolved: dict[str, list[str]] = {}
+    for given, sentences in parsed.items():
+        if given in known:
+            piece_id = given
+        elif len(by_input.get(given, ())) == 1:
+            [piece_id] = by_input[given]
+        elif given in by_input:
+            names = ", ".join(sorted(by_input[given]))
+            raise InputError(
+                str(path), f"input id {given} names {len(by_input[given])} pieces ({names}): give the content id", line_of[given]
+            )
+        else:
+            unknown = [pid for pid in parsed if pid not in known and pid not in by_input]
+            raise InputError(
+                str(path),
+                f"piece {given} is not in the store ({len(unknown)} unknown piece id(s)); "
+                "ids are the `id` (content id) or `input_id` (the id your input gave) fields of pieces.jsonl",
+                line_of[given],
+            )
+        if piece_id in resolved:
+            raise InputError(str(path), f"piece {piece_id} is named twice (as {given} here)", line_of[given])
+        resolved[piece_id] = sentences
+    parsed = resolved
     report = RefsImportReport(
         path=path_text(path), pieces=len(parsed), sentences=sum(map(len, parsed.values())), piece_ids=list(parsed)
     )
@@ -244,12 +263,16 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
         found.setdefault(name, {}).update(hyps)
     if not found:
         raise NothingToEvaluate(f"none of the {len(refs)} piece(s) with references has a translation yet")
+    found = _chosen(found, settings.systems)
+    compared, left_out = _comparable(found, settings.baseline)
+    warnings = [
+        f"system {name} ({len(found[name])} piece(s)) shares no piece with references with {', '.join(compared)}: "
+        f"not scored here; score it alone with --system {name}"
+        for name in left_out
+    ]
+    found = {name: found[name] for name in compared}
     common = [p.id for p in pieces if all(p.id in hyps for hyps in found.values())]  # source order
     skipped = {pid: _why_skipped(pid, found) for pid in refs if pid not in common}
-    if not common:
-        raise NothingToEvaluate(
-            f"no piece with a reference is translated by every system ({', '.join(found)}); evaluate them one at a time"
-        )
     result = evaluate_segments(
         [[refs[pid] for pid in common]],
         {name: [hyps[pid] for pid in common] for name, hyps in found.items()},
@@ -263,11 +286,50 @@ def score_store(store: Store, settings: EvaluateSettings, reporter: Reporter = Q
     )
     result.skipped = skipped
     result.text_form = form
+    input_ids = {p.id: p.input_id for p in pieces if p.input_id}
+    for system in result.systems:
+        for worst in system.worst:
+            worst.input_id = input_ids.get(worst.id or "")
+    result.warnings += warnings
     if settings.refs == "annotations":
         result.reviews = review_block(store, result, judgements, settings.ter_case_sensitive)
     if skipped:
-        result.warnings.append(f"{len(skipped)} piece(s) with references not scored (see `skipped`)")
+        result.warnings.append(
+            f"{len(skipped)} piece(s) with references not scored (see `skipped`): systems are compared on the pieces "
+            "they all translated; --system NAME scores one system on all of its pieces"
+        )
     return result
+
+
+def _chosen(found: dict[str, dict[str, str]], names: list[str] | None) -> dict[str, dict[str, str]]:
+    """The systems `evaluate.systems` (--system) names, in that order; every system when it names none."""
+    if not names:
+        return found
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise ConfigError(
+            f"--system {unknown[0]!r}: no translation by it of a piece with references; systems here: {', '.join(found)}"
+        )
+    return {name: found[name] for name in names}
+
+
+def _comparable(found: dict[str, dict[str, str]], baseline: str | None) -> tuple[list[str], list[str]]:
+    """(systems compared together, systems left out): the most covering first, each next one while a piece is shared.
+
+    Scores are compared on the pieces every compared system translated; a
+    system sharing no piece with those chosen before it would leave nothing
+    to score at all, so it is left out (and named), not everything.
+    """
+    order = sorted(found, key=lambda name: (name != baseline, -len(found[name]), name))
+    compared, shared = [order[0]], set(found[order[0]])
+    left_out = []
+    for name in order[1:]:
+        if shared & found[name].keys():
+            compared.append(name)
+            shared &= found[name].keys()
+        else:
+            left_out.append(name)
+    return [name for name in found if name in compared], left_out
 
 
 def _why_skipped(piece_id: str, found: dict[str, dict[str, str]]) -> str:

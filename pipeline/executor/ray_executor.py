@@ -36,6 +36,8 @@ import itertools
 import logging
 import os
 import pickle
+import re
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -78,10 +80,15 @@ class RayExecutor:
                 options.update(num_cpus=self.settings.local_cpus, include_dashboard=False)
                 if self.settings.local_object_store_mb:
                     options["object_store_memory"] = self.settings.local_object_store_mb * MB
+            else:
+                check_address(address, self.settings.connect_timeout_s)
             try:
                 ray.init(address=address, **options)
             except ConnectionError as exc:
                 raise ConfigError(f"cannot join the Ray cluster at {address}: {exc}{_connect_hint(exc)}") from exc
+            except (ValueError, RuntimeError, TimeoutError) as exc:  # Ray's own refusals of an address or a setting
+                where = f"join the Ray cluster at {address}" if address else "start Ray on this machine"
+                raise ConfigError(f"cannot {where}: {_first_line(exc)}") from exc
             self._initialised_here = True
         import ray.data
 
@@ -111,6 +118,7 @@ class RayExecutor:
             if first is _NOTHING:  # nothing to do: no Ray to start or join
                 return
             ray = self._connect()
+            self._check_task_fits(ray)
             window = self.settings.tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
             task = ray.remote(_apply).options(num_cpus=self.settings.task_cpus)
             shared_fn = ray.put(fn)
@@ -163,13 +171,12 @@ class RayExecutor:
         return results()
 
     def _check_pool_fits(self, ray: Any) -> None:
+        """Refuse a pool Ray cannot place (it would wait for ever): in total, and actor by actor on the nodes there are."""
         s = self.settings
-        total = ray.cluster_resources()
-        needs = {
-            "CPU": s.translate_actors * s.actor_cpus,
-            "GPU": s.translate_actors * s.actor_gpus,
-            "memory": s.translate_actors * s.actor_memory_mb * MB,
-        }
+        nodes = _node_resources(ray)
+        total = {key: sum(node.get(key, 0.0) for node in nodes) for key in ("CPU", "GPU", "memory")}
+        each = {"CPU": s.actor_cpus, "GPU": s.actor_gpus, "memory": s.actor_memory_mb * MB}
+        needs = {key: s.translate_actors * amount for key, amount in each.items()}
         short = [key for key, amount in needs.items() if amount > total.get(key, 0) + 1e-9]
         if short:
             have = ", ".join(f"{key} {_amount(key, total.get(key, 0))}" for key in short)
@@ -179,6 +186,73 @@ class RayExecutor:
                 "(executor.translate_actors × executor.actor_cpus / actor_gpus / actor_memory_mb); "
                 "lower them or add nodes"
             )
+        placed = placeable(nodes, each)
+        if placed < s.translate_actors:
+            want = ", ".join(f"{key} {_amount(key, amount)}" for key, amount in each.items() if amount > 0)
+            raise ConfigError(
+                f"the Ray cluster's nodes can hold {placed} of the {s.translate_actors} translation actor(s): each needs "
+                f"{want} on one node, and an actor is never split across nodes; lower executor.actor_cpus / actor_gpus / "
+                "actor_memory_mb or translate_actors"
+            )
+
+    def _check_task_fits(self, ray: Any) -> None:
+        """A task asking for more CPUs than any node has is never scheduled (Ray waits for ever): refused at once."""
+        largest = max((node.get("CPU", 0.0) for node in _node_resources(ray)), default=0.0)
+        if self.settings.task_cpus > largest + 1e-9:
+            raise ConfigError(
+                f"executor.task_cpus {self.settings.task_cpus:g} is more than any node of the Ray cluster has "
+                f"(the largest has {largest:g} CPUs): such a task would wait for ever; lower it"
+            )
+
+
+def placeable(nodes: list[dict[str, float]], each: dict[str, float]) -> int:
+    """How many actors needing `each` (resource → amount) the `nodes` (their total resources) hold, none split."""
+    wanted = {key: amount for key, amount in each.items() if amount > 0}
+    if not wanted:
+        return 1 << 30
+    return sum(min(int(node.get(key, 0.0) / amount + 1e-9) for key, amount in wanted.items()) for node in nodes)
+
+
+def check_address(address: str, timeout_s: float) -> None:
+    """A Ray address is the head's HOST:PORT (or `auto`), and something answers there within `timeout_s`.
+
+    Ray itself takes a web address, a Ray Client address or a typo to a
+    traceback, and an address where nothing listens to minutes of retries.
+    """
+    if address == "auto":
+        return
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", address)
+    if scheme is not None:
+        what = {
+            "ray": "a Ray Client address, which the pipeline does not use",
+            "http": "a web address (the dashboard's?)",
+            "https": "a web address (the dashboard's?)",
+        }.get(scheme.group(1).lower(), "a URL")
+        raise ConfigError(
+            f"Ray address {address!r} is {what}: give the head's HOST:PORT (its GCS port, 6379 by default), "
+            "as `ray start --head` prints it"
+        )
+    found = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})", address)
+    if found is None or not 0 < int(found.group(2)) < 65536:
+        raise ConfigError(f"Ray address {address!r} is not HOST:PORT (the head's GCS port, 6379 by default)")
+    host, port = found.group(1).strip("[]"), int(found.group(2))
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address}: {reason} (waited up to {timeout_s:g} s, "
+            "executor.connect_timeout_s); is its head running (`ray start --head`), and the port open to this machine?"
+        ) from None
+
+
+def _node_resources(ray: Any) -> list[dict[str, float]]:
+    return [dict(node.get("Resources") or {}) for node in ray.nodes() if node.get("Alive")]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _apply(fn: Callable[[T], R], item: T) -> R:

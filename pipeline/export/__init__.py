@@ -9,7 +9,7 @@ jsonl           pieces.jsonl, matches.jsonl (the output contract)
 labelstudio     labelstudio.json (tasks) + labelstudio_config.xml (interface)
 doccano         doccano.jsonl
 tmx             pairs.tmx (TMX 1.4, ar → en)
-csv             pairs.csv (UTF-8 with BOM, one row per sentence pair)
+csv             pairs.csv (UTF-8 with BOM, one row per piece and system)
 html            report.html (the index: pictures, search, sorting) + report/
                 (pages of matches and of pieces without coverage, search index)
 ==============  ===============================================================
@@ -31,7 +31,7 @@ from pydantic import Field, field_validator
 from pipeline.config import Config, Settings
 from pipeline.errors import ConfigError
 from pipeline.export.csv import write_csv
-from pipeline.export.data import ExportData, load_export_data
+from pipeline.export.data import ExportData, load_export_data, paused_gc
 from pipeline.export.doccano import write_doccano
 from pipeline.export.html import ReportOptions, write_html
 from pipeline.export.jsonl import write_jsonl
@@ -61,6 +61,8 @@ class ExportSettings(Settings):
     a reviewer can say the aligner missed it (a pair judged the same event becomes a reviewed match)."""
     tmx_include_titles: bool = True
     """Titles are translated sentences too: put them in pairs.tmx."""
+    tmx_leave_out_flagged: bool = False
+    """Leave out of pairs.tmx the units the diagnose stage flagged (kept by default, with an x-flags property)."""
     report_page_size: int = Field(100, ge=1)
     """Matches (and pieces without coverage) per page of the report's folder (report/)."""
     review_margin: float = Field(0.1, ge=0.0, le=1.0)
@@ -121,21 +123,28 @@ def parse_formats(values: Iterable[str] | str | None) -> list[str]:
 
 
 def _writers(
-    settings: ExportSettings, config: Config, store: Store
+    settings: ExportSettings, config: Config, store: Store, out: OutputDir
 ) -> dict[str, Callable[[ExportData, OutputDir], dict[str, Path]]]:
-    from pipeline.align.calibration import operating_point
     from pipeline.align.matcher import AlignSettings
+    from pipeline.align.pairmodel import load
+    from pipeline.store import describe_location
+    from pipeline.translate.settings import ModelSettings
 
     align = config.section("align", AlignSettings)
-    fitted = store.last_calibration() if align.calibration == "annotations" and align.threshold is None else None
+    fitted = store.last_calibration() if align.calibration == "annotations" else None
     report = ReportOptions(
         page_size=settings.report_page_size,
         review_margin=settings.review_margin,
-        # the threshold align uses: the explicit one, the one fitted on reviewers' labels, or the one calibrated for
-        # max_false_match_rate
+        # the threshold align uses: the one fitted on reviewers' labels, the explicit one, or the pair model's own
         threshold=fitted.threshold
         if fitted is not None
-        else operating_point(align.threshold, align.max_false_match_rate, align.weights.model_dump()).threshold,
+        else align.threshold
+        if align.threshold is not None
+        else load(align.model).threshold,
+        # as text any file takes (a path whose bytes are not UTF-8 is written with \x escapes, pipeline/files.py)
+        store=path_text(describe_location(config.store.location)),
+        out_dir=path_text(out.path),
+        model=path_text(config.section("model", ModelSettings).name),
     )
 
     def kept(data: ExportData) -> ExportData:
@@ -147,7 +156,7 @@ def _writers(
             kept(d), o, settings.labelstudio_unmatched, settings.labelstudio_near_miss_floor
         ),
         "doccano": lambda d, o: write_doccano(kept(d), o),
-        "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles),
+        "tmx": lambda d, o: write_tmx(d, o, settings.tmx_include_titles, settings.tmx_leave_out_flagged),
         "csv": lambda d, o: write_csv(kept(d), o),
         "html": lambda d, o: write_html(d, o, report),
     }
@@ -167,15 +176,23 @@ class ExportStage(SectionStage[ExportSettings]):
 
         Raises StorageError (naming the folder) when the folder cannot be written.
         """
+        with paused_gc():  # see paused_gc: the data lives until the last file is written
+            return self._run(store, settings, ctx)
+
+    def _run(self, store: Store, settings: ExportSettings, ctx: RunContext) -> ExportReport:
         start = time.perf_counter()
         out = OutputDir(ctx.out_dir or ctx.config.output.dir)
         with store.snapshot():  # one moment of the store, also while a run commits beside us
             data = load_export_data(store)
+        translate = ctx.earlier.get("translate")  # this run's translate stage: its summary is not stored yet
+        status = getattr(translate, "status", None)
+        if isinstance(status, str):
+            data.last_translate_status = status
         for warning in data.warnings:
             ctx.reporter.warn(warning)
         written: dict[str, Path] = {}
         with store.snapshot():
-            writers = _writers(settings, ctx.config, store)
+            writers = _writers(settings, ctx.config, store, out)
         with ctx.reporter.task("export", total=len(settings.formats), unit="formats") as task:
             for name in settings.formats:
                 written.update(writers[name](data, out))

@@ -7,7 +7,7 @@ both the picture and the table are drawn from them:
 
 * match scores against the threshold, with the abstentions' best candidates
   beside them (how close the pieces without coverage came);
-* pieces per outlet and per day, by language and status;
+* pieces per outlet and per day (one bar a day), by language and status;
 * flagged translations by diagnostic, and flagged sentences by outlet;
 * BLEU and chrF per system with their bootstrap 95% confidence intervals,
   when the store holds a `pipeline evaluate` result.
@@ -16,10 +16,15 @@ The counts agree with summary.json by construction: matches and
 abstentions are the store's rows, pieces are counted by language and
 status as `status` counts them, diagnostics by translation as the diagnose
 stage counts them.
+
+A colour means the same thing in every report: a language-and-status
+category or a diagnostic has its own colour (:func:`colour_of`), whatever
+else the store holds.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,7 +42,33 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 BIN = 0.05
 TOP_OUTLETS = 15
 MAX_CATEGORIES = 8
-MAX_BARS = 90  # days → weeks → months until the bars fit
+MAX_DAY_BARS = 90  # up to this many days a bar each; beyond, the same daily counts as stacked steps
+# Fixed colours: the categories every store has, and the diagnostics; any other name gets one of the rest by a hash
+# of its name, so it too keeps its colour from one report to the next.
+FIXED_COLOURS = {
+    "en": PALETTE[0],
+    "ar translated": PALETTE[1],
+    "ar pending": PALETTE[5],
+    "ar not routed": PALETTE[8],
+    "ar failed": PALETTE[7],
+    "other": "#BBBBBB",
+    "empty": PALETTE[7],
+    "arabic_script": PALETTE[1],
+    "not_english": PALETTE[0],
+    "copied_source": PALETTE[3],
+    "length_ratio": PALETTE[2],
+    "repetition": PALETTE[5],
+    "low_logprob": PALETTE[4],
+}
+SPARE_COLOURS = [PALETTE[2], PALETTE[3], PALETTE[4], PALETTE[6], "#882255", "#44AA99", "#117733", "#332288", "#AA4499"]
+
+
+def colour_of(name: str) -> str:
+    """The colour of a category or diagnostic: the same in every report."""
+    if name in FIXED_COLOURS:
+        return FIXED_COLOURS[name]
+    digest = int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:8], 16)
+    return SPARE_COLOURS[digest % len(SPARE_COLOURS)]
 
 
 @dataclass
@@ -85,7 +116,7 @@ def score_chart(data: ExportData, threshold: float) -> Chart:
         rows,
     )
     if not scores and not abstained:
-        chart.caption = "No matches and no abstentions yet: the align stage has not run on this store."
+        chart.caption = "No matches and no abstentions yet: no piece is translated yet, or the align stage has not run."
         return chart
     with drawing():
         figure = new_figure(7.5, 2.8)
@@ -104,6 +135,7 @@ def score_chart(data: ExportData, threshold: float) -> Chart:
             fontsize=8,
         )
         left.set_xlim(0, 1)
+        left.set_ylim(0, max(1, max(m + a for m, a in zip(matched, missed))) * 1.1)  # never a negative count
         left.set_xlabel("match score")
         left.set_ylabel("count")
         _legend(figure, 2)
@@ -177,9 +209,9 @@ def outlet_chart(data: ExportData) -> Chart:
         axes = figure.subplots()
         labels = [_short(o) for o in reversed(shown)]
         left = [0] * len(shown)
-        for colour, name in zip(PALETTE, names):
+        for name in names:
             widths = [by_outlet[o][name] for o in reversed(shown)]
-            axes.barh(labels, widths, left=left, color=colour, label=name)
+            axes.barh(labels, widths, left=left, color=colour_of(name), label=name)
             left = [a + b for a, b in zip(left, widths)]
         axes.set_xlabel("pieces")
         _integer_axis(axes, "x")
@@ -189,72 +221,55 @@ def outlet_chart(data: ExportData) -> Chart:
 
 
 def day_chart(data: ExportData) -> Chart:
+    """Pieces per day, one bar a day whatever the span (the table lists the days that have pieces)."""
     names = _categories(data)
     dated = [(day, v) for v in data.pieces if (day := iso_date(v.piece.date)) is not None]
     undated = len(data.pieces) - len(dated)
-    chart = Chart("chart-days", "Pieces per day, by language and status", "", ["from", "to", *names, "total"], [])
+    chart = Chart("chart-days", "Pieces per day, by language and status", "", ["day", *names, "total"], [])
     if not dated:
         chart.caption = f"None of the {len(data.pieces)} pieces has a date."
-        chart.rows = [["no date", "", *([0] * len(names)), undated]] if data.pieces else []
+        chart.rows = [["no date", *([0] * len(names)), undated]] if data.pieces else []
         return chart
-    first, last = min(d for d, _ in dated), max(d for d, _ in dated)
-    unit, start_of = _period(first, last)
     counts: dict[date, Counter[str]] = {}
     for day, view in dated:
-        counts.setdefault(start_of(day), Counter())[_category_of(view, names)] += 1
-    periods = []
-    period = start_of(first)
-    while period <= last:
-        periods.append(period)
-        period = _next(period, unit)
-    chart.rows = [
-        [
-            p.isoformat(),
-            (_next(p, unit) - timedelta(days=1)).isoformat(),
-            *(counts.get(p, Counter())[n] for n in names),
-            sum(counts.get(p, Counter()).values()),
-        ]
-        for p in periods
-    ]
+        counts.setdefault(day, Counter())[_category_of(view, names)] += 1
+    days = sorted(counts)
+    chart.rows = [[d.isoformat(), *(counts[d][n] for n in names), sum(counts[d].values())] for d in days]
     if undated:
-        chart.rows.append(["no date", "", *([0] * len(names)), undated])
+        chart.rows.append(["no date", *([0] * len(names)), undated])
+    first, last = days[0], days[-1]
     chart.caption = (
-        f"{len(dated)} dated pieces from {first.isoformat()} to {last.isoformat()}, one bar per {unit}"
+        f"{len(dated)} dated pieces on {len(days)} days from {first.isoformat()} to {last.isoformat()}, one bar a day"
         + (f"; {undated} pieces have no date" if undated else "")
         + "."
     )
     with drawing():
         figure = new_figure(7.5, 2.6)
         axes = figure.subplots()
-        width = {"day": 0.8, "week": 6, "month": 26}[unit]
-        bottom = [0] * len(periods)
-        for colour, name in zip(PALETTE, names):
-            heights = [counts.get(p, Counter())[name] for p in periods]
-            axes.bar(periods, heights, width=width, bottom=bottom, color=colour, label=name, align="edge")
-            bottom = [a + b for a, b in zip(bottom, heights)]
-        axes.set_ylabel(f"pieces per {unit}")
+        if (last - first).days < MAX_DAY_BARS:
+            bottom = [0] * len(days)
+            x: Any = days  # matplotlib takes dates on an axis (its stubs say numbers)
+            for name in names:
+                heights = [counts[d][name] for d in days]
+                axes.bar(x, heights, width=0.8, bottom=bottom, color=colour_of(name), label=name, align="center")
+                bottom = [a + b for a, b in zip(bottom, heights)]
+        else:  # still one value a day, drawn as stacked steps: hundreds of bars would cost seconds and be hairlines
+            every = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+            bottom = [0] * len(every)
+            x = every
+            for name in names:
+                top = [b + counts.get(d, Counter())[name] for b, d in zip(bottom, every)]
+                axes.fill_between(x, bottom, top, step="mid", color=colour_of(name), label=name, linewidth=0)
+                bottom = top
+        span: Any = (first - timedelta(days=1), last + timedelta(days=1))
+        axes.set_xlim(*span)
+        axes.set_ylim(0, max(1, max(bottom)) * 1.1)
+        axes.set_ylabel("pieces per day")
         _integer_axis(axes, "y")
         _legend(figure, len(names))
         axes.tick_params(axis="x", labelrotation=30)
         chart.svg = figure_svg(figure, chart.id, chart.id + "-caption")
     return chart
-
-
-def _period(first: date, last: date) -> tuple[str, Any]:
-    span = (last - first).days + 1
-    if span <= MAX_BARS:
-        return "day", lambda d: d
-    if span <= MAX_BARS * 7:
-        return "week", lambda d: d - timedelta(days=d.weekday())
-    return "month", lambda d: d.replace(day=1)
-
-
-def _next(period: date, unit: str) -> date:
-    if unit == "day":
-        return period + timedelta(days=1)
-    if unit == "week":
-        return period + timedelta(days=7)
-    return (period.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 # -- diagnostics ------------------------------------------------------------------------------
@@ -267,8 +282,9 @@ def diagnostics_chart(data: ExportData) -> Chart:
     chart = Chart(
         "chart-diagnostics",
         "Flagged translations by diagnostic",
-        f"{data.translations_diagnosed} translated sentences checked; a sentence can carry several flags "
-        f"({flagged_any} flags in all). Counted per distinct translation, as summary.json counts them.",
+        f"{data.translations_diagnosed} translations checked (this pipeline's sentences, and the paragraphs or whole "
+        f"pieces of the translations that came with the input); one can carry several flags ({flagged_any} flags "
+        "in all). Counted per distinct translation, as summary.json counts them.",
         ["diagnostic", "in words", "translations flagged"],
         rows,
     )
@@ -279,7 +295,7 @@ def diagnostics_chart(data: ExportData) -> Chart:
         figure = new_figure(7.5, 0.8 + 0.26 * len(rows))
         axes = figure.subplots()
         labels = [_short(f"{_label(name)} ({name})", 40) for name, _, _ in reversed(rows)]
-        axes.barh(labels, [n for _, _, n in reversed(rows)], color=PALETTE[5])
+        axes.barh(labels, [n for _, _, n in reversed(rows)], color=[colour_of(name) for name, _, _ in reversed(rows)])
         axes.set_xlabel("translations flagged")
         _integer_axis(axes, "x")
         chart.svg = figure_svg(figure, chart.id, chart.id + "-caption")
@@ -292,11 +308,15 @@ def diagnostics_outlet_chart(data: ExportData) -> Chart:
     by_outlet: dict[str, Counter[str]] = {}
     for view in data.pieces:
         outlet = view.piece.outlet or "(no outlet)"
-        for segment in view.title + view.body:
-            if segment.diagnostics is None:
+        title = (
+            [(s.diagnostics, sentence_flags(s.diagnostics)) for s in view.title]
+            if any(not s.external for s in view.systems)
+            else []
+        )
+        for diagnostics, names in title + [(u.diagnostics, u.flags) for s in view.systems for u in s.units]:
+            if diagnostics is None:
                 continue
             checked[outlet] += 1
-            names = sentence_flags(segment.diagnostics)
             if names:
                 flagged[outlet] += 1
                 by_outlet.setdefault(outlet, Counter()).update(names)
@@ -305,27 +325,27 @@ def diagnostics_outlet_chart(data: ExportData) -> Chart:
     rows = [[o, *(by_outlet.get(o, Counter())[k] for k in kinds), flagged[o], checked[o]] for o in outlets]
     chart = Chart(
         "chart-diagnostics-outlets",
-        "Flagged sentences by outlet",
-        f"{sum(flagged.values())} of {sum(checked.values())} checked sentences flagged, by outlet and diagnostic "
-        "(a sentence with two flags counts under both).",
-        ["outlet", *kinds, "flagged sentences", "sentences checked"],
+        "Flagged translations by outlet",
+        f"{sum(flagged.values())} of {sum(checked.values())} checked translations flagged (sentences, paragraphs or "
+        "whole pieces, of every system), by outlet and diagnostic (one with two flags counts under both).",
+        ["outlet", *kinds, "flagged", "checked"],
         rows,
     )
     if not checked:
-        chart.caption = "No sentence has diagnostics yet."
+        chart.caption = "No translation has diagnostics yet."
         return chart
     shown = [o for o in outlets if flagged[o]][:TOP_OUTLETS]
     if not shown:
-        chart.caption = f"None of the {sum(checked.values())} checked sentences is flagged."
+        chart.caption = f"None of the {sum(checked.values())} checked translations is flagged."
         return chart
     with drawing():
         figure = new_figure(7.5, 0.9 + 0.28 * len(shown))
         axes = figure.subplots()
         labels = [_short(o) for o in reversed(shown)]
         left = [0] * len(shown)
-        for colour, kind in zip(PALETTE + PALETTE, kinds):
+        for kind in kinds:
             widths = [by_outlet.get(o, Counter())[kind] for o in reversed(shown)]
-            axes.barh(labels, widths, left=left, color=colour, label=_label(kind))
+            axes.barh(labels, widths, left=left, color=colour_of(kind), label=_label(kind))
             left = [a + b for a, b in zip(left, widths)]
         axes.set_xlabel("flags on sentences")
         _integer_axis(axes, "x")

@@ -1,4 +1,4 @@
-"""pieces.jsonl and matches.jsonl: the output contract downstream tools rely on.
+"""pieces.jsonl, matches.jsonl and related.jsonl: the output contract downstream tools rely on.
 
 One JSON object per line, UTF-8 (Arabic written as is, not \\u-escaped).
 Every field is described in docs/output-contract.md. pieces.jsonl is also
@@ -6,6 +6,9 @@ what `align --source` reads back, so it carries each piece's whole
 translation; `model` says who made it (this pipeline's model with where its
 weights came from, or the external system that came with the input), and
 `other_translations` holds the other systems' translations of the piece.
+matches.jsonl holds the English coverage of the same event (`relation`
+"same_event"); related.jsonl, in the same shape, the English pieces on the
+same story thread that report another event (`relation` "related").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from pipeline.export.data import ExportData, PieceView, provenance_fields
 from pipeline.output import OutputDir
+from pipeline.records import Match
 from pipeline.text.dates import iso_text
 
 
@@ -55,15 +59,18 @@ def piece_record(view: PieceView) -> dict[str, Any]:
     }
 
 
-def match_record(match: Any) -> dict[str, Any]:
-    m = match.match
+def match_record(m: Match, similarity: float | None, review: str) -> dict[str, Any]:
+    """A line of matches.jsonl, or of related.jsonl (related coverage: no wording similarity, never reviewed)."""
     return {
         "source_id": m.source_id,
         "target_id": m.target_id,
         "score": min(1.0, max(0.0, float(m.score))),
+        "relation": m.relation,
         "evidence": m.evidence,
         "sentence_pairs": [{"source": sp.source, "target": sp.target, "score": sp.score} for sp in m.sentence_pairs],
-        "review": match.review_label,  # automatic | reviewed (added by reviewers) | confirmed | rejected | disputed
+        # shared wording, not translation quality (pipeline/evaluate/similarity.py); kept with the match since schema 6
+        "coverage_chrf_similarity": similarity,
+        "review": review,  # automatic | reviewed (added by reviewers) | confirmed | rejected | disputed
     }
 
 
@@ -73,5 +80,10 @@ def _dump(obj: Any) -> str:
 
 def write_jsonl(data: ExportData, out: OutputDir) -> dict[str, Path]:
     pieces = out.write_with("pieces.jsonl", lambda f: f.writelines(_dump(piece_record(v)) for v in data.pieces))
-    matches = out.write_with("matches.jsonl", lambda f: f.writelines(_dump(match_record(m)) for m in data.matches))
-    return {"pieces.jsonl": pieces, "matches.jsonl": matches}
+    matches = out.write_with(
+        "matches.jsonl", lambda f: f.writelines(_dump(match_record(m.match, m.similarity, m.review_label)) for m in data.matches)
+    )
+    related = out.write_with(
+        "related.jsonl", lambda f: f.writelines(_dump(match_record(r.match, None, "automatic")) for r in data.related)
+    )
+    return {"pieces.jsonl": pieces, "matches.jsonl": matches, "related.jsonl": related}

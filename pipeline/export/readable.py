@@ -6,7 +6,9 @@ date gap, the best sentence pairs) and the diagnose stage stores each
 translation's flags with the measured values. The report shows them as:
 
 * the score explained: each component's value beside its weight and what it
-  added to the logistic sum (:func:`score_parts`);
+  added to the logistic sum (:func:`score_parts`), and that sum itself, the
+  log-odds (:func:`log_odds`), which ranks matches whose scores all round
+  to 1.00;
 * shared names as pairs, both spellings and how they were matched
   (:func:`entity_pairs`);
 * the date gap in words (:func:`date_gap`);
@@ -28,18 +30,42 @@ from typing import Any
 
 from pipeline.text.dates import iso_date
 
-# Component names of the align score (pipeline/align/scoring.py) → what each measures.
+# Names of the align evidence (the pair features, pipeline/align/features.py; "entities" and "date" in stores
+# before the pair model) → what each measures.
 COMPONENTS: dict[str, str] = {
     "sentences": "shared facts: sentences that say the same thing",
+    "facts": "how many sentences clearly say the same thing",
+    "lead_link": "the two leads share a sentence",
+    "lead_found": "each piece's first fact is found in the other",
     "lexical": "shared vocabulary of the whole pieces",
+    "lead_words": "the leads use the same words for what happened",
+    "lead_words_found": "each lead's words for what happened are found in the other",
+    "names": "shared names (people, places, organisations)",
     "entities": "shared names (people, places, organisations)",
+    "lead_names": "the names each lead puts first are found in the other",
+    "main_actor": "each piece's main actor is found in the other",
+    "no_lead_names": "neither lead names anyone rare enough to tell",
+    "numbers": "shared figures",
+    "lead_numbers": "the figures each lead states are found in the other",
+    "lead_numbers_missed": "the figures a lead states are missing from the other",
+    "event_same": "both say their event happened on the same day",
+    "event_apart": "their events happened days apart",
+    "weekday_agree": "both leads name the same weekday",
+    "weekday_conflict": "the leads name different weekdays",
+    "pub_near": "published close together",
     "date": "published close together",
+    "preview": "one piece looks ahead to the other's event",
+    "tense_differs": "one lead speaks of what will happen, the other of what happened",
+    "short": "the translated piece is short",
 }
 HOW_MATCHED: dict[str, str] = {
     "exact": "same spelling",
     "contained": "one name inside the other (e.g. full name and surname)",
     "fuzzy": "close spelling (transliteration variant)",
 }
+# The aligner's 'exact' compares names after folding their transliteration (pipeline/align/entities.py), so two
+# spellings can meet there: "same spelling" is said only of two identical ones.
+SAME_NAME_OTHER_SPELLING = "the same name after folding transliteration, spelt differently"
 # Diagnostic flag → (short label, what it means, the measured values; see pipeline/evaluate/diagnostics.py).
 FLAGS: dict[str, tuple[str, str, str]] = {
     "empty": ("empty", "The translation is empty although the Arabic is not.", ""),
@@ -76,8 +102,10 @@ class ScorePart:
 def score_parts(evidence: dict[str, Any]) -> tuple[list[ScorePart], float | None]:
     """The components of a match score with their weights and contributions, and the bias.
 
-    ``score = sigmoid(bias + Σ contribution)``; the date enters as
-    ``weight · (date − 0.5)``, so a far date pulls the score down.
+    For the pair model the weights are those of the log-odds of "same event"
+    against "no relation" (``P(same) / (P(same) + P(none)) = sigmoid(bias + Σ
+    contribution)``); in stores made before it, ``score = sigmoid(bias + Σ
+    contribution)`` and the date entered as ``weight · (date − 0.5)``.
     """
     components = evidence.get("components")
     weights: dict[str, Any] = _mapping(evidence.get("weights"))
@@ -95,6 +123,27 @@ def score_parts(evidence: dict[str, Any]) -> tuple[list[ScorePart], float | None
     return parts, _number(weights.get("bias"))
 
 
+def log_odds(evidence: dict[str, Any]) -> float | None:
+    """The sum the match score is the logistic of: bias + every contribution (None when the evidence lacks weights).
+
+    The score saturates (every strong match shows 1.00); its log-odds keeps
+    growing with the evidence, so it ranks what the score cannot.
+    """
+    parts, bias = score_parts(evidence)
+    if bias is None or not parts or any(p.contribution is None and p.value is not None for p in parts):
+        return None
+    return bias + sum(p.contribution for p in parts if p.contribution is not None)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut at a word before `limit` characters, with an ellipsis: a title that loops on must not fill a page."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 @dataclass
 class EntityPair:
     translation: str
@@ -109,14 +158,13 @@ def entity_pairs(evidence: dict[str, Any]) -> list[EntityPair]:
     for item in evidence.get("shared_entities") or []:
         if isinstance(item, dict):
             how = str(item.get("how") or "")
-            pairs.append(
-                EntityPair(
-                    str(item.get("source", "")),
-                    str(item.get("target", "")),
-                    HOW_MATCHED.get(how, how or "not recorded"),
-                    _number(item.get("weight")),
+            source, target = str(item.get("source", "")), str(item.get("target", ""))
+            words = HOW_MATCHED.get(how, how or "not recorded")
+            if how == "exact" and source != target:
+                words = (
+                    "same spelling but for letter case" if source.casefold() == target.casefold() else SAME_NAME_OTHER_SPELLING
                 )
-            )
+            pairs.append(EntityPair(source, target, words, _number(item.get("weight"))))
         else:  # stores before the pairs were recorded: one spelling, how unknown
             pairs.append(EntityPair(str(item), str(item), "not recorded", None))
     return pairs

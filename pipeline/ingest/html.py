@@ -51,6 +51,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 import extruct
@@ -66,6 +67,7 @@ from pipeline.ingest.pieces import (
     CutPiece,
     PieceUnit,
     RemovedCounter,
+    RemovedLine,
     RemovedSink,
 )
 from pipeline.ingest.segmenter import Segmenter, text_units
@@ -120,6 +122,13 @@ BLOCK_TAGS = {
     "center",
 }
 DROPPED_TAGS = ("nav", "form", "button", "select", "textarea", "input", "label", "aside", "footer")  # no article text in these
+# What a page with no article container says around its text, never in it: navigation landmarks (by tag or ARIA role)
+# and lists whose every item is a link (menus, section indexes, "most read"). A <form> is not one: some sites wrap the
+# whole page in one.
+_NAVIGATION = (
+    "//nav | //aside | //footer | //*[@role='navigation' or @role='menu' or @role='menubar' or @role='contentinfo'"
+    " or @role='search' or @role='complementary']"
+)
 HEADINGS = ("h1", "h2", "h3")
 _ACTIVE_CONTENT = "//script|//style|//noscript|//iframe|//frame|//template|//svg|//object|//embed|//applet"
 _CONTAINER_XPATH = "//article | //*[@role='article'] | //*[@itemscope and @itemtype]"
@@ -131,15 +140,66 @@ TABLE_SHARE = 0.3  # a page with this much of its text in table cells is laid ou
 # -- parsing -------------------------------------------------------------------------------
 
 
+class TooDeep(Exception):
+    """The page nests its markup deeper than tree processing goes (the parser's limit, or Python's recursion)."""
+
+
 def parse_page(html: str) -> Any | None:
-    """The page as an lxml tree (comments out), or None when nothing can be parsed."""
+    """The page as an lxml tree (comments out), or None when nothing can be parsed.
+
+    Raises :class:`TooDeep` when the markup is nested past libxml2's limit
+    (256 levels): the parser then stops there and the tree holds none of the
+    text below, which must not pass for an empty page.
+    """
     if not html.strip():
         return None
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
     try:
-        return lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
+        tree = lxml_html.document_fromstring(html.encode("utf-8", errors="replace"), parser=parser)
     except (etree.ParserError, ValueError):
-        return None
+        tree = None
+    if any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log):
+        raise TooDeep(f"its markup is nested deeper than the HTML parser's limit ({_PARSER_DEPTH} levels)")
+    return tree
+
+
+_PARSER_DEPTH = 256  # libxml2's default (XML_PARSE_HUGE raises it to 2048, past what recursive tree walkers take)
+_FLAT_SKIPPED = frozenset({"script", "style", "noscript", "iframe", "frame", "template", "svg", "object", "embed", "applet"})
+_FLAT_BLOCKS = frozenset(BLOCK_TAGS | {"title", "nav", "aside", "form", "li", "h4", "h5", "h6"})
+
+
+class _FlatText(HTMLParser):
+    """The text of a page read as a stream of tags (no tree, so no depth limit), active content skipped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in _FLAT_SKIPPED:
+            self.skipping += 1
+        elif tag in _FLAT_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _FLAT_SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _FLAT_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def flat_text(html: str) -> str:
+    """The page's text, one line per block, without parsing it into a tree (scripts and styles left out)."""
+    reader = _FlatText()
+    reader.feed(html)
+    reader.close()
+    lines = (" ".join(line.split()) for line in "".join(reader.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def make_inert(tree: Any) -> Any:
@@ -176,14 +236,17 @@ def _types(item: dict[str, Any]) -> set[str]:
 
 
 def _article_items(items: list[Any]) -> Iterator[dict[str, Any]]:
-    for item in items:
+    """Article items, those inside ``@graph`` lists too, in document order (iteratively: a graph may nest 900 deep)."""
+    stack: list[Any] = list(reversed(items))
+    while stack:
+        item = stack.pop()
         if not isinstance(item, dict):
             continue
         if _types(item) & ARTICLE_TYPES:
             yield item
         graph = item.get("@graph")
         if isinstance(graph, list):
-            yield from _article_items(graph)
+            stack.extend(reversed(graph))
 
 
 def json_ld(tree: Any, notes: list[str]) -> list[dict[str, Any]]:
@@ -198,6 +261,8 @@ def json_ld(tree: Any, notes: list[str]) -> list[dict[str, Any]]:
             items.extend(i for i in extractor.extract_items(holder) if isinstance(i, dict))
         except ValueError as exc:
             notes.append(f"JSON-LD block {number} is not valid JSON ({str(exc).splitlines()[0][:80]}): ignored")
+        except RecursionError:
+            notes.append(f"JSON-LD block {number} is nested too deeply to read: ignored")
     return items
 
 
@@ -230,7 +295,7 @@ def page_meta(raw_tree: Any, clean_html: str) -> PageMeta:
 def _name(value: Any) -> str | None:
     """schema.org Person/Organization (or a list of them, or a plain string) → its name."""
     if isinstance(value, list):
-        names = [n for n in (_name(v) for v in value) if n]
+        names = [n for n in (_name(v) for v in value if not isinstance(v, list)) if n]  # a list of lists names nobody
         return ", ".join(names) if names else None
     if isinstance(value, dict):
         value = value.get("name")
@@ -549,6 +614,14 @@ def cut_html(
     options = options or CutOptions()
     chrome = chrome or ChromeFilter(gazetteer=options.gazetteer)
     removed = removed if removed is not None else RemovedCounter()
+    try:
+        return _cut_tree(html, options, chrome, removed)
+    except (TooDeep, RecursionError) as exc:
+        why = str(exc) if isinstance(exc, TooDeep) else "its markup is nested too deeply to walk as a tree"
+        return _flat_page(html, why, options, chrome, removed)
+
+
+def _cut_tree(html: str, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink) -> list[CutPiece]:
     raw = parse_page(html)
     if raw is None:
         return []
@@ -584,12 +657,45 @@ def _inside(element: Any, ancestor: Any) -> bool:
     return False
 
 
+def without_navigation(tree: Any, removed: RemovedSink) -> Any:
+    """A copy of the page without its navigation: landmarks (nav, aside, footer, ARIA roles) and lists of links only.
+
+    A page of menus alone must give no text at all, not an "article" of its
+    section names dated from its copyright line. What is left out is
+    accounted for in `removed`, one entry per element, as page chrome.
+    """
+    pruned = copy.deepcopy(tree)
+    dropped = list(pruned.xpath(_NAVIGATION))
+    for listing in pruned.xpath("//ul | //ol"):
+        items = [li for li in listing if isinstance(li.tag, str) and li.tag == "li"]
+        if items and all(_only_links(li) for li in items):
+            dropped.append(listing)
+    root = pruned.getroottree().getroot()
+    for element in dropped:
+        if element.getroottree().getroot() is not root:  # inside one dropped already
+            continue
+        text = " ".join(element.text_content().split())
+        if text:
+            removed.append(RemovedLine(element.sourceline or 0, text[:200], "navigation"))
+        element.drop_tree()
+    return pruned
+
+
+def _only_links(element: Any) -> bool:
+    """The element's text is all link text (and it has some)."""
+    text = " ".join(element.text_content().split())
+    links = " ".join(" ".join(a.text_content().split()) for a in element.iter("a"))
+    return bool(text) and len(links) >= len(text)
+
+
 def _whole_page(
     tree: Any, clean_html: str, page: PageMeta, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink
 ) -> list[CutPiece]:
-    """A page with no article container: trafilatura's main text, cut like a text dump."""
+    """A page with no article container: trafilatura's main text (navigation left out first), cut like a text dump."""
     import trafilatura
 
+    tree = without_navigation(tree, removed)
+    clean_html = lxml_html.tostring(tree, encoding="unicode")
     text = trafilatura.extract(clean_html, output_format="txt", favor_recall=True, include_comments=False, include_tables=True)
     blocks = block_lines(tree.find("body") if tree.find("body") is not None else tree, set())
     if _blocks_say_more(blocks, text):
@@ -636,6 +742,18 @@ def _blocks_say_more(blocks: list[Line], main_text: str | None) -> bool:
     in_cells = sum(len(line.text) for line in blocks if line.tag in ("td", "th"))
     kept = len(" ".join((main_text or "").split()))
     return in_cells >= TABLE_SHARE * total or kept < MAIN_TEXT_SHARE * total
+
+
+def _flat_page(html: str, why: str, options: CutOptions, chrome: ChromeFilter, removed: RemovedSink) -> list[CutPiece]:
+    """A page too deep for a tree: its text read as a stream of tags, cut like a text dump, saying so."""
+    text = flat_text(html)
+    pieces = list(Segmenter(options, removed).run(text_units(split_lines(text), options, chrome)))
+    if not pieces and text.strip():
+        pieces = [_loose_piece(text, options, chrome)]
+    note = f"{why}: its text was read without its markup (no article containers, no markup metadata)"
+    for piece in pieces:
+        piece.notes = [note, *piece.notes]
+    return pieces
 
 
 def _loose_piece(text: str, options: CutOptions, chrome: ChromeFilter) -> CutPiece:

@@ -48,7 +48,10 @@ from pipeline.files import NotRegularFile, file_kind, open_regular
 from pipeline.ingest.lines import split_lines
 from pipeline.ingest.script import arabic_share
 from pipeline.ingest.settings import IngestSettings
+from pipeline.jsonlines import system_field, translation_field
 from pipeline.text.dates import parse_date
+from pipeline.text.mojibake import is_arabic_mojibake, reads_as_arabic_prose
+from pipeline.text.mojibake import repair as repair_mojibake
 
 Kind = Literal["text", "html", "jsonl"]
 
@@ -135,6 +138,8 @@ class Probe:
     kind: Kind
     text_bytes: int  # bytes after decompression
     newlines: int
+    note: str | None = None  # what the user should know about how it was read (a declared charset overruled)
+    repair: bool = False  # UTF-8 text holding Arabic mojibake: each line is repaired as it is read (text/mojibake.py)
 
 
 # -- finding files ------------------------------------------------------------------------
@@ -305,8 +310,9 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
         compressed = magic == b"\x1f\x8b"
         reader = io.BufferedReader(_HashingReader(handle, hasher), CHUNK)
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=reader, mode="rb") if compressed else reader)
+        suffix_kind = _KIND_BY_SUFFIX.get(os.path.splitext(path.name.lower().removesuffix(".gz"))[1])
         try:
-            scan = _scan(stream, name, limit, settings.max_line_chars)
+            scan = _scan(stream, name, limit, settings.max_line_chars, suffix_kind)
             while reader.read(CHUNK):  # hash any bytes gzip did not need
                 pass
         except EOFError as exc:
@@ -315,8 +321,7 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
             raise InputError(name, f"corrupt .gz file: {exc}") from exc
         except OSError as exc:
             raise InputError(name, _os_reason(exc, path)) from exc
-    suffix = path.name.lower().removesuffix(".gz")
-    kind = _KIND_BY_SUFFIX.get(os.path.splitext(suffix)[1]) or _sniff_kind(scan.head, scan.encoding)
+    kind = suffix_kind or _sniff_kind(scan.head, scan.encoding)
     html_limit = int(settings.max_html_mb * 1024 * 1024)
     if kind == "html" and scan.total > html_limit:
         raise InputError(
@@ -324,7 +329,9 @@ def probe(path: Path, settings: IngestSettings) -> Probe:
             f"HTML page is {scan.total / 1048576:.1f} MB, over max_html_mb {settings.max_html_mb:g}: a page is parsed whole, "
             "which takes about 30 times its size in memory (raise ingest.max_html_mb to read it anyway)",
         )
-    return Probe(path, st.st_size, hasher.hexdigest(), compressed, scan.encoding, kind, scan.total, scan.newlines)
+    return Probe(
+        path, st.st_size, hasher.hexdigest(), compressed, scan.encoding, kind, scan.total, scan.newlines, scan.note, scan.repair
+    )
 
 
 @dataclass
@@ -333,9 +340,19 @@ class _Scan:
     total: int
     newlines: int
     encoding: str
+    note: str | None = None
+    repair: bool = False
 
 
-def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Scan:
+def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int, kind: Kind | None = None) -> _Scan:
+    """Pass 1's reading: size, line ends, the longest line, binary content, and the encoding.
+
+    A line ends at LF, CR LF or a lone CR (old Mac files), as the second
+    pass's universal newlines read it. ``max_line_chars`` bounds the lines of
+    text dumps and JSONL; an HTML page (by its suffix, else by its first
+    bytes) is bounded by ``max_html_mb`` instead: minified markup is one
+    long line, and the page is parsed whole anyway.
+    """
     head = b""
     total = newlines = 0
     line_now = longest = 0
@@ -344,6 +361,7 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
     utf8_error: tuple[int, str] | None = None
     sample = bytearray()
     line_bytes_cap = max_line_chars * 4  # UTF-8 needs at most 4 bytes a character; pass 2 checks exactly
+    carried_cr = False  # the last chunk ended with CR: an LF opening this one ends no second line
     while True:
         chunk = stream.read(CHUNK)
         if not chunk:
@@ -353,11 +371,14 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
             bom_encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None) or _bomless_utf16(head)
             if bom_encoding is None:
                 _reject_binary(head, name)
+            if (kind or _sniff_kind(head, bom_encoding or "utf-8")) == "html":
+                line_bytes_cap = limit  # a page's lines are not bounded; max_html_mb bounds the page
         total += len(chunk)
         if total > limit:
             raise InputError(name, f"decompressed text is over max_file_mb ({limit / 1048576:g} MB)")
-        parts = chunk.split(b"\n")
-        newlines += len(parts) - 1
+        newlines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n") - (carried_cr and chunk[:1] == b"\n")
+        carried_cr = chunk.endswith(b"\r")
+        parts = chunk.replace(b"\r", b"\n").split(b"\n")
         line_now += len(parts[0])
         if len(parts) > 1:
             longest = max(longest, line_now, max(map(len, parts[1:-1]), default=0))
@@ -388,11 +409,31 @@ def _scan(stream: IO[bytes], name: str, limit: int, max_line_chars: int) -> _Sca
         except UnicodeDecodeError as exc:
             utf8_error = (total - 1, exc.reason)
     if utf8_error is None:
+        if is_arabic_mojibake(bytes(sample).decode("utf-8", errors="ignore")):
+            note = "its text is Windows Arabic read as a Latin charset and saved as UTF-8 (mojibake): repaired as it is read"
+            return _Scan(head, total, newlines, "utf-8", note, repair=True)
         return _Scan(head, total, newlines, "utf-8")
     declared = declared_html_charset(head)
     if declared and _decodes(bytes(sample), declared):
+        if _arabic_mislabelled(bytes(sample), declared):
+            note = f"it declares charset {declared}, but its bytes are Windows Arabic (cp1256): read as cp1256"
+            return _Scan(head, total, newlines, "cp1256", note)
         return _Scan(head, total, newlines, declared)
     return _Scan(head, total, newlines, _fallback_encoding(bytes(sample), name, utf8_error))
+
+
+def _arabic_mislabelled(sample: bytes, declared: str) -> bool:
+    """True when a page declares a charset that reads no Arabic from bytes that are Arabic prose in cp1256.
+
+    ISO-8859-1 and windows-1252 decode any byte, so a cp1256 page declared as
+    one of them "decodes" into accented Latin letters (mojibake such as
+    "ÇáÑÆíÓ"), which nothing downstream recognises as Arabic. An Arabic
+    charset (ISO-8859-6) is never overruled: it reads Arabic letters.
+    """
+    if codecs.lookup(declared).name == "cp1256" or not _plausible_cp1256(sample):
+        return False
+    non_ascii = [c for c in sample.decode(declared, errors="replace") if ord(c) > 127]
+    return arabic_share("".join(non_ascii)) < 0.1
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
@@ -477,16 +518,13 @@ def _fallback_encoding(sample: bytes, name: str, utf8_error: tuple[int, str]) ->
 
 
 def _plausible_cp1256(sample: bytes) -> bool:
+    """The bytes read as cp1256 are Arabic prose (German umlauts read as cp1256 are Arabic letters too, inside Latin words)."""
     try:
         text = sample.decode("cp1256")
     except UnicodeDecodeError:
         return False
-    non_ascii = [c for c in text if ord(c) > 127]
-    if len(non_ascii) < 10:
-        return False
-    share = arabic_share("".join(non_ascii))
-    spaces = sum(1 for c in text if c.isspace()) / len(text)
-    return share >= 0.6 and spaces >= 0.05
+    spaces = sum(1 for c in text if c.isspace()) / max(len(text), 1)
+    return spaces >= 0.05 and reads_as_arabic_prose(text)
 
 
 def _sniff_kind(head: bytes, encoding: str) -> Kind:
@@ -516,11 +554,12 @@ def open_text(info: Probe) -> IO[str]:
 def _checked_lines(info: Probe, settings: IngestSettings) -> Iterator[str]:
     name = str(info.path)
     number = 0
+    max_line = settings.max_line_chars if info.kind != "html" else info.text_bytes  # a page's lines: see _scan
     try:
         with open_text(info) as stream:
             for number, line in enumerate(stream, 1):
-                line = line.rstrip("\n")
-                if len(line) > settings.max_line_chars:
+                line = repair_mojibake(line.rstrip("\n")) if info.repair else line.rstrip("\n")
+                if len(line) > max_line:
                     raise InputError(
                         name, f"line is {len(line):,} characters long, over max_line_chars {settings.max_line_chars:,}", number
                     )
@@ -648,7 +687,7 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         return None
 
     date = field_str("date")
-    translation = _translation_field(obj.get("translation"))
+    translation = translation_field(obj.get("translation"))
     return RawDocument(
         name,
         "jsonl",
@@ -662,21 +701,9 @@ def _jsonl_document(name: str, encoding: str, number: int, obj: Any) -> RawDocum
         lang=field_str("lang", "language"),
         input_id=_id_field(obj.get("id")),
         translation=translation,
-        model=(field_str("model", "system") or "external") if translation else None,
+        model=(system_field(obj) or "external") if translation else None,
         _text=text,
     )
-
-
-def _translation_field(value: Any) -> str | list[str] | None:
-    """A translation given as text or as paragraphs; None when absent or empty."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        parts = [part.strip() for part in value if part.strip()]
-        return parts or None
-    raise ValueError("'translation' must be a string or a list of strings (one per paragraph)")
 
 
 def _id_field(value: Any) -> str | None:

@@ -22,14 +22,14 @@ class IngestSettings(Settings):
         "teaser_min_items": "the learned segmenter tells a list of teasers from articles",
     }
 
-    max_file_mb: float = Field(512, gt=0)
+    max_file_mb: float = Field(512, gt=0, le=1_048_576)
     """Larger files (after decompression) are refused with a clear error."""
     max_line_chars: int = Field(1_000_000, gt=0)
     """A longer line fails its file (a 50 MB one-line file is not a news dump)."""
     max_piece_chars: int = Field(1_000_000, ge=1000)
     """A piece is closed once its text reaches this many characters and the text goes on in a new piece (both say so in
     their notes): ingest holds one piece at a time, so this, not the size of the dump, bounds its memory."""
-    max_html_mb: float = Field(8, gt=0)
+    max_html_mb: float = Field(8, gt=0, le=4096)
     """Larger HTML pages (after decompression) are refused: a page is parsed whole, at about 30 times its size in memory."""
     follow_symlinks: bool = True
     """Follow links inside folders (loops are detected and reported)."""

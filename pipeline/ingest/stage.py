@@ -159,6 +159,8 @@ def _ingest_file(
     except InputError as error:
         _fail(store, report, reporter, error, None, run_id)
         return
+    if info.note:
+        reporter.warn(f"{shown}: {info.note}")
     known = store.find_source(key, info.sha256)
     if known is not None and known.status in ("ingested", "partial"):
         report.files_skipped_unchanged += 1

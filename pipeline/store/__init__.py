@@ -16,17 +16,21 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.errors import ConfigError
 from pipeline.records import (
     Alignment,
     Calibration,
     Detection,
     Diagnosis,
+    ExternalDiagnosis,
+    ExternalToDiagnose,
     ExternalTranslation,
     Judgement,
     Match,
     ModelProvenance,
     Piece,
     PieceText,
+    Relation,
     RunRecord,
     RunStatus,
     Segment,
@@ -38,6 +42,7 @@ from pipeline.records import (
     TextToSplit,
     Translation,
 )
+from pipeline.store.location import is_postgres, kind, redact
 from pipeline.store.sql import SourceWriter, now_iso
 from pipeline.store.sqlite import SQLiteStore
 
@@ -94,16 +99,20 @@ class Store(Protocol):
     # diagnose
     def translations_to_diagnose(self, fingerprint: str) -> list[Translation]: ...
     def save_diagnoses(self, diagnoses: Sequence[Diagnosis]) -> None: ...
+    def external_to_diagnose(self, fingerprint: str) -> list[ExternalToDiagnose]: ...
+    def save_external_diagnoses(self, diagnoses: Sequence[ExternalDiagnosis]) -> None: ...
+    def external_diagnostics(self) -> list[tuple[str, str, list[dict[str, Any] | None]]]: ...
     def translation_diagnostics(self) -> list[tuple[int | None, dict[str, Any] | None]]: ...
     def segment_diagnostics(self) -> list[tuple[str, dict[str, Any] | None]]: ...
 
     # pieces, align, evaluate
     def load_pieces(self, ids: Iterable[str] | None = None, lang: str | None = None) -> list[Piece]: ...
     def piece_ids(self) -> set[str]: ...
+    def pieces_by_input_id(self, input_ids: Collection[str]) -> dict[str, set[str]]: ...
     def external_systems(self) -> dict[str, int]: ...
     def external_translations(self, piece_ids: Collection[str] | None = None) -> dict[str, list[ExternalTranslation]]: ...
     def replace_alignments(self, matches: Sequence[Match], alignments: Sequence[Alignment], run_id: int | None) -> None: ...
-    def load_matches(self) -> list[Match]: ...
+    def load_matches(self, relation: Relation = "same_event") -> list[Match]: ...
     def alignments(self) -> dict[str, Alignment]: ...
     def add_reviewed_matches(self, matches: Sequence[Match], run_id: int | None) -> int: ...
     def replace_references(self, references: Mapping[str, Sequence[str]]) -> int: ...
@@ -124,30 +133,32 @@ class Store(Protocol):
 
 
 def is_url(location: str | Path) -> bool:
-    """A database URL (``postgresql://...``), not a file path."""
-    return str(location).startswith(("postgresql://", "postgres://"))
+    """A PostgreSQL location (a ``postgresql://`` URL in any case, or a libpq ``host=… dbname=…`` string), not a file path."""
+    return is_postgres(location)
 
 
 def open_store(location: str | Path, busy_timeout_s: float = 30.0, create: bool = True) -> Store:
-    """The store at `location` (a file path: SQLite; a ``postgresql://`` URL: PostgreSQL), with its schema up to date.
+    """The store at `location` (a file path: SQLite; a PostgreSQL location: PostgreSQL), with its schema up to date.
 
     `create=False` refuses a location that holds no store yet (readers such
-    as `status` and `export` must not create an empty one).
+    as `status` and `export` must not create an empty one): exit 2, on
+    either backend. A URL of any other scheme is refused (exit 2), not
+    taken for a file name.
     """
-    if is_url(location):
-        from pipeline.store.postgres import PostgresStore
-
+    if kind(location) == "postgresql":
+        try:
+            from pipeline.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise ConfigError(
+                f"{redact(location)}: a PostgreSQL store needs psycopg: pip install 'arabic-press-pipeline[cluster]' ({exc})"
+            ) from None
         return PostgresStore(str(location), busy_timeout_s, create=create)
     return SQLiteStore(location, busy_timeout_s, create=create)
 
 
 def describe_location(location: str | Path) -> str:
-    """`location` as messages show it: a URL without its password."""
-    if is_url(location):
-        from pipeline.store.postgres import redact
-
-        return redact(str(location))
-    return str(location)
+    """`location` as messages show it: without its password."""
+    return redact(location)
 
 
-__all__ = ["SQLiteStore", "SourceWriter", "Store", "describe_location", "is_url", "now_iso", "open_store"]
+__all__ = ["SQLiteStore", "SourceWriter", "Store", "describe_location", "is_url", "kind", "now_iso", "open_store", "redact"]

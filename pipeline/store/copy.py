@@ -5,7 +5,9 @@ everything: sources, pieces, detections, segments and, above all, the
 translation cache (hours of model time). Every table is copied row for row,
 ids included, in key order, a page at a time (a store of any size fits in
 memory), into an empty target, in one transaction: a copy that fails half
-way leaves the target as empty as it was. The source is read in one
+way leaves the target as empty as it was, and the numbering of the
+target's ids is set after the largest copied id in that same transaction
+(a copy is never committed without it). The source is read in one
 snapshot, so a run writing to it meanwhile does not tear the copy; the
 target is held under its run lock, so no run writes to it meanwhile.
 """
@@ -39,5 +41,7 @@ def copy_store(source: Store, target: Store, on_page: Callable[[str, int], None]
                 copied[table] += len(page)
                 if on_page is not None:
                     on_page(table, len(page))
-    target.restart_numbering()
+        # In the same transaction: copied rows whose numbering did not follow them would make the next run or
+        # source take an id already there (a duplicate key), and a retried copy would find the target not empty.
+        target.restart_numbering()
     return copied

@@ -238,6 +238,20 @@ MIGRATIONS: list[list[str]] = [
             run_id BIGINT
         )""",
     ],
+    # 6: every system's translation is diagnosed, not only ours: the diagnostics of a translation that came with the
+    # input, one per part (a JSON list), with the thresholds' fingerprint (NULL: not diagnosed yet, which the next
+    # diagnose does); and a match's chrF similarity (translation against the English piece), computed once when the
+    # match is made instead of at every export (NULL in matches made before: the export computes those)
+    [
+        "ALTER TABLE external_translations ADD COLUMN diagnostics TEXT",
+        "ALTER TABLE external_translations ADD COLUMN diagnostics_fingerprint TEXT",
+        "ALTER TABLE matches ADD COLUMN similarity DOUBLE PRECISION",
+    ],
+    # 7: how an English piece relates to a translated one (records.Relation): 'same_event' (a match, a comparison
+    # pair; every row before this step is one) or 'related' (the same story thread, another event: shown apart)
+    [
+        "ALTER TABLE matches ADD COLUMN relation TEXT NOT NULL DEFAULT 'same_event'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -295,7 +309,7 @@ TABLES: dict[str, set[str]] = {
         "raw_text",
     },
     "segments": {"piece_id", "paragraph_idx", "sentence_idx", "text", "translation_key", "reason"},
-    "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id"},
+    "matches": {"source_id", "target_id", "score", "evidence", "sentence_pairs", "run_id", "similarity", "relation"},
     "alignments": {"piece_id", "status", "reason", "run_id", "candidate_id", "candidate_score", "threshold"},
     "refs": {"piece_id", "idx", "text"},
     "external_translations": {
@@ -308,6 +322,8 @@ TABLES: dict[str, set[str]] = {
         "source_id",
         "position",
         "created_at",
+        "diagnostics",
+        "diagnostics_fingerprint",
     },
     "models": {"model", "revision", "ref", "weights", "weights_sha256", "converted_from", "origin", "created_at", "run_id"},
     "annotations": {

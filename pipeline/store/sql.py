@@ -30,6 +30,8 @@ from pipeline.records import (
     Detection,
     Diagnosis,
     ErrorSpan,
+    ExternalDiagnosis,
+    ExternalToDiagnose,
     ExternalTranslation,
     IngestedPiece,
     Judgement,
@@ -38,6 +40,7 @@ from pipeline.records import (
     Paragraph,
     Piece,
     PieceText,
+    Relation,
     RunRecord,
     RunStatus,
     Segment,
@@ -93,7 +96,8 @@ class SourceWriter:
         A translation that came with it is stored under its system: a second
         system's translation of a known piece is kept beside the first, the
         same system's again replaces its text (a corrected file) but keeps
-        when it first arrived.
+        when it first arrived; a changed text loses its diagnostics, so the
+        diagnose stage checks it again.
         """
         db = self._db
         known = bool(db.query("SELECT 1 FROM pieces WHERE id = ?", (piece.id,)))
@@ -145,7 +149,11 @@ class SourceWriter:
             "INSERT INTO external_translations(piece_id, system, unit, parts, raw_parts, input_id, source_id, position, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (piece_id, system) DO UPDATE SET unit = excluded.unit, "
             "parts = excluded.parts, raw_parts = excluded.raw_parts, "
-            "input_id = COALESCE(excluded.input_id, external_translations.input_id)",
+            "input_id = COALESCE(excluded.input_id, external_translations.input_id), "
+            "diagnostics = CASE WHEN external_translations.parts = excluded.parts AND external_translations.unit = excluded.unit "
+            "THEN external_translations.diagnostics END, "
+            "diagnostics_fingerprint = CASE WHEN external_translations.parts = excluded.parts "
+            "AND external_translations.unit = excluded.unit THEN external_translations.diagnostics_fingerprint END",
             (
                 piece_id,
                 external.system,
@@ -502,6 +510,48 @@ class SQLStore:
                 [(json.dumps(d.diagnostics, ensure_ascii=False), d.fingerprint, d.key) for d in diagnoses],
             )
 
+    def external_to_diagnose(self, fingerprint: str) -> list[ExternalToDiagnose]:
+        """Translations that came with the input and have no diagnostics (or diagnostics made under other thresholds),
+        each part beside the Arabic it translates."""
+        rows = self.db.query(
+            "SELECT e.piece_id, e.system, e.unit, e.parts, p.text FROM external_translations e JOIN pieces p ON p.id = e.piece_id "
+            "WHERE e.diagnostics IS NULL OR e.diagnostics_fingerprint IS NULL OR e.diagnostics_fingerprint != ? "
+            "ORDER BY e.piece_id, e.system",
+            (fingerprint,),
+        )
+        paragraphs: dict[str, list[str]] = {}
+        by_paragraph = sorted({r["piece_id"] for r in rows if r["unit"] == "paragraph"})
+        for chunk in chunks(by_paragraph):
+            for r in self.db.query(
+                f"SELECT piece_id, text FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk
+            ):
+                paragraphs.setdefault(r["piece_id"], []).append(r["text"])
+        out = []
+        for r in rows:
+            parts = json.loads(r["parts"])
+            sources = paragraphs.get(r["piece_id"], []) if r["unit"] == "paragraph" else [r["text"]]
+            if len(sources) != len(parts):  # paired as a whole when the paragraphs do not line up
+                sources, parts = [r["text"]], ["\n\n".join(parts)]
+            out.append(ExternalToDiagnose(piece_id=r["piece_id"], system=r["system"], sources=sources, parts=parts))
+        return out
+
+    def save_external_diagnoses(self, diagnoses: Sequence[ExternalDiagnosis]) -> None:
+        with self.db.transaction():
+            self.db.executemany(
+                "UPDATE external_translations SET diagnostics = ?, diagnostics_fingerprint = ? WHERE piece_id = ? AND system = ?",
+                [(json.dumps(d.diagnostics, ensure_ascii=False), d.fingerprint, d.piece_id, d.system) for d in diagnoses],
+            )
+
+    def external_diagnostics(self) -> list[tuple[str, str, list[dict[str, Any] | None]]]:
+        """(piece, system, diagnostics of each part) of every diagnosed translation that came with the input."""
+        return [
+            (r["piece_id"], r["system"], _json_list(r["diagnostics"]))
+            for r in self.db.query(
+                "SELECT piece_id, system, diagnostics FROM external_translations WHERE diagnostics IS NOT NULL "
+                "ORDER BY piece_id, system"
+            )
+        ]
+
     def translation_diagnostics(self) -> list[tuple[int | None, dict[str, Any] | None]]:
         """(run that made it, diagnostics) of every diagnosed translation."""
         return [
@@ -573,6 +623,17 @@ class SQLStore:
     def piece_ids(self) -> set[str]:
         return {r["id"] for r in self.db.query("SELECT id FROM pieces")}
 
+    def pieces_by_input_id(self, input_ids: Collection[str]) -> dict[str, set[str]]:
+        """The pieces each of these ids names as the input gave it (JSONL `id`); an id may name several pieces."""
+        out: dict[str, set[str]] = {}
+        for chunk in chunks(sorted(set(input_ids))):
+            for table in ("piece_sources", "external_translations"):
+                for r in self.db.query(
+                    f"SELECT DISTINCT input_id, piece_id FROM {table} WHERE input_id IN ({marks(chunk)})", chunk
+                ):
+                    out.setdefault(r["input_id"], set()).add(r["piece_id"])
+        return out
+
     def external_systems(self) -> dict[str, int]:
         """How many pieces carry each external system's translation."""
         return {
@@ -599,6 +660,7 @@ class SQLStore:
                     parts=json.loads(r["parts"]),
                     raw_parts=json.loads(r["raw_parts"]),
                     input_id=r["input_id"],
+                    diagnostics=_json_list(r["diagnostics"]) if r["diagnostics"] is not None else None,
                 )
             )
         return out
@@ -611,7 +673,7 @@ class SQLStore:
             for r in self.db.query(f"SELECT * FROM paragraphs WHERE piece_id IN ({marks(chunk)}) ORDER BY piece_id, idx", chunk):
                 translated = translations.get((r["piece_id"], r["idx"]))
                 result.setdefault(r["piece_id"], []).append(
-                    Paragraph(
+                    Paragraph.model_construct(  # the store's own typed columns: no validation needed
                         index=r["idx"],
                         text=r["text"],
                         lang=r["lang"],
@@ -700,41 +762,31 @@ class SQLStore:
             for chunk in chunks(ids):
                 self.db.execute(f"DELETE FROM matches WHERE source_id IN ({marks(chunk)})", chunk)
                 self.db.execute(f"DELETE FROM alignments WHERE piece_id IN ({marks(chunk)})", chunk)
-            self.db.executemany(
-                "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        m.source_id,
-                        m.target_id,
-                        m.score,
-                        json.dumps(m.evidence, ensure_ascii=False),
-                        json.dumps([p.model_dump() for p in m.sentence_pairs]),
-                        run_id,
-                    )
-                    for m in matches
-                ],
-            )
+            self.db.executemany(INSERT_MATCH, [_match_row(m, run_id) for m in matches])
             self.db.executemany(
                 "INSERT INTO alignments(piece_id, status, reason, candidate_id, candidate_score, threshold, run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(a.piece_id, a.status, a.reason, a.candidate_id, a.candidate_score, a.threshold, run_id) for a in alignments],
             )
 
-    def load_matches(self) -> list[Match]:
+    def load_matches(self, relation: Relation = "same_event") -> list[Match]:
+        """The matches (English coverage of the same event), or with `relation` "related" the related coverage."""
         return [
             Match(
                 source_id=r["source_id"],
                 target_id=r["target_id"],
                 score=r["score"],
                 evidence=json.loads(r["evidence"]),
-                sentence_pairs=[SentencePair(**p) for p in json.loads(r["sentence_pairs"])],
+                sentence_pairs=[SentencePair.model_construct(**p) for p in json.loads(r["sentence_pairs"])],
+                similarity=r["similarity"],
+                relation=r["relation"],
             )
-            for r in self.db.query("SELECT * FROM matches ORDER BY source_id, score DESC")
+            for r in self.db.query("SELECT * FROM matches WHERE relation = ? ORDER BY source_id, score DESC", (relation,))
         ]
 
     def alignments(self) -> dict[str, Alignment]:
         rows = self.db.query("SELECT piece_id, status, reason, candidate_id, candidate_score, threshold FROM alignments")
-        return {r["piece_id"]: Alignment(**r) for r in rows}
+        return {r["piece_id"]: Alignment.model_construct(**r) for r in rows}
 
     def add_reviewed_matches(self, matches: Sequence[Match], run_id: int | None) -> int:
         """Matches reviewers made (a pair judged the same event that the aligner missed), in one transaction.
@@ -745,18 +797,12 @@ class SQLStore:
         added = 0
         with self.db.transaction():
             for m in matches:
-                added += self.db.execute(
-                    "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, run_id) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (
-                        m.source_id,
-                        m.target_id,
-                        m.score,
-                        json.dumps(m.evidence, ensure_ascii=False),
-                        json.dumps([p.model_dump() for p in m.sentence_pairs]),
-                        run_id,
-                    ),
+                # the aligner's 'related' row of the same pair gives way: the reviewer said same event
+                self.db.execute(
+                    "DELETE FROM matches WHERE source_id = ? AND target_id = ? AND relation != 'same_event'",
+                    (m.source_id, m.target_id),
                 )
+                added += self.db.execute(f"{INSERT_MATCH} ON CONFLICT DO NOTHING", _match_row(m, run_id))
                 reason = f"matched by a reviewer with {m.target_id}"
                 if not self.db.execute(
                     "UPDATE alignments SET status = 'matched', reason = ?, candidate_id = NULL, candidate_score = NULL, "
@@ -937,9 +983,17 @@ class SQLStore:
             segments_translated=segments.translated,
             segments_skipped=segments.skipped,
             translations_cached=one("SELECT COUNT(*) AS n FROM translations"),
-            matches=one("SELECT COUNT(*) AS n FROM matches"),
+            matches=one("SELECT COUNT(*) AS n FROM matches WHERE relation = 'same_event'"),
             abstentions=one("SELECT COUNT(*) AS n FROM alignments WHERE status = 'no_coverage'"),
             runs=one("SELECT COUNT(*) AS n FROM runs"),
+            pieces_translated_here=one(
+                "SELECT COUNT(*) AS n FROM pieces pc WHERE EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id) "
+                "AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.piece_id = pc.id AND s.translation_key IS NULL "
+                "AND s.reason IS NULL) AND NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.piece_id = pc.id "
+                "AND p.route = 'translate' AND NOT EXISTS "
+                "(SELECT 1 FROM segments s WHERE s.piece_id = p.piece_id AND s.paragraph_idx = p.idx))"
+            ),
+            translations_with_input=self.external_systems(),
             annotations=one("SELECT COUNT(*) AS n FROM annotations"),
         )
 
@@ -955,6 +1009,15 @@ def _json_or_none(raw: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _json_list(raw: str | None) -> list[dict[str, Any] | None]:
+    """A stored JSON list of diagnostics (one per part); an unreadable one is no diagnostics."""
+    try:
+        value = json.loads(raw) if raw is not None else []
+    except ValueError:
+        return []
+    return [v if isinstance(v, dict) else None for v in value] if isinstance(value, list) else []
 
 
 def _run(r: Row) -> RunRecord:
@@ -984,7 +1047,9 @@ def _source(r: Row) -> SourceFile:
 
 
 def _segment(r: Row) -> Segment:
-    return Segment(
+    # built without validation: every field comes from the store's own typed columns, and an export of 100,000
+    # pieces builds a million of these
+    return Segment.model_construct(
         piece_id=r["piece_id"],
         paragraph_index=r["paragraph_idx"],
         sentence_index=r["sentence_idx"],
@@ -1107,3 +1172,16 @@ def _piece(
         input_id=row["input_id"],
         **fields,
     )
+
+
+INSERT_MATCH = (
+    "INSERT INTO matches(source_id, target_id, score, evidence, sentence_pairs, similarity, run_id, relation) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _match_row(m: Match, run_id: int | None) -> tuple[Any, ...]:
+    """A match as INSERT_MATCH's values: the aligner's and the reviewers' matches are written alike."""
+    evidence = json.dumps(m.evidence, ensure_ascii=False)
+    pairs = json.dumps([p.model_dump() for p in m.sentence_pairs])
+    return (m.source_id, m.target_id, m.score, evidence, pairs, m.similarity, run_id, m.relation)

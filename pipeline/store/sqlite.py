@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from pipeline.errors import StorageError, StoreBusy
+from pipeline.errors import StorageError, StoreBusy, UsageError
 from pipeline.files import NotRegularFile, file_kind, open_regular
 from pipeline.store.database import Params, Row
 from pipeline.store.schema import DATA_MIGRATIONS, SCHEMA_VERSION, TABLES, statements, tables_at
@@ -162,9 +162,8 @@ class SQLiteStore(SQLStore):
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0, create: bool = True):
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise StorageError(f"{self.path}: no store here yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
-        _refuse_foreign_file(self.path, busy_timeout_s)
+        if not _refuse_foreign_file(self.path, busy_timeout_s) and not create:  # missing, empty, or an SQLite file without tables
+            raise UsageError(f"{self.path}: no store here yet; run `pipeline ingest INPUT...` (or `pipeline run`) first")
         if not self.path.parent.exists():
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,8 +278,11 @@ class SQLiteStore(SQLStore):
 # -- opening checks ------------------------------------------------------------------------------
 
 
-def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> None:
+def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> bool:
     """Refuse, before anything is written to it, a file that is not a pipeline store this pipeline can open.
+
+    Returns True when the file holds a pipeline store, False when there is
+    none yet (no file, an empty one, an SQLite file without tables).
 
     Read through a separate read-only connection: a FIFO or device (never
     opened for reading, so never waited on), a file that is not SQLite,
@@ -292,14 +294,14 @@ def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> None:
     try:
         st = path.stat()
     except FileNotFoundError:
-        return
+        return False
     except OSError as exc:
         raise StorageError(f"{path}: cannot open the store: {exc.strerror or exc}") from exc
     kind = file_kind(st.st_mode)
     if kind is not None:
         raise StorageError(f"{path}: is {kind}, not a store file")
     if st.st_size == 0:
-        return
+        return False
     try:
         with open_regular(path) as handle:
             header = handle.read(16)
@@ -340,6 +342,7 @@ def _refuse_foreign_file(path: Path, busy_timeout_s: float) -> None:
             f"{path}: the store has no {', '.join(repr(t) for t in missing)} table(s): it is damaged or not a pipeline store; "
             "restore it from a copy, nothing was written"
         )
+    return version > 0
 
 
 def _open_lock_file(lock_path: Path) -> IO[bytes]:

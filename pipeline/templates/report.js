@@ -14,12 +14,15 @@
     search: $("f-search"), view: $("f-view"), sort: $("f-sort"), outlet: $("f-outlet"), lang: $("f-lang"),
     from: $("f-from"), to: $("f-to"), score: $("f-score"), diag: $("f-diag"), coverage: $("f-coverage")
   };
+  if ($("f-system")) controls.system = $("f-system");  // only when several systems translated the pieces
   const tbody = document.querySelector("#piece-index tbody");
   const counter = $("f-count");
   const note = $("f-search-note");
   const where = $("p-where");
   let page = 0;
   let found = null;  // Set of piece numbers matching the search, or null when there is no query
+  let queryWords = [];  // the words of the search, for quoting each hit in its context
+  let only = null;  // a piece number named by the address (report.html#piece-N), or null
   let shown = [];
 
   // -- search: the same normal form as pipeline/export/search.py, its rules read from the data
@@ -84,6 +87,7 @@
     const asked = ++query;
     const text = controls.search.value.trim();
     const ws = words(text);
+    queryWords = ws;
     if (!text) { found = null; note.textContent = ""; page = 0; apply(); note.dataset.query = text; return; }
     if (!ws.length) {
       found = new Set();
@@ -106,9 +110,61 @@
     });
   }
 
+  // -- quoting a search hit: the texts of 100 pieces a file (report/text/NNNN.js), added like the shards
+  const texts = {};
+  const textsWaiting = {};
+  window.reportText = function (chunk, entries) {
+    if (textsWaiting[chunk]) { textsWaiting[chunk](entries); delete textsWaiting[chunk]; }
+  };
+  function loadTexts(number) {
+    const chunk = Math.floor(number / data.text.chunk);
+    if (!texts[chunk]) {
+      texts[chunk] = new Promise(function (resolve) {
+        textsWaiting[chunk] = resolve;
+        const el = document.createElement("script");
+        el.src = data.text.folder + pad(chunk) + ".js";
+        el.onerror = function () { delete textsWaiting[chunk]; resolve({}); };
+        document.head.appendChild(el);
+      });
+    }
+    return texts[chunk].then(function (entries) { return entries[String(number)] || []; });
+  }
+  function findHit(fields, ws) {
+    for (const [label, text] of fields) {
+      for (const m of text.matchAll(wordRe)) {
+        const w = stripArticle(normalise(m[0]));
+        if (ws.some(function (q) { return w.startsWith(q); })) return {label: label, text: text, start: m.index, end: m.index + m[0].length};
+      }
+    }
+    return null;
+  }
+  const CONTEXT = 70;
+  function quote(hit) {
+    let from = Math.max(0, hit.start - CONTEXT), to = Math.min(hit.text.length, hit.end + CONTEXT);
+    if (from > 0) { const space = hit.text.indexOf(" ", from); if (space >= 0 && space < hit.start) from = space + 1; }
+    if (to < hit.text.length) { const space = hit.text.lastIndexOf(" ", to); if (space > hit.end) to = space; }
+    const box = el("div", null, {"class": "snippet"});
+    box.appendChild(el("span", hit.label, {"class": "tag"}));
+    const line = el("span", null, {"dir": "auto"});
+    line.appendChild(document.createTextNode((from > 0 ? "…" : "") + hit.text.slice(from, hit.start)));
+    line.appendChild(el("mark", hit.text.slice(hit.start, hit.end)));
+    line.appendChild(document.createTextNode(hit.text.slice(hit.end, to) + (to < hit.text.length ? "…" : "")));
+    box.appendChild(line);
+    return box;
+  }
+  function addSnippet(cellEl, number, ws) {
+    loadTexts(number).then(function (fields) {
+      if (ws !== queryWords) return;  // a newer search replaced this one
+      const hit = findHit(fields, ws);
+      if (hit) cellEl.appendChild(quote(hit));
+    });
+  }
+
   // -- filter and sort
   function keep(r) {
+    if (only !== null && r[F.number] !== only) return false;
     if (found && !found.has(r[F.number])) return false;
+    if (controls.system && controls.system.value && r[F.systems].indexOf(controls.system.value) < 0) return false;
     if (controls.view.value === "review" && !r[F.review].length) return false;
     const outlet = controls.outlet.value;
     if (outlet && r[F.outlet] !== outlet) return false;
@@ -129,12 +185,18 @@
     return cmp(a, b);
   }
   const byNumber = function (a, b) { return a[F.number] - b[F.number]; };
+  // the stronger match first: by log-odds where both have one (it does not saturate), else by score
+  function stronger(a, b) {
+    if (a[F.strength] !== null && b[F.strength] !== null) return b[F.strength] - a[F.strength];
+    return b[F.score] - a[F.score];
+  }
   const sorts = {
     "number": byNumber,
     "date-desc": function (a, b) { return nullsLast(a[F.date], b[F.date], function (x, y) { return x < y ? 1 : x > y ? -1 : 0; }) || byNumber(a, b); },
     "date-asc": function (a, b) { return nullsLast(a[F.date], b[F.date], function (x, y) { return x < y ? -1 : x > y ? 1 : 0; }) || byNumber(a, b); },
-    "score-desc": function (a, b) { return nullsLast(a[F.score], b[F.score], function (x, y) { return y - x; }) || byNumber(a, b); },
-    "score-asc": function (a, b) { return nullsLast(a[F.score], b[F.score], function (x, y) { return x - y; }) || byNumber(a, b); },
+    // the log-odds ranks matches whose scores all round to 1.00; the score where no log-odds was recorded
+    "score-desc": function (a, b) { return nullsLast(a[F.score], b[F.score], function () { return stronger(a, b); }) || byNumber(a, b); },
+    "score-asc": function (a, b) { return nullsLast(a[F.score], b[F.score], function () { return stronger(b, a); }) || byNumber(a, b); },
     "outlet": function (a, b) { return nullsLast(a[F.outlet], b[F.outlet], function (x, y) { return x.localeCompare(y); }) || byNumber(a, b); },
     "diag": function (a, b) { return (b[F.flagged] - a[F.flagged]) || byNumber(a, b); }
   };
@@ -154,18 +216,21 @@
     cell(tr, "num").textContent = r[F.number];
     const title = cell(tr);
     if (r[F.lang] === "ar") {
-      title.appendChild(el("div", r[F.title] || "(untitled)", { "class": "ar", "dir": "rtl", "lang": "ar" }));
-      if (r[F.title_en]) title.appendChild(el("div", r[F.title_en], { "lang": "en" }));
+      title.appendChild(el("div", r[F.title] || "(untitled)", { "class": "ar clip", "dir": "rtl", "lang": "ar" }));
+      if (r[F.title_en]) title.appendChild(el("div", r[F.title_en], { "lang": "en", "class": "clip" }));
     } else {
-      title.appendChild(el("div", r[F.title] || "(untitled)", { "dir": "auto" }));
+      title.appendChild(el("div", r[F.title] || "(untitled)", { "dir": "auto", "class": "clip" }));
     }
-    title.appendChild(el("div", r[F.id] + " · " + r[F.source], { "class": "muted" }));
+    title.appendChild(el("div", (r[F.input_id] ? r[F.input_id] + " · " : "") + r[F.id] + " · " + r[F.source], { "class": "muted clip2", "title": r[F.source] }));
+    if (found && queryWords.length) addSnippet(title, r[F.number], queryWords);
     cell(tr).textContent = r[F.lang];
     cell(tr, "date").textContent = r[F.date];
     cell(tr).textContent = r[F.outlet];
     const status = cell(tr, "status");
     status.textContent = r[F.status].replace(/_/g, " ");
+    if (r[F.status] === "pending" && $("pending-banner")) status.appendChild(el("div", "see the note at the top", { "class": "muted" }));
     if (r[F.reason]) status.appendChild(el("div", r[F.reason], { "class": "muted" }));
+    if (r[F.systems].length) status.appendChild(el("div", "by " + r[F.systems].join(", "), { "class": "muted" }));
     const coverage = cell(tr);
     r[F.matches].forEach(function (m, i) {
       if (i) coverage.appendChild(el("br"));
@@ -181,13 +246,15 @@
         coverage.appendChild(el("span", words, { "class": "muted" }));
       }
     }
-    cell(tr, "num").textContent = r[F.score] === null ? "" : Number(r[F.score]).toFixed(2);
+    const score = cell(tr, "num");
+    score.textContent = r[F.score] === null ? "" : Number(r[F.score]).toFixed(2);
+    if (r[F.strength] !== null) score.appendChild(el("div", "log-odds " + (r[F.strength] >= 0 ? "+" : "") + Number(r[F.strength]).toFixed(1), { "class": "muted sub" }));
     const diag = cell(tr);
     if (r[F.diag] === "flagged") {
       r[F.flags].forEach(function (name) {
         diag.appendChild(el("span", data.flag_labels[name] || name, { "class": "tag warn" }));
       });
-      diag.appendChild(el("div", r[F.flagged] + " flagged sentence" + (r[F.flagged] === 1 ? "" : "s"), { "class": "muted" }));
+      diag.appendChild(el("div", r[F.flagged] + " flagged", { "class": "muted" }));
     } else if (r[F.diag] === "clean") {
       diag.appendChild(el("span", "clean", { "class": "tag ok" }));
     } else if (r[F.diag] === "none") {
@@ -215,6 +282,9 @@
   }
   function apply() {
     shown = rows.filter(keep);
+    const onlyNote = $("f-only");
+    onlyNote.hidden = only === null;
+    onlyNote.textContent = only === null ? "" : "Showing piece " + only + " only, as the link asked; Reset shows every piece.";
     shown.sort(sorts[controls.sort.value] || byNumber);
     counter.textContent = shown.length + " of " + rows.length + " pieces shown";
     draw();
@@ -232,9 +302,18 @@
   $("f-reset").addEventListener("click", function () {
     Object.keys(controls).forEach(function (id) { controls[id].value = controls[id].defaultValue || ""; });
     controls.sort.value = "number";
-    found = null; note.textContent = ""; page = 0; query += 1;
+    found = null; queryWords = []; only = null; note.textContent = ""; page = 0; query += 1;
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
     apply();
   });
+  // report.html#piece-N (the link a page of report/ gives to a piece without a section of its own) shows that row
+  function fromAddress() {
+    const m = /^#piece-(\d+)$/.exec(location.hash);
+    only = m ? Number(m[1]) : null;
+    page = 0;
+  }
+  window.addEventListener("hashchange", function () { fromAddress(); apply(); });
+  fromAddress();
   apply();
   document.body.dataset.ready = "1";
 }());

@@ -88,6 +88,22 @@ def _names(locales: tuple[str, ...], keys: tuple[str, ...], min_len: int) -> str
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
 
 
+def name_numbers(locales: tuple[str, ...], keys: tuple[str, ...], min_len: int) -> dict[str, int]:
+    """dateparser's names of `keys` in `locales` (alef spellings folded, lower case) -> 1-based index into `keys`.
+
+    ``name_numbers(("en",), MONTHS, 3)["sept"]`` is 9; with :data:`WEEKDAYS`,
+    Monday is 1. The aligner reads event dates with these (pipeline/align/eventtime.py).
+    """
+    out: dict[str, int] = {}
+    for locale in locales:
+        info = default_loader.get_locale(locale).info
+        for number, key in enumerate(keys, start=1):
+            for n in info.get(key, []):
+                if len(n) >= min_len and not n[-1:].isdigit():
+                    out.setdefault(n.translate(_ALEF).casefold(), number)
+    return out
+
+
 _AR_MONTH = _names(ARABIC_LOCALES, MONTHS, 2)
 _AR_WEEKDAY = _names(ARABIC_LOCALES, WEEKDAYS, 3)
 _EN_MONTH = rf"(?:{_names(('en',), MONTHS, 3)}|sept)\.?"
@@ -117,16 +133,31 @@ _A_YEAR = re.compile(r"(?:[1\u0661\u06f1][9\u0669\u06f9]|[2\u0662\u06f2][0\u0660
 _ORDINAL_SUFFIX = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\b", re.IGNORECASE)
 
 
+def fold_arabic(text: str) -> str:
+    """Arabic-Indic and Persian digits as ASCII, the alef/hamza spellings as one (offsets do not move)."""
+    return text.translate(DIGITS).translate(_ALEF)
+
+
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     """(ISO date, (start, end) of it in `text`) for the first date in `text`, or None."""
     if not _A_YEAR.search(text):
         return None  # every date pattern has a year (_YEAR): most lines are ruled out before the big pattern
-    clean = text.translate(DIGITS).translate(_ALEF)
+    clean = fold_arabic(text)
     for match in DATE_RE.finditer(clean):
         iso = _parse_match(match)
         if iso:
             return iso, match.span()
     return None
+
+
+def find_dates(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """(ISO date, (start, end)) of every full date (day, month and year) in `text`, in order."""
+    out = []
+    for match in DATE_RE.finditer(fold_arabic(text)):
+        iso = _parse_match(match)
+        if iso:
+            out.append((iso, match.span()))
+    return out
 
 
 @lru_cache(maxsize=4096)

@@ -42,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import threading
 import time
 import warnings
@@ -56,7 +57,7 @@ from typing import Any, TypeVar
 import yaml
 
 from pipeline.errors import ModelUnavailable
-from pipeline.files import is_utf8_name, path_text
+from pipeline.files import file_kind, is_utf8_name, path_text
 from pipeline.translate.settings import MODEL_PATH_ENV, ModelSettings, TranslatorSettings
 
 MANIFEST_DIR = resources.files("pipeline") / "models"  # model manifests, shipped inside the package
@@ -126,14 +127,42 @@ def unavailable(source: str, why: str) -> ModelUnavailable:
 
 
 def resolve_model(settings: TranslatorSettings) -> ResolvedModel:
-    """Find the checkpoint on disk (downloading it only when the hub answers quickly)."""
+    """Find the checkpoint on disk (downloading it only when the hub answers quickly).
+
+    `model.path` (and $PIPELINE_MODEL_PATH, which sets it) names a local copy:
+    whatever it holds, it is never taken for a hub id. `model.name` is a
+    folder when one is there, else a hub id; a file there is no model.
+    """
     source = settings.model_source()
     path = Path(source).expanduser()
-    if path.is_dir():
+    found = _local_kind(path)
+    if found == "a folder":
         return _from_folder(path, settings.model.allow_pickle, "local folder")
+    if found is not None:
+        raise unavailable(source, f"{found}, not a model folder")
+    if settings.model.path is not None:
+        raise unavailable(
+            source, f"no such folder (model.path, which ${MODEL_PATH_ENV} sets, names a local copy, never a hub id)"
+        )
     if source.startswith((".", "/", "~")) or not _looks_like_hub_id(source):
         raise unavailable(source, "no such folder")
     return _from_hub(source, settings.model)
+
+
+def _local_kind(path: Path) -> str | None:
+    """What is at `path` ("a folder", "is a file", "is a FIFO (named pipe)", "cannot be read: …"), or None when nothing is.
+
+    os.stat, not Path.is_dir(): that raises past "no such file" (a name too long, a folder on the way not searchable).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return f"is {file_kind(mode) or 'a file'}"
 
 
 def load_manifest(model_id: str) -> dict[str, Any] | None:

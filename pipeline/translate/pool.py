@@ -23,7 +23,10 @@ stored under keys the run did not make. Then, per batch:
 4. return the keys this call inserted: the driver counts new translations
    from them, never from model calls, so a retried batch counts nothing twice.
 
-Ray runs a batch at least once; the store makes it count once.
+Ray runs a batch at least once; the store makes it count once. Each thread
+that calls an actor has its own connection to the store (Ray Data calls an
+actor from threads other than the one that built it), so an SQLite store
+works in a pool on one node as a PostgreSQL one does on many.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import json
 import os
 import socket
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,9 +131,25 @@ class TranslateActor:
                 f"a translation worker on {socket.gethostname()} loaded the model as {mine}, but this run keys its "
                 f"translations as {job.identity}: every node must have the same model files and libraries"
             )
-        self.store: Store = open_store(job.store, job.busy_timeout_s, create=False)
+        self.job = job
+        self._local = threading.local()
+        self.store  # noqa: B018 - opened now: a store that cannot be reached fails the pool before any model call
         node = _ray_node()
         self.worker = f"{socket.gethostname()} pid {os.getpid()}" + (f" node {node[:8]}" if node else "")
+
+    @property
+    def store(self) -> Store:
+        """This thread's connection to the store.
+
+        Ray Data builds the actor in one thread and calls it from others (a
+        thread pool), and a store connection belongs to the thread that
+        opened it (sqlite3 refuses any other; a transaction must not be
+        shared either): each thread opens its own.
+        """
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = open_store(self.job.store, self.job.busy_timeout_s, create=False)
+        return store
 
     def __call__(self, batch: TranslateBatch) -> BatchDone:
         existing = self.store.existing_translations(batch.keys)

@@ -33,7 +33,7 @@ class ModelSettings(Settings):
     (`pipeline model fetch` fills it), unless `revision` asks for another; null: always the hub."""
     allow_pickle: bool = False
     """Accept folders that only have pytorch_model.bin (pickle can run code when loaded)."""
-    hub_timeout_s: float = Field(default=5.0, gt=0)
+    hub_timeout_s: float = Field(default=5.0, ge=0.1, le=3600)
     """Give up on the hub after this long (no minutes of retries offline)."""
     hub_endpoint: str | None = None
     """null: $HF_ENDPOINT or https://huggingface.co."""
@@ -75,7 +75,7 @@ class TranslateSettings(Settings):
     """CTranslate2: auto = int8 on CPU, float16 on GPU; or float32, int8_float32, ..."""
     cache_dir: str | None = None
     """CTranslate2 conversions; null: ~/.cache/arabic-press-pipeline/ct2."""
-    ct2_patience: float | None = Field(default=None, gt=0)
+    ct2_patience: float | None = Field(default=None, gt=0, le=100)
     """CTranslate2 beam patience; null: 1 with early_stopping true, else 4."""
     retranslate_external: bool = False
     """Also translate pieces whose input carried a translation (another MT system's), to compare with ours;
