@@ -23,9 +23,6 @@ from pipeline.ingest.pieces import (
 )
 from pipeline.ingest.segmenter import Segmenter, text_units
 
-WRAP_SAMPLE_LINES = 400
-WRAP_SAMPLE_CHARS = 1_000_000  # and no more text than this: 400 lines of a million characters are not a sample
-
 
 def iter_pieces(
     lines: Iterable[str],
@@ -37,18 +34,6 @@ def iter_pieces(
     options = options or CutOptions()
     units = text_units(lines, options, chrome)
     yield from Segmenter(options, removed if removed is not None else RemovedCounter()).run(units)
-
-
-def _sample(lines: Iterator[str]) -> list[str]:
-    """The first lines of a dump, to tell whether it is hard-wrapped: up to WRAP_SAMPLE_LINES lines or WRAP_SAMPLE_CHARS."""
-    head: list[str] = []
-    size = 0
-    for line in lines:
-        head.append(line)
-        size += len(line)
-        if len(head) == WRAP_SAMPLE_LINES or size >= WRAP_SAMPLE_CHARS:
-            break
-    return head
 
 
 def cut_dump(text: str, options: CutOptions | None = None, chrome: ChromeFilter = DEFAULT_FILTER) -> CutResult:
