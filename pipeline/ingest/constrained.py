@@ -166,10 +166,3 @@ class ConstrainedDecoder:
         joint = alpha * beta
         joint /= joint.sum(axis=1, keepdims=True)
         return joint[:, :n] + joint[:, n:]
-
-
-def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
-    top = values.max(axis=axis, keepdims=True)
-    top = np.where(top <= NEG / 2, 0.0, top)
-    total = np.exp(values - top).sum(axis=axis, keepdims=True)
-    return np.where(total > 0, np.log(np.maximum(total, 1e-300)) + top, NEG).squeeze(axis)

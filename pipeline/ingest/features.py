@@ -258,12 +258,6 @@ def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
     return total
 
 
-def _overlap(a: set[str] | frozenset[str] | None, b: set[str] | frozenset[str] | None) -> str | None:
-    if not a or not b:
-        return None
-    return _bucket(len(a & b) / min(len(a), len(b)), COHESION_EDGES)
-
-
 def _signature(unit: Unit) -> tuple[bool, int, str]:
     end = unit.terminal
     return unit.words <= 20, min(unit.blank_before, 2), "." if end in ".!?؟" else ("" if end.isalnum() else "x")

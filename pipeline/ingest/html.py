@@ -376,18 +376,6 @@ def block_lines(container: Any, nested: set[Any]) -> list[Line]:
 # -- one container → one piece -------------------------------------------------------------------
 
 
-def _first_attr(container: Any, xpath: str, attrs: tuple[str, ...]) -> str | None:
-    for element in container.xpath(xpath):
-        for attr in attrs:
-            value = element.get(attr)
-            if value and value.strip():
-                return value.strip()
-        text = " ".join(element.text_content().split())
-        if text:
-            return text
-    return None
-
-
 def _container_url(container: Any) -> str | None:
     for name, value in container.attrib.items():
         if (name in ("cite", "itemid", "about") or name.startswith("data-")) and value.startswith(("http://", "https://")):
@@ -581,12 +569,6 @@ def page_sequences(html: str, options: CutOptions, chrome: ChromeFilter) -> list
         if units:
             sequences.append((box, units))
     return sequences
-
-
-def _script(units: list[Unit]) -> str:
-    arabic = sum(u.letters[0] for u in units)
-    other = sum(u.letters[1] for u in units)
-    return "none" if arabic + other == 0 else ("ar" if arabic >= other else "latin")
 
 
 def _match_items(boxes: list[Any], items: list[dict[str, Any]]) -> list[dict[str, Any] | None]:

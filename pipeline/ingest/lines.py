@@ -308,10 +308,6 @@ class Unit:
     def caption_after_image(self) -> bool:
         return self.follows_image and self.words <= 25 and self.terminal not in ".:!?"
 
-    @property
-    def is_meta(self) -> bool:
-        return self.meta_kind is not None or self.repeat or self.caption_after_image
-
 
 # -- reading lines into units -----------------------------------------------------------
 
