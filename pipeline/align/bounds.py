@@ -89,14 +89,14 @@ def evidence_bounds(
     return np.minimum(1.0, np.minimum(source, target)), np.minimum(rows_above, cols_above)
 
 
-def feature_box(exact: list[dict[str, float]], sentences: np.ndarray, facts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def feature_box(exact: np.ndarray, sentences: np.ndarray, facts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate, the low and high ends of each feature (candidates × FEATURES, in order).
 
-    `exact` holds each candidate's features with those of the greedy links
-    (LINK_FEATURES) left at 0: the others are exact, the link features lie
-    in [0, their bound].
+    `exact` holds each candidate's features (candidates × FEATURES) with
+    those of the greedy links (LINK_FEATURES) left at 0: the others are
+    exact, the link features lie in [0, their bound].
     """
-    low = np.array([[f[name] for name in FEATURES] for f in exact], dtype=np.float64).reshape(len(exact), len(FEATURES))
+    low = np.array(exact, dtype=np.float64).reshape(len(exact), len(FEATURES))
     high = low.copy()
     col = {name: k for k, name in enumerate(FEATURES)}
     low[:, [col[n] for n in LINK_FEATURES]] = 0.0

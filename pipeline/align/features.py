@@ -86,7 +86,7 @@ NUMBER_SCALE = 2.0  # shared figures at which `numbers` reaches 63%
 GAP_CAP_DAYS = 30
 
 
-def pair_features(
+def pair_values(
     a: Profile,
     b: Profile,
     *,
@@ -98,8 +98,10 @@ def pair_features(
     shared: list[EntityMatch],
     short: bool,
     date_scale_days: float,
-) -> dict[str, float]:
-    """The named features of translated piece `a` against English piece `b` (see the module docstring).
+) -> tuple[float, ...]:
+    """The features of translated piece `a` against English piece `b`, in the order of FEATURES (see the module
+    docstring). A tuple, not a dict: the matcher computes them for every candidate (~18 a piece) but names them
+    only for those it scores (:func:`named`).
 
     `read` holds the features read off the sentence-link matrices (READ_OFF_LINKS).
     """
@@ -133,6 +135,11 @@ def pair_features(
         tense,
         float(short),
     )
+    return values
+
+
+def named(values: tuple[float, ...]) -> dict[str, float]:
+    """Feature values (in the order of FEATURES) by name."""
     return dict(zip(FEATURES, values))
 
 

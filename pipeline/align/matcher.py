@@ -461,8 +461,7 @@ def align_pieces(
     with reporter.task("aligning", total=n, unit="pieces") as bar:
         for block, reach in _blocks(src_dates, settings.date_window_days):
             prep.load(list(block) + sorted({n + t for i in block for t, _ in cands[i]}))
-            in_block = set(block)
-            prep.lexical = _pair_cosines(prep, [cands[i] if i in in_block else [] for i in range(max(block) + 1)], n)
+            prep.lexical = _pair_cosines(prep, {i: cands[i] for i in block}, n)
             for i in block:
                 needed = None if collect_candidates else _needed(settings, prep)
                 scored = _score_candidates(prep, i, cands[i], tgt, src_dates[i], tgt_dates, settings, needed)
@@ -566,9 +565,10 @@ def _decide_one_to_one(
             )
 
 
-def _pair_cosines(prep: _Prepared, cands: list[list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
-    """Whole-piece lexical similarity (mean of stem and character cosines) of every candidate pair, in one pass."""
-    pairs = [(i, t) for i, row in enumerate(cands) for t, _ in row]
+def _pair_cosines(prep: _Prepared, cands: dict[int, list[tuple[int, float]]], n: int) -> dict[tuple[int, int], float]:
+    """Whole-piece lexical similarity (mean of stem and character cosines) of every candidate pair of the translated
+    pieces in `cands` (piece → its candidates), in one pass."""
+    pairs = [(i, t) for i, row in cands.items() for t, _ in row]
     if not pairs:
         return {}
     v = prep.v
@@ -620,7 +620,7 @@ def _score_candidates(
     prep.keep_similarities(i, sims, t_docs, [r.stop - r.start for r in t_rows])
     lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):
-        lexical = _pair_cosines(prep, [cands if k == i else [] for k in range(i + 1)], n)
+        lexical = _pair_cosines(prep, {i: cands}, n)
     n_src = src_rows.stop - src_rows.start
     t_adj = (np.concatenate([x.adjacent for x in tvs]), np.concatenate([x.norms2 for x in tvs]))
     one, one_two, two_one = fact_links(
@@ -639,7 +639,7 @@ def _score_candidates(
     shared = [ents.match(a.names, prep.profile(n + t).names) for t, _, _ in blocks]
     # every feature but those of the greedy sentence links, exact for every candidate
     exact = [
-        features_.pair_features(
+        features_.pair_values(
             a,
             prep.profile(n + t),
             sentences=0.0,
@@ -653,7 +653,7 @@ def _score_candidates(
         )
         for (t, _, _), read, names in zip(blocks, reads, shared)
     ]
-    order, bounds = _by_bound(prep, blocks, (one, one_two, two_one), exact, s, needed)
+    order, bounds = _by_bound(prep, blocks, (one, one_two, two_one), np.array(exact), s, needed)
     out: list[Candidate] = []
     best = -1.0
     for k in order:
@@ -673,7 +673,7 @@ def _score_candidates(
             _lines(prep, i),
             _lines(prep, n + t),
         )
-        f = exact[k] | {"sentences": evidence, "facts": min(count, features_.MAX_FACTS) / features_.MAX_FACTS}
+        f = features_.named(exact[k]) | {"sentences": evidence, "facts": min(count, features_.MAX_FACTS) / features_.MAX_FACTS}
         comp = Components(shared_sentences=count, date_gap_days=gap)
         probs = prep.model.probabilities(np.array(features_.vector(f)))[0]
         score = round(float(probs[0]), 6)
@@ -719,7 +719,7 @@ def _by_bound(
     prep: _Prepared,
     blocks: list[tuple[int, int, tuple[np.ndarray, np.ndarray, np.ndarray]]],
     links: tuple[np.ndarray, np.ndarray, np.ndarray],
-    exact: list[dict[str, float]],
+    exact: np.ndarray,
     s: AlignSettings,
     needed: float | None,
 ) -> tuple[list[int], list[float]]:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.text.dates import MONTHS, WEEKDAYS
-from pipeline.text.normalise import fold_typography
+from pipeline.text.normalise import fold_characters, fold_typography
 
 _WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
 _DIGIT_GROUP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
@@ -67,7 +67,7 @@ def _stemmer() -> Any:
 
 def words(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased words; by default content words only (no stopwords, no 1-letter tokens); 2,500 → 2500."""
-    text = _DIGIT_GROUP.sub("", fold_typography(text).casefold())
+    text = _DIGIT_GROUP.sub("", fold_characters(text).casefold())
     out = _WORD.findall(text)
     if "'s" in text:  # only then can a word end in it (most sentences have none: the check per word cost more)
         out = [w[:-2] if w.endswith("'s") else w for w in out]

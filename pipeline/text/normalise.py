@@ -96,7 +96,18 @@ def _without_address(run: str) -> str:
     return run[: url.start()] + " " if url else run
 
 
+def fold_characters(text: str) -> str:
+    """HTML entities decoded, NFKC, folded quotes and dashes, no invisible marks; spacing as it was.
+
+    What tokenisers need of :func:`fold_typography`: the words come out the
+    same, without the cost of collapsing spaces (a third of the fold's time).
+    """
+    return unicodedata.normalize("NFKC", html.unescape(text)).translate(_TYPOGRAPHY)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
 def fold_typography(text: str) -> str:
     """HTML entities decoded, NFKC, folded quotes and dashes, no invisible marks, collapsed spaces (line breaks kept)."""
-    text = unicodedata.normalize("NFKC", html.unescape(text)).translate(_TYPOGRAPHY)
-    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+    return _SPACES.sub(" ", fold_characters(text)).strip()
