@@ -162,7 +162,8 @@ class Decoder:
         out = list(labels)
         widest = -1  # the open piece's widest inner gap (a piece open before the window is not looked at)
         for index, label in enumerate(out):
-            key = context(everything, index + offset, usual, widest)
+            looked_at = label.startswith("B-") or (label == "body" and units[index].blank_before > usual)
+            key = context(everything, index + offset, usual, widest) if looked_at else None  # only where it counts
             if label.startswith("B-") and key in self.never:
                 out[index] = label.removeprefix("B-")
             widest = widest_gap(widest, units[index], out[index], usual, key)
