@@ -8,10 +8,12 @@ from pipeline.ingest import cut_dump, parse_date
 from pipeline.ingest.lines import byline, date_line
 from pipeline.ingest.metadata import (
     canonical_outlet,
+    describe_labelled,
     outlet_from_line,
     outlet_from_opener,
     outlet_self_reference_ar,
 )
+from pipeline.ingest.pieces import CutPiece, PieceUnit, RemovedLine
 
 
 @pytest.mark.parametrize(
@@ -184,3 +186,35 @@ def test_an_unknown_word_after_the_bar_of_a_title_is_not_taken_for_the_outlet():
     # "Headline | X": X may be a site, a place, a section or a slogan; only a site the rules know is evidence
     (piece,) = cut_dump("Baghdad summit | Mideastream\n\n" + BAGHDAD_SUMMIT).pieces
     assert (piece.title, piece.outlet) == ("Baghdad summit", None)
+
+
+def _labelled_piece(tail: list[PieceUnit], removed: tuple[RemovedLine, ...] = ()) -> CutPiece:
+    units = [
+        PieceUnit((1,), "Cabinet meets on the budget", "title", None, 0.98),
+        PieceUnit((3,), ENGLISH_PARAGRAPH, "body", None, 0.99),
+        PieceUnit((5,), ENGLISH_PARAGRAPH.replace("Monday", "Tuesday"), "body", None, 0.99),
+        *tail,
+    ]
+    return CutPiece(units=units, start_rule="model:B-title", script="latin", removed=list(removed))
+
+
+ENGLISH_PARAGRAPH = (
+    "The cabinet met on Monday to discuss the draft budget, and ministers said the talks would go on for several more "
+    "days before a vote in parliament."
+)
+DATE_AFTER_TEXT = PieceUnit((7,), "Date: 24 July, 2020", "meta", "date", 0.95)
+
+
+def test_a_date_line_after_the_text_is_the_pieces_only_when_no_other_head_can_follow_it():
+    another_head_may_follow = _labelled_piece([DATE_AFTER_TEXT])
+    describe_labelled(another_head_may_follow, [], None)
+    assert another_head_may_follow.date is None  # the next page's head, or a clock: not taken
+    at_the_end = _labelled_piece([DATE_AFTER_TEXT])
+    describe_labelled(at_the_end, [], None, ended=True)  # the dump (or the markup's article) ends here
+    assert at_the_end.date == "2020-07-24" and "line 7" in at_the_end.evidence["date"]
+    end_of_post = _labelled_piece([DATE_AFTER_TEXT], (RemovedLine(9, "Link to comment", "separator:model"),))
+    describe_labelled(end_of_post, [], None)
+    assert end_of_post.date == "2020-07-24"
+    separator_before_it = _labelled_piece([DATE_AFTER_TEXT], (RemovedLine(6, "Link to comment", "separator:model"),))
+    describe_labelled(separator_before_it, [], None)
+    assert separator_before_it.date is None  # the post ended above the date line

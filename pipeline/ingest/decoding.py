@@ -11,7 +11,9 @@ written as rules:
   *context* (:func:`context`: a paragraph right after a paragraph in the
   same script with no wider gap than the window's usual one, whether it
   opens with a connective that refers back, how the paragraph before it
-  ends...). Training counts, per context, how often a piece starts there
+  ends, and whether a gap as wide already lay between two paragraphs of
+  the piece open before it: a layout that puts wide gaps inside its
+  articles says nothing by one more). Training counts, per context, how often a piece starts there
   (:func:`start_priors`); a context seen at least :data:`MIN_SUPPORT` times
   with a start rate at most :data:`NEVER` is one where the labeller's start
   is dropped (the unit keeps its role and continues the piece before).
@@ -64,8 +66,13 @@ def usual_gap(units: Sequence[Unit]) -> int:
     return blanks.most_common(1)[0][0] if blanks else 0
 
 
-def context(units: Sequence[Unit], index: int, usual: int) -> str | None:
-    """The coarse layout context of unit `index` (None where no prior applies: not a paragraph after a paragraph)."""
+def context(units: Sequence[Unit], index: int, usual: int, widest: int = -1) -> str | None:
+    """The coarse layout context of unit `index` (None where no prior applies: not a paragraph after a paragraph).
+
+    `widest`: the widest gap wider than the usual one already seen before a
+    paragraph of the open piece (:func:`widest_gap`); a wider gap no wider
+    than that one is "again" a gap this piece's layout has inside it.
+    """
     if index == 0:
         return None
     unit, before = units[index], units[index - 1]
@@ -73,8 +80,18 @@ def context(units: Sequence[Unit], index: int, usual: int) -> str | None:
         return None
     if unit.script != before.script:
         return None
-    gap = "wider" if unit.blank_before > usual else "usual"
+    gap = "usual" if unit.blank_before <= usual else ("wider-again" if unit.blank_before <= widest else "wider")
     return f"para>para|{gap}|cont={unit.opens_continuation}|before={_end(before)}"
+
+
+def widest_gap(widest: int, unit: Unit, label: str, usual: int, key: str | None) -> int:
+    """`widest` after `unit` labelled `label` in context `key`: reset where a piece starts, widened by a wider gap
+    between two paragraphs of the piece (not the gap under its headline: `key` is None there)."""
+    if label.startswith("B-"):
+        return -1
+    if key is not None and label == "body" and unit.blank_before > usual:
+        return max(widest, unit.blank_before)
+    return widest
 
 
 def start_priors(sequences: Iterable[tuple[Sequence[Unit], Sequence[str]]]) -> dict[str, list[int]]:
@@ -82,12 +99,14 @@ def start_priors(sequences: Iterable[tuple[Sequence[Unit], Sequence[str]]]) -> d
     table: dict[str, list[int]] = {}
     for units, labels in sequences:
         usual = usual_gap(units)
+        widest = -1
         for index in range(len(units)):
-            key = context(units, index, usual)
+            key = context(units, index, usual, widest)
             if key is not None:
                 row = table.setdefault(key, [0, 0])
                 row[0] += 1
                 row[1] += labels[index].startswith("B-")
+            widest = widest_gap(widest, units[index], labels[index], usual, key)
     return dict(sorted(table.items()))
 
 
@@ -141,9 +160,13 @@ class Decoder:
         offset = len(before)
         usual = usual_gap(everything)
         out = list(labels)
+        widest = -1  # the open piece's widest inner gap (a piece open before the window is not looked at)
         for index, label in enumerate(out):
-            if label.startswith("B-") and context(everything, index + offset, usual) in self.never:
+            looked_at = label.startswith("B-") or (label == "body" and units[index].blank_before > usual)
+            key = context(everything, index + offset, usual, widest) if looked_at else None  # only where it counts
+            if label.startswith("B-") and key in self.never:
                 out[index] = label.removeprefix("B-")
+            widest = widest_gap(widest, units[index], out[index], usual, key)
         if self.cut_switches:
             for last, first in lasting_switches(units):
                 span = range(last + 1, min(len(out), first + SWITCH_REACH + 1))

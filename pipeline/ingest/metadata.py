@@ -271,6 +271,13 @@ def _line_bounds(units: list[PieceUnit]) -> tuple[int, int]:
     return units[head_end].lines[0], body[-1].lines[-1]
 
 
+def _closes_piece(unit: PieceUnit, piece: CutPiece, ended: bool) -> bool:
+    """No other piece's head can follow `unit` inside this piece: it runs to the end of its input, or a line labelled
+    separator (the end of a post or an article) comes after `unit` in it."""
+    after = unit.lines[-1] if unit.lines else 0
+    return ended or any(r.line > after and r.reason.startswith("separator:") for r in piece.removed)
+
+
 def describe_labelled(
     piece: CutPiece,
     header: list[Unit],
@@ -278,6 +285,7 @@ def describe_labelled(
     vocab: Vocabulary = DEFAULT_VOCABULARY,
     today: date | None = None,
     gap: bool = True,
+    ended: bool = False,
 ) -> None:
     """Title, date, author and outlet of a piece cut by the labeller, each with its evidence, or left empty.
 
@@ -286,7 +294,11 @@ def describe_labelled(
     labelled dateline or byline, the author a byline's name. A date in a line
     labelled chrome (a clock, another page's "Updated" line, a copyright
     year, a date under the neighbouring piece) is never the piece's: the
-    piece is left without one rather than given a guess.
+    piece is left without one rather than given a guess. A date line after
+    the piece's text is the next page's head or a clock more often than the
+    piece's own, unless no head can follow it: the piece runs to the end of
+    its input (`ended`: the dump, or the markup's article) or a line
+    labelled separator (the end of a forum post) closes the piece after it.
 
     The outlet, first that gives one: a byline naming it; an outlet the piece
     names as the one it reproduces (a title opening with the outlet's name, a
@@ -349,7 +361,7 @@ def describe_labelled(
             when = parse_date(u.text)
             if when:
                 dates.append((when, u))
-        if where[id(u)] == "tail":
+        if where[id(u)] == "tail" and not _closes_piece(u, piece, ended):
             dates = [(when, d) for when, d in dates if d is not u]  # a date after the text: the next page's, or a clock
         if u.kind == "name":
             names.append(u)

@@ -128,7 +128,7 @@ class Segmenter:
         for window in windows(units, self.options.max_piece_chars):
             yield from self.feed(window, previous)
             previous = window
-        yield from self.close()
+        yield from self.close(ended=True)
 
     def feed(self, window: list[Unit], previous: list[Unit]) -> Iterator[CutPiece]:
         tags = tag_sequence(self.labeller, window, self.options.gazetteer, sequence_context(previous, window))
@@ -143,7 +143,7 @@ class Segmenter:
         tags = tag_sequence(self.labeller, units, self.options.gazetteer, [])
         for unit, tag in zip(units, tags, strict=True):
             yield from self._unit(unit, tag)
-        yield from self.close()
+        yield from self.close(ended=True)
         self.in_container = False
 
     def _unit(self, unit: Unit, tag: Tag) -> Iterator[CutPiece]:
@@ -219,9 +219,10 @@ class Segmenter:
             return False  # the markup says where an article ends: inside it, only a list of teasers is cut
         return self.open.has_body or tag.role in ("title", "teaser", "body")
 
-    def close(self) -> Iterator[CutPiece]:
+    def close(self, ended: bool = False) -> Iterator[CutPiece]:
         """Emit the open piece. A piece needs a body: an article whose head is followed only by paragraphs the model
-        called furniture (a one-paragraph article at the end of a dump or of a window) takes them for its body."""
+        called furniture (a one-paragraph article at the end of a dump or of a window) takes them for its body.
+        `ended`: the piece runs to the end of its input (the dump, or an HTML article container), no other head after it."""
         if self.open is not None and self.open.tail:
             if self.open.has_body:
                 self._flush_tail()
@@ -257,7 +258,7 @@ class Segmenter:
         header = [u for u, _ in piece.header]
         first = header[0] if header else piece.units[0][0]
         gap = first.blank_before >= 2 or any(u.blank_before >= 2 for u in [*header[1:], piece.units[0][0]])
-        describe_labelled(result, header, self.previous, self.vocab, self.options.today, gap)
+        describe_labelled(result, header, self.previous, self.vocab, self.options.today, gap, ended)
         self.previous = result
         yield result
 
