@@ -37,7 +37,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
+from operator import add, mul
 from typing import Any
 
 from pipeline.ingest.gazetteer import Gazetteer
@@ -203,9 +205,9 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
     """
     texts = [i for i, u in enumerate(units) if u.words >= TEXT_WORDS and u.chrome is None]
     bags = [units[i].bag for i in texts]
-    frequency = Counter(w for bag in bags for w in bag)
+    frequency = Counter(chain.from_iterable(bags))
     idf = {w: math.log((len(bags) + 1) / (n + 0.5)) for w, n in frequency.items()}
-    vectors = [{w: c * idf[w] for w, c in bag.items()} for bag in bags]
+    vectors = [dict(zip(bag, map(mul, bag.values(), map(idf.__getitem__, bag)))) for bag in bags]  # {w: c * idf[w]}, in C
     window: list[str | None] = []
     previous: list[str | None] = []
     by_position: dict[int, str | None] = {}  # the units between two text units share their window
@@ -216,7 +218,7 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
         found = sums.get(key)
         if found is None:
             vector = _summed(vectors[key[0] : key[1]])
-            found = sums[key] = (vector, sum(x * x for x in vector.values()))
+            found = sums[key] = (vector, _dot(vector.values(), vector.values()))
         return found
 
     at = 0
@@ -242,7 +244,12 @@ def _cosine(left: tuple[dict[str, float], float], right: tuple[dict[str, float],
     if not norm:
         return None
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    return _bucket(sum(x * large.get(w, 0.0) for w, x in small.items()) / norm, COHESION_EDGES)
+    return _bucket(_dot(small.values(), map(large.get, small, repeat(0.0))) / norm, COHESION_EDGES)
+
+
+def _dot(xs: Iterable[float], ys: Iterable[float]) -> float:
+    """sum(x * y for x, y in zip(xs, ys)) run in C: the same products added in the same order, so the same float."""
+    return sum(map(mul, xs, ys))
 
 
 def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
@@ -253,8 +260,9 @@ def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
         return vectors[0]
     total = dict(vectors[0])
     for vector in vectors[1:]:
-        for word, x in vector.items():
-            total[word] = x + total.get(word, 0.0)
+        # total[word] = x + total.get(word, 0.0) for each word of the vector in turn, run in C (its words are distinct, so
+        # reading total lazily while it is updated sees what the loop would)
+        total.update(zip(vector, map(add, vector.values(), map(total.get, vector, repeat(0.0)))))
     return total
 
 

@@ -210,11 +210,8 @@ class Unit:
     @cached_property
     def bag(self) -> Counter[str]:
         """Its words of three letters or more (first 600 characters, case-folded, Arabic article off): what tf-idf compares."""
-        return Counter(
-            w if w.isascii() else _AR_PREFIX.sub("", w)
-            for w in _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold())
-            if len(w) >= 3
-        )
+        words = _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold())
+        return Counter([w if w.isascii() else _AR_PREFIX.sub("", w) for w in words if len(w) >= 3])
 
     def shares_words(self, other: Unit) -> bool:
         return not self.content.isdisjoint(other.content)
