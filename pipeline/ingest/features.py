@@ -77,7 +77,8 @@ _ELLIPSIS = re.compile(r"(?:\.\.\.|…|\[\s*(?:…|\.\.\.)\s*\]|\[…\])\s*$")
 
 def _end_class(text: str) -> str:
     stripped = text.rstrip(CLOSERS + " ")
-    if _ELLIPSIS.search(text.rstrip()) or stripped.endswith(("...", "…")):
+    ended = text.rstrip()  # ends in a non-space: a match of _ELLIPSIS ends in one of its last marks, so only those search
+    if (ended.endswith((".", "…", "]")) and _ELLIPSIS.search(ended)) or stripped.endswith(("...", "…")):
         return "ellipsis"  # a truncated blurb ("... the r...", "[…]"): a teaser's, or an excerpt's end
     end = stripped[-1:]
     if not end:
