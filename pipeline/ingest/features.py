@@ -38,8 +38,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain, repeat
-from operator import add, mul
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, mul
 from typing import Any
 
 from pipeline.ingest.gazetteer import Gazetteer
@@ -109,11 +109,11 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
     digits = len(_DIGIT.findall(sample))
     out["digits"] = _bucket(digits / non_space, (0.0, 0.1, 0.3, 0.6))
     if unit.script == "latin":
-        words_ = [t for t in tokens if t[:1].isalpha()]
+        words_ = list(compress(tokens, map(str.isalpha, map(itemgetter(0), tokens))))  # tokens opening with a letter
         if words_:
-            capital = sum(1 for t in words_ if t[:1].isupper()) / len(words_)
+            capital = sum(map(str.isupper, map(itemgetter(0), words_))) / len(words_)  # the share of them capitalised
             out["caps"] = _bucket(capital, (0.0, 0.3, 0.6, 0.9))
-            if len(words_) >= 2 and all(t.isupper() for t in words_):
+            if len(words_) >= 2 and all(map(str.isupper, words_)):
                 out["upper"] = 1.0
     if text[:1] in _QUOTES:
         out["quote_start"] = 1.0
