@@ -301,7 +301,8 @@ def _periods(units: Sequence[Unit], longest: int = 6) -> list[int]:
     for index in range(len(units)):
         period = 0
         for k in range(2, longest + 1):
-            if index - 2 * k + 1 >= 0 and all(shapes[index - j] == shapes[index - j - k] for j in range(k)):
+            # the last k shapes equal the k before them (compared as two slices, in C)
+            if index - 2 * k + 1 >= 0 and shapes[index - k + 1 : index + 1] == shapes[index - 2 * k + 1 : index - k + 1]:
                 period = k
                 break
         out.append(period)
