@@ -23,6 +23,12 @@ small launcher process so the parent's own memory does not leak into it):
     python benchmarks/bench_ingest_memory.py              # 200 MB, the figure the README quotes
     python benchmarks/bench_ingest_memory.py --mb 20      # a quick check
     python benchmarks/bench_ingest_memory.py --json       # machine-readable
+    python benchmarks/bench_ingest_memory.py --mb 30 --baseline /tmp/rule-cutter --baseline /tmp/main   # speed
+
+Each command's wall time and CPU time (user + system) are printed: on a
+machine shared with other jobs the CPU time is the steadier figure, and
+baselines (``--baseline DIR``, repeatable) run on the same dump in the same
+run, one after the other.
 
 Exit status 1 when ingest's peak RSS is over --limit-mb (default 1024).
 
@@ -108,6 +114,7 @@ class Measure:
     seconds: float
     exit_code: int
     output: str
+    cpu_seconds: float = 0.0  # user + system time of the command: on a shared machine a steadier figure than wall time
 
 
 # Started by a small launcher process, because Linux carries a parent's peak RSS
@@ -122,7 +129,8 @@ output = proc.stdout.read().decode("utf-8", "replace")
 _, status, usage = os.wait4(proc.pid, 0)
 seconds = time.perf_counter() - start
 with open(sys.argv[1], "w") as handle:
-    json.dump({"maxrss_kb": usage.ru_maxrss, "exit": os.waitstatus_to_exitcode(status), "seconds": seconds, "output": output[-4000:]}, handle)
+    json.dump({"maxrss_kb": usage.ru_maxrss, "exit": os.waitstatus_to_exitcode(status), "seconds": seconds,
+               "cpu": usage.ru_utime + usage.ru_stime, "output": output[-4000:]}, handle)
 """
 
 
@@ -135,14 +143,21 @@ def measure(name: str, argv: list[str], env: dict[str, str] | None = None, cwd: 
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
         subprocess.run([PYTHON, "-c", LAUNCHER, result.name, *argv], env=env, cwd=cwd, check=True)
         data = json.loads(Path(result.name).read_text())
-    return Measure(name, round(data["maxrss_kb"] / 1024, 1), round(data["seconds"], 2), data["exit"], data["output"].strip())
+    return Measure(
+        name,
+        round(data["maxrss_kb"] / 1024, 1),
+        round(data["seconds"], 2),
+        data["exit"],
+        data["output"].strip(),
+        round(data["cpu"], 2),
+    )
 
 
 def pipeline_argv(*args: str) -> list[str]:
     return [PYTHON, "-m", "pipeline", *args]
 
 
-def run_benchmark(size_mb: float, workdir: Path, baseline: Path | None = None) -> dict[str, object]:
+def run_benchmark(size_mb: float, workdir: Path, baselines: list[Path] | None = None) -> dict[str, object]:
     dump = workdir / "dump.txt"
     start = time.perf_counter()
     size = write_dump(dump, int(size_mb * 1024 * 1024))
@@ -152,17 +167,15 @@ def run_benchmark(size_mb: float, workdir: Path, baseline: Path | None = None) -
     base = measure("import", [PYTHON, "-c", "import pipeline.cli, pipeline.ingest, pipeline.store"], env)
     store = workdir / "store.sqlite"
     measures = [read, base]
-    # the same dump through the code checked out in `baseline`, before this code (same machine, same run)
-    if baseline is not None:
+    # the same dump through the code checked out in each baseline folder, before this code (same machine, same run)
+    for baseline in baselines or []:
         old_store = workdir / "baseline.sqlite"
-        measures.append(
-            measure(
-                "baseline", pipeline_argv("ingest", str(dump), "--db", str(old_store), "--quiet", "--no-detect"), env, baseline
-            )
-        )
+        name = f"base:{baseline.name}" if len(baselines or []) > 1 else "baseline"
+        argv = pipeline_argv("ingest", str(dump), "--db", str(old_store), "--quiet", "--no-detect")
+        measures.append(measure(name, argv, env, baseline))
         old_store.unlink(missing_ok=True)
     ingest = measure(
-        "ingest", pipeline_argv("ingest", str(dump), "--db", str(store), "--quiet", *(["--no-detect"] if baseline else [])), env
+        "ingest", pipeline_argv("ingest", str(dump), "--db", str(store), "--quiet", *(["--no-detect"] if baselines else [])), env
     )
     measures.append(ingest)
     pieces = None
@@ -187,11 +200,13 @@ def render(result: dict[str, object], limit_mb: float) -> str:
     lines = [
         f"dump {result['dump_mb']} MB (generated in {result['generate_s']} s), "
         f"{result['pieces']} pieces stored, store {result['store_mb']} MB",
-        f"{'command':<8} {'peak RSS MB':>12} {'seconds':>9} {'MB/s':>7} {'exit':>5}",
+        f"{'command':<18} {'peak RSS MB':>12} {'seconds':>9} {'CPU s':>9} {'MB/s':>7} {'exit':>5}",
     ]
     for m in rows:
         rate = f"{float(result['dump_mb']) / m['seconds']:.1f}" if m["name"] != "import" and m["seconds"] else "-"
-        lines.append(f"{m['name']:<8} {m['peak_rss_mb']:>12} {m['seconds']:>9} {rate:>7} {m['exit_code']:>5}")
+        lines.append(
+            f"{m['name'][:18]:<18} {m['peak_rss_mb']:>12} {m['seconds']:>9} {m['cpu_seconds']:>9} {rate:>7} {m['exit_code']:>5}"
+        )
     over = ingest["peak_rss_mb"] - rows[1]["peak_rss_mb"]
     verdict = "OK" if ingest["peak_rss_mb"] <= limit_mb and ingest["exit_code"] == 0 else "OVER BUDGET OR FAILED"
     lines.append(
@@ -319,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline",
         type=Path,
-        help="also run the pipeline checked out in this folder on the same input (both with --no-detect: ingest alone)",
+        action="append",
+        help="also run the pipeline checked out in this folder on the same input (all with --no-detect: ingest alone);"
+        " give it more than once to compare several trees in one run (--shapes: the first only)",
     )
     args = parser.parse_args(argv)
     if args.shapes:
@@ -339,10 +356,10 @@ def _main_shapes(args: argparse.Namespace) -> int:
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        rows = run_shapes(args.scale, args.keep, args.baseline, only)
+        rows = run_shapes(args.scale, args.keep, (args.baseline or [None])[0], only)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-shapes-") as tmp:
-            rows = run_shapes(args.scale, Path(tmp), args.baseline, only)
+            rows = run_shapes(args.scale, Path(tmp), (args.baseline or [None])[0], only)
     print(json.dumps(rows, indent=2) if args.json else render_shapes(rows))
     now = [r for r in rows if r["code"] == "now"]
     return 0 if all(float(str(r["peak_rss_mb"])) <= args.limit_mb for r in now) else 1

@@ -28,6 +28,8 @@ import numpy as np
 from pipeline.ingest.features import Features
 
 NEG = -1e18
+ATTRIBUTES_KEPT = 100_000  # (name, value) features kept with their weight row: a few thousand occur
+_UNSEEN = object()
 
 
 def lone_teasers(labels: Sequence[str]) -> list[str]:
@@ -76,23 +78,37 @@ class ConstrainedDecoder:
         self.starts = np.array([label.startswith("B-") for label in self.labels])
         self.body_start = np.array([label == "B-body" for label in self.labels])
         self.body = np.array([label == "body" for label in self.labels])
+        self._attributes: dict[tuple[str, str | float], tuple[int, float] | None] = {}
 
     def state_scores(self, features: list[Features]) -> np.ndarray:
-        """Per unit and label, the sum of the model's state weights (python-crfsuite's attributes: "name:value" or "name" x value)."""
+        """Per unit and label, the sum of the model's state weights, added in the order of the unit's features."""
         units: list[int] = []
         rows: list[int] = []
         scales: list[float] = []
-        known = self.rows
+        known = self._attributes
         for t, item in enumerate(features):
-            for name, value in item.items():
-                row = known.get(f"{name}:{value}" if isinstance(value, str) else name)
-                if row is not None:
+            for feature in item.items():
+                found = known.get(feature, _UNSEEN)
+                if found is _UNSEEN:
+                    found = self._attribute(feature)
+                if found is not None:
                     units.append(t)
-                    rows.append(row)
-                    scales.append(1.0 if isinstance(value, str) else value)
+                    rows.append(found[0])  # type: ignore[index]
+                    scales.append(found[1])  # type: ignore[index]
         scores = np.zeros((len(features), len(self.labels)))
         np.add.at(scores, np.array(units, dtype=int), self.weights[np.array(rows, dtype=int)] * np.array(scales)[:, None])
         return scores
+
+    def _attribute(self, feature: tuple[str, str | float]) -> tuple[int, float] | None:
+        """The weight row and scale of python-crfsuite's attribute for a (name, value) feature ("name:value" x 1.0 for a
+        string, "name" x value for a number), None where the model has no weight for it; kept, so that a line costs
+        one look-up per feature instead of a string built per feature (the features' values are few: buckets, kinds)."""
+        name, value = feature
+        row = self.rows.get(f"{name}:{value}" if isinstance(value, str) else name)
+        found = None if row is None else (row, 1.0 if isinstance(value, str) else value)
+        if len(self._attributes) < ATTRIBUTES_KEPT:
+            self._attributes[feature] = found
+        return found
 
     def _lattice(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The augmented states' label and flag, the flag after each (state, label) step, and the step weights."""

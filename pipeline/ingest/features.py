@@ -37,7 +37,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, mul
 from typing import Any
 
 from pipeline.ingest.gazetteer import Gazetteer
@@ -75,7 +77,8 @@ _ELLIPSIS = re.compile(r"(?:\.\.\.|…|\[\s*(?:…|\.\.\.)\s*\]|\[…\])\s*$")
 
 def _end_class(text: str) -> str:
     stripped = text.rstrip(CLOSERS + " ")
-    if _ELLIPSIS.search(text.rstrip()) or stripped.endswith(("...", "…")):
+    ended = text.rstrip()  # ends in a non-space: a match of _ELLIPSIS ends in one of its last marks, so only those search
+    if (ended.endswith((".", "…", "]")) and _ELLIPSIS.search(ended)) or stripped.endswith(("...", "…")):
         return "ellipsis"  # a truncated blurb ("... the r...", "[…]"): a teaser's, or an excerpt's end
     end = stripped[-1:]
     if not end:
@@ -106,11 +109,11 @@ def _own(unit: Unit, gazetteer: Gazetteer) -> Features:
     digits = len(_DIGIT.findall(sample))
     out["digits"] = _bucket(digits / non_space, (0.0, 0.1, 0.3, 0.6))
     if unit.script == "latin":
-        words_ = [t for t in tokens if t[:1].isalpha()]
+        words_ = list(compress(tokens, map(str.isalpha, map(itemgetter(0), tokens))))  # tokens opening with a letter
         if words_:
-            capital = sum(1 for t in words_ if t[:1].isupper()) / len(words_)
+            capital = sum(map(str.isupper, map(itemgetter(0), words_))) / len(words_)  # the share of them capitalised
             out["caps"] = _bucket(capital, (0.0, 0.3, 0.6, 0.9))
-            if len(words_) >= 2 and all(t.isupper() for t in words_):
+            if len(words_) >= 2 and all(map(str.isupper, words_)):
                 out["upper"] = 1.0
     if text[:1] in _QUOTES:
         out["quote_start"] = 1.0
@@ -179,10 +182,27 @@ _NEIGHBOURS = ((-2, "p2"), (-1, "p1"), (1, "n1"), (2, "n2"))
 _NEIGHBOUR_NAMES = {name: {key: f"{name}:{key}" for key in _NEIGHBOUR_KEYS} for _, name in _NEIGHBOURS}
 
 
-def _summary(own: Features) -> dict[str, list[tuple[str, str | float]]]:
-    """A unit's features as its neighbours see them, per neighbour position (the names made once, not per neighbour)."""
-    present = [(key, own[key]) for key in _NEIGHBOUR_KEYS if own.get(key) is not None]
-    return {name: [(names[key], value) for key, value in present] for name, names in _NEIGHBOUR_NAMES.items()}
+Summary = dict[str, list[tuple[str, str | float]]]
+_SUMMARIES: dict[tuple[str | float | None, ...], Summary] = {}
+SUMMARIES_KEPT = 4_096  # distinct neighbour views kept (a few hundred occur: buckets, kinds and flags)
+
+
+def _summary(own: Features) -> Summary:
+    """A unit's features as its neighbours see them, per neighbour position (names made once, not per neighbour).
+
+    Made once per distinct combination of the summarised values and shared
+    (never changed: the features copy them with ``dict.update``): on a dump,
+    building these small lists per unit was a tenth of the feature time.
+    """
+    values = tuple(map(own.get, _NEIGHBOUR_KEYS))
+    found = _SUMMARIES.get(values)
+    if found is None:
+        present = [(key, value) for key, value in zip(_NEIGHBOUR_KEYS, values, strict=True) if value is not None]
+        found = {name: [(names[key], value) for key, value in present] for name, names in _NEIGHBOUR_NAMES.items()}
+        if len(_SUMMARIES) >= SUMMARIES_KEPT:
+            _SUMMARIES.clear()
+        _SUMMARIES[values] = found
+    return found
 
 
 COHESION_EDGES = (0.0, 0.03, 0.06, 0.1, 0.18)
@@ -203,9 +223,10 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
     """
     texts = [i for i, u in enumerate(units) if u.words >= TEXT_WORDS and u.chrome is None]
     bags = [units[i].bag for i in texts]
-    frequency = Counter(w for bag in bags for w in bag)
-    idf = {w: math.log((len(bags) + 1) / (n + 0.5)) for w, n in frequency.items()}
-    vectors = [{w: c * idf[w] for w, c in bag.items()} for bag in bags]
+    frequency = Counter(chain.from_iterable(bags))
+    weight = {n: math.log((len(bags) + 1) / (n + 0.5)) for n in set(frequency.values())}  # one log per distinct count
+    idf = dict(zip(frequency, map(weight.__getitem__, frequency.values())))
+    vectors = [dict(zip(bag, map(mul, bag.values(), map(idf.__getitem__, bag)))) for bag in bags]  # {w: c * idf[w]}, in C
     window: list[str | None] = []
     previous: list[str | None] = []
     by_position: dict[int, str | None] = {}  # the units between two text units share their window
@@ -216,7 +237,7 @@ def _cohesion(units: Sequence[Unit], span: int = 2) -> tuple[list[str | None], l
         found = sums.get(key)
         if found is None:
             vector = _summed(vectors[key[0] : key[1]])
-            found = sums[key] = (vector, sum(x * x for x in vector.values()))
+            found = sums[key] = (vector, _dot(vector.values(), vector.values()))
         return found
 
     at = 0
@@ -242,7 +263,12 @@ def _cosine(left: tuple[dict[str, float], float], right: tuple[dict[str, float],
     if not norm:
         return None
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    return _bucket(sum(x * large.get(w, 0.0) for w, x in small.items()) / norm, COHESION_EDGES)
+    return _bucket(_dot(small.values(), map(large.get, small, repeat(0.0))) / norm, COHESION_EDGES)
+
+
+def _dot(xs: Iterable[float], ys: Iterable[float]) -> float:
+    """sum(x * y for x, y in zip(xs, ys)) run in C: the same products added in the same order, so the same float."""
+    return sum(map(mul, xs, ys))
 
 
 def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
@@ -253,8 +279,9 @@ def _summed(vectors: list[dict[str, float]]) -> dict[str, float]:
         return vectors[0]
     total = dict(vectors[0])
     for vector in vectors[1:]:
-        for word, x in vector.items():
-            total[word] = x + total.get(word, 0.0)
+        # total[word] = x + total.get(word, 0.0) for each word of the vector in turn, run in C (its words are distinct, so
+        # reading total lazily while it is updated sees what the loop would)
+        total.update(zip(vector, map(add, vector.values(), map(total.get, vector, repeat(0.0)))))
     return total
 
 
@@ -274,7 +301,8 @@ def _periods(units: Sequence[Unit], longest: int = 6) -> list[int]:
     for index in range(len(units)):
         period = 0
         for k in range(2, longest + 1):
-            if index - 2 * k + 1 >= 0 and all(shapes[index - j] == shapes[index - j - k] for j in range(k)):
+            # the last k shapes equal the k before them (compared as two slices, in C)
+            if index - 2 * k + 1 >= 0 and shapes[index - k + 1 : index + 1] == shapes[index - 2 * k + 1 : index - k + 1]:
                 period = k
                 break
         out.append(period)
@@ -391,7 +419,7 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
     norms = Counter(unit.norm for unit in everything)
     shapes = [shape(unit.text) if unit.words <= 8 else "" for unit in everything]
     shape_counts = Counter(s for s in shapes if s)
-    summaries: list[dict[str, list[tuple[str, str | float]]] | None] = [None] * len(everything)
+    summaries: list[Summary | None] = [None] * len(everything)
     since_gap = 0
     result: list[Features] = []
     for index in range(len(everything)):
@@ -464,8 +492,7 @@ def sequence_features(units: Sequence[Unit], gazetteer: Gazetteer, before: Seque
             if 0 <= at < len(everything):
                 if summaries[at] is None:
                     summaries[at] = _summary(own[at])
-                for key, value in summaries[at][name]:  # type: ignore[index]
-                    f[key] = value
+                f.update(summaries[at][name])  # type: ignore[index]
                 f[f"{name}:blank"] = _bucket(everything[at].blank_before, (0, 1))
                 if abs(delta) == 1:
                     f[f"{name}:coh"] = cohesion[at] or "none"

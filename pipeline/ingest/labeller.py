@@ -77,6 +77,7 @@ class Labeller:
         self.decoder = Decoder(self.meta.get("decoding"))
         info = self.tagger.info()
         self.constrained = ConstrainedDecoder(self.labels, info.state_features, info.transitions)
+        self._role_labels: dict[str, tuple[str, ...]] = {}
         self._marginals: np.ndarray | None = None  # the last window's marginals where constrained decoding chose its labels
 
     def tag(self, features: list[Features], units: list[Unit] | None = None, before: list[Unit] | None = None) -> list[Tag]:
@@ -89,7 +90,7 @@ class Labeller:
         """
         if not features:
             return []
-        self.tagger.set(pycrfsuite.ItemSequence(features))
+        self.tagger.set(features)  # converted once in C (an ItemSequence built first would be converted, then copied)
         labels = list(self.tagger.tag())
         self._marginals = None
         if violates(labels):  # a piece with no body: the best sequence in which every piece has one, and its marginals
@@ -111,9 +112,16 @@ class Labeller:
     def _role_p(self, label: str, position: int) -> float:
         """The marginal probability of the label's role, starting a piece or not (a headline is a headline either way,
         of an article or of a list item: a lone teaser is called a title)."""
+        names = self._role_labels.get(label)
+        if names is None:
+            names = self._role_labels[label] = self._labels_of_role(label)
+        return min(1.0, sum(self._marginal(name, position) for name in names))
+
+    def _labels_of_role(self, label: str) -> tuple[str, ...]:
+        """The model's labels whose marginals make up the probability of `label`'s role (found once per label)."""
         role = label.removeprefix("B-")
         names = ("title", "B-title", "B-teaser") if role in ("title", "teaser") else (role, "B-" + role)
-        return min(1.0, sum(self._marginal(name, position) for name in names if name in self.labels))
+        return tuple(name for name in names if name in self.labels)
 
 
 def model_folder() -> Path:

@@ -22,9 +22,8 @@ import io
 import itertools
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar, overload
 
 from pipeline.ingest.chrome import DEFAULT_FILTER, ChromeFilter, ChromeMatch
 from pipeline.ingest.gazetteer import DEFAULT, Gazetteer
@@ -162,6 +161,40 @@ def doubled(text: str) -> str | None:
     return None
 
 
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):
+    """functools.cached_property without its lock: computed on first use, then read from the instance's ``__dict__``.
+
+    Python 3.11's cached_property takes a lock shared by every instance of
+    the class on each first use (3.12 dropped it); a unit computes about
+    fifteen of these facts once each and a dump has millions of units, so
+    the lock alone cost several percent of ingest. Ingest reads a dump in
+    one thread; two threads computing the same fact would get the same value.
+    """
+
+    def __init__(self, func: Callable[[Any], T]):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> lazy[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | lazy[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)  # a non-data descriptor: the dict entry wins next time
+        return value
+
+
 class Unit:
     """One content line (or block) of the input, with lazily computed features."""
 
@@ -185,41 +218,38 @@ class Unit:
         self.blank_before = blank_before  # blank lines right before it (a gap of two or more often separates pages)
         self.tag = tag  # the HTML block element it came from; None in a text dump
 
-    @cached_property
+    @lazy
     def words(self) -> int:
         return len(self.text.split())
 
-    @cached_property
+    @lazy
     def terminal(self) -> str:
         return self.text.rstrip(CLOSERS + " ")[-1:] or ""
 
-    @cached_property
+    @lazy
     def letters(self) -> tuple[int, int]:
         return letter_counts(self.text)
 
-    @cached_property
+    @lazy
     def script(self) -> str:
         arabic, other = self.letters
         return "none" if arabic + other == 0 else ("ar" if arabic >= other else "latin")
 
-    @cached_property
+    @lazy
     def content(self) -> frozenset[str]:
         """The content words of its first 400 characters (what a headline and its blurb share)."""
         return frozenset(content_words(self.text[:400]))
 
-    @cached_property
+    @lazy
     def bag(self) -> Counter[str]:
         """Its words of three letters or more (first 600 characters, case-folded, Arabic article off): what tf-idf compares."""
-        return Counter(
-            w if w.isascii() else _AR_PREFIX.sub("", w)
-            for w in _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold())
-            if len(w) >= 3
-        )
+        words = _WORDS.findall(_DIACRITICS.sub("", self.text[:600]).casefold())
+        return Counter([w if w.isascii() else _AR_PREFIX.sub("", w) for w in words if len(w) >= 3])
 
     def shares_words(self, other: Unit) -> bool:
         return not self.content.isdisjoint(other.content)
 
-    @cached_property
+    @lazy
     def norm(self) -> str:
         return norm(self.text) if len(self.text) <= 2000 else self.text
 
@@ -227,17 +257,17 @@ class Unit:
         """True when this unit repeats `other` (equal, or a headline containing/contained in it)."""
         return same_norm(other.norm, self.norm, containment=self.title_shaped and other.title_shaped)
 
-    @cached_property
+    @lazy
     def date(self) -> str | None:
         if len(self.text) > 160 or not any(c.isdigit() or "\u0660" <= c <= "\u0669" for c in self.text[:160]):
             return None
         return date_line(self.text, self.vocab)
 
-    @cached_property
+    @lazy
     def byline(self) -> tuple[str | None, str | None, str | None] | None:
         return byline(self.text, self.vocab) if len(self.text) <= 120 else None
 
-    @cached_property
+    @lazy
     def meta_kind(self) -> str | None:
         """What kind of metadata line this is on its own (no context), or None."""
         text, words, vocab = self.text, self.words, self.vocab
@@ -263,7 +293,7 @@ class Unit:
             return "name"
         return None
 
-    @cached_property
+    @lazy
     def caption(self) -> bool:
         """A photo caption or credit: "FILE PHOTO: ...", "... / Photo: Agency", "... Jim Smith/Agency" (agencies: lines.yaml)."""
         captions, words = self.vocab.captions, self.words
@@ -273,18 +303,18 @@ class Unit:
             or (words <= 50 and any(c.fullmatch(self.text) for c in captions[2:]))
         )
 
-    @cached_property
+    @lazy
     def _outlet_dateline(self) -> bool:
         """ "Outlet – City": a known outlet, a dash and a place."""
         match = self.vocab.gazetteer.leading_outlet.match(self.text)
         return match is not None and len(self.text[match.end() :].split()) <= 3
 
-    @cached_property
+    @lazy
     def opens_continuation(self) -> bool:
         """It opens with a pronoun or connective that refers back ("He added", «وأضاف»): it goes on from the line before."""
         return bool(self.vocab.continuation.match(self.text[:60]))
 
-    @cached_property
+    @lazy
     def title_shaped(self) -> bool:
         return (
             2 <= self.words <= 30
@@ -294,7 +324,7 @@ class Unit:
             and not self.byline
         )
 
-    @cached_property
+    @lazy
     def body_like(self) -> bool:
         if self.title_shaped:
             return False
