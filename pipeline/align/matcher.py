@@ -632,7 +632,6 @@ def _score_candidates(
         width = rows.stop - rows.start
         blocks.append((t, width, (one[:, col : col + width], one_two[:, col : col + width - 1], two_one[:, col : col + width])))
         col += width
-    gaps = [date_proximity(d_src, tgt_dates[t], s.date_scale_days)[1] for t, _, _ in blocks]  # reported, not a feature
     short = prep.short[i] is not None
     reads = _read_off(one, prep.lead_rows(i), [prep.lead_rows(n + t) for t, _, _ in blocks], [w for _, w, _ in blocks])
     a = prep.profile(i)
@@ -660,7 +659,7 @@ def _score_candidates(
         if needed is not None and bounds[k] < best - BOUND_MARGIN:
             break  # neither a match, related coverage nor the best candidate, nor is any after it
         t, width, block = blocks[k]
-        gap = gaps[k]
+        gap = date_proximity(d_src, tgt_dates[t], s.date_scale_days)[1]  # reported, not a feature: scored ones only
         strong = strong_links(*block, floor)
         evidence, count = shared_sentence_evidence(
             strong,

@@ -29,7 +29,6 @@ from pipeline.ingest.features import Features
 
 NEG = -1e18
 ATTRIBUTES_KEPT = 100_000  # (name, value) features kept with their weight row: a few thousand occur
-_UNSEEN = object()
 
 
 def lone_teasers(labels: Sequence[str]) -> list[str]:
@@ -88,13 +87,14 @@ class ConstrainedDecoder:
         known = self._attributes
         for t, item in enumerate(features):
             for feature in item.items():
-                found = known.get(feature, _UNSEEN)
-                if found is _UNSEEN:
+                try:
+                    found = known[feature]
+                except KeyError:  # first seen (or past ATTRIBUTES_KEPT): looked up in the model
                     found = self._attribute(feature)
                 if found is not None:
                     units.append(t)
-                    rows.append(found[0])  # type: ignore[index]
-                    scales.append(found[1])  # type: ignore[index]
+                    rows.append(found[0])
+                    scales.append(found[1])
         scores = np.zeros((len(features), len(self.labels)))
         np.add.at(scores, np.array(units, dtype=int), self.weights[np.array(rows, dtype=int)] * np.array(scales)[:, None])
         return scores
