@@ -218,3 +218,43 @@ def test_a_date_line_after_the_text_is_the_pieces_only_when_no_other_head_can_fo
     separator_before_it = _labelled_piece([DATE_AFTER_TEXT], (RemovedLine(6, "Link to comment", "separator:model"),))
     describe_labelled(separator_before_it, [], None)
     assert separator_before_it.date is None  # the post ended above the date line
+
+
+CAPTION = PieceUnit(
+    (1,),
+    "Security forces gather outside a cafe hit by two suicide bombers in a crowded district on Saturday night",
+    "body",
+    None,
+    0.9,
+)
+
+
+def test_a_date_line_labelled_furniture_under_a_pieces_first_line_is_its_date_even_without_a_headline():
+    # no headline: a caption, then a date line the model called furniture, then the text
+    body = [PieceUnit((5,), ENGLISH_PARAGRAPH, "body", None, 0.99), PieceUnit((7,), ENGLISH_PARAGRAPH, "body", None, 0.99)]
+    in_the_head = CutPiece(
+        units=[CAPTION, *body],
+        start_rule="model:B-body",
+        script="latin",
+        removed=[RemovedLine(3, "Published Sunday, January 11, 2015", "chrome:model")],
+    )
+    describe_labelled(in_the_head, [], None)
+    assert in_the_head.date == "2015-01-11" and "under the piece's first line" in in_the_head.evidence["date"]
+    # the same date line past the text's second paragraph is another piece's (or the page's): not taken
+    below = CutPiece(
+        units=[CAPTION, *body],
+        start_rule="model:B-body",
+        script="latin",
+        removed=[RemovedLine(9, "Published Sunday, January 11, 2015", "chrome:model")],
+    )
+    describe_labelled(below, [], None)
+    assert below.date is None
+    # a piece of one paragraph has no head to speak of: a date line under it may be the next item's head
+    one_paragraph = CutPiece(
+        units=[body[0]],
+        start_rule="model:B-body",
+        script="latin",
+        removed=[RemovedLine(6, "Published Sunday, January 11, 2015", "chrome:model")],
+    )
+    describe_labelled(one_paragraph, [], None)
+    assert one_paragraph.date is None

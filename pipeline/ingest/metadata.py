@@ -374,17 +374,8 @@ def describe_labelled(
             piece.evidence["date"] = _where(u, f"labelled {'byline' if u.kind == 'byline' else 'dateline'}")
             break
     head_line, last_line = _line_bounds(piece.units)
-    if piece.date is None and title_unit is not None and title_unit.lines:
-        # a date line in the head under the headline that the model called furniture: the piece's own date line far
-        # more often than a clock (clocks head the page, above the headline) or another page's "Updated" line
-        for record in piece.removed:
-            if title_unit.lines[-1] < record.line < (head_line if head_line <= last_line else record.line + 1):
-                when = date_line(record.text, vocab)
-                if when:
-                    piece.date = checked_date(when, piece.notes, "date under the headline", today)
-                    if piece.date:
-                        piece.evidence["date"] = f"line {record.line}, a date line under the headline (labelled furniture)"
-                        break
+    if piece.date is None:
+        _date_under_first_line(piece, title_unit, vocab, today)
     if piece.date is None and title_unit is not None and piece.title:
         when = parse_date(piece.title)  # "Secrets of the papers, Monday 07/04/2025": the title states the day
         if when:
@@ -431,3 +422,27 @@ def describe_labelled(
     if piece.outlet is None and previous is not None and listed.endswith(("heading this piece", "heading its list")):
         piece.outlet = previous.outlet
         piece.evidence["outlet"] = listed.replace("heading this piece", "heading its list")
+
+
+def _date_under_first_line(piece: CutPiece, title_unit: PieceUnit | None, vocab: Vocabulary, today: date | None) -> None:
+    """A date line in the piece's head, under its headline, that the model called furniture: the piece's own date line
+    far more often than a clock (clocks head the page, above the headline) or another page's "Updated" line.
+
+    A piece without a headline (its first line a standfirst or a caption) is read the same way, under its first line,
+    but only where its head ends before its text does: in a piece of one paragraph, a date line below the first
+    line is as likely the next item's head.
+    """
+    top = title_unit if title_unit is not None else next((u for u in piece.units if u.lines), None)
+    head_line, last_line = _line_bounds(piece.units)
+    bounded = head_line <= last_line
+    if top is None or not top.lines or (top is not title_unit and not bounded):
+        return
+    under = "the headline" if top is title_unit else "the piece's first line"
+    for record in piece.removed:
+        if top.lines[-1] < record.line < (head_line if bounded else record.line + 1):
+            when = date_line(record.text, vocab)
+            if when:
+                piece.date = checked_date(when, piece.notes, f"date under {under}", today)
+                if piece.date:
+                    piece.evidence["date"] = f"line {record.line}, a date line under {under} (labelled furniture)"
+                    return
