@@ -615,8 +615,9 @@ def _score_candidates(
     stacked = np.concatenate([np.arange(r.start, r.stop) for r in t_rows])
     sv, tvs = prep.piece(i), [prep.piece(d) for d in t_docs]
     t_char = stack([x.char for x in tvs])
-    t_word = stack([x.word for x in tvs]) if WORD_SHARE else t_char  # stems only enter when WORD_SHARE mixes them in
-    sims = similarity(sv.word, sv.char, t_word, t_char)
+    # stems only enter when WORD_SHARE mixes them in: otherwise the character vectors stand in (never read)
+    s_word, t_word = (sv.word, stack([x.word for x in tvs])) if WORD_SHARE else (sv.char, t_char)
+    sims = similarity(s_word, sv.char, t_word, t_char)
     prep.keep_similarities(i, sims, t_docs, [r.stop - r.start for r in t_rows])
     lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):

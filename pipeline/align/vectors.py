@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import count
 
 import numpy as np
@@ -49,13 +50,25 @@ class Doc:
 
 @dataclass
 class PieceVectors:
-    """One piece's sentence vectors (stems and characters), neighbour products and whole-piece character vector."""
+    """One piece's sentence vectors (characters; stems on demand), neighbour products and whole-piece character vector.
 
-    word: sp.csr_matrix  # sentences × stems
+    The stem vectors are made only when asked for: sentence similarity uses
+    character n-grams alone unless ``WORD_SHARE`` mixes stems in, so the
+    matcher, which loads every piece it scores, would otherwise build them
+    for nothing (about 1 s of 60 at 10k × 10k).
+    """
+
     char: sp.csr_matrix  # sentences × character n-grams
     adjacent: np.ndarray  # char row k · row k+1 (0 for the last row): merged 1-2 / 2-1 links
     norms2: np.ndarray  # squared norm of each char row (1, or 0 for an empty sentence)
     doc_char: sp.csr_matrix  # 1 × character n-grams, the whole piece (title included)
+    vectors: Vectors = field(repr=False, compare=False)  # where the stem vectors come from
+    sentence_rows: np.ndarray = field(repr=False, compare=False)  # the piece's sentences, as rows of `vectors`
+
+    @cached_property
+    def word(self) -> sp.csr_matrix:
+        """Sentences × stems."""
+        return self.vectors.sentence_word(self.sentence_rows)
 
 
 def _finish(counts: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
@@ -156,7 +169,7 @@ class Vectors:
             return []
         bounds = [(int(self.offsets[d]), int(self.offsets[d + 1])) for d in docs]
         rows = np.concatenate([np.arange(a, b) for a, b in bounds])
-        word, char = self.sentence_word(rows), self.sentence_char(rows)
+        char = self.sentence_char(rows)
         adjacent = _adjacent(char)  # across a piece boundary too: cut below
         norms2 = np.asarray(char.multiply(char).sum(axis=1)).ravel()
         doc_char = _finish((self.doc_rows[docs] @ self.counts) @ self.grams, self.gram_w)
@@ -166,9 +179,7 @@ class Vectors:
             adj = adjacent[at:end].copy()
             if len(adj):
                 adj[-1] = 0.0
-            out.append(
-                PieceVectors(rows_of(word, at, end), rows_of(char, at, end), adj, norms2[at:end], rows_of(doc_char, k, k + 1))
-            )
+            out.append(PieceVectors(rows_of(char, at, end), adj, norms2[at:end], rows_of(doc_char, k, k + 1), self, rows[at:end]))
             at = end
         return out
 
