@@ -229,32 +229,20 @@ CAPTION = PieceUnit(
 )
 
 
+def _untitled(units: list[PieceUnit], date_at: int) -> CutPiece:
+    """A piece without a headline, described, with a date line the model called furniture at line `date_at`."""
+    removed = [RemovedLine(date_at, "Published Sunday, January 11, 2015", "chrome:model")]
+    piece = CutPiece(units=units, start_rule="model:B-body", script="latin", removed=removed)
+    describe_labelled(piece, [], None)
+    return piece
+
+
 def test_a_date_line_labelled_furniture_under_a_pieces_first_line_is_its_date_even_without_a_headline():
-    # no headline: a caption, then a date line the model called furniture, then the text
     body = [PieceUnit((5,), ENGLISH_PARAGRAPH, "body", None, 0.99), PieceUnit((7,), ENGLISH_PARAGRAPH, "body", None, 0.99)]
-    in_the_head = CutPiece(
-        units=[CAPTION, *body],
-        start_rule="model:B-body",
-        script="latin",
-        removed=[RemovedLine(3, "Published Sunday, January 11, 2015", "chrome:model")],
-    )
-    describe_labelled(in_the_head, [], None)
+    # a caption, then the date line, then the text
+    in_the_head = _untitled([CAPTION, *body], 3)
     assert in_the_head.date == "2015-01-11" and "under the piece's first line" in in_the_head.evidence["date"]
     # the same date line past the text's second paragraph is another piece's (or the page's): not taken
-    below = CutPiece(
-        units=[CAPTION, *body],
-        start_rule="model:B-body",
-        script="latin",
-        removed=[RemovedLine(9, "Published Sunday, January 11, 2015", "chrome:model")],
-    )
-    describe_labelled(below, [], None)
-    assert below.date is None
+    assert _untitled([CAPTION, *body], 9).date is None
     # a piece of one paragraph has no head to speak of: a date line under it may be the next item's head
-    one_paragraph = CutPiece(
-        units=[body[0]],
-        start_rule="model:B-body",
-        script="latin",
-        removed=[RemovedLine(6, "Published Sunday, January 11, 2015", "chrome:model")],
-    )
-    describe_labelled(one_paragraph, [], None)
-    assert one_paragraph.date is None
+    assert _untitled([body[0]], 6).date is None
