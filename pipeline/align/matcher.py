@@ -315,7 +315,7 @@ class _Prepared:
             lo, hi = cols[doc]
             return sims[:, lo:hi]
         a, b = self.piece(i), self.piece(doc)
-        return similarity(a.word, a.char, b.word, b.char)
+        return similarity(a.similarity_word, a.char, b.similarity_word, b.char)
 
     def cached(self) -> list[int]:
         return list(self._pieces)
@@ -615,9 +615,8 @@ def _score_candidates(
     stacked = np.concatenate([np.arange(r.start, r.stop) for r in t_rows])
     sv, tvs = prep.piece(i), [prep.piece(d) for d in t_docs]
     t_char = stack([x.char for x in tvs])
-    # stems only enter when WORD_SHARE mixes them in: otherwise the character vectors stand in (never read)
-    s_word, t_word = (sv.word, stack([x.word for x in tvs])) if WORD_SHARE else (sv.char, t_char)
-    sims = similarity(s_word, sv.char, t_word, t_char)
+    t_word = stack([x.similarity_word for x in tvs]) if WORD_SHARE else t_char  # the same stand-in, stacked once
+    sims = similarity(sv.similarity_word, sv.char, t_word, t_char)
     prep.keep_similarities(i, sims, t_docs, [r.stop - r.start for r in t_rows])
     lexical = prep.lexical
     if any((i, t) not in lexical for t, _ in cands):
@@ -899,7 +898,9 @@ def _match(
     t_doc = prep.n_src + c.target_index
     a, b = prep.piece(i), prep.piece(t_doc)
     if s.sentence_mode == "monotonic":
-        pairs = monotonic_pairs(a.word, a.char, b.word, b.char, s.monotonic_skip_cost, s.monotonic_merge_penalty)
+        pairs = monotonic_pairs(
+            a.similarity_word, a.char, b.similarity_word, b.char, s.monotonic_skip_cost, s.monotonic_merge_penalty
+        )
     else:
         pairs = best_pairs(prep.similarities(i, t_doc), s.pair_threshold)
     src_s, tgt_s = prep.sents[i], prep.sents[t_doc]

@@ -35,6 +35,7 @@ from itertools import count
 import numpy as np
 import scipy.sparse as sp
 
+from pipeline.align.sentences import WORD_SHARE
 from pipeline.align.text import Background, char_ngrams, is_content, is_fact_word, may_state_figure, stem, words
 
 GRAM_WEIGHTS = False  # background-weighted character n-grams (True) or uniform (False, the default)
@@ -69,6 +70,12 @@ class PieceVectors:
     def word(self) -> sp.csr_matrix:
         """Sentences × stems."""
         return self.vectors.sentence_word(self.sentence_rows)
+
+    @property
+    def similarity_word(self) -> sp.csr_matrix:
+        """What :func:`~pipeline.align.sentences.similarity` takes as the stem vectors: the stems where
+        ``WORD_SHARE`` mixes them in; otherwise it reads only their row count, and the character vectors stand in."""
+        return self.word if WORD_SHARE else self.char
 
 
 def _finish(counts: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:

@@ -375,7 +375,7 @@ def describe_labelled(
             break
     head_line, last_line = _line_bounds(piece.units)
     if piece.date is None:
-        _date_under_first_line(piece, title_unit, vocab, today)
+        _date_under_first_line(piece, title_unit, (head_line, last_line), vocab, today)
     if piece.date is None and title_unit is not None and piece.title:
         when = parse_date(piece.title)  # "Secrets of the papers, Monday 07/04/2025": the title states the day
         if when:
@@ -424,16 +424,18 @@ def describe_labelled(
         piece.evidence["outlet"] = listed.replace("heading this piece", "heading its list")
 
 
-def _date_under_first_line(piece: CutPiece, title_unit: PieceUnit | None, vocab: Vocabulary, today: date | None) -> None:
+def _date_under_first_line(
+    piece: CutPiece, title_unit: PieceUnit | None, bounds: tuple[int, int], vocab: Vocabulary, today: date | None
+) -> None:
     """A date line in the piece's head, under its headline, that the model called furniture: the piece's own date line
     far more often than a clock (clocks head the page, above the headline) or another page's "Updated" line.
 
     A piece without a headline (its first line a standfirst or a caption) is read the same way, under its first line,
     but only where its head ends before its text does: in a piece of one paragraph, a date line below the first
-    line is as likely the next item's head.
+    line is as likely the next item's head. `bounds`: the piece's :func:`_line_bounds`.
     """
     top = title_unit if title_unit is not None else next((u for u in piece.units if u.lines), None)
-    head_line, last_line = _line_bounds(piece.units)
+    head_line, last_line = bounds
     bounded = head_line <= last_line
     if top is None or not top.lines or (top is not title_unit and not bounded):
         return
