@@ -108,3 +108,9 @@ def test_calibration_from_50_judged_pairs_moves_the_operating_point_and_prints_h
         assert store.last_calibration().threshold == fitted.threshold  # type: ignore[union-attr]
     summary = json.loads(cli("status", "--db", db, "--json").stdout)
     assert summary["annotations"] == 50
+    # one-to-one mining keeps its own floor, not the calibrated threshold: its matches say so
+    mined = cli("align", "--db", db, "--calibrate-from-annotations", "--set", "align.one_to_one=true", "-q")
+    assert mined.returncode == 0, mined.stderr
+    with open_store(db, create=False) as store:
+        automatic = [m for m in store.load_matches() if not m.evidence.get("reviewed")]
+    assert automatic and all(m.evidence["operating_point"] == "one-to-one mining floor" for m in automatic)

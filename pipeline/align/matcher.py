@@ -282,6 +282,7 @@ class _Prepared:
         self.weights = self.model.same_vs_none()  # one dict, shared by every match's evidence (read only)
         self.short: list[str | None] = [None] * len(src)  # why each translated piece is short, None if not
         self.excluded: list[list[int]] = [[] for _ in src]  # flagged sentences left out of each piece's evidence
+        self.point: str | None = None  # where an explicit threshold came from, when not the user (align_pieces)
 
     def rows(self, doc: int) -> slice:
         return self.v.sentences_of(doc)
@@ -383,6 +384,7 @@ def align_pieces(
     *,
     flagged: Mapping[str, Collection[int]] | None = None,
     model: pairmodel.PairModel | None = None,
+    point: str | None = None,
 ) -> AlignResult:
     """Match each translated piece to the English pieces that cover the same event, or abstain.
 
@@ -392,8 +394,9 @@ def align_pieces(
     holds indices into those sentences that reference-free diagnostics
     flagged (a looping output, Arabic left in, not English): they are left
     out of all the evidence (they keep their index, so pairs still map to
-    segment i), and the match or abstention says so. `point` replaces the
-    operating point the settings give (one fitted on reviewers' labels).
+    segment i), and the match or abstention says so. `point` says where the
+    settings' explicit threshold came from (one fitted on reviewers' labels):
+    each same-event match's evidence names it as its operating point.
     """
     result = AlignResult()
     source_sentences = source_sentences or {}
@@ -443,6 +446,7 @@ def align_pieces(
     prep.lines = src_lines + tgt_lines
     prep.short = shorts
     prep.excluded = [result.excluded.get(p.id, []) for p in src]
+    prep.point = point
     n = len(src)
     src_dates = [parse_date(p.date) for p in src]
     tgt_dates = [parse_date(p.date) for p in tgt]
@@ -909,7 +913,7 @@ def _match(
     elif relation == "related":
         point = {"threshold": prep.related_threshold, "operating_point": _how(s.related_threshold)}
     else:
-        point = {"threshold": prep.threshold, "operating_point": _how(s.threshold)}
+        point = {"threshold": prep.threshold, "operating_point": prep.point or _how(s.threshold)}
     model = prep.model
     evidence = {
         "relation": relation,

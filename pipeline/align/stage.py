@@ -118,7 +118,7 @@ class AlignStage(SectionStage[AlignSettings]):
             if segments and all(s.translation is not None for s in segments):
                 sentences[piece_id] = [s.translation or "" for s in segments]
                 flagged[piece_id] = [i for i, s in enumerate(segments) if excluding & set(_flags(s.diagnostics))]
-        fitted = None
+        fitted, point = None, None
         judgements = store.judgements()
         if settings.calibration == "annotations":
             fitted = calibrate(store, settings, judgements)
@@ -126,14 +126,11 @@ class AlignStage(SectionStage[AlignSettings]):
             for line in describe(fitted):
                 ctx.reporter.info(line)
             settings = settings.model_copy(update={"threshold": fitted.threshold})
+            point = f"calibrated on {fitted.figures.get('labels')} judged pairs for max_false_match_rate {fitted.max_false_match_rate:g}"
         ctx.reporter.info(f"aligning {len(translated)} translated pieces against {len(english)} English pieces")
         if translated and not english:
             ctx.reporter.info(NO_ENGLISH)
-        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged)
-        if fitted is not None:  # the threshold is the one fitted on reviewers' labels: the matches say so
-            point = f"calibrated on {fitted.figures.get('labels')} judged pairs for max_false_match_rate {fitted.max_false_match_rate:g}"
-            for match in result.matches:
-                match.evidence["operating_point"] = point
+        result = align_pieces(translated, english, settings, sentences, ctx.reporter, flagged=flagged, point=point)
         _measure_similarity(result.matches, translated, english)
         for kept, dropped in result.duplicates.items():
             ctx.reporter.info(f"English pieces {', '.join(dropped)} are identical to {kept}; matched as {kept}")
