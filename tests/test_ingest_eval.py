@@ -43,15 +43,15 @@ def assert_cut_well(score) -> None:
 def test_leave_one_dump_out_does_not_regress():
     """Each real dump cut by a model trained on the others (benchmarks/README.md's headline table).
 
-    The floors are today's figures on the 27 real dumps (found 316/379, glued 36, split 28, titles 251,
-    dates 77 right and 6 wrong, outlets wrong 1), less a little slack, not the issue's goals, which are not met
+    The floors are today's figures on the 25 real dumps (found 292/343, glued 30, split 21, titles 229,
+    dates 67 right and 5 wrong, outlets wrong 0), less a little slack, not the issue's goals, which are not met
     yet: a change that makes the held-out figures worse fails here.
     """
     total = eval_ingest.leave_one_dump_out()["total"]
-    assert total.gold == 379
-    assert total.found >= 314 and total.glued <= 37 and total.split <= 29, total.misses
-    assert total.right["title"] >= 247 and total.outlets_wrong <= 1 and total.dates_wrong <= 6, total.misses
-    assert total.dated_right >= 75, total.misses
+    assert total.gold == 343
+    assert total.found >= 290 and total.glued <= 31 and total.split <= 22, total.misses
+    assert total.right["title"] >= 225 and total.outlets_wrong == 0 and total.dates_wrong <= 5, total.misses
+    assert total.dated_right >= 65, total.misses
 
 
 # The shipped model on its own training seeds still misses these (the tests of tests/test_ingest_segment.py
@@ -175,7 +175,7 @@ def test_a_baseline_tree_is_cut_by_its_own_pipeline_and_scored_alike(tmp_path):
             b.dates_wrong,
         ), (a.misses, b.misses)
     assert eval_ingest.unseen() >= {"en-pages-chrome-a"} and "seed-002" not in eval_ingest.unseen()
-    assert len(eval_ingest.unseen()) == 18
+    assert len(eval_ingest.unseen()) == 16
 
 
 def test_a_baseline_folder_without_a_pipeline_is_refused(tmp_path):
